@@ -1,0 +1,373 @@
+"""conv2d on NCHW arrays (row-major): forward, backward to the input, to the weight, to the bias.
+
+Shapes: x (N, C, H, W), weight (F, C/G, KH, KW), out (N, F, OH, OW), G groups.
+
+    out[n, f, i, j] = bias[f] + sum over c < C/G, a < KH, b < KW of
+                      weight[f, c, a, b] * x[n, g*C/G + c, i*SH - PT + a*DH, j*SW - PL + b*DW]
+
+with g = f // (F/G) the group of output channel f and x read as 0 outside the image (zero
+padding). Only the top and left padding (PT, PL) are arguments: the bottom and right padding
+are implied by the shape of out (and of grad_input in the backward pass).
+
+Algorithm: im2col + the project's GEMM (minigrad._kernels.gemm). A chunk of NB samples is laid
+out as a matrix with one row per (c, a, b) and one column per (n, i, j), P = OH*OW:
+
+    cols[(c*KH + a)*KW + b, n*P + i*OW + j] = x[n, c, i*SH - PT + a*DH, j*SW - PL + b*DW]
+
+and with KG = C/G*KH*KW rows per group, FG = F/G output channels per group:
+
+    forward          out_g (FG, NB*P)   = weight_g (FG, KG) @ cols_g (KG, NB*P)
+    backward weight  dweight_g (FG, KG) += dout_g (FG, NB*P) @ cols_g^T
+    backward input   dcols_g (KG, NB*P)  = weight_g^T @ dout_g, then col2im adds dcols into dx
+    bias             dbias[f] = sum over n, i, j of dout[n, f, i, j]
+
+dout_g is dout with the batch moved next to the pixels, (F, NB*P); for a chunk of one sample
+out[n] already has that layout, so no transpose is needed, and a 1x1 stride-1 unpadded conv
+needs no im2col either (cols is x[n] itself). The chunk size bounds the im2col buffer to about
+CHUNK_ELEMENTS numbers; that buffer and the transposed-dout buffer are cached per thread and
+dtype, and grow when a bigger one is needed.
+"""
+import threading
+
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.string cimport memcpy, memset
+
+from minigrad._kernels.gemm import gemm, gemm_batched
+
+# Largest im2col buffer (in numbers) a chunk of samples may fill; one sample always fits.
+CHUNK_ELEMENTS = 1 << 22
+
+_local = threading.local()
+
+
+# ---------------------------------------------------------------------------------------------
+# Inner math: one im2col row, one col2im plane, the layout moves around the GEMM.
+
+cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
+    """ceil(m / d) for d > 0 and any sign of m (C division truncates toward zero)."""
+    if m <= 0:
+        return -((-m) / d)
+    return (m + d - 1) / d
+
+
+cdef inline Py_ssize_t clamp(Py_ssize_t v, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    return lo if v < lo else (hi if v > hi else v)
+
+
+cdef void im2col_row(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t nb,
+                     floating* row, Py_ssize_t r, int kh, int kw, int sh, int sw,
+                     int pt, int pl, int dh, int dw, Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
+    """Fill row r = (c*KH + a)*KW + b of cols for samples n0 .. n0+nb-1."""
+    cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t c = r / (kh * kw), a = (r / kw) % kh, b = r % kw
+    cdef Py_ssize_t base = b * dw - pl       # input column of output column j is j*SW + base
+    # Output columns j_lo <= j < j_hi read inside the image, the others read padding.
+    cdef Py_ssize_t j_lo = clamp(ceil_div(-base, sw), 0, ow)
+    cdef Py_ssize_t j_hi = clamp(ceil_div(W - base, sw), j_lo, ow)
+    cdef Py_ssize_t n, i, j, ih
+    cdef floating* dst
+    cdef const floating* src
+    for n in range(nb):
+        for i in range(oh):
+            dst = row + (n * oh + i) * ow
+            ih = i * sh - pt + a * dh
+            if ih < 0 or ih >= H:
+                memset(dst, 0, ow * sizeof(floating))
+                continue
+            src = &x[n0 + n, c, ih, 0]
+            for j in range(j_lo):
+                dst[j] = 0
+            if sw == 1:
+                memcpy(dst + j_lo, src + j_lo + base, (j_hi - j_lo) * sizeof(floating))
+            else:
+                for j in range(j_lo, j_hi):
+                    dst[j] = src[j * sw + base]
+            for j in range(j_hi, ow):
+                dst[j] = 0
+
+
+cdef void col2im_plane(const floating* cols, Py_ssize_t row_stride, Py_ssize_t n,
+                       floating* plane, Py_ssize_t H, Py_ssize_t W, Py_ssize_t c,
+                       int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw,
+                       Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
+    """plane = dx[n0 + n, c]: zero it, then add every entry of cols that im2col read from it."""
+    cdef Py_ssize_t a, b, i, j, ih, base, j_lo, j_hi
+    cdef const floating* src
+    cdef floating* dst
+    memset(plane, 0, H * W * sizeof(floating))
+    for a in range(kh):
+        for b in range(kw):
+            base = b * dw - pl
+            j_lo = clamp(ceil_div(-base, sw), 0, ow)
+            j_hi = clamp(ceil_div(W - base, sw), j_lo, ow)
+            src = cols + ((c * kh + a) * kw + b) * row_stride + n * oh * ow
+            for i in range(oh):
+                ih = i * sh - pt + a * dh
+                if ih < 0 or ih >= H:
+                    continue
+                dst = plane + ih * W + base
+                for j in range(j_lo, j_hi):
+                    dst[j * sw] += src[i * ow + j]
+
+
+cdef void add_bias(floating* dst, const floating[::1] bias, Py_ssize_t f,
+                   Py_ssize_t p) noexcept nogil:
+    """dst[0:p] += bias[f] (bias may be empty: nothing to add)."""
+    cdef Py_ssize_t k
+    cdef floating v
+    if bias.shape[0] == 0:
+        return
+    v = bias[f]
+    for k in range(p):
+        dst[k] += v
+
+
+# ---------------------------------------------------------------------------------------------
+# Loops over the inner math (parallel over independent rows / planes).
+
+cdef void im2col(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t nb,
+                 floating[::1] cols, int kh, int kw, int sh, int sw, int pt, int pl,
+                 int dh, int dw, Py_ssize_t oh, Py_ssize_t ow, int num_threads) noexcept nogil:
+    cdef Py_ssize_t rows = x.shape[1] * kh * kw, row_stride = nb * oh * ow, r
+    for r in prange(rows, num_threads=num_threads, schedule="static"):
+        im2col_row(x, n0, nb, &cols[0] + r * row_stride, r, kh, kw, sh, sw, pt, pl,
+                   dh, dw, oh, ow)
+
+
+cdef void col2im(const floating[::1] cols, Py_ssize_t n0, Py_ssize_t nb,
+                 floating[:, :, :, ::1] dx, int kh, int kw, int sh, int sw, int pt, int pl,
+                 int dh, int dw, Py_ssize_t oh, Py_ssize_t ow, int num_threads) noexcept nogil:
+    """dx[n0:n0+nb] = the adjoint of im2col applied to cols (each plane owned by one thread)."""
+    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t row_stride = nb * oh * ow, k
+    for k in prange(nb * C, num_threads=num_threads, schedule="static"):
+        col2im_plane(&cols[0], row_stride, k / C, &dx[n0 + k / C, k % C, 0, 0], H, W, k % C,
+                     kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
+
+
+cdef void batch_to_rows(const floating[:, :, :, ::1] src, Py_ssize_t n0, Py_ssize_t nb,
+                        floating[::1] rows, int num_threads) noexcept nogil:
+    """rows[f, n*P + p] = src[n0 + n, f, p]: (NB, F, P) -> (F, NB*P)."""
+    cdef Py_ssize_t F = src.shape[1], P = src.shape[2] * src.shape[3], k
+    for k in prange(nb * F, num_threads=num_threads, schedule="static"):
+        memcpy(&rows[0] + ((k % F) * nb + k / F) * P, &src[n0 + k / F, k % F, 0, 0],
+               P * sizeof(floating))
+
+
+cdef void rows_to_batch(const floating[::1] rows, const floating[::1] bias,
+                        floating[:, :, :, ::1] dst, Py_ssize_t n0, Py_ssize_t nb,
+                        int num_threads) noexcept nogil:
+    """dst[n0 + n, f, p] = rows[f, n*P + p] + bias[f]: (F, NB*P) -> (NB, F, P)."""
+    cdef Py_ssize_t F = dst.shape[1], P = dst.shape[2] * dst.shape[3], k
+    cdef floating* out_row
+    for k in prange(nb * F, num_threads=num_threads, schedule="static"):
+        out_row = &dst[n0 + k / F, k % F, 0, 0]
+        memcpy(out_row, &rows[0] + ((k % F) * nb + k / F) * P, P * sizeof(floating))
+        add_bias(out_row, bias, k % F, P)
+
+
+cdef void add_bias_batch(floating[:, :, :, ::1] dst, const floating[::1] bias, Py_ssize_t n,
+                         int num_threads) noexcept nogil:
+    cdef Py_ssize_t F = dst.shape[1], P = dst.shape[2] * dst.shape[3], f
+    for f in prange(F, num_threads=num_threads, schedule="static"):
+        add_bias(&dst[n, f, 0, 0], bias, f, P)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python-level helpers: scratch buffers, chunking, the grouped GEMM.
+
+def _scratch(name, dtype, Py_ssize_t size):
+    """A cached 1-D buffer of at least `size` numbers for this thread and dtype."""
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    key = (name, dtype)
+    buf = buffers.get(key)
+    if buf is None or buf.shape[0] < size:
+        buf = np.empty(max(size, 1), dtype=dtype)
+        buffers[key] = buf
+    return buf[:size]
+
+
+cdef Py_ssize_t chunk_size(Py_ssize_t n, Py_ssize_t rows, Py_ssize_t p):
+    """Samples per chunk: as many as keep rows x (chunk*p) under CHUNK_ELEMENTS, at least 1."""
+    cdef Py_ssize_t per_sample = max(rows * p, 1)
+    return max(1, min(n, CHUNK_ELEMENTS // per_sample))
+
+
+cdef grouped_matmul(a, b, out, bint accumulate, int num_threads):
+    """out[g] (+)= a[g] @ b[g] for every group g (a, b, out are (G, ., .) arrays)."""
+    if a.shape[0] == 1:
+        gemm(a[0], b[0], out[0], accumulate, num_threads)
+    else:
+        gemm_batched(a, b, out, accumulate, num_threads)
+
+
+cdef bint is_pointwise(Py_ssize_t H, Py_ssize_t W, int kh, int kw, int sh, int sw,
+                       int pt, int pl, Py_ssize_t oh, Py_ssize_t ow):
+    """A 1x1 stride-1 conv without padding: cols of one sample is x[n] itself."""
+    return kh == 1 and kw == 1 and sh == 1 and sw == 1 and pt == 0 and pl == 0 \
+        and oh == H and ow == W
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels.
+
+def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
+                   const floating[:, :, :, ::1] weight,   # IN  (F, C/G, KH, KW)
+                   const floating[::1] bias,              # IN  (F,), or None
+                   floating[:, :, :, ::1] out,            # OUT (N, F, OH, OW)
+                   int stride_h, int stride_w, int pad_top, int pad_left,
+                   int dilation_h, int dilation_w, int groups, int num_threads):
+    """out = conv2d(x, weight) + bias (see the module docstring for the math)."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t F = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
+    cdef Py_ssize_t oh = out.shape[2], ow = out.shape[3], P = oh * ow
+    cdef Py_ssize_t G = groups, KG = C / G * kh * kw, FG = F / G, n0, nb, m
+    cdef const floating[::1] bias_or_empty
+    cdef floating[::1] cols, rows
+    if N == 0 or F == 0 or P == 0:
+        return
+    x_arr, out_arr = np.asarray(x), np.asarray(out)
+    dtype = out_arr.dtype
+    bias_or_empty = bias if bias is not None else np.empty(0, dtype=dtype)
+    w3 = np.asarray(weight).reshape(G, FG, KG)
+    pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
+    nb = chunk_size(N, G * KG, P)
+    cols_arr = _scratch("cols", dtype, G * KG * nb * P)
+    rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
+    cols = cols_arr
+    for n0 in range(0, N, nb):
+        m = min(nb, N - n0)
+        if pointwise and m == 1:
+            b3 = x_arr[n0].reshape(G, KG, P)
+        else:
+            with nogil:
+                im2col(x, n0, m, cols, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                       dilation_h, dilation_w, oh, ow, num_threads)
+            b3 = cols_arr[:G * KG * m * P].reshape(G, KG, m * P)
+        if m == 1:
+            grouped_matmul(w3, b3, out_arr[n0].reshape(G, FG, P), False, num_threads)
+            with nogil:
+                add_bias_batch(out, bias_or_empty, n0, num_threads)
+        else:
+            o3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
+            grouped_matmul(w3, b3, o3, False, num_threads)
+            rows = o3.reshape(-1)
+            with nogil:
+                rows_to_batch(rows, bias_or_empty, out, n0, m, num_threads)
+
+
+def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
+                          const floating[:, :, :, ::1] weight,     # IN  (F, C/G, KH, KW)
+                          floating[:, :, :, ::1] grad_input,       # OUT (N, C, H, W)
+                          int stride_h, int stride_w, int pad_top, int pad_left,
+                          int dilation_h, int dilation_w, int groups, int num_threads):
+    """grad_input = d(sum(out * grad_out)) / dx: weight^T @ grad_out, then col2im."""
+    cdef Py_ssize_t N = grad_input.shape[0], C = grad_input.shape[1]
+    cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
+    cdef Py_ssize_t F = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
+    cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3], P = oh * ow
+    cdef Py_ssize_t G = groups, KG = C / G * kh * kw, FG = F / G, n0, nb, m
+    cdef floating[::1] cols, rows
+    if N == 0 or C == 0 or H * W == 0:
+        return
+    gi_arr = np.asarray(grad_input)
+    dtype = gi_arr.dtype
+    if F == 0 or P == 0:
+        gi_arr.fill(0)
+        return
+    dy_arr = np.asarray(grad_out)
+    w3_t = np.asarray(weight).reshape(G, FG, KG).transpose(0, 2, 1)
+    pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
+    nb = chunk_size(N, G * KG, P)
+    cols_arr = _scratch("cols", dtype, G * KG * nb * P)
+    rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
+    cols = cols_arr
+    for n0 in range(0, N, nb):
+        m = min(nb, N - n0)
+        if m == 1:
+            dy3 = dy_arr[n0].reshape(G, FG, P)
+        else:
+            rows = rows_arr[:F * m * P]
+            with nogil:
+                batch_to_rows(grad_out, n0, m, rows, num_threads)
+            dy3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
+        if pointwise and m == 1:
+            grouped_matmul(w3_t, dy3, gi_arr[n0].reshape(G, KG, P), False, num_threads)
+            continue
+        grouped_matmul(w3_t, dy3, cols_arr[:G * KG * m * P].reshape(G, KG, m * P), False,
+                       num_threads)
+        with nogil:
+            col2im(cols, n0, m, grad_input, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                   dilation_h, dilation_w, oh, ow, num_threads)
+
+
+def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
+                           const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
+                           floating[:, :, :, ::1] grad_weight,      # OUT (F, C/G, KH, KW)
+                           int stride_h, int stride_w, int pad_top, int pad_left,
+                           int dilation_h, int dilation_w, int groups, int num_threads):
+    """grad_weight = d(sum(out * grad_out)) / dweight: grad_out @ cols^T summed over the batch."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t F = grad_weight.shape[0], kh = grad_weight.shape[2], kw = grad_weight.shape[3]
+    cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3], P = oh * ow
+    cdef Py_ssize_t G = groups, KG = C / G * kh * kw, FG = F / G, n0, nb, m
+    cdef floating[::1] cols, rows
+    if F == 0 or KG == 0:
+        return
+    gw_arr = np.asarray(grad_weight)
+    dtype = gw_arr.dtype
+    if N == 0 or P == 0:
+        gw_arr.fill(0)
+        return
+    x_arr, dy_arr = np.asarray(x), np.asarray(grad_out)
+    gw3 = gw_arr.reshape(G, FG, KG)
+    pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
+    nb = chunk_size(N, G * KG, P)
+    cols_arr = _scratch("cols", dtype, G * KG * nb * P)
+    rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
+    cols = cols_arr
+    for n0 in range(0, N, nb):
+        m = min(nb, N - n0)
+        if m == 1:
+            dy3 = dy_arr[n0].reshape(G, FG, P)
+        else:
+            rows = rows_arr[:F * m * P]
+            with nogil:
+                batch_to_rows(grad_out, n0, m, rows, num_threads)
+            dy3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
+        if pointwise and m == 1:
+            b3 = x_arr[n0].reshape(G, KG, P)
+        else:
+            with nogil:
+                im2col(x, n0, m, cols, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                       dilation_h, dilation_w, oh, ow, num_threads)
+            b3 = cols_arr[:G * KG * m * P].reshape(G, KG, m * P)
+        grouped_matmul(dy3, b3.transpose(0, 2, 1), gw3, n0 > 0, num_threads)
+
+
+def conv2d_backward_bias(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
+                         floating[::1] grad_bias,                 # OUT (F,)
+                         int num_threads):
+    """grad_bias[f] = sum over n, i, j of grad_out[n, f, i, j] (accumulated in double)."""
+    cdef Py_ssize_t N = grad_out.shape[0], F = grad_out.shape[1]
+    cdef Py_ssize_t P = grad_out.shape[2] * grad_out.shape[3], f
+    with nogil:
+        for f in prange(F, num_threads=num_threads, schedule="static"):
+            grad_bias[f] = <floating>sum_channel(grad_out, f, N, P)
+
+
+cdef double sum_channel(const floating[:, :, :, ::1] grad_out, Py_ssize_t f, Py_ssize_t N,
+                        Py_ssize_t P) noexcept nogil:
+    cdef double total = 0
+    cdef Py_ssize_t n, k
+    cdef const floating* src
+    for n in range(N):
+        src = &grad_out[n, f, 0, 0]
+        for k in range(P):
+            total += src[k]
+    return total

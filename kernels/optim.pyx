@@ -1,0 +1,475 @@
+"""Fused optimizer updates: one call per step over all of a parameter group's tensors.
+
+Every kernel takes Python lists of C-contiguous float32/float64 numpy arrays: the parameters, their
+gradients and the state buffers, index i of every list belonging to tensor i (same dtype, same
+number of elements; tensors of a group may mix float32 and float64). Each element is visited once:
+read p, g and the state, write p and the state. The per-step counters (``state_steps``) are 0-d
+float32/float64 arrays incremented in place, as torch keeps its ``step`` tensors.
+
+Layout: every tensor is seen as a flat vector; the work is cut into chunks of at most CHUNK
+elements (never crossing tensors) and the chunks are spread over threads when the group is large.
+
+The math of each update, in torch's operation order (g is the gradient, negated when maximize):
+
+  sgd      g += wd p;  b = g (first step) or mu b + (1 - dampening) g;
+           g = g + mu b (nesterov) or b;  p -= lr g
+  adam     p *= 1 - lr wd (decoupled) or g += wd p;  m = lerp(m, g, 1 - beta1);
+           v = beta2 v + (1 - beta2) g g;  vmax = max(vmax, v) (amsgrad);
+           p -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+  rmsprop  g += wd p;  v = alpha v + (1 - alpha) g g;  a = lerp(a, g, 1 - alpha) (centered);
+           d = sqrt(v - a a (centered) or v) + eps;
+           b = mu b + g / d, p -= lr b (momentum > 0), or p -= lr g / d
+  adagrad  g += wd p;  s += g g;  p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
+
+Scalars are computed in double and cast to the tensor's type once, as torch does for CPU tensors.
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt, sqrtf, fabs, pow
+from libc.stdlib cimport malloc, free
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+# sqrt without errno lets the compiler vectorize the inner loops.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC optimize("no-math-errno")
+    #endif
+    """
+
+# At most this many elements per chunk; groups smaller than PARALLEL_MIN run on one thread.
+cdef enum:
+    CHUNK = 32768
+    PARALLEL_MIN = 65536
+    MAX_BUFFERS = 5
+
+
+cdef struct TensorRef:
+    void* buf[MAX_BUFFERS]   # param, grad, state buffers (per algorithm)
+    Py_ssize_t size
+    bint is_double
+    double scalar[2]         # per-tensor scalars (step sizes, first-step flag)
+
+
+cdef struct Chunk:
+    Py_ssize_t tensor
+    Py_ssize_t start
+    Py_ssize_t stop
+
+
+cdef struct Options:
+    double lr
+    double weight_decay
+    double momentum
+    double dampening
+    double beta1
+    double beta2
+    double alpha
+    double eps
+    bint nesterov
+    bint maximize
+    bint flag           # adam: amsgrad; rmsprop: centered
+    bint decoupled      # adam: decoupled weight decay (AdamW)
+
+
+# ------------------------------------------------------------------ inner math (one span)
+
+cdef inline floating lerp(floating start, floating end, floating weight) noexcept nogil:
+    """torch's lerp: start + w (end - start), or end - (end - start)(1 - w) when |w| >= 0.5."""
+    if fabs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
+cdef inline floating root(floating x) noexcept nogil:
+    if floating is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+
+cdef void sgd_span(floating* p, const floating* g, floating* buf, Py_ssize_t n,
+                   const Options* o, bint first) noexcept nogil:
+    cdef floating neg_lr = <floating>(-o.lr)
+    cdef floating wd = <floating>o.weight_decay
+    cdef floating mu = <floating>o.momentum
+    cdef floating keep = <floating>(1 - o.dampening)
+    cdef bint use_wd = o.weight_decay != 0
+    cdef bint use_momentum = o.momentum != 0
+    cdef floating gi, bi
+    cdef Py_ssize_t i
+    for i in range(n):
+        gi = -g[i] if o.maximize else g[i]
+        if use_wd:
+            gi = gi + wd * p[i]
+        if use_momentum:
+            if first:
+                bi = gi
+            else:
+                bi = buf[i] * mu + keep * gi
+            buf[i] = bi
+            if o.nesterov:
+                gi = gi + mu * bi
+            else:
+                gi = bi
+        p[i] = p[i] + neg_lr * gi
+
+
+cdef void adam_span(floating* p, const floating* g, floating* m, floating* v, floating* vmax,
+                    Py_ssize_t n, const Options* o, double step_size,
+                    double bias_correction2_sqrt) noexcept nogil:
+    cdef floating neg_step = <floating>(-step_size)
+    cdef floating bc2_sqrt = <floating>bias_correction2_sqrt
+    cdef floating w1 = <floating>(1 - o.beta1)
+    cdef floating beta2 = <floating>o.beta2
+    cdef floating w2 = <floating>(1 - o.beta2)
+    cdef floating eps = <floating>o.eps
+    cdef floating wd = <floating>o.weight_decay
+    cdef floating decay = <floating>(1 - o.lr * o.weight_decay)
+    cdef bint use_wd = o.weight_decay != 0
+    cdef floating gi, pi, mi, vi, denom
+    cdef Py_ssize_t i
+    for i in range(n):
+        gi = -g[i] if o.maximize else g[i]
+        pi = p[i]
+        if use_wd:
+            if o.decoupled:
+                pi = pi * decay
+            else:
+                gi = gi + wd * pi
+        mi = lerp(m[i], gi, w1)
+        vi = v[i] * beta2 + w2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        if o.flag:
+            if vmax[i] > vi:
+                vi = vmax[i]
+            vmax[i] = vi
+        denom = root(vi) / bc2_sqrt + eps
+        p[i] = pi + neg_step * (mi / denom)
+
+
+cdef void rmsprop_span(floating* p, const floating* g, floating* sq, floating* buf,
+                       floating* gavg, Py_ssize_t n, const Options* o) noexcept nogil:
+    cdef floating neg_lr = <floating>(-o.lr)
+    cdef floating wd = <floating>o.weight_decay
+    cdef floating alpha = <floating>o.alpha
+    cdef floating w = <floating>(1 - o.alpha)
+    cdef floating eps = <floating>o.eps
+    cdef floating mu = <floating>o.momentum
+    cdef bint use_wd = o.weight_decay != 0
+    cdef bint use_momentum = o.momentum > 0
+    cdef floating gi, si, ai, avg, bi
+    cdef Py_ssize_t i
+    for i in range(n):
+        gi = -g[i] if o.maximize else g[i]
+        if use_wd:
+            gi = gi + wd * p[i]
+        si = sq[i] * alpha + w * gi * gi
+        sq[i] = si
+        if o.flag:
+            ai = lerp(gavg[i], gi, w)
+            gavg[i] = ai
+            avg = root(si - ai * ai) + eps
+        else:
+            avg = root(si) + eps
+        if use_momentum:
+            bi = buf[i] * mu + gi / avg
+            buf[i] = bi
+            p[i] = p[i] + neg_lr * bi
+        else:
+            p[i] = p[i] + neg_lr * (gi / avg)
+
+
+cdef void adagrad_span(floating* p, const floating* g, floating* s, Py_ssize_t n,
+                       const Options* o, double clr) noexcept nogil:
+    cdef floating neg_clr = <floating>(-clr)
+    cdef floating wd = <floating>o.weight_decay
+    cdef floating eps = <floating>o.eps
+    cdef bint use_wd = o.weight_decay != 0
+    cdef floating gi, si
+    cdef Py_ssize_t i
+    for i in range(n):
+        gi = -g[i] if o.maximize else g[i]
+        if use_wd:
+            gi = gi + wd * p[i]
+        si = s[i] + gi * gi
+        s[i] = si
+        p[i] = p[i] + neg_clr * (gi / (root(si) + eps))
+
+
+# ------------------------------------------------------------------ one chunk, dtype dispatch
+
+cdef void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
+                    const Options* o) noexcept nogil:
+    cdef Py_ssize_t n = b - a
+    if t.is_double:
+        if algorithm == 0:
+            sgd_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
+                     n, o, t.scalar[0] != 0)
+        elif algorithm == 1:
+            adam_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
+                      <double*>t.buf[3] + a, <double*>t.buf[4] + a, n, o,
+                      t.scalar[0], t.scalar[1])
+        elif algorithm == 2:
+            rmsprop_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
+                         <double*>t.buf[3] + a, <double*>t.buf[4] + a, n, o)
+        else:
+            adagrad_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
+                         n, o, t.scalar[0])
+    else:
+        if algorithm == 0:
+            sgd_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
+                     n, o, t.scalar[0] != 0)
+        elif algorithm == 1:
+            adam_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
+                      <float*>t.buf[3] + a, <float*>t.buf[4] + a, n, o,
+                      t.scalar[0], t.scalar[1])
+        elif algorithm == 2:
+            rmsprop_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
+                         <float*>t.buf[3] + a, <float*>t.buf[4] + a, n, o)
+        else:
+            adagrad_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
+                         n, o, t.scalar[0])
+
+
+cdef void run_all(int algorithm, const TensorRef* refs, Py_ssize_t num_tensors,
+                  const Options* o, int num_threads) noexcept nogil:
+    """Cut the tensors into chunks and run them, on num_threads threads when it pays."""
+    cdef Py_ssize_t total = 0, num_chunks = 0, i, c, start
+    cdef Chunk* chunks
+    for i in range(num_tensors):
+        total += refs[i].size
+        num_chunks += (refs[i].size + CHUNK - 1) // CHUNK
+    if num_threads <= 1 or total < PARALLEL_MIN:
+        for i in range(num_tensors):
+            run_chunk(algorithm, &refs[i], 0, refs[i].size, o)
+        return
+    chunks = <Chunk*>malloc(num_chunks * sizeof(Chunk))
+    if chunks == NULL:  # no memory for the schedule: do the work on this thread
+        for i in range(num_tensors):
+            run_chunk(algorithm, &refs[i], 0, refs[i].size, o)
+        return
+    c = 0
+    for i in range(num_tensors):
+        start = 0
+        while start < refs[i].size:
+            chunks[c].tensor = i
+            chunks[c].start = start
+            chunks[c].stop = min(start + CHUNK, refs[i].size)
+            start += CHUNK
+            c += 1
+    for c in prange(num_chunks, schedule="dynamic", num_threads=num_threads):
+        run_chunk(algorithm, &refs[chunks[c].tensor], chunks[c].start, chunks[c].stop, o)
+    free(chunks)
+
+
+# ------------------------------------------------------------------ Python-facing wrappers
+
+cdef int gather(list arrays, int slot, TensorRef* refs, Py_ssize_t n, bint writable,
+                str name) except -1:
+    """Store each array's data pointer in refs[i].buf[slot], checking layout, dtype and size.
+
+    Slot 0 (the parameters) sets each tensor's size and dtype; the other slots must agree.
+    """
+    cdef cnp.ndarray a
+    cdef int typenum
+    if len(arrays) != n:
+        raise ValueError(f"{name}: expected {n} arrays, got {len(arrays)}")
+    for i in range(n):
+        obj = arrays[i]
+        if not cnp.PyArray_Check(obj):
+            raise TypeError(f"{name}[{i}] must be a numpy array, got {type(obj).__name__}")
+        a = <cnp.ndarray>obj
+        typenum = cnp.PyArray_TYPE(a)
+        if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+            raise TypeError(f"{name}[{i}] must be float32 or float64, got {a.dtype}")
+        if not cnp.PyArray_IS_C_CONTIGUOUS(a):
+            raise ValueError(f"{name}[{i}] must be C-contiguous")
+        if writable and not cnp.PyArray_ISWRITEABLE(a):
+            raise ValueError(f"{name}[{i}] must be writable")
+        if slot == 0:
+            refs[i].size = cnp.PyArray_SIZE(a)
+            refs[i].is_double = typenum == cnp.NPY_FLOAT64
+        elif (cnp.PyArray_SIZE(a) != refs[i].size
+              or (typenum == cnp.NPY_FLOAT64) != refs[i].is_double):
+            raise ValueError(
+                f"{name}[{i}] has {cnp.PyArray_SIZE(a)} elements of {a.dtype}, its parameter "
+                f"has {refs[i].size} of {'float64' if refs[i].is_double else 'float32'}")
+        refs[i].buf[slot] = cnp.PyArray_DATA(a)
+    return 0
+
+
+cdef double increment_step(object step, Py_ssize_t i) except -1:
+    """step += 1 on a writable 0-d (or 1-element) float32/float64 array; returns the new value."""
+    cdef cnp.ndarray a
+    if not cnp.PyArray_Check(step) or cnp.PyArray_SIZE(<cnp.ndarray>step) != 1:
+        raise TypeError(f"state_steps[{i}] must be a one-element numpy array")
+    a = <cnp.ndarray>step
+    if not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"state_steps[{i}] must be writable")
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+        (<float*>cnp.PyArray_DATA(a))[0] += 1
+        return (<float*>cnp.PyArray_DATA(a))[0]
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+        (<double*>cnp.PyArray_DATA(a))[0] += 1
+        return (<double*>cnp.PyArray_DATA(a))[0]
+    raise TypeError(f"state_steps[{i}] must be float32 or float64, got {a.dtype}")
+
+
+cdef TensorRef* new_refs(Py_ssize_t n) except NULL:
+    cdef TensorRef* refs = <TensorRef*>malloc(max(n, 1) * sizeof(TensorRef))
+    if refs == NULL:
+        raise MemoryError()
+    return refs
+
+
+def sgd_step(list params,              # IN/OUT
+             list grads,               # IN
+             list momentum_buffers,    # IN/OUT (ignored when momentum == 0)
+             list first_step,          # IN: per tensor, True when its buffer is new (b = g)
+             double lr, double weight_decay, double momentum, double dampening,
+             bint nesterov, bint maximize, int num_threads):
+    """One SGD step over all tensors (see the module docstring for the math)."""
+    cdef Py_ssize_t n = len(params), i
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.weight_decay = weight_decay
+    o.momentum = momentum
+    o.dampening = dampening
+    o.nesterov = nesterov
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        if momentum != 0:
+            gather(momentum_buffers, 2, refs, n, True, "momentum_buffers")
+            if len(first_step) != n:
+                raise ValueError(f"first_step: expected {n} flags, got {len(first_step)}")
+        for i in range(n):
+            refs[i].scalar[0] = 1.0 if momentum != 0 and first_step[i] else 0.0
+            if momentum == 0:
+                refs[i].buf[2] = NULL
+        with nogil:
+            run_all(0, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+def adam_step(list params,             # IN/OUT
+              list grads,              # IN
+              list exp_avgs,           # IN/OUT
+              list exp_avg_sqs,        # IN/OUT
+              list max_exp_avg_sqs,    # IN/OUT (ignored unless amsgrad)
+              list state_steps,        # IN/OUT: 0-d arrays, incremented
+              bint amsgrad, double beta1, double beta2, double lr, double weight_decay,
+              double eps, bint maximize, bint decoupled_weight_decay, int num_threads):
+    """One Adam (AdamW when decoupled_weight_decay) step over all tensors."""
+    cdef Py_ssize_t n = len(params), i
+    cdef double step, bias_correction1, bias_correction2
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.weight_decay = weight_decay
+    o.beta1 = beta1
+    o.beta2 = beta2
+    o.eps = eps
+    o.maximize = maximize
+    o.flag = amsgrad
+    o.decoupled = decoupled_weight_decay
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(exp_avgs, 2, refs, n, True, "exp_avgs")
+        gather(exp_avg_sqs, 3, refs, n, True, "exp_avg_sqs")
+        if amsgrad:
+            gather(max_exp_avg_sqs, 4, refs, n, True, "max_exp_avg_sqs")
+        if len(state_steps) != n:
+            raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
+        for i in range(n):
+            if not amsgrad:
+                refs[i].buf[4] = NULL
+            step = increment_step(state_steps[i], i)
+            bias_correction1 = 1 - pow(beta1, step)
+            bias_correction2 = 1 - pow(beta2, step)
+            refs[i].scalar[0] = lr / bias_correction1
+            refs[i].scalar[1] = sqrt(bias_correction2)
+        with nogil:
+            run_all(1, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+def rmsprop_step(list params,          # IN/OUT
+                 list grads,           # IN
+                 list square_avgs,     # IN/OUT
+                 list grad_avgs,       # IN/OUT (ignored unless centered)
+                 list momentum_buffers,  # IN/OUT (ignored unless momentum > 0)
+                 list state_steps,     # IN/OUT: 0-d arrays, incremented
+                 double lr, double alpha, double eps, double weight_decay, double momentum,
+                 bint centered, bint maximize, int num_threads):
+    """One RMSprop step over all tensors."""
+    cdef Py_ssize_t n = len(params), i
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.alpha = alpha
+    o.eps = eps
+    o.weight_decay = weight_decay
+    o.momentum = momentum
+    o.flag = centered
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(square_avgs, 2, refs, n, True, "square_avgs")
+        if momentum > 0:
+            gather(momentum_buffers, 3, refs, n, True, "momentum_buffers")
+        if centered:
+            gather(grad_avgs, 4, refs, n, True, "grad_avgs")
+        if len(state_steps) != n:
+            raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
+        for i in range(n):
+            if not momentum > 0:
+                refs[i].buf[3] = NULL
+            if not centered:
+                refs[i].buf[4] = NULL
+            increment_step(state_steps[i], i)
+        with nogil:
+            run_all(2, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+def adagrad_step(list params,          # IN/OUT
+                 list grads,           # IN
+                 list state_sums,      # IN/OUT
+                 list state_steps,     # IN/OUT: 0-d arrays, incremented
+                 double lr, double weight_decay, double lr_decay, double eps, bint maximize,
+                 int num_threads):
+    """One Adagrad step over all tensors."""
+    cdef Py_ssize_t n = len(params), i
+    cdef double step
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.weight_decay = weight_decay
+    o.eps = eps
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(state_sums, 2, refs, n, True, "state_sums")
+        if len(state_steps) != n:
+            raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
+        for i in range(n):
+            step = increment_step(state_steps[i], i)
+            refs[i].scalar[0] = lr / (1 + (step - 1) * lr_decay)
+        with nogil:
+            run_all(3, refs, n, &o, num_threads)
+    finally:
+        free(refs)

@@ -1,0 +1,20 @@
+"""minigrad: a small deep-learning engine for the CPU, with a PyTorch-shaped API.
+
+The Python layer keeps the autograd graph; Cython kernels (``minigrad._kernels``) do the heavy
+math: GEMM, convolution, pooling, the fused loss and the fused optimizer updates.
+"""
+from minigrad.tensor import (  # noqa: F401  (tensor first: the ops import it)
+    Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
+)
+from minigrad import autograd  # noqa: F401
+from minigrad.autograd import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from minigrad.dtypes import (  # noqa: F401
+    bool_ as bool, double, float, float16, float32, float64, half, int, int8, int16, int32,
+    int64, long, uint8,
+)
+from minigrad.functions import *  # noqa: F401,F403
+from minigrad.random import Generator, initial_seed, manual_seed, seed  # noqa: F401
+from minigrad.threads import get_num_threads, set_num_threads  # noqa: F401
+
+__version__ = "0.1.0"

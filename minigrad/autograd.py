@@ -1,0 +1,473 @@
+"""Reverse-mode automatic differentiation.
+
+Every differentiable op is a ``Function`` whose ``forward`` and ``backward`` work on numpy
+arrays. ``Function.apply`` runs ``forward`` and, when grad mode is on and an input requires a
+gradient, records a ``Node`` on the output: the graph links nodes to the nodes (or leaf
+tensors) that made their inputs, never to intermediate tensors, so activations live only as long
+as the arrays a node saved for its backward.
+
+``backward`` walks the graph from the output in reverse topological order (an iterative
+depth-first search, deterministic: parents are visited in argument order) and applies the chain
+rule: a node's incoming gradient is the sum over its consumers, and its ``backward`` maps it to
+one gradient per input. The engine, not each op, undoes broadcasting: a gradient is summed over
+the dimensions its input was broadcast along. Leaf gradients accumulate into ``.grad``.
+Unless ``retain_graph=True``, each node frees what it saved once it has run; a later backward
+through such a node raises.
+"""
+import functools
+
+import numpy as np
+
+from minigrad.tensor import Tensor, VersionCounter
+
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "backward", "grad", "gradcheck"]
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _GradMode.enabled
+
+
+class set_grad_enabled:
+    """Context manager (and function) that sets grad mode, restoring it on exit."""
+
+    def __init__(self, mode: bool):
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.prev
+
+
+class _GradModeContext:
+    mode = True
+
+    def __enter__(self):
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Operations inside record no graph (as ``torch.no_grad``); also a decorator."""
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Turn grad mode back on inside a ``no_grad`` block; also a decorator."""
+    mode = True
+
+
+# ----------------------------------------------------------------------------- graph nodes
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """One recorded application of a Function: the ``ctx`` its forward and backward share.
+
+    parents[i] is the Node that made input i, the leaf Tensor itself, or None when input i
+    needs no gradient; shapes[i] and dtypes[i] describe input i, for fitting its gradient.
+    """
+
+    __slots__ = ("parents", "shapes", "dtypes", "needs_input_grad", "saved", "versions",
+                 "released", "__dict__")
+    function = None  # the Function subclass, set on each generated Node class
+
+    def __init__(self):
+        self.saved = None
+        self.released = False
+
+    def save_for_backward(self, *arrays):
+        """Keep the arrays backward needs (freed after backward unless retain_graph)."""
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self.released:
+            raise RuntimeError(_FREED_MESSAGE)
+        return self.saved
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def release(self):
+        """Free what forward saved; a node that saved nothing stays usable, as in torch."""
+        if self.saved:
+            self.saved = None
+            self.versions = None
+            self.parents = None
+            self.released = True
+
+    def check_versions(self):
+        for counter, version in self.versions:
+            if counter.value != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: it is at version {counter.value}; expected "
+                    f"version {version} instead (saved by {self.name()})."
+                )
+
+
+class Function:
+    """Base class of differentiable ops; see DESIGN.md for the pattern.
+
+    Subclasses define ``forward(ctx, *args) -> ndarray`` and ``backward(ctx, grad) -> one
+    gradient (ndarray or None) per forward argument``. Tensor arguments arrive in forward as
+    their arrays; other arguments pass through unchanged. ``is_view = True`` marks ops whose
+    output may share memory with their first input, so both share a version counter.
+    """
+
+    is_view = False
+    _node_class = Node
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._node_class = type(f"{cls.__name__}Backward0", (Node,),
+                               {"__slots__": (), "function": cls})
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = cls._node_class()
+        arrays = []
+        requires_grad = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                requires_grad = requires_grad or arg.requires_grad
+            else:
+                arrays.append(arg)
+        requires_grad = requires_grad and _GradMode.enabled
+        out = cls.forward(ctx, *arrays)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        counter = args[0]._version if cls.is_view else VersionCounter()
+        result = Tensor(out, requires_grad=requires_grad, _version=counter)
+        if not requires_grad:
+            return result
+        needs, parents, shapes, dtypes = [], [], [], []
+        for arg in args:
+            if isinstance(arg, Tensor) and arg.requires_grad:
+                needs.append(True)
+                parents.append(arg.grad_fn if arg.grad_fn is not None else arg)
+                shapes.append(arg.data.shape)
+                dtypes.append(arg.data.dtype)
+            else:
+                needs.append(False)
+                parents.append(None)
+                shapes.append(None)
+                dtypes.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        ctx.parents = parents
+        ctx.shapes = shapes
+        ctx.dtypes = dtypes
+        ctx.versions = _saved_versions(ctx.saved, args, result) if ctx.saved else ()
+        result.grad_fn = ctx
+        return result
+
+
+def _saved_versions(saved, args, result):
+    """(counter, version) of every tensor whose own array forward saved, to catch later
+    in-place changes to it."""
+    versions = []
+    for array in saved:
+        if array is None:
+            continue
+        if array is result.data:
+            versions.append((result._version, result._version.value))
+            continue
+        for arg in args:
+            if isinstance(arg, Tensor) and arg.data is array:
+                versions.append((arg._version, arg._version.value))
+                break
+    return versions
+
+
+# ----------------------------------------------------------------------------- the walk
+
+def _topological_order(root):
+    """Nodes reachable from ``root``, each after every node that consumes its output."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        if node.parents is None:  # released: the walk raises when it reaches it
+            continue
+        for parent in reversed(node.parents):
+            if isinstance(parent, Node) and parent not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Undo broadcasting: sum ``grad`` over the dimensions that broadcast ``shape`` to it."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        raise RuntimeError(f"gradient of shape {grad.shape} does not fit an input of shape "
+                           f"{shape}")
+    return grad
+
+
+def _fit_gradient(grad, shape, dtype) -> np.ndarray:
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape != shape:
+        grad = _sum_to_shape(grad, shape)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
+
+
+def _accumulate_into_leaf(leaf: Tensor, grad: np.ndarray, owned: set) -> None:
+    """leaf.grad += grad. The first gradient is stored without a copy only when nothing
+    else can see its array (a fresh, writable, contiguous array not handed out before)."""
+    if leaf.grad is None:
+        if not (grad.flags.owndata and grad.flags.writeable and grad.flags.c_contiguous
+                and id(grad) not in owned):
+            grad = np.array(grad, order="C", copy=True)
+        owned.add(id(grad))
+        leaf.grad = Tensor(grad)
+    else:
+        np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
+
+
+def _run_backward(root, root_grad, retain_graph, leaf_sink, node_sink=None):
+    """Propagate ``root_grad`` from ``root`` (a Node) to the leaves.
+
+    leaf_sink(tensor, grad) receives each leaf's gradient contribution; node_sink, when given,
+    maps Nodes whose total gradient a caller wants (autograd.grad on non-leaf inputs) to a list
+    to append it to.
+    """
+    grads = {root: root_grad}
+    for node in _topological_order(root):
+        grad = grads.pop(node, None)
+        if grad is None:
+            continue
+        if node.released:
+            raise RuntimeError(_FREED_MESSAGE)
+        if node_sink is not None and node in node_sink:
+            node_sink[node].append(grad)
+        if node.versions:
+            node.check_versions()
+        input_grads = node.function.backward(node, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) < len(node.parents):
+            raise RuntimeError(f"{node.function.__name__}.backward returned "
+                               f"{len(input_grads)} gradients for {len(node.parents)} inputs")
+        for parent, shape, dtype, input_grad in zip(node.parents, node.shapes, node.dtypes,
+                                                    input_grads):
+            if parent is None or input_grad is None:
+                continue
+            input_grad = _fit_gradient(input_grad, shape, dtype)
+            if isinstance(parent, Node):
+                previous = grads.get(parent)
+                grads[parent] = input_grad if previous is None else previous + input_grad
+            else:
+                leaf_sink(parent, input_grad)
+        if not retain_graph:
+            node.release()
+
+
+def _root_gradient(tensor: Tensor, gradient) -> np.ndarray:
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return np.ones(tensor.data.shape, dtype=tensor.data.dtype)
+    array = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if array.shape != tensor.data.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {array.shape} and "
+                           f"output has a shape of {tensor.data.shape}.")
+    return array.astype(tensor.data.dtype, copy=False)
+
+
+def _check_differentiable(tensor: Tensor, index: int = 0):
+    if not tensor.requires_grad:
+        raise RuntimeError(f"element {index} of tensors does not require grad and does not "
+                           "have a grad_fn")
+
+
+def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False,
+             inputs=None) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``)."""
+    if create_graph:
+        raise NotImplementedError("minigrad does not build graphs of gradients "
+                                  "(create_graph=True, higher-order derivatives)")
+    _check_differentiable(tensor)
+    root_grad = _root_gradient(tensor, gradient)
+    owned: set = set()
+    allowed = None if inputs is None else {id(t) for t in _as_tuple(inputs)}
+
+    def leaf_sink(leaf, grad):
+        if allowed is None or id(leaf) in allowed:
+            _accumulate_into_leaf(leaf, grad, owned)
+
+    if tensor.grad_fn is None:
+        leaf_sink(tensor, root_grad)
+        return
+    _run_backward(tensor.grad_fn, root_grad, bool(retain_graph), leaf_sink)
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated
+    into ``.grad`` (as ``torch.autograd.grad``)."""
+    if create_graph:
+        raise NotImplementedError("minigrad does not build graphs of gradients "
+                                  "(create_graph=True, higher-order derivatives)")
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad_outputs has {len(grad_outputs)} entries for "
+                           f"{len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not "
+                               "require grad")
+    leaf_totals = {id(t): [] for t in inputs if t.grad_fn is None}
+    node_totals = {t.grad_fn: [] for t in inputs if t.grad_fn is not None}
+
+    def leaf_sink(leaf, g):
+        if id(leaf) in leaf_totals:
+            leaf_totals[id(leaf)].append(g)
+
+    for index, (out, g_out) in enumerate(zip(outputs, grad_outputs)):
+        _check_differentiable(out, index)
+        root_grad = _root_gradient(out, g_out)
+        if out.grad_fn is None:
+            leaf_sink(out, root_grad)
+            continue
+        keep = retain_graph if retain_graph is not None else False
+        _run_backward(out.grad_fn, root_grad, keep or index < len(outputs) - 1, leaf_sink,
+                      node_totals)
+
+    results = []
+    for i, t in enumerate(inputs):
+        parts = leaf_totals[id(t)] if t.grad_fn is None else node_totals[t.grad_fn]
+        if not parts:
+            if not allow_unused:
+                raise RuntimeError(f"One of the differentiated Tensors (index {i}) appears "
+                                   "to not have been used in the graph. Set allow_unused=True "
+                                   "if this is the desired behavior.")
+            results.append(None)
+            continue
+        total = parts[0].copy()
+        for part in parts[1:]:
+            total += part
+        results.append(Tensor(total))
+    return tuple(results)
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) -> bool:
+    """Compare the analytical Jacobian of ``fn`` with central finite differences.
+
+    For every input x_i that requires a gradient and every output y, the numerical Jacobian
+    J[j, k] = (y_j(x + eps e_k) - y_j(x - eps e_k)) / (2 eps) must match the one backward
+    gives, row by row (gradient of y_j), within ``atol + rtol * |numerical|``. Inputs should
+    be float64: float32 differences are too coarse for this test.
+    """
+    inputs = _as_tuple(inputs)
+    wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck expects at least one input tensor with requires_grad=True")
+    for t in wrt:
+        if t.dtype != np.float64:
+            raise TypeError(f"gradcheck needs float64 inputs, got {t.dtype}")
+
+    def evaluate():
+        with no_grad():
+            out = fn(*inputs)
+        return [o.data.astype(np.float64).ravel().copy() for o in _as_tuple(out)]
+
+    outputs = _as_tuple(fn(*inputs))
+    for out_index, out in enumerate(outputs):
+        if not out.requires_grad:
+            continue
+        size = out.data.size
+        analytical = [np.zeros((size, t.data.size)) for t in wrt]
+        for j in range(size):
+            seed = np.zeros(size, dtype=out.data.dtype)
+            seed[j] = 1.0
+            gs = grad(out, wrt, Tensor(seed.reshape(out.data.shape)), retain_graph=True,
+                      allow_unused=True)
+            for k, g in enumerate(gs):
+                if g is not None:
+                    analytical[k][j] = g.data.ravel()
+        for k, t in enumerate(wrt):
+            flat = t.data.reshape(-1)  # a view: perturbs the input in place
+            numerical = np.zeros((size, t.data.size))
+            for i in range(t.data.size):
+                original = flat[i]
+                flat[i] = original + eps
+                plus = evaluate()[out_index]
+                flat[i] = original - eps
+                minus = evaluate()[out_index]
+                flat[i] = original
+                numerical[:, i] = (plus - minus) / (2 * eps)
+            if not np.allclose(analytical[k], numerical, atol=atol, rtol=rtol):
+                if raise_exception:
+                    err = np.abs(analytical[k] - numerical).max()
+                    raise GradcheckError(
+                        f"Jacobian mismatch for output {out_index} with respect to input {k} "
+                        f"(largest absolute difference {err:.3g}):\nnumerical:{numerical}\n"
+                        f"analytical:{analytical[k]}")
+                return False
+    return True
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` when analytical and numerical Jacobians differ."""

@@ -1,0 +1,86 @@
+"""Matrix multiplication on minigrad's GEMM kernel, with torch.matmul's shape rules.
+
+1-D operands are promoted to matrices (a row vector on the left, a column vector on the right)
+and the added dimension is removed from the result; leading dimensions broadcast as batches.
+For Z = A B:  dA = G Bᵀ and dB = Aᵀ G, summed over broadcast batch dimensions by the engine.
+"""
+import numpy as np
+
+from minigrad._kernels import gemm as _gemm
+from minigrad.autograd import Function
+from minigrad.tensor import Tensor
+from minigrad.threads import get_num_threads
+
+
+def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for float arrays of ndim >= 2 with broadcast batch dimensions, on the kernel."""
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    if a.ndim == 2 and b.ndim == 2:
+        out = np.empty((m, n), dtype=a.dtype)
+        _gemm.gemm(a, b, out, False, get_num_threads())
+        return out
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a3 = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
+    b3 = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)
+    out = np.empty((a3.shape[0], m, n), dtype=a.dtype)
+    _gemm.gemm_batched(a3, b3, out, False, get_num_threads())
+    return out.reshape(batch + (m, n))
+
+
+class MatMul(Function):
+    """Z = A B on matrices (ndim >= 2 after 1-D promotion);  dA = G Bᵀ, dB = Aᵀ G."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return matrix_product(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = matrix_product(grad, np.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
+        grad_b = matrix_product(np.swapaxes(a, -1, -2), grad) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def _dtype_name(dtype) -> str:
+    return {"float32": "float", "float64": "double", "int64": "long"}.get(str(dtype), str(dtype))
+
+
+def _shape_text(shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """torch.matmul: dot, matrix-vector, matrix-matrix and batched products."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul expects Tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_dtype_name(a.dtype)} != {_dtype_name(b.dtype)}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                           f"({_shape_text(a.shape)} and {_shape_text(b.shape)})")
+    if a.ndim > 2 or b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
+        except ValueError:
+            raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and "
+                               f"{tuple(b.shape)} do not broadcast") from None
+    if a.dtype.kind != "f":
+        # Integer products are exact in numpy and carry no gradient.
+        return Tensor(np.asarray(np.matmul(a.data, b.data)))
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    out = MatMul.apply(a2, b2)
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    return out

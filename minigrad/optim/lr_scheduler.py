@@ -1,0 +1,1 @@
+from minigrad.optim.optimizer import Optimizer

@@ -1,0 +1,300 @@
+"""Optimizer: parameter groups, lazily created per-parameter state, state_dict, zero_grad.
+
+As ``torch.optim.Optimizer``. Each algorithm subclass names its state buffers
+(``_state_keys``), creates them (``_init_state``) and runs one fused update per group
+(``_update``). The base gathers, per group, the numpy arrays of the parameters that have a
+gradient, their gradients and their state buffers; those lists are cached while the same
+parameters have gradients, their arrays are unchanged and the state was not reloaded, so a step
+costs a few hundred nanoseconds of Python per parameter plus one kernel call per group.
+
+Replace optimizer state through ``load_state_dict`` (which resets the cache), not by assigning
+into ``optimizer.state[p]``.
+"""
+import warnings
+from collections import defaultdict
+from copy import deepcopy
+from itertools import chain
+
+import numpy as np
+
+from minigrad.autograd import enable_grad
+from minigrad.tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Marks an option that every parameter group must set."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class _GroupArrays:
+    """The arrays of one fused step: parameters with a gradient, their data, their state."""
+
+    __slots__ = ("params", "datas", "state", "fresh", "keys", "generation")
+
+    def __init__(self, params, datas, state, fresh, keys, generation):
+        self.params = params          # the Tensors that have a gradient
+        self.datas = datas            # their .data arrays (updated in place)
+        self.state = state            # {state key: [array per parameter]}
+        self.fresh = fresh            # per parameter: True when its state was created this step
+        self.keys = keys
+        self.generation = generation
+
+
+def _grad_array(param: Tensor, data: np.ndarray) -> np.ndarray:
+    """param.grad as a C-contiguous array of the parameter's dtype and shape."""
+    grad = param.grad.data
+    if grad.shape != data.shape:
+        raise RuntimeError(f"the gradient of a parameter of shape {data.shape} has shape "
+                           f"{grad.shape}")
+    if grad.dtype != data.dtype or not grad.flags.c_contiguous:
+        grad = np.ascontiguousarray(grad, dtype=data.dtype)
+    return grad
+
+
+def _param_array(param: Tensor) -> np.ndarray:
+    data = param.data
+    if data.dtype not in (np.float32, np.float64):
+        raise TypeError(f"optimizers update float32 or float64 parameters, got {data.dtype}")
+    if not (data.flags.c_contiguous and data.flags.writeable):
+        raise ValueError(f"optimizers update parameters in place: a parameter of shape "
+                         f"{data.shape} is not a writable C-contiguous array")
+    return data
+
+
+def _copy_state_value(value, param: Tensor, key):
+    """A deep copy of a saved state value; floating arrays take the parameter's dtype
+    (except 'step', which keeps its own, as torch does)."""
+    if isinstance(value, Tensor) or isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        array = np.array(value.data if isinstance(value, Tensor) else value, copy=True)
+        if key != "step" and array.dtype.kind == "f":
+            array = array.astype(param.data.dtype, copy=False)
+        return Tensor(np.ascontiguousarray(array))
+    if isinstance(value, dict):
+        return {k: _copy_state_value(v, param, k) for k, v in value.items()}
+    if key == "step" and isinstance(value, (int, float)):
+        return Tensor(np.array(float(value), dtype=np.float32))
+    return deepcopy(value)
+
+
+class Optimizer:
+    """Base class for all optimizers.
+
+    Args:
+        params: an iterable of Tensors, of dicts defining parameter groups (each with a
+            'params' entry and any per-group options), or of (name, Tensor) pairs.
+        defaults: the default value of every option of the algorithm.
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._arrays = {}        # id(group) -> _GroupArrays
+        self._generation = 0     # bumped whenever state or groups change wholesale
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # ------------------------------------------------------------------ algorithm hooks
+    def _state_keys(self, group) -> tuple:
+        """The names of the state arrays the update reads and writes, in kernel order."""
+        raise NotImplementedError
+
+    def _init_state(self, group, param: Tensor, state: dict) -> None:
+        """Fill the empty state dict of a parameter."""
+        raise NotImplementedError
+
+    def _update(self, group, arrays: _GroupArrays, grads: list) -> None:
+        """One fused update of the group's parameters that have a gradient."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ public API
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._arrays = {}
+        self._generation = getattr(self, "_generation", 0) + 1
+
+    def __repr__(self):
+        text = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own options (the others take the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+
+        tensors, names = [], []
+        for param in param_group["params"]:
+            if isinstance(param, tuple):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. Some "
+                                 "param names are missing")
+            param_group["param_names"] = names
+
+        for param in tensors:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + type(param).__name__)
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+
+        if len(set(map(id, tensors))) != len(tensors):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error", stacklevel=3)
+        seen = set()
+        for group in self.param_groups:
+            seen.update(map(id, group["params"]))
+            if ("param_names" in param_group) != ("param_names" in group):
+                kind = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {kind} to the optimizer")
+        if not seen.isdisjoint(map(id, tensors)):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+        self._generation += 1
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's gradient to None (default), or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad.grad_fn = None
+                        p.grad.requires_grad = False
+                        p.grad.data.fill(0)
+                        p.grad._version.value += 1
+
+    def step(self, closure=None):
+        """One optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            arrays, grads = self._gather(group)
+            if not arrays.params:
+                continue
+            self._update(group, arrays, grads)
+            if True in arrays.fresh:
+                arrays.fresh = [False] * len(arrays.params)
+            for p in arrays.params:
+                p._version.value += 1
+        return loss
+
+    def state_dict(self) -> dict:
+        """{'state': {index: {name: value}}, 'param_groups': [{options, 'params': [index]}]}.
+
+        Parameters are numbered in group order, as torch numbers them. The state values are the
+        optimizer's own Tensors (not copies), as in torch.
+        """
+        index_of = {}
+        start = 0
+        packed_groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                index_of.setdefault(id(p), i)
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            packed_groups.append(packed)
+        packed_state = {(index_of[id(k)] if isinstance(k, Tensor) else k): v
+                        for k, v in self.state.items()}
+        return {"state": packed_state, "param_groups": packed_groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state from ``state_dict()`` (copied, so the source stays independent)."""
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = _copy_state_value(v, param, None)
+            else:
+                state[k] = deepcopy(v)
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+        self.__setstate__({"state": state, "param_groups": saved_groups})
+
+    # ------------------------------------------------------------------ the arrays of a step
+    def _gather(self, group):
+        """(arrays, grads) for one fused step over the group's parameters with a gradient."""
+        params = group["params"]
+        keys = self._state_keys(group)
+        arrays = self._arrays.get(id(group))
+        if (arrays is not None and arrays.generation == self._generation
+                and arrays.keys == keys):
+            grads = []
+            for p, data in zip(params, arrays.datas):
+                if p.grad is None or p.data is not data:
+                    break
+                grads.append(_grad_array(p, data))
+            else:
+                return arrays, grads
+        live = [p for p in params if p.grad is not None]
+        fresh = []
+        for p in live:
+            fresh.append(not self.state.get(p))
+            if fresh[-1] and keys:
+                self._init_state(group, p, self.state[p])
+        datas = [_param_array(p) for p in live]
+        grads = [_grad_array(p, data) for p, data in zip(live, datas)]
+        state = {key: [self.state[p][key].data for p in live] for key in keys}
+        arrays = _GroupArrays(live, datas, state, fresh, keys, self._generation)
+        if len(live) == len(params):
+            self._arrays[id(group)] = arrays
+        return arrays, grads

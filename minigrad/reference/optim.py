@@ -1,0 +1,103 @@
+"""NumPy twins of kernels/optim.pyx: the same functions and arguments, less ``num_threads``.
+
+Each function updates lists of numpy arrays in place, tensor by tensor, in torch's operation order
+(see the kernel's docstring for the math). Scalars are cast to each tensor's dtype before use, as
+the kernel casts them to ``floating``, so float32 runs in float32 as torch's CPU kernels do.
+"""
+import math
+
+import numpy as np
+
+__all__ = ["sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]
+
+
+def _lerp_(start, end, weight):
+    """start = torch.lerp(start, end, weight), in place."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (start.dtype.type(1) - weight)
+
+
+def _increment(step):
+    step += 1
+    return float(step)
+
+
+def sgd_step(params, grads, momentum_buffers, first_step, lr, weight_decay, momentum,
+             dampening, nesterov, maximize):
+    for i, (p, g) in enumerate(zip(params, grads)):
+        t = p.dtype.type
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + t(weight_decay) * p
+        if momentum != 0:
+            buf = momentum_buffers[i]
+            if first_step[i]:
+                buf[...] = g
+            else:
+                buf *= t(momentum)
+                buf += t(1 - dampening) * g
+            g = g + t(momentum) * buf if nesterov else buf
+        p += t(-lr) * g
+
+
+def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad,
+              beta1, beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay):
+    for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        t = p.dtype.type
+        step = _increment(state_steps[i])
+        g = -g if maximize else g
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                p *= t(1 - lr * weight_decay)
+            else:
+                g = g + t(weight_decay) * p
+        _lerp_(m, g, t(1 - beta1))
+        v *= t(beta2)
+        v += t(1 - beta2) * g * g
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        if amsgrad:
+            np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
+            v = max_exp_avg_sqs[i]
+        denom = np.sqrt(v) / t(bias_correction2_sqrt) + t(eps)
+        p += t(-step_size) * (m / denom)
+
+
+def rmsprop_step(params, grads, square_avgs, grad_avgs, momentum_buffers, state_steps, lr,
+                 alpha, eps, weight_decay, momentum, centered, maximize):
+    for i, (p, g, square_avg) in enumerate(zip(params, grads, square_avgs)):
+        t = p.dtype.type
+        _increment(state_steps[i])
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + t(weight_decay) * p
+        square_avg *= t(alpha)
+        square_avg += t(1 - alpha) * g * g
+        if centered:
+            grad_avg = grad_avgs[i]
+            _lerp_(grad_avg, g, t(1 - alpha))
+            avg = np.sqrt(square_avg - grad_avg * grad_avg) + t(eps)
+        else:
+            avg = np.sqrt(square_avg) + t(eps)
+        if momentum > 0:
+            buf = momentum_buffers[i]
+            buf *= t(momentum)
+            buf += g / avg
+            p += t(-lr) * buf
+        else:
+            p += t(-lr) * (g / avg)
+
+
+def adagrad_step(params, grads, state_sums, state_steps, lr, weight_decay, lr_decay, eps,
+                 maximize):
+    for i, (p, g, state_sum) in enumerate(zip(params, grads, state_sums)):
+        t = p.dtype.type
+        step = _increment(state_steps[i])
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + t(weight_decay) * p
+        clr = lr / (1 + (step - 1) * lr_decay)
+        state_sum += g * g
+        p += t(-clr) * (g / (np.sqrt(state_sum) + t(eps)))

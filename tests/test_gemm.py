@@ -1,0 +1,155 @@
+"""The GEMM kernel against its NumPy twin and torch.matmul.
+
+Sizes cover the empty, single and odd cases and several cache blocks; operands come as
+contiguous arrays, transposed views, strided slices, negative strides, read-only arrays and
+zero-stride broadcasts; every micro-kernel this CPU supports runs (base, avx2, avx512).
+"""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from minigrad._kernels import gemm as kernel
+from minigrad.reference import gemm as twin
+
+DTYPES = [np.float32, np.float64]
+TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+ODD_SIZES = [0, 1, 7, 33, 257]
+
+
+def supported_isas():
+    best = kernel.get_isa()
+    return ["base", "avx2", "avx512"][: ["base", "avx2", "avx512"].index(best) + 1]
+
+
+@pytest.fixture(params=supported_isas())
+def isa(request):
+    previous = kernel.get_isa()
+    kernel.set_isa(request.param)
+    yield request.param
+    kernel.set_isa(previous)
+
+
+def random(shape, dtype, seed):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def check_gemm(a, b, dtype, num_threads, accumulate=False):
+    """Kernel == twin, and twin == torch.matmul (computed in float64)."""
+    m, n = a.shape[0], b.shape[1]
+    start = random((m, n), dtype, 99)
+    out, expected = start.copy(), start.copy()
+    kernel.gemm(a, b, out, accumulate, num_threads)
+    twin.gemm(a, b, expected, accumulate)
+    np.testing.assert_allclose(out, expected, **TOLERANCE[dtype])
+    reference = torch.matmul(torch.from_numpy(np.array(a, np.float64)),
+                             torch.from_numpy(np.array(b, np.float64))).numpy()
+    if accumulate:
+        reference += start
+    np.testing.assert_allclose(out, reference, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_odd_sizes(dtype, num_threads):
+    for m, k, n in itertools.product(ODD_SIZES, repeat=3):
+        check_gemm(random((m, k), dtype, 1), random((k, n), dtype, 2), dtype, num_threads)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_every_isa(isa, dtype, num_threads):
+    for m, k, n in [(1, 1, 1), (7, 33, 257), (257, 7, 33), (13, 300, 31), (40, 17, 100)]:
+        for mr in range(1, 17):  # every row count of the micro-kernel's tail
+            check_gemm(random((mr, k), dtype, m), random((k, n), dtype, n), dtype, num_threads)
+        check_gemm(random((m, k), dtype, 3), random((k, n), dtype, 4), dtype, num_threads)
+        check_gemm(random((k, m), dtype, 3).T, random((n, k), dtype, 4).T, dtype, num_threads,
+                   accumulate=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_several_cache_blocks(dtype, num_threads):
+    """K beyond one KC slice, N beyond one NC block, M beyond one MC block."""
+    for m, k, n in [(5, 3000, 9), (3, 20, 4500), (700, 30, 20), (130, 600, 150)]:
+        check_gemm(random((m, k), dtype, 5), random((k, n), dtype, 6), dtype, num_threads)
+        check_gemm(random((m, k), dtype, 5), random((k, n), dtype, 6), dtype, num_threads,
+                   accumulate=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_strided_operands(dtype, num_threads):
+    a = random((90, 70), dtype, 7)
+    b = random((80, 60), dtype, 8)
+    cases = [
+        (a[:33, :41], b[:41, :57]),                    # slices of larger arrays
+        (a.T[:50, :33], b.T[:33, :41]),                 # transposed views
+        (a[::2, ::3], b[::3, ::2][:24]),                # steps in both dimensions
+        (a[::-1, ::-1][:20], b[::-1][:70]),             # negative strides
+        (np.broadcast_to(a[0], (30, 70)), b[:70]),      # zero row stride
+        (a[:, :60], np.broadcast_to(b[:60, :1], (60, 40))),  # zero column stride
+    ]
+    for left, right in cases:
+        check_gemm(left, right, dtype, num_threads)
+        check_gemm(left, right, dtype, num_threads, accumulate=True)
+
+
+def test_read_only_inputs():
+    a, b = random((20, 30), np.float32, 9), random((30, 40), np.float32, 10)
+    a.flags.writeable = False
+    b.flags.writeable = False
+    check_gemm(a, b, np.float32, 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_batched(dtype, num_threads):
+    for batch, m, k, n in [(1, 33, 17, 65), (2, 7, 33, 9), (3, 40, 40, 40), (9, 5, 3, 7),
+                           (0, 3, 3, 3), (4, 0, 3, 3), (4, 3, 0, 3), (2, 1, 257, 1)]:
+        a = random((batch, m, k), dtype, 11)
+        b = random((batch, k, n), dtype, 12)
+        operands = [
+            (a, b),
+            (a.transpose(0, 2, 1).copy().transpose(0, 2, 1), b.transpose(0, 2, 1).copy()
+             .transpose(0, 2, 1)),
+            (np.broadcast_to(a[:1], a.shape), b),       # zero batch stride
+            (a, np.broadcast_to(b[:1], b.shape)),
+        ]
+        for left, right in operands:
+            for accumulate in (False, True):
+                start = random((batch, m, n), dtype, 13)
+                out, expected = start.copy(), start.copy()
+                kernel.gemm_batched(left, right, out, accumulate, num_threads)
+                twin.gemm_batched(left, right, expected, accumulate)
+                np.testing.assert_allclose(out, expected, **TOLERANCE[dtype])
+                reference = torch.matmul(torch.from_numpy(np.array(left, np.float64)),
+                                         torch.from_numpy(np.array(right, np.float64))).numpy()
+                if accumulate:
+                    reference += start
+                np.testing.assert_allclose(out, reference, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_cnn_shapes(num_threads):
+    """The shapes batch-1 and batch-4 training of the example CNN produces (im2col GEMMs)."""
+    shapes = [(32, 75, 1024), (32, 800, 256), (64, 800, 64), (1, 1024, 64), (1, 64, 10),
+              (4, 1024, 64), (32, 75, 4096)]
+    for m, k, n in shapes:
+        a, b = random((m, k), np.float32, 14), random((k, n), np.float32, 15)
+        check_gemm(a, b, np.float32, num_threads)
+        check_gemm(random((m, n), np.float32, 16), b.T, np.float32, num_threads)  # dY @ cols.T
+        check_gemm(a.T, random((m, n), np.float32, 17), np.float32, num_threads)  # W.T @ dY
+
+
+def test_mismatched_dtypes_raise():
+    out = np.zeros((2, 2), np.float32)
+    with pytest.raises((TypeError, ValueError)):
+        kernel.gemm(np.ones((2, 2), np.float64), np.ones((2, 2), np.float32), out, False, 1)
+
+
+def test_isa_names():
+    assert kernel.get_isa() in ("base", "avx2", "avx512")
+    with pytest.raises(ValueError):
+        kernel.set_isa("sse9")
