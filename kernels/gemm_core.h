@@ -24,6 +24,11 @@
 #define GEMM_X86 0
 #endif
 
+/* Up to this many rows of A, a product with column-major B runs as dot products. */
+#define GEMM_DOT_ROWS 4
+/* A typical per-core L2 cache (1 MB on AMD Zen 4, 1-2 MB on recent Intel). */
+#define GEMM_L2_BYTES (1 << 20)
+
 enum { GEMM_ISA_BASE = 0, GEMM_ISA_AVX2 = 1, GEMM_ISA_AVX512 = 2, GEMM_ISA_COUNT = 3 };
 
 /* -1 until the first call decides; a benign race (every thread computes the same answer) */
@@ -33,8 +38,9 @@ static int gemm_isa_supported(int isa)
 {
 #if GEMM_X86
     __builtin_cpu_init();
-    if (isa == GEMM_ISA_AVX512)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    if (isa == GEMM_ISA_AVX512)  /* the packing routines of AVX2 run with it */
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma");
     if (isa == GEMM_ISA_AVX2)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
@@ -57,6 +63,15 @@ static int gemm_set_isa(int isa)
     if (isa < 0 || isa >= GEMM_ISA_COUNT || !gemm_isa_supported(isa)) return -1;
     gemm_isa_selected = isa;
     return 0;
+}
+
+/* The size of blocks that cut `size` into as few pieces of at most `max` as possible, all
+ * equal up to rounding to a multiple of `unit`. */
+static inline ptrdiff_t gemm_even_block(ptrdiff_t size, ptrdiff_t max, ptrdiff_t unit)
+{
+    const ptrdiff_t blocks = (size + max - 1) / max;
+    const ptrdiff_t block = (size + blocks - 1) / blocks;
+    return (block + unit - 1) / unit * unit;
 }
 
 /* Scratch for packed panels: one 64-byte aligned buffer per OS thread (OpenMP workers persist,
@@ -83,6 +98,67 @@ static void *gemm_thread_buffer(size_t bytes)
     return gemm_buffer_data;
 }
 
+#if GEMM_X86
+#include <immintrin.h>
+
+/* Transposing copies for packing: dst[k * W + j] = src[j * lane + k] for j < width in whole
+ * blocks of 8 (float) or 4 (double) lanes and k < kc in whole blocks of the same size; the caller
+ * handles the remainders. Register transposes make this several times faster than a scalar
+ * loop, and it is the packing a transposed operand (x.T, cols.T) or a row-major A needs. */
+static __attribute__((target("avx2"))) void
+gemm_transpose_blocks_avx2_f32(ptrdiff_t kc, int width, int W, const float *src, ptrdiff_t lane,
+                               float *dst)
+{
+    for (int j0 = 0; j0 + 8 <= width; j0 += 8) {
+        const float *s = src + j0 * lane;
+        for (ptrdiff_t k0 = 0; k0 + 8 <= kc; k0 += 8) {
+            __m256 r0 = _mm256_loadu_ps(s + 0 * lane + k0), r1 = _mm256_loadu_ps(s + 1 * lane + k0);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * lane + k0), r3 = _mm256_loadu_ps(s + 3 * lane + k0);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * lane + k0), r5 = _mm256_loadu_ps(s + 5 * lane + k0);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * lane + k0), r7 = _mm256_loadu_ps(s + 7 * lane + k0);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            /* s_c holds column k0+c of rows 0-3 (low half) and column k0+c+4 (high half) */
+            __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *d = dst + k0 * W + j0;
+            _mm256_storeu_ps(d + 0 * W, _mm256_permute2f128_ps(s0, s4, 0x20));
+            _mm256_storeu_ps(d + 1 * W, _mm256_permute2f128_ps(s1, s5, 0x20));
+            _mm256_storeu_ps(d + 2 * W, _mm256_permute2f128_ps(s2, s6, 0x20));
+            _mm256_storeu_ps(d + 3 * W, _mm256_permute2f128_ps(s3, s7, 0x20));
+            _mm256_storeu_ps(d + 4 * W, _mm256_permute2f128_ps(s0, s4, 0x31));
+            _mm256_storeu_ps(d + 5 * W, _mm256_permute2f128_ps(s1, s5, 0x31));
+            _mm256_storeu_ps(d + 6 * W, _mm256_permute2f128_ps(s2, s6, 0x31));
+            _mm256_storeu_ps(d + 7 * W, _mm256_permute2f128_ps(s3, s7, 0x31));
+        }
+    }
+}
+
+static __attribute__((target("avx2"))) void
+gemm_transpose_blocks_avx2_f64(ptrdiff_t kc, int width, int W, const double *src,
+                               ptrdiff_t lane, double *dst)
+{
+    for (int j0 = 0; j0 + 4 <= width; j0 += 4) {
+        const double *s = src + j0 * lane;
+        for (ptrdiff_t k0 = 0; k0 + 4 <= kc; k0 += 4) {
+            __m256d r0 = _mm256_loadu_pd(s + 0 * lane + k0), r1 = _mm256_loadu_pd(s + 1 * lane + k0);
+            __m256d r2 = _mm256_loadu_pd(s + 2 * lane + k0), r3 = _mm256_loadu_pd(s + 3 * lane + k0);
+            __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+            __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+            double *d = dst + k0 * W + j0;
+            _mm256_storeu_pd(d + 0 * W, _mm256_permute2f128_pd(t0, t2, 0x20));
+            _mm256_storeu_pd(d + 1 * W, _mm256_permute2f128_pd(t1, t3, 0x20));
+            _mm256_storeu_pd(d + 2 * W, _mm256_permute2f128_pd(t0, t2, 0x31));
+            _mm256_storeu_pd(d + 3 * W, _mm256_permute2f128_pd(t1, t3, 0x31));
+        }
+    }
+}
+#endif
+
 /* vector types; the aligned(...) lowers their alignment so loads and stores may be unaligned */
 typedef float gemm_v16f __attribute__((vector_size(64), aligned(4)));
 typedef float gemm_v8f __attribute__((vector_size(32), aligned(4)));
@@ -97,7 +173,9 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #define GEMM_VEC_AVX2 gemm_v8f
 #define GEMM_VEC_BASE gemm_v4f
 #define GEMM_AVX512_MR 12
+#define GEMM_KC 384
 #include "gemm_dtype.h"
+#undef GEMM_KC
 #undef GEMM_T
 #undef GEMM_SUFFIX
 #undef GEMM_VEC_AVX512
@@ -111,7 +189,9 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #define GEMM_VEC_AVX2 gemm_v4d
 #define GEMM_VEC_BASE gemm_v2d
 #define GEMM_AVX512_MR 12
+#define GEMM_KC 192
 #include "gemm_dtype.h"
+#undef GEMM_KC
 #undef GEMM_T
 #undef GEMM_SUFFIX
 #undef GEMM_VEC_AVX512

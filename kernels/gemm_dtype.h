@@ -2,6 +2,8 @@
  *   GEMM_T        float or double
  *   GEMM_SUFFIX   f32 or f64 (names below get it appended: gemm_serial_f32, ...)
  *   GEMM_VEC_AVX512, GEMM_VEC_AVX2, GEMM_VEC_BASE   GCC vector types of GEMM_T (64, 32, 16 bytes)
+ *   GEMM_AVX512_MR  rows of the AVX-512 micro-kernel's tile
+ *   GEMM_KC         depth of a K slice (the packed panels hold GEMM_KC steps)
  *
  * The algorithm is the classic one of Goto and van de Geijn (as in BLIS): for each NC-wide
  * column block of B and each KC-deep slice of K, B[pc:pc+kc, jc:jc+nc] is packed into panels
@@ -16,6 +18,7 @@
 
 #if GEMM_X86
 #define MK_NAME GEMM_NAME(gemm_microkernel_avx512)
+#define MK_DOT_NAME GEMM_NAME(gemm_dot_avx512)
 #define MK_T GEMM_T
 #define MK_VEC GEMM_VEC_AVX512
 #define MK_MR GEMM_AVX512_MR
@@ -24,6 +27,7 @@
 #include "gemm_microkernel.h"
 
 #define MK_NAME GEMM_NAME(gemm_microkernel_avx2)
+#define MK_DOT_NAME GEMM_NAME(gemm_dot_avx2)
 #define MK_T GEMM_T
 #define MK_VEC GEMM_VEC_AVX2
 #define MK_MR 6
@@ -33,6 +37,7 @@
 #endif
 
 #define MK_NAME GEMM_NAME(gemm_microkernel_base)
+#define MK_DOT_NAME GEMM_NAME(gemm_dot_base)
 #define MK_T GEMM_T
 #define MK_VEC GEMM_VEC_BASE
 #define MK_MR 4
@@ -43,88 +48,94 @@
 typedef void (*GEMM_NAME(gemm_microkernel_fn))(ptrdiff_t kc, const GEMM_T *a, const GEMM_T *b,
                                                ptrdiff_t ldb, GEMM_T *c, ptrdiff_t ldc,
                                                int mr, int nr, int load_c);
+typedef void (*GEMM_NAME(gemm_dot_fn))(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const GEMM_T *a,
+                                       ptrdiff_t lda, const GEMM_T *b, ptrdiff_t ldb, GEMM_T *c,
+                                       ptrdiff_t ldc, int load_c);
 
 /* The micro-kernel of one instruction set and the block sizes that suit it. */
 typedef struct {
     GEMM_NAME(gemm_microkernel_fn) kernel;
-    int mr, nr;          /* register tile */
-    ptrdiff_t mc, kc, nc; /* cache blocks: mc multiple of mr, nc multiple of nr */
+    GEMM_NAME(gemm_dot_fn) dot;  /* the few-rows, column-major B case */
+    int mr, nr;                  /* register tile */
+    ptrdiff_t mc, kc, nc;        /* cache blocks: mc a multiple of mr, nc a multiple of nr */
+    ptrdiff_t b_in_place_rows;   /* up to this many rows of C, row-major B is not packed */
 } GEMM_NAME(gemm_config);
 
+#define GEMM_LANES(vec) ((int)(sizeof(vec) / sizeof(GEMM_T)))
 static GEMM_NAME(gemm_config) GEMM_NAME(gemm_configs)[GEMM_ISA_COUNT] = {
-    [GEMM_ISA_BASE] = {GEMM_NAME(gemm_microkernel_base), 4,
-                       2 * (int)(sizeof(GEMM_VEC_BASE) / sizeof(GEMM_T)),
-                       96, 256 * 4 / sizeof(GEMM_T), 2048},
+    [GEMM_ISA_BASE] = {GEMM_NAME(gemm_microkernel_base),
+                       GEMM_NAME(gemm_dot_base), 4, 2 * GEMM_LANES(GEMM_VEC_BASE),
+                       96, GEMM_KC, 2048, 4},
 #if GEMM_X86
-    [GEMM_ISA_AVX2] = {GEMM_NAME(gemm_microkernel_avx2), 6,
-                       2 * (int)(sizeof(GEMM_VEC_AVX2) / sizeof(GEMM_T)),
-                       120, 256 * 4 / sizeof(GEMM_T), 2048},
-    [GEMM_ISA_AVX512] = {GEMM_NAME(gemm_microkernel_avx512), GEMM_AVX512_MR,
-                         2 * (int)(sizeof(GEMM_VEC_AVX512) / sizeof(GEMM_T)),
-                         10 * GEMM_AVX512_MR, 256 * 4 / sizeof(GEMM_T), 2048},
+    [GEMM_ISA_AVX2] = {GEMM_NAME(gemm_microkernel_avx2),
+                       GEMM_NAME(gemm_dot_avx2), 6, 2 * GEMM_LANES(GEMM_VEC_AVX2),
+                       120, GEMM_KC, 2048, 4 * 6},
+    [GEMM_ISA_AVX512] = {GEMM_NAME(gemm_microkernel_avx512),
+                       GEMM_NAME(gemm_dot_avx512), GEMM_AVX512_MR,
+                         2 * GEMM_LANES(GEMM_VEC_AVX512), 12 * GEMM_AVX512_MR,
+                         GEMM_KC, 2048, 4 * GEMM_AVX512_MR},
 #endif
 };
+#undef GEMM_LANES
 
 static inline const GEMM_NAME(gemm_config) *GEMM_NAME(gemm_get_config)(void)
 {
     return &GEMM_NAME(gemm_configs)[gemm_isa()];
 }
 
-/* Pack A[0:mc, 0:kc] (element (i, k) at a[i * rsa + k * csa]) into ceil(mc / mr) panels; panel p
- * holds rows p*mr .. p*mr+mr-1 as kc groups of mr values, zero-padded past row mc. */
+/* Pack one panel: `width` <= W lanes over kc steps, element (p, j) at src[p * step + j * lane],
+ * into dst[p * W + j], zero-padded for width <= j < W when `pad`. A panel of A has W = mr lanes
+ * (rows of A; the micro-kernel never reads rows past the last, so no padding), a panel of B has
+ * W = nr lanes (columns of B; the micro-kernel reads whole vectors, so zero padding). */
+static void GEMM_NAME(gemm_pack_panel)(ptrdiff_t kc, int width, int W, const GEMM_T *src,
+                                       ptrdiff_t step, ptrdiff_t lane, int pad,
+                                       GEMM_T *restrict dst)
+{
+    if (lane == 1) {  /* the lanes are contiguous: a copy per step */
+        for (ptrdiff_t p = 0; p < kc; p++)
+            memcpy(dst + p * W, src + p * step, width * sizeof(GEMM_T));
+    } else if (step == 1) {  /* each lane is contiguous: a transpose */
+        int j_done = 0;
+        ptrdiff_t p_done = 0;
+#if GEMM_X86
+        if (gemm_isa() >= GEMM_ISA_AVX2) {
+            const int block = 32 / (int)sizeof(GEMM_T);
+            GEMM_NAME(gemm_transpose_blocks_avx2)(kc, width, W, src, lane, dst);
+            j_done = width / block * block;
+            p_done = kc / block * block;
+        }
+#endif
+        for (int j = 0; j < width; j++) {
+            const GEMM_T *lane_j = src + j * lane;
+            for (ptrdiff_t p = j < j_done ? p_done : 0; p < kc; p++) dst[p * W + j] = lane_j[p];
+        }
+    } else {
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (int j = 0; j < width; j++) dst[p * W + j] = src[p * step + j * lane];
+    }
+    if (pad && width < W)
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (int j = width; j < W; j++) dst[p * W + j] = 0;
+}
+
+/* Pack A[0:mc, 0:kc] (element (i, p) at a[i * rsa + p * csa]) into ceil(mc / mr) panels of mr
+ * rows, each stored as kc groups of mr values. */
 static void GEMM_NAME(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const GEMM_T *a, ptrdiff_t rsa,
                                    ptrdiff_t csa, int mr, GEMM_T *restrict dst)
 {
-    for (ptrdiff_t i0 = 0; i0 < mc; i0 += mr) {
-        const int rows = (int)(mc - i0 < mr ? mc - i0 : mr);
-        const GEMM_T *src = a + i0 * rsa;
-        if (rsa == 1) {  /* column-major A (a transposed view): each k gives mr contiguous values */
-            for (ptrdiff_t k = 0; k < kc; k++) {
-                for (int i = 0; i < rows; i++) dst[k * mr + i] = src[k * csa + i];
-                for (int i = rows; i < mr; i++) dst[k * mr + i] = 0;
-            }
-        } else {
-            for (int i = 0; i < rows; i++) {
-                const GEMM_T *row = src + i * rsa;
-                if (csa == 1)
-                    for (ptrdiff_t k = 0; k < kc; k++) dst[k * mr + i] = row[k];
-                else
-                    for (ptrdiff_t k = 0; k < kc; k++) dst[k * mr + i] = row[k * csa];
-            }
-            for (int i = rows; i < mr; i++)
-                for (ptrdiff_t k = 0; k < kc; k++) dst[k * mr + i] = 0;
-        }
-        dst += kc * mr;
-    }
+    for (ptrdiff_t i0 = 0; i0 < mc; i0 += mr, dst += kc * mr)
+        GEMM_NAME(gemm_pack_panel)(kc, (int)(mc - i0 < mr ? mc - i0 : mr), mr, a + i0 * rsa,
+                                   csa, rsa, 0, dst);
 }
 
-/* Pack B[0:kc, 0:nc] (element (k, j) at b[k * rsb + j * csb]) into ceil(nc / nr) panels; panel p
- * holds columns p*nr .. p*nr+nr-1 as kc rows of nr values, zero-padded past column nc. */
+/* Pack B[0:kc, 0:nc] (element (p, j) at b[p * rsb + j * csb]) into ceil(nc / nr) panels of nr
+ * columns, each stored as kc rows of nr values. */
 static void GEMM_NAME(gemm_pack_b)(ptrdiff_t kc, ptrdiff_t nc, const GEMM_T *b, ptrdiff_t rsb,
                                    ptrdiff_t csb, int nr, GEMM_T *restrict dst)
 {
-    for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr) {
-        const int cols = (int)(nc - j0 < nr ? nc - j0 : nr);
-        const GEMM_T *src = b + j0 * csb;
-        if (csb == 1 && cols == nr) {  /* row-major B: each k gives nr contiguous values */
-            for (ptrdiff_t k = 0; k < kc; k++)
-                memcpy(dst + k * nr, src + k * rsb, nr * sizeof(GEMM_T));
-        } else if (rsb == 1) {  /* column-major B (a transposed view) */
-            for (int j = 0; j < cols; j++) {
-                const GEMM_T *col = src + j * csb;
-                for (ptrdiff_t k = 0; k < kc; k++) dst[k * nr + j] = col[k];
-            }
-            for (ptrdiff_t k = 0; k < kc; k++)
-                for (int j = cols; j < nr; j++) dst[k * nr + j] = 0;
-        } else {
-            for (ptrdiff_t k = 0; k < kc; k++) {
-                const GEMM_T *row = src + k * rsb;
-                for (int j = 0; j < cols; j++) dst[k * nr + j] = row[j * csb];
-                for (int j = cols; j < nr; j++) dst[k * nr + j] = 0;
-            }
-        }
-        dst += kc * nr;
-    }
+    for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr, dst += kc * nr)
+        GEMM_NAME(gemm_pack_panel)(kc, (int)(nc - j0 < nr ? nc - j0 : nr), nr, b + j0 * csb,
+                                   rsb, csb, 1, dst);
 }
 
 /* C[0:m, 0:n] (row stride ldc) = or += A[0:m, 0:k] @ B[0:k, 0:n] on the calling thread.
@@ -143,28 +154,56 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     }
     const GEMM_NAME(gemm_config) *cfg = GEMM_NAME(gemm_get_config)();
     const int mr = cfg->mr, nr = cfg->nr;
-    const ptrdiff_t kc_max = k < cfg->kc ? k : cfg->kc;
-    const ptrdiff_t mc_max = m < cfg->mc ? (m + mr - 1) / mr * mr : cfg->mc;
-    const ptrdiff_t nc_max = n < cfg->nc ? (n + nr - 1) / nr * nr : cfg->nc;
+    if (rsb == 1 && csb != 1 && m <= GEMM_DOT_ROWS) {
+        /* dot products; they want the rows of A contiguous */
+        GEMM_T *a_rows = (GEMM_T *)a;
+        ptrdiff_t lda = rsa;
+        if (csa != 1) {
+            if ((a_rows = gemm_thread_buffer(m * k * sizeof(GEMM_T))) == NULL) return -1;
+            GEMM_NAME(gemm_pack_panel)(m, (int)k, (int)k, a, rsa, csa, 0, a_rows);
+            lda = k;
+        }
+        cfg->dot(k, m, n, a_rows, lda, b, csb, c, ldc, accumulate);
+        return 0;
+    }
+    /* equal blocks rather than full ones and a short last one */
+    const ptrdiff_t kc_block = gemm_even_block(k, cfg->kc, 1);
+    const ptrdiff_t mc_block = gemm_even_block(m, cfg->mc, mr);
+    const ptrdiff_t nc_block = gemm_even_block(n, cfg->nc, nr);
+    /* With few rows of C each B panel serves few micro-kernel calls, so packing it costs more
+     * than it saves when B is already in cache (or serves a single row panel): the kernel then
+     * reads row-major B where it lies (all but a partial last panel). A large B is packed: the
+     * copy streams through memory better than panels of long rows do. */
+    const int b_in_place = csb == 1 && (m <= mr || (m <= cfg->b_in_place_rows &&
+                                                    k * n * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_L2_BYTES / 2));
 
-    GEMM_T *a_packed = gemm_thread_buffer((mc_max * kc_max + nc_max * kc_max) * sizeof(GEMM_T));
+    const ptrdiff_t a_size = (mc_block + mr) * kc_block;
+    GEMM_T *a_packed = gemm_thread_buffer(
+        (a_size + (b_in_place ? nr : nc_block + nr) * kc_block) * sizeof(GEMM_T));
     if (a_packed == NULL) return -1;
-    GEMM_T *b_packed = a_packed + mc_max * kc_max;
+    GEMM_T *b_packed = a_packed + a_size;
 
-    for (ptrdiff_t jc = 0; jc < n; jc += cfg->nc) {
-        const ptrdiff_t nc = n - jc < cfg->nc ? n - jc : cfg->nc;
-        for (ptrdiff_t pc = 0; pc < k; pc += cfg->kc) {
-            const ptrdiff_t kc = k - pc < cfg->kc ? k - pc : cfg->kc;
+    for (ptrdiff_t jc = 0; jc < n; jc += nc_block) {
+        const ptrdiff_t nc = n - jc < nc_block ? n - jc : nc_block;
+        const ptrdiff_t nc_full = b_in_place ? nc / nr * nr : 0;  /* read in place */
+        for (ptrdiff_t pc = 0; pc < k; pc += kc_block) {
+            const ptrdiff_t kc = k - pc < kc_block ? k - pc : kc_block;
             const int load_c = accumulate || pc > 0;
-            GEMM_NAME(gemm_pack_b)(kc, nc, b + pc * rsb + jc * csb, rsb, csb, nr, b_packed);
-            for (ptrdiff_t ic = 0; ic < m; ic += cfg->mc) {
-                const ptrdiff_t mc = m - ic < cfg->mc ? m - ic : cfg->mc;
+            const GEMM_T *b_block = b + pc * rsb + jc * csb;
+            if (nc_full < nc)
+                GEMM_NAME(gemm_pack_b)(kc, nc - nc_full, b_block + nc_full * csb, rsb, csb, nr,
+                                       b_packed);
+            for (ptrdiff_t ic = 0; ic < m; ic += mc_block) {
+                const ptrdiff_t mc = m - ic < mc_block ? m - ic : mc_block;
                 GEMM_NAME(gemm_pack_a)(mc, kc, a + ic * rsa + pc * csa, rsa, csa, mr, a_packed);
                 for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
                     const int cols = (int)(nc - jr < nr ? nc - jr : nr);
+                    const GEMM_T *b_panel = jr < nc_full ? b_block + jr
+                                                         : b_packed + (jr - nc_full) * kc;
+                    const ptrdiff_t ldb = jr < nc_full ? rsb : nr;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
                         const int rows = (int)(mc - ir < mr ? mc - ir : mr);
-                        cfg->kernel(kc, a_packed + ir * kc, b_packed + jr * kc, nr,
+                        cfg->kernel(kc, a_packed + ir * kc, b_panel, ldb,
                                     c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, load_c);
                     }
                 }

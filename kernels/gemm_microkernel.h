@@ -2,6 +2,7 @@
  *
  * Included by gemm_dtype.h with these macros defined:
  *   MK_NAME    name of the kernel function to define
+ *   MK_DOT_NAME  name of the dot-product kernel to define (the few-rows case, see below)
  *   MK_T       float or double
  *   MK_VEC     a GCC vector type of MK_T (unaligned loads and stores through it are allowed)
  *   MK_MR      rows of the C tile (register-blocked)
@@ -21,32 +22,60 @@
 #define MK_LANES ((int)(sizeof(MK_VEC) / sizeof(MK_T)))
 #define MK_NR (MK_NV * MK_LANES)
 #define MK_TILE GEMM_CAT(MK_NAME, _tile)
+#define MK_STEP GEMM_CAT(MK_NAME, _step)
+
+/* acc[i][:] += A[k, i] * B[k, :] for one k */
+static inline __attribute__((always_inline)) MK_TARGET void
+MK_STEP(const int rows, MK_VEC acc[MK_MR][MK_NV], const MK_T *restrict a, const MK_T *restrict b)
+{
+    MK_VEC bk[MK_NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < MK_NV; v++)
+        bk[v] = *(const MK_VEC *)(b + v * MK_LANES);
+#pragma GCC unroll 32
+    for (int i = 0; i < rows; i++) {
+        const MK_T aik = a[i];
+#pragma GCC unroll 8
+        for (int v = 0; v < MK_NV; v++)
+            acc[i][v] += aik * bk[v];
+    }
+}
 
 /* `rows` is a compile-time constant at every call site, so the loops below unroll fully and
- * the accumulator array becomes registers. */
+ * the accumulator arrays become registers. */
 static inline __attribute__((always_inline)) MK_TARGET void
 MK_TILE(const int rows, ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b,
         ptrdiff_t ldb, MK_T *restrict c, ptrdiff_t ldc, int nr, int load_c)
 {
-    MK_VEC acc[MK_MR][MK_NV];
+    MK_VEC acc[MK_MR][MK_NV], acc_odd[MK_MR][MK_NV];
 #pragma GCC unroll 32
-    for (int i = 0; i < rows; i++)
+    for (int i = 0; i < rows; i++) {
+        /* C is needed only at the end, but fetching it now hides the cache misses */
+        __builtin_prefetch(c + i * ldc, 1);
+        __builtin_prefetch(c + i * ldc + MK_NR - 1, 1);
 #pragma GCC unroll 8
         for (int v = 0; v < MK_NV; v++)
-            acc[i][v] = (MK_VEC){0};
+            acc[i][v] = acc_odd[i][v] = (MK_VEC){0};
+    }
 
-    for (ptrdiff_t k = 0; k < kc; k++) {
-        MK_VEC bk[MK_NV];
-#pragma GCC unroll 8
-        for (int v = 0; v < MK_NV; v++)
-            bk[v] = *(const MK_VEC *)(b + v * MK_LANES);
+    ptrdiff_t k = 0;
+    if (rows * MK_NV <= 4) {
+        /* Too few accumulators to hide the latency of a fused multiply-add: a second set takes
+         * the odd k. */
+        for (; k + 1 < kc; k += 2) {
+            MK_STEP(rows, acc, a, b);
+            MK_STEP(rows, acc_odd, a + MK_MR, b + ldb);
+            a += 2 * MK_MR;
+            b += 2 * ldb;
+        }
 #pragma GCC unroll 32
-        for (int i = 0; i < rows; i++) {
-            const MK_T aik = a[i];
+        for (int i = 0; i < rows; i++)
 #pragma GCC unroll 8
             for (int v = 0; v < MK_NV; v++)
-                acc[i][v] += aik * bk[v];
-        }
+                acc[i][v] += acc_odd[i][v];
+    }
+    for (; k < kc; k++) {
+        MK_STEP(rows, acc, a, b);
         a += MK_MR;
         b += ldb;
     }
@@ -92,10 +121,67 @@ MK_NAME(ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b, ptrdiff_t 
     }
 }
 
+#define MK_DOT_TILE GEMM_CAT(MK_NAME, _dot_tile)
+
+/* C[i, j] (+)= sum_p A[i, p] * B[p, j] for `rows` rows of A and 4 columns of B (`cols` <= 4
+ * of them real: the others repeat a real column and are not stored), as dot products. */
+static inline __attribute__((always_inline)) MK_TARGET void
+MK_DOT_TILE(const int rows, int cols, ptrdiff_t k, const MK_T *restrict a, ptrdiff_t lda,
+            const MK_T *const bj[4], MK_T *restrict c, ptrdiff_t ldc, int load_c)
+{
+    const ptrdiff_t k_vec = k / MK_LANES * MK_LANES;
+    MK_VEC acc[2][4];
+#pragma GCC unroll 2
+    for (int i = 0; i < rows; i++)
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) acc[i][q] = (MK_VEC){0};
+    for (ptrdiff_t p = 0; p < k_vec; p += MK_LANES) {
+        MK_VEC bv[4];
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) bv[q] = *(const MK_VEC *)(bj[q] + p);
+#pragma GCC unroll 2
+        for (int i = 0; i < rows; i++) {
+            const MK_VEC av = *(const MK_VEC *)(a + i * lda + p);
+#pragma GCC unroll 4
+            for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
+        }
+    }
+    for (int i = 0; i < rows; i++)
+        for (int q = 0; q < cols; q++) {
+            MK_T sum = 0;
+            for (int lane = 0; lane < MK_LANES; lane++) sum += acc[i][q][lane];
+            for (ptrdiff_t p = k_vec; p < k; p++) sum += a[i * lda + p] * bj[q][p];
+            c[i * ldc + q] = load_c ? c[i * ldc + q] + sum : sum;
+        }
+}
+
+/* C[i, j] (+)= sum_p A[i, p] * B[p, j] as dot products, for the few-rows case where B is
+ * column-major (a transposed view, as x @ W.T in a linear layer): row i of A at a + i * lda and
+ * column j of B at b + j * ldb are both contiguous, and packing B would cost more than the
+ * product. Tiles of 2 rows x 4 columns share their loads. */
+static MK_TARGET void
+MK_DOT_NAME(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const MK_T *restrict a, ptrdiff_t lda,
+            const MK_T *restrict b, ptrdiff_t ldb, MK_T *restrict c, ptrdiff_t ldc, int load_c)
+{
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 4) {
+        const int cols = n - j0 < 4 ? (int)(n - j0) : 4;
+        const MK_T *bj[4];
+        for (int q = 0; q < 4; q++) bj[q] = b + (j0 + (q < cols ? q : 0)) * ldb;
+        ptrdiff_t i = 0;
+        for (; i + 1 < m; i += 2)
+            MK_DOT_TILE(2, cols, k, a + i * lda, lda, bj, c + i * ldc + j0, ldc, load_c);
+        if (i < m)
+            MK_DOT_TILE(1, cols, k, a + i * lda, lda, bj, c + i * ldc + j0, ldc, load_c);
+    }
+}
+
+#undef MK_DOT_TILE
 #undef MK_TILE
+#undef MK_STEP
 #undef MK_NR
 #undef MK_LANES
 #undef MK_NAME
+#undef MK_DOT_NAME
 #undef MK_T
 #undef MK_VEC
 #undef MK_MR

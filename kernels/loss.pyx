@@ -52,6 +52,22 @@ cdef inline double _logsumexp(const floating* x, Py_ssize_t C, Py_ssize_t stride
 # ---------------------------------------------------------------------------------------------
 # class-index targets
 
+def first_bad_target(const int64_t[::1] target,  # IN  every class index, flattened
+                     int64_t n_classes, int64_t ignore_index):
+    """Position of the first target outside [0, n_classes) that is not ignore_index, or -1.
+
+    Validation for the Python layer (the compute kernels index weights and logits by the
+    target unchecked); a loop here costs far less than numpy's masks on small batches."""
+    cdef Py_ssize_t i
+    cdef int64_t t
+    with nogil:
+        for i in range(target.shape[0]):
+            t = target[i]
+            if (t < 0 or t >= n_classes) and t != ignore_index:
+                return i
+    return -1
+
+
 cdef inline double _index_item_loss(const floating* x, Py_ssize_t C, Py_ssize_t stride,
                                     int64_t t, const floating* weight, double eps,
                                     double lse) noexcept nogil:

@@ -1,3 +1,5 @@
+# distutils: extra_compile_args = -fno-math-errno
+# (sqrt without errno lets the compiler vectorize the update loops)
 """Fused optimizer updates: one call per step over all of a parameter group's tensors.
 
 Every kernel takes Python lists of C-contiguous float32/float64 numpy arrays: the parameters, their
@@ -32,16 +34,12 @@ cimport numpy as cnp
 
 cnp.import_array()
 
-# sqrt without errno lets the compiler vectorize the inner loops.
-cdef extern from *:
-    """
-    #if defined(__GNUC__) && !defined(__clang__)
-    #pragma GCC optimize("no-math-errno")
-    #endif
-    """
-
 # At most this many elements per chunk; groups smaller than PARALLEL_MIN run on one thread.
 cdef enum:
+    SGD = 0
+    ADAM = 1
+    RMSPROP = 2
+    ADAGRAD = 3
     CHUNK = 32768
     PARALLEL_MIN = 65536
     MAX_BUFFERS = 5
@@ -76,12 +74,16 @@ cdef struct Options:
 
 
 # ------------------------------------------------------------------ inner math (one span)
+# The loops are written branch-free where an option only changes a constant (maximize is a
+# sign, no weight decay is a zero, no decoupled decay a factor of one: all exact), and take the
+# options that change their shape as inline bint arguments, so that each call site below
+# compiles to its own vectorized loop.
 
-cdef inline floating lerp(floating start, floating end, floating weight) noexcept nogil:
+cdef inline floating lerp(floating start, floating end, floating weight, bint small,
+                          floating one_minus_weight) noexcept nogil:
     """torch's lerp: start + w (end - start), or end - (end - start)(1 - w) when |w| >= 0.5."""
-    if fabs(weight) < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
+    cdef floating delta = end - start
+    return start + weight * delta if small else end - delta * one_minus_weight
 
 
 cdef inline floating root(floating x) noexcept nogil:
@@ -91,91 +93,79 @@ cdef inline floating root(floating x) noexcept nogil:
         return sqrt(x)
 
 
-cdef void sgd_span(floating* p, const floating* g, floating* buf, Py_ssize_t n,
-                   const Options* o, bint first) noexcept nogil:
+cdef inline void sgd_span(floating* p, const floating* g, floating* buf, Py_ssize_t n,
+                          const Options* o, bint use_momentum, bint first) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
     cdef floating neg_lr = <floating>(-o.lr)
     cdef floating wd = <floating>o.weight_decay
     cdef floating mu = <floating>o.momentum
     cdef floating keep = <floating>(1 - o.dampening)
-    cdef bint use_wd = o.weight_decay != 0
-    cdef bint use_momentum = o.momentum != 0
+    cdef bint nesterov = o.nesterov
     cdef floating gi, bi
     cdef Py_ssize_t i
     for i in range(n):
-        gi = -g[i] if o.maximize else g[i]
-        if use_wd:
-            gi = gi + wd * p[i]
+        gi = sign * g[i] + wd * p[i]
         if use_momentum:
-            if first:
-                bi = gi
-            else:
-                bi = buf[i] * mu + keep * gi
+            bi = gi if first else buf[i] * mu + keep * gi
             buf[i] = bi
-            if o.nesterov:
-                gi = gi + mu * bi
-            else:
-                gi = bi
+            gi = gi + mu * bi if nesterov else bi
         p[i] = p[i] + neg_lr * gi
 
 
-cdef void adam_span(floating* p, const floating* g, floating* m, floating* v, floating* vmax,
-                    Py_ssize_t n, const Options* o, double step_size,
-                    double bias_correction2_sqrt) noexcept nogil:
+cdef inline void adam_span(floating* p, const floating* g, floating* m, floating* v,
+                           floating* vmax, Py_ssize_t n, const Options* o, double step_size,
+                           double bias_correction2_sqrt, bint amsgrad) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
     cdef floating neg_step = <floating>(-step_size)
     cdef floating bc2_sqrt = <floating>bias_correction2_sqrt
     cdef floating w1 = <floating>(1 - o.beta1)
+    cdef floating one = 1
+    cdef floating one_minus_w1 = one - w1
+    cdef bint small = fabs(w1) < 0.5
     cdef floating beta2 = <floating>o.beta2
     cdef floating w2 = <floating>(1 - o.beta2)
     cdef floating eps = <floating>o.eps
-    cdef floating wd = <floating>o.weight_decay
-    cdef floating decay = <floating>(1 - o.lr * o.weight_decay)
-    cdef bint use_wd = o.weight_decay != 0
-    cdef floating gi, pi, mi, vi, denom
+    cdef floating wd = 0 if o.decoupled else <floating>o.weight_decay
+    cdef floating decay = <floating>(1 - o.lr * o.weight_decay) if o.decoupled else one
+    cdef floating gi, pi, mi, vi
     cdef Py_ssize_t i
     for i in range(n):
-        gi = -g[i] if o.maximize else g[i]
-        pi = p[i]
-        if use_wd:
-            if o.decoupled:
-                pi = pi * decay
-            else:
-                gi = gi + wd * pi
-        mi = lerp(m[i], gi, w1)
+        pi = p[i] * decay
+        gi = sign * g[i] + wd * pi
+        mi = lerp(m[i], gi, w1, small, one_minus_w1)
         vi = v[i] * beta2 + w2 * gi * gi
         m[i] = mi
         v[i] = vi
-        if o.flag:
-            if vmax[i] > vi:
-                vi = vmax[i]
+        if amsgrad:
+            vi = vmax[i] if vmax[i] > vi else vi
             vmax[i] = vi
-        denom = root(vi) / bc2_sqrt + eps
-        p[i] = pi + neg_step * (mi / denom)
+        p[i] = pi + neg_step * (mi / (root(vi) / bc2_sqrt + eps))
 
 
-cdef void rmsprop_span(floating* p, const floating* g, floating* sq, floating* buf,
-                       floating* gavg, Py_ssize_t n, const Options* o) noexcept nogil:
+cdef inline void rmsprop_span(floating* p, const floating* g, floating* sq, floating* buf,
+                              floating* gavg, Py_ssize_t n, const Options* o, bint use_momentum,
+                              bint centered) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
     cdef floating neg_lr = <floating>(-o.lr)
     cdef floating wd = <floating>o.weight_decay
     cdef floating alpha = <floating>o.alpha
     cdef floating w = <floating>(1 - o.alpha)
+    cdef floating one = 1
+    cdef floating one_minus_w = one - w
+    cdef bint small = fabs(w) < 0.5
     cdef floating eps = <floating>o.eps
     cdef floating mu = <floating>o.momentum
-    cdef bint use_wd = o.weight_decay != 0
-    cdef bint use_momentum = o.momentum > 0
     cdef floating gi, si, ai, avg, bi
     cdef Py_ssize_t i
     for i in range(n):
-        gi = -g[i] if o.maximize else g[i]
-        if use_wd:
-            gi = gi + wd * p[i]
+        gi = sign * g[i] + wd * p[i]
         si = sq[i] * alpha + w * gi * gi
         sq[i] = si
-        if o.flag:
-            ai = lerp(gavg[i], gi, w)
+        if centered:
+            ai = lerp(gavg[i], gi, w, small, one_minus_w)
             gavg[i] = ai
-            avg = root(si - ai * ai) + eps
-        else:
-            avg = root(si) + eps
+            si = si - ai * ai
+        avg = root(si) + eps
         if use_momentum:
             bi = buf[i] * mu + gi / avg
             buf[i] = bi
@@ -184,56 +174,64 @@ cdef void rmsprop_span(floating* p, const floating* g, floating* sq, floating* b
             p[i] = p[i] + neg_lr * (gi / avg)
 
 
-cdef void adagrad_span(floating* p, const floating* g, floating* s, Py_ssize_t n,
-                       const Options* o, double clr) noexcept nogil:
+cdef inline void adagrad_span(floating* p, const floating* g, floating* s, Py_ssize_t n,
+                              const Options* o, double clr) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
     cdef floating neg_clr = <floating>(-clr)
     cdef floating wd = <floating>o.weight_decay
     cdef floating eps = <floating>o.eps
-    cdef bint use_wd = o.weight_decay != 0
     cdef floating gi, si
     cdef Py_ssize_t i
     for i in range(n):
-        gi = -g[i] if o.maximize else g[i]
-        if use_wd:
-            gi = gi + wd * p[i]
+        gi = sign * g[i] + wd * p[i]
         si = s[i] + gi * gi
         s[i] = si
         p[i] = p[i] + neg_clr * (gi / (root(si) + eps))
 
 
-# ------------------------------------------------------------------ one chunk, dtype dispatch
+# ------------------------------------------------------------------ one span of one tensor
+
+cdef void update_span(int algorithm, floating* p, const floating* g, floating* s0,
+                      floating* s1, floating* s2, Py_ssize_t n, const Options* o,
+                      const double* scalar) noexcept nogil:
+    """Call the algorithm's loop with its shape-changing options as constants."""
+    cdef bint momentum = o.momentum != 0
+    if algorithm == SGD:
+        if not momentum:
+            sgd_span(p, g, s0, n, o, False, False)
+        elif scalar[0] != 0:
+            sgd_span(p, g, s0, n, o, True, True)
+        else:
+            sgd_span(p, g, s0, n, o, True, False)
+    elif algorithm == ADAM:
+        if o.flag:
+            adam_span(p, g, s0, s1, s2, n, o, scalar[0], scalar[1], True)
+        else:
+            adam_span(p, g, s0, s1, s2, n, o, scalar[0], scalar[1], False)
+    elif algorithm == RMSPROP:
+        momentum = o.momentum > 0
+        if momentum and o.flag:
+            rmsprop_span(p, g, s0, s1, s2, n, o, True, True)
+        elif momentum:
+            rmsprop_span(p, g, s0, s1, s2, n, o, True, False)
+        elif o.flag:
+            rmsprop_span(p, g, s0, s1, s2, n, o, False, True)
+        else:
+            rmsprop_span(p, g, s0, s1, s2, n, o, False, False)
+    else:
+        adagrad_span(p, g, s0, n, o, scalar[0])
+
 
 cdef void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
                     const Options* o) noexcept nogil:
-    cdef Py_ssize_t n = b - a
     if t.is_double:
-        if algorithm == 0:
-            sgd_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
-                     n, o, t.scalar[0] != 0)
-        elif algorithm == 1:
-            adam_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
-                      <double*>t.buf[3] + a, <double*>t.buf[4] + a, n, o,
-                      t.scalar[0], t.scalar[1])
-        elif algorithm == 2:
-            rmsprop_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
-                         <double*>t.buf[3] + a, <double*>t.buf[4] + a, n, o)
-        else:
-            adagrad_span(<double*>t.buf[0] + a, <double*>t.buf[1] + a, <double*>t.buf[2] + a,
-                         n, o, t.scalar[0])
+        update_span(algorithm, <double*>t.buf[0] + a, <double*>t.buf[1] + a,
+                    <double*>t.buf[2] + a, <double*>t.buf[3] + a, <double*>t.buf[4] + a,
+                    b - a, o, t.scalar)
     else:
-        if algorithm == 0:
-            sgd_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
-                     n, o, t.scalar[0] != 0)
-        elif algorithm == 1:
-            adam_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
-                      <float*>t.buf[3] + a, <float*>t.buf[4] + a, n, o,
-                      t.scalar[0], t.scalar[1])
-        elif algorithm == 2:
-            rmsprop_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
-                         <float*>t.buf[3] + a, <float*>t.buf[4] + a, n, o)
-        else:
-            adagrad_span(<float*>t.buf[0] + a, <float*>t.buf[1] + a, <float*>t.buf[2] + a,
-                         n, o, t.scalar[0])
+        update_span(algorithm, <float*>t.buf[0] + a, <float*>t.buf[1] + a,
+                    <float*>t.buf[2] + a, <float*>t.buf[3] + a, <float*>t.buf[4] + a,
+                    b - a, o, t.scalar)
 
 
 cdef void run_all(int algorithm, const TensorRef* refs, Py_ssize_t num_tensors,
@@ -292,6 +290,8 @@ cdef int gather(list arrays, int slot, TensorRef* refs, Py_ssize_t n, bint writa
         if writable and not cnp.PyArray_ISWRITEABLE(a):
             raise ValueError(f"{name}[{i}] must be writable")
         if slot == 0:
+            for k in range(MAX_BUFFERS):   # unused slots stay valid pointers, never read
+                refs[i].buf[k] = cnp.PyArray_DATA(a)
             refs[i].size = cnp.PyArray_SIZE(a)
             refs[i].is_double = typenum == cnp.NPY_FLOAT64
         elif (cnp.PyArray_SIZE(a) != refs[i].size
@@ -352,10 +352,8 @@ def sgd_step(list params,              # IN/OUT
                 raise ValueError(f"first_step: expected {n} flags, got {len(first_step)}")
         for i in range(n):
             refs[i].scalar[0] = 1.0 if momentum != 0 and first_step[i] else 0.0
-            if momentum == 0:
-                refs[i].buf[2] = NULL
         with nogil:
-            run_all(0, refs, n, &o, num_threads)
+            run_all(SGD, refs, n, &o, num_threads)
     finally:
         free(refs)
 
@@ -391,15 +389,13 @@ def adam_step(list params,             # IN/OUT
         if len(state_steps) != n:
             raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
         for i in range(n):
-            if not amsgrad:
-                refs[i].buf[4] = NULL
             step = increment_step(state_steps[i], i)
             bias_correction1 = 1 - pow(beta1, step)
             bias_correction2 = 1 - pow(beta2, step)
             refs[i].scalar[0] = lr / bias_correction1
             refs[i].scalar[1] = sqrt(bias_correction2)
         with nogil:
-            run_all(1, refs, n, &o, num_threads)
+            run_all(ADAM, refs, n, &o, num_threads)
     finally:
         free(refs)
 
@@ -434,13 +430,9 @@ def rmsprop_step(list params,          # IN/OUT
         if len(state_steps) != n:
             raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
         for i in range(n):
-            if not momentum > 0:
-                refs[i].buf[3] = NULL
-            if not centered:
-                refs[i].buf[4] = NULL
             increment_step(state_steps[i], i)
         with nogil:
-            run_all(2, refs, n, &o, num_threads)
+            run_all(RMSPROP, refs, n, &o, num_threads)
     finally:
         free(refs)
 
@@ -470,6 +462,6 @@ def adagrad_step(list params,          # IN/OUT
             step = increment_step(state_steps[i], i)
             refs[i].scalar[0] = lr / (1 + (step - 1) * lr_decay)
         with nogil:
-            run_all(3, refs, n, &o, num_threads)
+            run_all(ADAGRAD, refs, n, &o, num_threads)
     finally:
         free(refs)

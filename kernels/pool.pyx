@@ -10,7 +10,9 @@ Window of output (oh, ow), for stride s, padding p, dilation d and kernel k (per
 
 max_pool2d:  y[oh, ow] = max over the window (padding counts as -inf), NaN wins as in torch
              (the last NaN of a window); idx[oh, ow] = ih*W + iw of the winner (first maximum).
-             dx[idx[oh, ow]] += dy[oh, ow].
+             dx[idx[oh, ow]] += dy[oh, ow]. A window with every tap in the padding (possible
+             with dilation) gives -inf and torch's index (first in-range-from-below tap), which
+             backward skips when it falls outside the plane.
 avg_pool2d:  (no dilation) window rows [h0, h1) with h1 = min(h0 + k_h, H + p_h); the divisor
              is divisor_override if != 0, else the window area including padding
              (count_include_pad) or the area clipped to the input; the sum runs over the
@@ -64,10 +66,8 @@ cdef void _max_pool_plane(const floating* x, floating* y, int64_t* idx,
             j0 = _first_tap(ws, dw)
             j1 = _end_tap(ws, dw, kw, W)
             best = -INFINITY
-            if i0 < i1 and j0 < j1:
-                best_at = (hs + i0 * dh) * W + ws + j0 * dw
-            else:  # an empty window (the Python layer never asks for one): stay in bounds
-                best_at = 0
+            # torch's index when no tap is inside (a window all in padding: y = -inf)
+            best_at = (hs + i0 * dh) * W + ws + j0 * dw
             for i in range(i0, i1):
                 ih = hs + i * dh
                 for j in range(j0, j1):
@@ -118,7 +118,8 @@ def max_pool2d_backward(const floating[:, :, :, ::1] grad_out,  # IN  (N, C, OH,
                 gy = &grad_out[p // C, p % C, 0, 0]
                 ix = &indices[p // C, p % C, 0, 0]
                 for o in range(OHW):
-                    gx[ix[o]] += gy[o]
+                    if 0 <= ix[o] < HW:  # the index of an all-padding window may not be
+                        gx[ix[o]] += gy[o]
 
 
 # ---------------------------------------------------------------------------------------------

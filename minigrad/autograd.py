@@ -326,7 +326,8 @@ def _root_gradient(tensor: Tensor, gradient) -> np.ndarray:
     if array.shape != tensor.data.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {array.shape} and "
                            f"output has a shape of {tensor.data.shape}.")
-    return array.astype(tensor.data.dtype, copy=False)
+    # A copy: the caller's array must not become (part of) a leaf's .grad.
+    return np.array(array, dtype=tensor.data.dtype)
 
 
 def _check_differentiable(tensor: Tensor, index: int = 0):
@@ -343,17 +344,23 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
                                   "(create_graph=True, higher-order derivatives)")
     _check_differentiable(tensor)
     root_grad = _root_gradient(tensor, gradient)
-    owned: set = set()
     allowed = None if inputs is None else {id(t) for t in _as_tuple(inputs)}
+    # Each leaf's contributions are summed out of place during the walk and reach .grad only
+    # at the end: an array stored into .grad may also be pending as a node's gradient.
+    leaf_grads: dict = {}
 
     def leaf_sink(leaf, grad):
         if allowed is None or id(leaf) in allowed:
-            _accumulate_into_leaf(leaf, grad, owned)
+            previous = leaf_grads.get(id(leaf))
+            leaf_grads[id(leaf)] = (leaf, grad if previous is None else previous[1] + grad)
 
     if tensor.grad_fn is None:
         leaf_sink(tensor, root_grad)
-        return
-    _run_backward(tensor.grad_fn, root_grad, bool(retain_graph), leaf_sink)
+    else:
+        _run_backward(tensor.grad_fn, root_grad, bool(retain_graph), leaf_sink)
+    owned: set = set()
+    for leaf, grad in leaf_grads.values():
+        _accumulate_into_leaf(leaf, grad, owned)
 
 
 def _as_tuple(x):
@@ -448,15 +455,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
                 if g is not None:
                     analytical[k][j] = g.data.ravel()
         for k, t in enumerate(wrt):
-            flat = t.data.reshape(-1)  # a view: perturbs the input in place
             numerical = np.zeros((size, t.data.size))
-            for i in range(t.data.size):
-                original = flat[i]
-                flat[i] = original + eps
+            # Perturb the input in place, element by element in C order (as ravel); indexing
+            # also works where reshape(-1) would copy a non-contiguous array.
+            for i, position in enumerate(np.ndindex(t.data.shape)):
+                original = t.data[position]
+                t.data[position] = original + eps
                 plus = evaluate()[out_index]
-                flat[i] = original - eps
+                t.data[position] = original - eps
                 minus = evaluate()[out_index]
-                flat[i] = original
+                t.data[position] = original
                 numerical[:, i] = (plus - minus) / (2 * eps)
             if not np.allclose(analytical[k], numerical, atol=atol, rtol=rtol):
                 if raise_exception:

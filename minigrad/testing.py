@@ -80,11 +80,14 @@ def _measure(name, mine, theirs, rtol, atol, report: Comparison):
     if mine.size == 0:
         report.errors[name] = (0.0, 0.0, True)
         return
-    diff = np.abs(mine.astype(np.float64) - theirs.astype(np.float64))
-    both_nan = np.isnan(mine) & np.isnan(theirs)
-    diff[both_nan] = 0.0
-    scale = np.abs(theirs.astype(np.float64))
-    ok = bool(np.all(diff <= atol + rtol * scale) and not np.any(np.isnan(diff)))
+    mine = np.atleast_1d(mine).astype(np.float64)  # 0-d math would give scalars
+    theirs = np.atleast_1d(theirs).astype(np.float64)
+    # Equal values (infinities of one sign included) and NaN against NaN match exactly.
+    same = (mine == theirs) | (np.isnan(mine) & np.isnan(theirs))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same, 0.0, np.abs(mine - theirs))
+    scale = np.where(same, 0.0, np.abs(theirs))
+    ok = bool(np.all(same | (diff <= atol + rtol * scale)))
     rel = diff / np.maximum(scale, np.finfo(np.float64).tiny)
     report.errors[name] = (float(np.nanmax(diff)), float(np.nanmax(np.where(scale > atol, rel, 0))),
                            ok)

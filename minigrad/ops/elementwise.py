@@ -103,7 +103,10 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = grad * b * np.power(a, b - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_a = grad * b * np.power(a, b - 1)
+            if np.any(b == 0):  # d(a^0)/da = 0, also at a = 0 (as torch)
+                grad_a = np.where(b == 0, 0, grad_a)
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
@@ -261,7 +264,8 @@ class Tanh(Function):
 
 
 class Clamp(Function):
-    """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch)."""
+    """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch);
+    tensor bounds: dz/dlo = 1 where a < lo, dz/dhi = 1 where a > hi."""
 
     @staticmethod
     def forward(ctx, a, low, high):
@@ -277,12 +281,14 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        inside = np.ones(a.shape, dtype=bool)
+        inside = True  # tensor bounds may broadcast a: no in-place mask
         if ctx.low is not None:
-            inside &= a >= ctx.low
+            inside = inside & (a >= ctx.low)
         if ctx.high is not None:
-            inside &= a <= ctx.high
-        return grad * inside, None, None
+            inside = inside & (a <= ctx.high)
+        grad_low = grad * (a < ctx.low) if ctx.needs_input_grad[1] else None
+        grad_high = grad * (a > ctx.high) if ctx.needs_input_grad[2] else None
+        return grad * inside, grad_low, grad_high
 
 
 class Where(Function):

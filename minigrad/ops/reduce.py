@@ -22,8 +22,9 @@ def normalize_dims(dim, ndim: int):
         axes = tuple(sorted(normalize_dim(d, ndim) for d in dim))
         if len(set(axes)) != len(axes):
             raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
-        return axes
-    return (normalize_dim(dim, ndim),)
+        return axes if ndim else ()
+    axis = normalize_dim(dim, ndim)
+    return (axis,) if ndim else ()  # a 0-d tensor accepts dim 0 or -1 and has no axis
 
 
 def _expand_back(grad, shape, axes, keepdim):

@@ -144,7 +144,7 @@ def _convert_index(index):
     if isinstance(index, Tensor):
         index = index.data
     if isinstance(index, list):
-        index = np.asarray(index)
+        index = np.asarray(index) if index else np.zeros(0, dtype=np.int64)
     if isinstance(index, np.ndarray) and index.dtype.kind not in "iub":
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return index

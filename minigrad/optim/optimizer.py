@@ -71,8 +71,8 @@ def _param_array(param: Tensor) -> np.ndarray:
 def _copy_state_value(value, param: Tensor, key):
     """A deep copy of a saved state value; floating arrays take the parameter's dtype
     (except 'step', which keeps its own, as torch does)."""
-    if isinstance(value, Tensor) or isinstance(value, np.ndarray) or hasattr(value, "__array__"):
-        array = np.array(value.data if isinstance(value, Tensor) else value, copy=True)
+    if isinstance(value, Tensor) or hasattr(value, "__array__"):   # also numpy and torch
+        array = np.asarray(value.data if isinstance(value, Tensor) else value).copy()
         if key != "step" and array.dtype.kind == "f":
             array = array.astype(param.data.dtype, copy=False)
         return Tensor(np.ascontiguousarray(array))

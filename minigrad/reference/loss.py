@@ -15,6 +15,11 @@ def _logsumexp(x):
     return (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))[:, 0]
 
 
+def first_bad_target(target, n_classes, ignore_index):
+    bad = np.flatnonzero((target != ignore_index) & ((target < 0) | (target >= n_classes)))
+    return int(bad[0]) if bad.size else -1
+
+
 def _index_target(x, target, weight, ignore_index, label_smoothing):
     """The weighted, smoothed target distribution per item (N, C, S) and the keep mask."""
     N, C, S = x.shape

@@ -23,9 +23,12 @@ def max_pool2d_forward(x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw):
         for ow in range(OW):
             cols = _taps(ow * sw - pw, kw, dw, W)
             flat = np.array([r * W + c for r in rows for c in cols], dtype=np.int64)
-            if flat.size == 0:  # cannot happen for sizes the Python layer accepts
+            if flat.size == 0:  # every tap in the padding: -inf at torch's index
+                hs, ws = oh * sh - ph, ow * sw - pw
+                first_h = hs + max(0, -(hs // dh)) * dh
+                first_w = ws + max(0, -(ws // dw)) * dw
                 out[:, :, oh, ow] = -np.inf
-                indices[:, :, oh, ow] = 0
+                indices[:, :, oh, ow] = first_h * W + first_w
                 continue
             window = x.reshape(N, C, H * W)[:, :, flat]
             # the first maximum, or the last NaN
@@ -44,7 +47,8 @@ def max_pool2d_backward(grad_out, indices, grad_x):
     gy = grad_out.reshape(N * C, -1)
     ix = indices.reshape(N * C, -1)
     for p in range(N * C):
-        np.add.at(flat[p], ix[p], gy[p])
+        inside = (ix[p] >= 0) & (ix[p] < H * W)
+        np.add.at(flat[p], ix[p][inside], gy[p][inside])
 
 
 def _avg_window(o, stride, pad, kernel, size):

@@ -1,0 +1,355 @@
+"""The benchmark cases shared by `python -m benchmarks.compare` and test_bench_model.py.
+
+A case is one thing to time at one shape, built twice, once per framework: ``case.build(
+"minigrad")`` and ``case.build("torch")`` set up identical float32 inputs (same values, same
+weights) and return a callable with no arguments that does the timed work once.
+
+The seed model (MyModule of /work/shared/seeds/000, CIFAR-10 3x32x32 inputs)::
+
+    conv1  Conv2d(3, 32, 5, padding=2)   (N, 3, 32, 32) -> (N, 32, 32, 32)
+    pool1  MaxPool2d(2)                  -> (N, 32, 16, 16)
+    conv2  Conv2d(32, 32, 5, padding=2)  -> (N, 32, 16, 16)
+    pool2  MaxPool2d(2)                  -> (N, 32, 8, 8)
+    conv3  Conv2d(32, 64, 5, padding=2)  -> (N, 64, 8, 8)
+    pool3  MaxPool2d(2)                  -> (N, 64, 4, 4)
+    Flatten, linear1 Linear(1024, 64), linear2 Linear(64, 10), cross-entropy over 10 classes
+
+Work counts, per call:
+  flops  multiply and add count one each: a convolution forward is 2 N Cout Hout Wout Cin k k,
+         its backward twice that (input and weight gradients; once for conv1, whose input,
+         the image, needs no gradient, as in training); a linear layer 2 N in out forward,
+         twice that backward; a training step is the sum over the layers of forward and
+         backward; GEMM n x n x n is 2 n^3.
+  bytes  for the memory-bound cases (pooling, cross-entropy, optimizer steps): each input
+         array read once and each output written once, 4 bytes an element (the pooling
+         argmax indices are int64, 8 bytes). A lower bound on the real traffic.
+
+Backward cases time the backward pass alone: the forward graph is built once and
+``autograd.grad(out, inputs, upstream, retain_graph=True)`` runs per call, in both frameworks.
+"""
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Case", "SEED_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES", "INFER_BATCHES",
+           "GEMM_SIZES", "OPTIMIZERS", "all_cases", "select", "seed_model", "seed_batch",
+           "seed_parameter_count", "make_optimizer", "framework"]
+
+KERNEL_BATCHES = (1, 64)
+TRAIN_BATCHES = (1, 8, 32, 64, 256)
+INFER_BATCHES = (1, 64)
+GEMM_SIZES = (64, 128, 256, 512, 1024, 2048)
+# name -> (optimizer class name, keyword arguments), the same in both frameworks
+OPTIMIZERS = {
+    "sgd": ("SGD", {"lr": 0.01}),
+    "momentum": ("SGD", {"lr": 0.01, "momentum": 0.9}),
+    "adam": ("Adam", {"lr": 1e-3}),
+}
+
+FLOAT = np.float32
+ELEMENT = 4  # bytes of a float32
+INDEX = 8    # bytes of an int64 pooling index
+
+
+@dataclass(frozen=True)
+class Case:
+    """One timed case: ``build(framework)`` returns the callable that does the work once."""
+
+    name: str
+    group: str
+    shape: str
+    build: Callable = field(repr=False)
+    flops: float = 0.0
+    bytes: float = 0.0
+
+
+def framework(name: str) -> SimpleNamespace:
+    """The same handful of names in minigrad and in torch, imported on first use."""
+    if name == "minigrad":
+        import minigrad
+        import minigrad.nn.functional as F
+        from minigrad import autograd, nn, optim
+        return SimpleNamespace(
+            name=name, lib=minigrad, F=F, nn=nn, optim=optim, grad=autograd.grad,
+            no_grad=minigrad.no_grad,
+            array=lambda a, requires_grad=False: minigrad.tensor(a, requires_grad=requires_grad),
+            assign=_assign_minigrad)
+    if name == "torch":
+        import torch
+        return SimpleNamespace(
+            name=name, lib=torch, F=torch.nn.functional, nn=torch.nn, optim=torch.optim,
+            grad=torch.autograd.grad, no_grad=torch.no_grad,
+            array=lambda a, requires_grad=False: torch.tensor(a, requires_grad=requires_grad),
+            assign=_assign_torch)
+    raise ValueError(f"unknown framework {name!r}: 'minigrad' or 'torch'")
+
+
+def _assign_minigrad(param, values: np.ndarray) -> None:
+    param.data[...] = values
+
+
+def _assign_torch(param, values: np.ndarray) -> None:
+    import torch
+    with torch.no_grad():
+        param.copy_(torch.from_numpy(values))
+
+
+def _random(rng, shape, scale=1.0) -> np.ndarray:
+    return (rng.standard_normal(shape) * scale).astype(FLOAT)
+
+
+# ----------------------------------------------------------------------------- the seed model
+
+# name -> (kind, per-item input shape, layer arguments)
+SEED_LAYERS = {
+    "conv1": ("conv", (3, 32, 32), (3, 32)),
+    "pool1": ("pool", (32, 32, 32), ()),
+    "conv2": ("conv", (32, 16, 16), (32, 32)),
+    "pool2": ("pool", (32, 16, 16), ()),
+    "conv3": ("conv", (32, 8, 8), (32, 64)),
+    "pool3": ("pool", (64, 8, 8), ()),
+    "linear1": ("linear", (1024,), (1024, 64)),
+    "linear2": ("linear", (64,), (64, 10)),
+    "cross_entropy": ("loss", (10,), ()),
+}
+KERNEL = 5
+PADDING = 2
+CLASSES = 10
+
+
+def seed_model(fw):
+    """MyModule's Sequential, with weights drawn from one numpy seed (same in both frameworks)."""
+    nn = fw.nn
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, KERNEL, stride=1, padding=PADDING), nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, KERNEL, stride=1, padding=PADDING), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, KERNEL, stride=1, padding=PADDING), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, CLASSES),
+    )
+    rng = np.random.default_rng(0)
+    for param in model.parameters():
+        fan_in = int(np.prod(param.shape[1:])) if len(param.shape) > 1 else 64
+        fw.assign(param, _random(rng, tuple(param.shape), 1.0 / np.sqrt(fan_in)))
+    return model
+
+
+def seed_batch(fw, batch: int):
+    rng = np.random.default_rng(1)
+    images = fw.array(_random(rng, (batch, 3, 32, 32)))
+    targets = fw.array(rng.integers(0, CLASSES, batch).astype(np.int64))
+    return images, targets
+
+
+def make_optimizer(fw, kind: str, params):
+    class_name, options = OPTIMIZERS[kind]
+    return getattr(fw.optim, class_name)(params, **options)
+
+
+def _conv_flops(batch, c_in, c_out, size):
+    return 2.0 * batch * c_out * size * size * c_in * KERNEL * KERNEL
+
+
+def _model_flops(batch: int, training: bool) -> float:
+    """Forward (and backward) FLOPs of the convolutions and linear layers of one step."""
+    total = 0.0
+    for name, (kind, shape, args) in SEED_LAYERS.items():
+        if kind == "conv":
+            forward = _conv_flops(batch, args[0], args[1], shape[-1])
+            backward = forward * (1 if name == "conv1" else 2)
+        elif kind == "linear":
+            forward = 2.0 * batch * args[0] * args[1]
+            backward = 2 * forward
+        else:
+            continue
+        total += forward + (backward if training else 0.0)
+    return total
+
+
+def _shape_text(shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+# ----------------------------------------------------------------------------- layer kernels
+
+def _layer_setup(name: str, batch: int, rng):
+    """(arrays, requires_grad flags, op(fw, *tensors), output shape, text, flops, bytes)."""
+    kind, item_shape, args = SEED_LAYERS[name]
+    x_shape = (batch,) + item_shape
+    if kind == "conv":
+        c_in, c_out = args
+        size = item_shape[-1]
+        arrays = [_random(rng, x_shape), _random(rng, (c_out, c_in, KERNEL, KERNEL), 0.1),
+                  _random(rng, (c_out,))]
+        needs = [name != "conv1", True, True]
+
+        def op(fw, x, w, b):
+            return fw.F.conv2d(x, w, b, stride=1, padding=PADDING)
+        out_shape = (batch, c_out, size, size)
+        text = f"{_shape_text(x_shape)} * {c_out}x{c_in}x{KERNEL}x{KERNEL}"
+        flops = _conv_flops(batch, c_in, c_out, size)
+        return arrays, needs, op, out_shape, text, (flops, flops * (2 if needs[0] else 1)), None
+    if kind == "pool":
+        c, h, w = item_shape
+        arrays, needs = [_random(rng, x_shape)], [True]
+
+        def op(fw, x):
+            return fw.F.max_pool2d(x, 2)
+        out_shape = (batch, c, h // 2, w // 2)
+        n_in, n_out = batch * c * h * w, batch * c * h * w // 4
+        forward = (n_in + n_out) * ELEMENT + n_out * INDEX
+        backward = 2 * n_out * ELEMENT + n_out * INDEX + n_in * ELEMENT
+        return arrays, needs, op, out_shape, f"{_shape_text(x_shape)} k2", None, \
+            (forward, backward)
+    if kind == "linear":
+        n_in, n_out = args
+        arrays = [_random(rng, x_shape), _random(rng, (n_out, n_in), 1 / np.sqrt(n_in)),
+                  _random(rng, (n_out,))]
+
+        def op(fw, x, w, b):
+            return fw.F.linear(x, w, b)
+        flops = 2.0 * batch * n_in * n_out
+        return arrays, [True, True, True], op, (batch, n_out), \
+            f"{batch}x{n_in} * {n_out}x{n_in}", (flops, 2 * flops), None
+    # cross-entropy: logits (N, 10) and class targets, mean reduction
+    arrays = [_random(rng, x_shape), rng.integers(0, CLASSES, batch).astype(np.int64)]
+
+    def op(fw, logits, targets):
+        return fw.F.cross_entropy(logits, targets)
+    n = batch * CLASSES
+    forward = n * ELEMENT + batch * INDEX + ELEMENT
+    backward = 2 * n * ELEMENT + batch * INDEX
+    return arrays, [True, False], op, (), f"{batch}x{CLASSES}", None, (forward, backward)
+
+
+def _layer_case(name: str, batch: int, direction: str) -> Case:
+    rng = np.random.default_rng(2)
+    arrays, needs, op, out_shape, text, flops, traffic = _layer_setup(name, batch, rng)
+    upstream = _random(rng, out_shape)
+    index = 0 if direction == "fwd" else 1
+
+    def build(framework_name):
+        fw = framework(framework_name)
+        tensors = [fw.array(a, requires_grad=r) for a, r in zip(arrays, needs)]
+        if direction == "fwd":
+            return lambda: op(fw, *tensors)
+        out = op(fw, *tensors)
+        inputs = [t for t, r in zip(tensors, needs) if r]
+        grad_out = fw.array(upstream)
+        return lambda: fw.grad(out, inputs, grad_out, retain_graph=True)
+
+    return Case(name=f"{name}-{direction}-b{batch}", group=name.rstrip("0123456789"),
+                shape=text, build=build, flops=flops[index] if flops else 0.0,
+                bytes=traffic[index] if traffic else 0.0)
+
+
+# ----------------------------------------------------------------------------- GEMM
+
+def _gemm_case(n: int) -> Case:
+    rng = np.random.default_rng(3)
+    a, b = _random(rng, (n, n)), _random(rng, (n, n))
+
+    def build(framework_name):
+        fw = framework(framework_name)
+        ta, tb = fw.array(a), fw.array(b)
+        return lambda: fw.lib.matmul(ta, tb)
+
+    return Case(name=f"gemm-{n}", group="gemm", shape=f"{n}x{n}x{n}", build=build,
+                flops=2.0 * n ** 3)
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+def seed_parameter_count() -> int:
+    """Weights and biases of the seed model's convolutions and linear layers."""
+    total = 0
+    for kind, _, args in SEED_LAYERS.values():
+        if kind == "conv":
+            total += args[1] * args[0] * KERNEL * KERNEL + args[1]
+        elif kind == "linear":
+            total += args[1] * args[0] + args[1]
+    return total
+
+
+def _optimizer_case(kind: str) -> Case:
+    per_element = {"sgd": 3, "momentum": 5, "adam": 7}[kind]  # arrays read + written
+
+    def build(framework_name):
+        fw = framework(framework_name)
+        params = list(seed_model(fw).parameters())
+        rng = np.random.default_rng(4)
+        for param in params:
+            param.grad = fw.array(_random(rng, tuple(param.shape)))
+        optimizer = make_optimizer(fw, kind, params)
+        optimizer.step()  # the state (momentum, moments) exists before timing
+        return optimizer.step
+
+    n_params = seed_parameter_count()
+    return Case(name=f"optim-{kind}", group="optim", shape=f"{n_params} params",
+                build=build, bytes=float(per_element * n_params * ELEMENT))
+
+
+# ----------------------------------------------------------------------------- the whole model
+
+def _train_case(batch: int, kind: str) -> Case:
+    def build(framework_name):
+        fw = framework(framework_name)
+        model = seed_model(fw)
+        optimizer = make_optimizer(fw, kind, model.parameters())
+        images, targets = seed_batch(fw, batch)
+
+        def step():
+            optimizer.zero_grad()
+            loss = fw.F.cross_entropy(model(images), targets)
+            loss.backward()
+            optimizer.step()
+            return loss
+        return step
+
+    return Case(name=f"train-b{batch}-{kind}", group="train", shape=f"{batch}x3x32x32",
+                build=build, flops=_model_flops(batch, training=True))
+
+
+def _infer_case(batch: int) -> Case:
+    def build(framework_name):
+        fw = framework(framework_name)
+        model = seed_model(fw).eval()
+        images, _ = seed_batch(fw, batch)
+
+        def forward():
+            with fw.no_grad():
+                return model(images)
+        return forward
+
+    return Case(name=f"infer-b{batch}", group="infer", shape=f"{batch}x3x32x32", build=build,
+                flops=_model_flops(batch, training=False))
+
+
+def all_cases() -> list:
+    """Every case, in table order: layer kernels, GEMM, optimizers, training, inference."""
+    cases = []
+    for name in SEED_LAYERS:
+        for batch in KERNEL_BATCHES:
+            for direction in ("fwd", "bwd"):
+                cases.append(_layer_case(name, batch, direction))
+    cases += [_gemm_case(n) for n in GEMM_SIZES]
+    cases += [_optimizer_case(kind) for kind in OPTIMIZERS]
+    cases += [_train_case(batch, kind) for batch in TRAIN_BATCHES for kind in OPTIMIZERS]
+    cases += [_infer_case(batch) for batch in INFER_BATCHES]
+    return cases
+
+
+def select(cases, patterns) -> list:
+    """The cases named by ``patterns``: a pattern matches a name equal to it or starting
+    with it and a dash ("train-b1" picks the three optimizers at batch 1, "conv1" every conv1
+    case); shell wildcards work too ("*-b64"). Unknown patterns raise ValueError."""
+    from fnmatch import fnmatchcase
+    chosen = []
+    for pattern in patterns:
+        hits = [case for case in cases if case.name == pattern
+                or case.name.startswith(pattern + "-") or fnmatchcase(case.name, pattern)]
+        if not hits:
+            raise ValueError(f"no benchmark case matches {pattern!r}")
+        chosen += [case for case in hits if case not in chosen]
+    return [case for case in cases if case in chosen]

@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m minigrad.examples.train`` trains the tutorial's CNN."""

@@ -1,0 +1,24 @@
+"""minigrad.nn: modules, layers, losses, initialisations and the functional forms, shaped as
+torch.nn."""
+from minigrad.nn import functional, init  # noqa: F401
+from minigrad.nn.activation import (  # noqa: F401
+    GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
+)
+from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from minigrad.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from minigrad.nn.conv import Conv2d  # noqa: F401
+from minigrad.nn.dropout import Dropout  # noqa: F401
+from minigrad.nn.flatten import Flatten, Unflatten  # noqa: F401
+from minigrad.nn.linear import Identity, Linear  # noqa: F401
+from minigrad.nn.loss import (  # noqa: F401
+    BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
+)
+from minigrad.nn.module import Module  # noqa: F401
+from minigrad.nn.parameter import Parameter  # noqa: F401
+from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+
+try:  # nn.utils (clip_grad_norm_, ...) is its own subpackage
+    import minigrad.nn.utils as utils  # noqa: F401
+except ModuleNotFoundError as error:
+    if error.name != "minigrad.nn.utils":
+        raise

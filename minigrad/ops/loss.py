@@ -1,0 +1,458 @@
+"""Losses, as torch.nn.functional: cross_entropy (one fused Cython kernel per direction),
+nll_loss, mse_loss, l1_loss and binary_cross_entropy_with_logits (NumPy).
+
+Reductions: 'none' keeps the per-item losses, 'sum' adds them, 'mean' divides the sum by
+the number of items, except for class-index cross_entropy and nll_loss with reduction='mean',
+which divide by the sum of the target classes' weights over the items not ignored (torch's
+rule; with no weight that is the count of items not ignored).
+
+cross_entropy, eps = label_smoothing, lse = logsumexp over the classes, C classes:
+    class index t:   loss = (1 - eps) w_t (lse - x_t) + eps/C * sum_c w_c (lse - x_c)
+    probabilities q: loss = sum_c w_c q'_c (lse - x_c),  q' = (1 - eps) q + eps/C
+nll_loss:       loss = -w_t x_t
+mse_loss:       loss = (x - y)^2            l1_loss: loss = |x - y|
+binary_cross_entropy_with_logits, L = 1 + (pos_weight - 1) y:
+    loss = w ((1 - y) x + L softplus(-x)),  softplus(-x) = log1p(exp(-|x|)) + max(-x, 0)
+
+Inputs are validated here, before any kernel, with torch's exception types.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from minigrad._kernels import loss as _kernels
+from minigrad.autograd import Function
+from minigrad.tensor import Tensor
+from minigrad.threads import get_num_threads
+
+__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+           "binary_cross_entropy_with_logits"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_REDUCTIONS = ("none", "mean", "sum")
+_TORCH_NAMES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double",
+                np.dtype(np.float16): "Half", np.dtype(np.int64): "Long",
+                np.dtype(np.int32): "Int", np.dtype(np.int16): "Short",
+                np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte", np.dtype(np.bool_): "Bool"}
+_ones_cache = {}
+
+
+def _torch_name(dtype) -> str:
+    return _TORCH_NAMES.get(np.dtype(dtype), str(dtype))
+
+
+def _ones(n, dtype):
+    """A read-only vector of ones, cached: the weight of an unweighted loss."""
+    key = (n, np.dtype(dtype))
+    if key not in _ones_cache:
+        ones = np.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+        _ones_cache[key] = ones
+    return _ones_cache[key]
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_tensor(value, name, op):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+
+
+def _reduce(loss, reduction, divisor):
+    """Reduce an array of per-item losses; 0-d float arrays for 'sum' and 'mean'."""
+    if reduction == "none":
+        return loss
+    total = float(loss.sum(dtype=np.float64))
+    if reduction == "sum":
+        return np.asarray(total, dtype=loss.dtype)
+    return np.asarray(_divide(total, float(divisor)), dtype=loss.dtype)
+
+
+def _divide(total, divisor):
+    """total / divisor in Python floats, with IEEE's answers for a zero divisor."""
+    if divisor:
+        return total / divisor
+    return math.nan if total == 0 or math.isnan(total) else math.copysign(math.inf, total)
+
+
+def _grad_per_item(grad, reduction, shape, divisor, dtype):
+    """The upstream gradient of each item's loss, as an array of ``shape``."""
+    if reduction == "none":
+        return np.asarray(grad, dtype=dtype).reshape(shape)
+    g = float(grad)
+    return np.full(shape, _divide(g, divisor) if reduction == "mean" else g, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- class targets
+
+def _class_layout(input, target, op):
+    """Validate input (N, C, d...) or (C,) against a class-index target; return (N, C, S)."""
+    shape = input.shape
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+    if target.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_torch_name(target.dtype)}")
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        return 1, shape[0], 1
+    if input.ndim == 2 and target.ndim != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.ndim == 0 or target.shape[0] != shape[0]:
+        got = target.shape[0] if target.ndim else 0
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({got}).")
+    if target.shape != shape[:1] + shape[2:]:
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got "
+                           f"{list(target.shape)}")
+    return shape[0], shape[1], math.prod(shape[2:])
+
+
+def _check_classes(target, n_classes, ignore_index):
+    """IndexError naming the first target outside [0, C) that is not ignore_index; returns
+    the targets as a C-contiguous int64 array."""
+    target = np.ascontiguousarray(target, dtype=np.int64)
+    bad = _kernels.first_bad_target(target.reshape(-1), n_classes, ignore_index)
+    if bad >= 0:
+        raise IndexError(f"Target {int(target.flat[bad])} is out of bounds.")
+    return target
+
+
+def _check_weight(weight, n_classes, dtype, op):
+    if weight is None:
+        return None
+    _check_tensor(weight, "weight", op)
+    if weight.ndim != 1 or weight.shape[0] != n_classes:
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    if weight.dtype != dtype:
+        raise RuntimeError(f"expected scalar type {_torch_name(dtype)} but found "
+                           f"{_torch_name(weight.dtype)}")
+    return weight
+
+
+class CrossEntropy(Function):
+    """Fused log-softmax + NLL with class-index targets; see kernels/loss.pyx for the math."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, layout, ignore_index, reduction, label_smoothing):
+        N, C, S = layout
+        x3 = np.ascontiguousarray(x).reshape(N, C, S)
+        t2 = target.reshape(N, S)  # int64, C-contiguous: cross_entropy made it so
+        w = _ones(C, x.dtype) if weight is None else np.ascontiguousarray(weight)
+        lse = np.empty((N, S), dtype=x.dtype)
+        loss = np.empty((N, S), dtype=x.dtype)
+        loss_total, weight_total = _kernels.cross_entropy_forward(
+            x3, t2, w, ignore_index, label_smoothing, lse, loss, get_num_threads())
+        ctx.save_for_backward(x3, t2, w, lse)
+        ctx.args = (ignore_index, reduction, label_smoothing, weight_total, x.shape)
+        if reduction == "none":
+            return loss.reshape(target.shape)
+        if reduction == "sum":
+            return np.asarray(loss_total, dtype=x.dtype)
+        return np.asarray(_divide(loss_total, weight_total), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x3, t2, w, lse = ctx.saved_tensors
+        ignore_index, reduction, label_smoothing, weight_total, shape = ctx.args
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            g = _grad_per_item(grad, reduction, t2.shape, weight_total, x3.dtype)
+            grad_x = np.empty_like(x3)
+            _kernels.cross_entropy_backward(x3, t2, w, ignore_index, label_smoothing, lse, g,
+                                            grad_x, get_num_threads())
+            grad_x = grad_x.reshape(shape)
+        return grad_x, None, None, None, None, None, None
+
+
+# ----------------------------------------------------------------------------- prob targets
+
+class CrossEntropyProbs(Function):
+    """Fused log-softmax + cross-entropy against class probabilities (same shape as x).
+    dx_c = g (p_c sum_k w_k q'_k - w_c q'_c);  dq_c = -g (1 - eps) w_c log p_c."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, layout, reduction, label_smoothing):
+        N, C, S = layout
+        x3 = np.ascontiguousarray(x).reshape(N, C, S)
+        q3 = np.ascontiguousarray(target, dtype=x.dtype).reshape(N, C, S)
+        w = _ones(C, x.dtype) if weight is None else np.ascontiguousarray(weight)
+        lse = np.empty((N, S), dtype=x.dtype)
+        loss = np.empty((N, S), dtype=x.dtype)
+        loss_total = _kernels.cross_entropy_prob_forward(x3, q3, w, label_smoothing, lse, loss,
+                                                         get_num_threads())
+        ctx.save_for_backward(x3, q3, w, lse)
+        ctx.args = (reduction, label_smoothing, x.shape)
+        if reduction == "none":
+            return loss.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
+        if reduction == "sum":
+            return np.asarray(loss_total, dtype=x.dtype)
+        return np.asarray(_divide(loss_total, N * S), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x3, q3, w, lse = ctx.saved_tensors
+        reduction, label_smoothing, shape = ctx.args
+        N, C, S = x3.shape
+        g = _grad_per_item(grad, reduction, (N, S), N * S, x3.dtype)
+        grad_x = grad_q = None
+        if ctx.needs_input_grad[0]:
+            grad_x = np.empty_like(x3)
+            _kernels.cross_entropy_prob_backward(x3, q3, w, label_smoothing, lse, g, grad_x,
+                                                 get_num_threads())
+            grad_x = grad_x.reshape(shape)
+        if ctx.needs_input_grad[1]:
+            log_p = x3 - lse[:, None, :]
+            grad_q = (-(1 - label_smoothing) * w[None, :, None] * log_p * g[:, None, :])
+            grad_q = grad_q.reshape(shape)
+        return grad_x, grad_q, None, None, None, None
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` (N, C, d...) or (C,) and class indices (int64,
+    shape (N, d...) or ()) or class probabilities (float, the shape of input)."""
+    op = "cross_entropy"
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dtype not in _FLOATS:
+        raise NotImplementedError(f'"log_softmax" not implemented for '
+                                  f"'{_torch_name(input.dtype)}'")
+    if not isinstance(label_smoothing, numbers.Real) or label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    label_smoothing = max(float(label_smoothing), 0.0)  # torch ignores a negative one
+    if input.shape == target.shape:
+        if target.dtype not in _FLOATS:
+            raise RuntimeError(f"Expected floating point type for target with class "
+                               f"probabilities, got {_torch_name(target.dtype)}")
+        if input.ndim == 0:
+            raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+        shape = input.shape if input.ndim > 1 else (1,) + input.shape
+        layout = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+        if weight is not None:
+            _check_weight(weight, layout[1], input.dtype, op)
+        return CrossEntropyProbs.apply(input, target, weight, layout, reduction,
+                                       label_smoothing)
+    layout = _class_layout(input, target, op)
+    weight = _check_weight(weight, layout[1], input.dtype, op)
+    classes = _check_classes(target.data, layout[1], ignore_index)
+    return CrossEntropy.apply(input, classes, weight, layout, int(ignore_index), reduction,
+                              label_smoothing)
+
+
+# ----------------------------------------------------------------------------- nll_loss
+
+class NLLLoss(Function):
+    """loss = -w_t x[t] per item (0 where t == ignore_index); dx[t] = -w_t g."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, layout, ignore_index, reduction):
+        N, C, S = layout
+        x3 = x.reshape(N, C, S)
+        t2 = target.astype(np.int64, copy=False).reshape(N, S)
+        keep = t2 != ignore_index
+        safe = np.where(keep, t2, 0)
+        w = _ones(C, x.dtype) if weight is None else weight
+        w_t = np.where(keep, w[safe], 0).astype(x.dtype)
+        picked = np.take_along_axis(x3, safe[:, None, :], axis=1)[:, 0, :]
+        loss = -w_t * picked
+        weight_total = w_t.sum(dtype=np.float64)
+        ctx.save_for_backward(safe, w_t)
+        ctx.args = (reduction, weight_total, x.shape, layout)
+        return _reduce(loss.reshape(target.shape), reduction, weight_total)
+
+    @staticmethod
+    def backward(ctx, grad):
+        safe, w_t = ctx.saved_tensors
+        reduction, weight_total, shape, (N, C, S) = ctx.args
+        g = _grad_per_item(grad, reduction, (N, S), weight_total, w_t.dtype)
+        grad_x = np.zeros((N, C, S), dtype=w_t.dtype)
+        np.put_along_axis(grad_x, safe[:, None, :], (-w_t * g)[:, None, :], axis=1)
+        return grad_x.reshape(shape), None, None, None, None, None
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``input`` (N, C, d...) or (C,) at class
+    indices ``target``."""
+    op = "nll_loss"
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dtype not in _FLOATS:
+        raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.dtype)}\'')
+    layout = _class_layout(input, target, op)
+    weight = _check_weight(weight, layout[1], input.dtype, op)
+    classes = _check_classes(target.data, layout[1], ignore_index)
+    return NLLLoss.apply(input, classes, weight, layout, int(ignore_index), reduction)
+
+
+# ----------------------------------------------------------------------------- regression
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated size_average/reduce flags, mapped onto ``reduction``."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = ("mean" if size_average else "sum") if reduce else "none"
+    _check_reduction(reduction)
+    return reduction
+
+
+def _regression_inputs(input, target, weight, op):
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({list(target.shape)}) that is different to the "
+                      f"input size ({list(input.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      stacklevel=3)
+    if weight is not None:
+        _check_tensor(weight, "weight", op)
+        if weight.shape != input.shape:
+            raise ValueError("Weights and input must have the same size.")
+    try:
+        shape = np.broadcast_shapes(input.shape, target.shape)
+        if weight is not None:
+            shape = np.broadcast_shapes(shape, weight.shape)
+    except ValueError:
+        raise RuntimeError(f"{op}: the shapes of input {list(input.shape)}, target "
+                           f"{list(target.shape)}" +
+                           (f" and weight {list(weight.shape)}" if weight is not None else "") +
+                           " cannot be broadcast together") from None
+    if input.dtype not in _FLOATS:
+        raise RuntimeError(f"{op}: expected a floating-point input, got "
+                           f"{_torch_name(input.dtype)}")
+    return shape
+
+
+class MSELoss(Function):
+    """loss = w (x - y)^2;  dx = 2 w (x - y) g,  dy = -dx  (in the broadcast shape).
+    With a weight, reduction='mean' divides by sum(w), as torch."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        diff = np.subtract(x, y, dtype=x.dtype)
+        loss = diff * diff if w is None else w * diff * diff
+        ctx.save_for_backward(diff, w)
+        ctx.reduction = reduction
+        ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
+        return _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        diff, w = ctx.saved_tensors
+        g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
+        grad_x = 2 * diff * g if w is None else 2 * w * diff * g
+        grad_y = -grad_x if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y, None, None
+
+
+class L1Loss(Function):
+    """loss = w |x - y|;  dx = w sign(x - y) g,  dy = -dx."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        diff = np.subtract(x, y, dtype=x.dtype)
+        loss = np.abs(diff) if w is None else w * np.abs(diff)
+        ctx.save_for_backward(diff, w)
+        ctx.reduction = reduction
+        ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
+        return _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        diff, w = ctx.saved_tensors
+        g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
+        grad_x = np.sign(diff) * g if w is None else w * np.sign(diff) * g
+        grad_y = -grad_x if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y, None, None
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error (target broadcast against input, as torch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _regression_inputs(input, target, weight, "mse_loss")
+    return MSELoss.apply(input, target, weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error (target broadcast against input, as torch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _regression_inputs(input, target, weight, "l1_loss")
+    return L1Loss.apply(input, target, weight, reduction)
+
+
+# ----------------------------------------------------------------------------- BCE with logits
+
+class BCEWithLogits(Function):
+    """loss = w ((1 - y) x + L softplus(-x)), L = 1 + (pw - 1) y;
+    dx = w ((1 - y) + L (sigmoid(x) - 1)) g,  dy = w (-x + (pw - 1) softplus(-x)) g."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, pos_weight, reduction):
+        y = y.astype(x.dtype, copy=False)
+        softplus_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+        scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        loss = (1 - y) * x + scale * softplus_neg
+        if w is not None:
+            loss = loss * w
+        ctx.save_for_backward(x, y, w, pos_weight)
+        ctx.reduction = reduction
+        return _reduce(np.asarray(loss, dtype=x.dtype), reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, w, pos_weight = ctx.saved_tensors
+        shape = np.broadcast_shapes(x.shape, y.shape)
+        g = _grad_per_item(grad, ctx.reduction, shape, int(np.prod(shape)), x.dtype)
+        if w is not None:
+            g = g * w
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            sigmoid = 0.5 * (1 + np.tanh(0.5 * x))  # stable for large |x|
+            scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+            grad_x = ((1 - y) + scale * (sigmoid - 1)) * g
+        if ctx.needs_input_grad[1]:
+            softplus_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+            grad_y = -x * g if pos_weight is None else (-x + (pos_weight - 1) * softplus_neg) * g
+        return grad_x, grad_y, None, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(input) against target in [0, 1], computed stably from
+    the logits; pos_weight (broadcast along the last dimension) weighs the positive term."""
+    op = "binary_cross_entropy_with_logits"
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
+                         f"({list(input.shape)})")
+    if input.dtype not in _FLOATS:
+        raise RuntimeError(f"{op}: expected a floating-point input, got "
+                           f"{_torch_name(input.dtype)}")
+    if target.dtype not in _FLOATS:
+        raise RuntimeError(f"result type {_torch_name(input.dtype)} can't be cast to the "
+                           f"desired output type {_torch_name(target.dtype)}")
+    for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
+        if extra is None:
+            continue
+        _check_tensor(extra, name, op)
+        try:
+            np.broadcast_shapes(extra.shape, input.shape)
+        except ValueError:
+            raise RuntimeError(f"{op}: {name} of shape {list(extra.shape)} cannot be broadcast "
+                               f"to the input's shape {list(input.shape)}") from None
+    return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)

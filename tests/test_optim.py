@@ -1,0 +1,395 @@
+"""minigrad.optim against torch.optim: every algorithm, every combination of its options.
+
+A fixed sequence of numpy gradients is assigned to the parameters of both frameworks; after the
+steps the parameters and every state buffer must match torch's, and the fused Cython update must
+match the NumPy reference.
+"""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from minigrad import threads
+from minigrad._kernels import optim as kernels
+from minigrad.optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from minigrad.reference import optim as reference
+from minigrad.tensor import Tensor
+
+SHAPES = [(3, 4), (5,), (2, 3, 2)]
+STEPS = 100
+TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
+
+
+def options(**choices):
+    """Every combination of the given option values, as dicts."""
+    names = list(choices)
+    return [dict(zip(names, values)) for values in itertools.product(*choices.values())]
+
+
+SGD_OPTIONS = [o for o in options(momentum=[0, 0.9], dampening=[0, 0.1], nesterov=[False, True],
+                                  weight_decay=[0, 0.1], maximize=[False, True])
+               if not o["nesterov"] or (o["momentum"] > 0 and o["dampening"] == 0)]
+ADAM_OPTIONS = options(weight_decay=[0, 0.1], amsgrad=[False, True], maximize=[False, True],
+                       betas=[(0.9, 0.999), (0.3, 0.5)])
+RMSPROP_OPTIONS = options(weight_decay=[0, 0.1], momentum=[0, 0.5], centered=[False, True],
+                          maximize=[False, True], alpha=[0.99, 0.3])
+ADAGRAD_OPTIONS = options(lr_decay=[0, 0.01], weight_decay=[0, 0.1],
+                          initial_accumulator_value=[0, 0.1], maximize=[False, True])
+
+CASES = ([(SGD, torch.optim.SGD, dict(lr=0.05, **o)) for o in SGD_OPTIONS]
+         + [(Adam, torch.optim.Adam, dict(lr=0.01, **o)) for o in ADAM_OPTIONS]
+         + [(AdamW, torch.optim.AdamW, dict(lr=0.01, **o)) for o in ADAM_OPTIONS]
+         + [(RMSprop, torch.optim.RMSprop, dict(lr=0.01, **o)) for o in RMSPROP_OPTIONS]
+         + [(Adagrad, torch.optim.Adagrad, dict(lr=0.1, **o)) for o in ADAGRAD_OPTIONS])
+
+
+def case_id(case):
+    cls, _, kwargs = case
+    return cls.__name__ + "-" + "-".join(f"{k}={v}" for k, v in kwargs.items() if k != "lr")
+
+
+def make_problem(dtype, shapes=SHAPES, steps=STEPS, seed=0):
+    rng = np.random.default_rng(seed)
+    initial = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(steps)]
+    return initial, grads
+
+
+def minigrad_params(initial):
+    return [Tensor(a.copy(), requires_grad=True) for a in initial]
+
+
+def torch_params(initial):
+    return [torch.tensor(a.copy(), requires_grad=True) for a in initial]
+
+
+def run(optimizer, params, grads, make_grad=Tensor):
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = None if g is None else make_grad(g.copy())
+        optimizer.step()
+
+
+def assert_state_equal(mg_opt, mg_params, torch_opt, torch_params, **tol):
+    for p, tp in zip(mg_params, torch_params):
+        mg_state, torch_state = mg_opt.state.get(p, {}), torch_opt.state.get(tp, {})
+        assert sorted(mg_state) == sorted(torch_state)
+        for key, value in torch_state.items():
+            expected = value.detach().numpy()
+            actual = mg_state[key].data
+            assert actual.shape == expected.shape and actual.dtype == expected.dtype, key
+            np.testing.assert_allclose(actual, expected, err_msg=key, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_matches_torch_and_reference(case, dtype):
+    cls, torch_cls, kwargs = case
+    initial, grads = make_problem(dtype)
+    tol = TOLERANCE[dtype]
+
+    tp = torch_params(initial)
+    torch_opt = torch_cls(tp, **kwargs)
+    run(torch_opt, tp, grads, make_grad=torch.tensor)
+
+    fused_params = minigrad_params(initial)
+    fused_opt = cls(fused_params, **kwargs)
+    run(fused_opt, fused_params, grads)
+
+    reference_params = minigrad_params(initial)
+    reference_opt = cls(reference_params, fused=False, **kwargs)
+    run(reference_opt, reference_params, grads)
+
+    for p, r, t in zip(fused_params, reference_params, tp):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), **tol)
+        np.testing.assert_allclose(p.data, r.data, rtol=1e-12 if dtype == np.float64 else 1e-6)
+        assert p.data.dtype == dtype
+    assert_state_equal(fused_opt, fused_params, torch_opt, tp, **tol)
+    assert_state_equal(reference_opt, reference_params, torch_opt, tp, **tol)
+
+
+FULL_OPTIONS = [
+    (SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    (Adam, torch.optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    (AdamW, torch.optim.AdamW, dict(lr=0.01, amsgrad=True)),
+    (RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
+    (Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+]
+FULL_IDS = [c[0].__name__ for c in FULL_OPTIONS]
+
+
+@pytest.mark.parametrize("case", FULL_OPTIONS, ids=FULL_IDS)
+def test_missing_gradients_and_groups(case):
+    """Parameters without a gradient are skipped (as torch does); per-group options apply."""
+    cls, torch_cls, kwargs = case
+    initial, grads = make_problem(np.float64, steps=30)
+    for i, step_grads in enumerate(grads):   # parameter 1 has no gradient on some steps
+        if i % 4 == 1 or 10 <= i < 14:
+            step_grads[1] = None
+
+    def groups(params):
+        return [{"params": params[:2]}, {"params": params[2:], "lr": kwargs["lr"] * 0.5}]
+
+    tp = torch_params(initial)
+    torch_opt = torch_cls(groups(tp), **kwargs)
+    run(torch_opt, tp, grads, make_grad=torch.tensor)
+    mp = minigrad_params(initial)
+    opt = cls(groups(mp), **kwargs)
+    run(opt, mp, grads)
+    for p, t in zip(mp, tp):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert_state_equal(opt, mp, torch_opt, tp, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", FULL_OPTIONS, ids=FULL_IDS)
+def test_state_dict_round_trip(case):
+    """state_dict -> new optimizer -> load_state_dict -> continue equals never stopping."""
+    cls, torch_cls, kwargs = case
+    initial, grads = make_problem(np.float64, steps=40)
+
+    straight = minigrad_params(initial)
+    run(cls(straight, **kwargs), straight, grads)
+
+    first = minigrad_params(initial)
+    opt = cls(first, **kwargs)
+    run(opt, first, grads[:20])
+    saved = opt.state_dict()
+    second = [Tensor(p.data.copy(), requires_grad=True) for p in first]
+    resumed = cls(second, lr=123.0)   # the options come back from the state dict
+    resumed.load_state_dict(saved)
+    run(resumed, second, grads[20:])
+    run(opt, first, grads[20:])       # the source optimizer is independent of the copy
+    for a, b, c in zip(straight, first, second):
+        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.data, c.data)
+
+    # The structure is torch's: integer keys, the same state names and param_groups options.
+    tp = torch_params(initial)
+    torch_opt = torch_cls(tp, **kwargs)
+    run(torch_opt, tp, grads[:20], make_grad=torch.tensor)
+    torch_saved = torch_opt.state_dict()
+    assert list(saved["state"]) == list(torch_saved["state"])
+    for index, state in torch_saved["state"].items():
+        assert sorted(saved["state"][index]) == sorted(state)
+        assert saved["state"][index]["step" if "step" in state else "momentum_buffer"] is not None
+    ours, theirs = saved["param_groups"][0], torch_saved["param_groups"][0]
+    assert ours["params"] == theirs["params"]
+    for key, value in ours.items():
+        if key != "fused":
+            assert theirs[key] == value, key
+
+
+def test_state_dict_accepts_torch_state():
+    """A torch Adam state dict loads into minigrad's Adam and continues identically."""
+    initial, grads = make_problem(np.float64, steps=20)
+    tp = torch_params(initial)
+    torch_opt = torch.optim.Adam(tp, lr=0.01)
+    run(torch_opt, tp, grads[:10], make_grad=torch.tensor)
+    mp = [Tensor(t.detach().numpy().copy(), requires_grad=True) for t in tp]
+    opt = Adam(mp)
+    opt.load_state_dict(torch_opt.state_dict())
+    run(torch_opt, tp, grads[10:], make_grad=torch.tensor)
+    run(opt, mp, grads[10:])
+    for p, t in zip(mp, tp):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+KERNEL_CASES = {
+    "sgd": lambda ps, gs, st, first: (
+        [ps, gs, st[0], first], dict(lr=0.1, weight_decay=0.01, momentum=0.9, dampening=0.1,
+                                     nesterov=False, maximize=True)),
+    "adam": lambda ps, gs, st, first: (
+        [ps, gs, st[0], st[1], st[2], st[3]],
+        dict(amsgrad=True, beta1=0.9, beta2=0.999, lr=0.01, weight_decay=0.01, eps=1e-8,
+             maximize=False, decoupled_weight_decay=True)),
+    "rmsprop": lambda ps, gs, st, first: (
+        [ps, gs, st[0], st[1], st[2], st[3]],
+        dict(lr=0.01, alpha=0.9, eps=1e-8, weight_decay=0.01, momentum=0.5, centered=True,
+             maximize=False)),
+    "adagrad": lambda ps, gs, st, first: (
+        [ps, gs, st[0], st[3]], dict(lr=0.1, weight_decay=0.01, lr_decay=0.01, eps=1e-10,
+                                     maximize=False)),
+}
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+@pytest.mark.parametrize("name", list(KERNEL_CASES))
+def test_kernel_matches_reference_large_mixed(name, num_threads):
+    """Large tensors (chunked, multi-threaded) and a group mixing float32 and float64."""
+    rng = np.random.default_rng(1)
+    shapes, dtypes = [(300, 250), (7,), (40000,), (3, 5)], [np.float32, np.float64] * 2
+
+    def arrays(scale=1.0, positive=False):
+        out = [(rng.standard_normal(s) * scale).astype(d) for s, d in zip(shapes, dtypes)]
+        return [np.abs(a) if positive else a for a in out]
+
+    # state[0] positive and above state[2]**2: a valid square average / sum of squares.
+    params = arrays()
+    state = [[a + 10 for a in arrays(positive=True)], arrays(positive=True), arrays(0.5), None]
+    results = []
+    for impl in ("kernel", "reference"):
+        ps = [a.copy() for a in params]
+        st = [[a.copy() for a in s] for s in state[:3]]
+        st.append([np.zeros((), np.float32) for _ in shapes])
+        first = [True, False, True, False]
+        for step in range(3):
+            gs = [(np.random.default_rng(step).standard_normal(s)).astype(d)
+                  for s, d in zip(shapes, dtypes)]
+            args, kwargs = KERNEL_CASES[name](ps, gs, st, first)
+            if impl == "kernel":
+                getattr(kernels, name + "_step")(*args, **kwargs, num_threads=num_threads)
+            else:
+                getattr(reference, name + "_step")(*args, **kwargs)
+            first = [False] * 4
+        results.append((ps, st))
+    (kp, ks), (rp, rs) = results
+    for a, b in zip(kp + sum(ks, []), rp + sum(rs, [])):
+        np.testing.assert_allclose(a, b, rtol=1e-6 if a.dtype == np.float32 else 1e-13)
+
+
+def test_kernel_rejects_bad_arrays():
+    p = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="elements"):
+        kernels.sgd_step([p], [np.zeros(5, np.float32)], [], [], 0.1, 0, 0, 0, False, False, 1)
+    with pytest.raises(ValueError, match="float32"):
+        kernels.sgd_step([p], [np.zeros(4, np.float64)], [], [], 0.1, 0, 0, 0, False, False, 1)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        kernels.sgd_step([p], [np.zeros(8, np.float32)[::2]], [], [], 0.1, 0, 0, 0, False,
+                         False, 1)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        kernels.sgd_step([np.zeros(4, np.int64)], [p], [], [], 0.1, 0, 0, 0, False, False, 1)
+
+
+def test_step_updates_in_place_and_bumps_version():
+    p = Tensor(np.ones(3, np.float32), requires_grad=True)
+    data, version = p.data, p._version.value
+    p.grad = Tensor(np.ones(3, np.float32))
+    Adam([p], lr=0.1).step()
+    assert p.data is data and p._version.value == version + 1
+    np.testing.assert_allclose(p.data, 0.9, rtol=1e-6)
+
+
+def test_noncontiguous_or_other_dtype_gradient():
+    p = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    p.grad = Tensor(np.arange(6, dtype=np.float64).reshape(3, 2).T.copy().T.T)
+    opt = SGD([p], lr=1.0)
+    opt.step()
+    np.testing.assert_allclose(p.data, 1 - np.arange(6).reshape(3, 2).T)
+    p.grad = Tensor(np.ones((3, 2), np.float32))
+    with pytest.raises(RuntimeError, match="shape"):
+        opt.step()
+
+
+def test_closure_zero_grad_and_repr():
+    p = Tensor(np.ones(2), requires_grad=True)
+    opt = SGD([p], lr=0.5)
+
+    def closure():
+        p.grad = Tensor(np.full(2, 2.0))
+        return 7.0
+
+    assert opt.step(closure) == 7.0
+    np.testing.assert_allclose(p.data, 0.0)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.data, 0.0)
+    opt.zero_grad()
+    assert p.grad is None
+    opt.step()   # no gradients: nothing happens
+    assert "lr: 0.5" in repr(opt)
+
+
+def test_param_groups_and_add_param_group():
+    a, b = (Tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    opt = SGD([{"params": [a]}], lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": b, "lr": 0.2})
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.2]
+    assert opt.param_groups[1]["momentum"] == 0.9
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(TypeError, match="ordered collections"):
+        opt.add_param_group({"params": {Tensor(np.ones(1))}})
+    with pytest.raises(TypeError, match="param_group must be a dict"):
+        opt.add_param_group([a])
+    with pytest.raises(TypeError, match="can only optimize Tensors"):
+        SGD([np.ones(2)])
+    with pytest.raises(TypeError, match="iterable of Tensors or dicts"):
+        SGD(a)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SGD([a, a])
+    assert any("duplicate parameters" in str(w.message) for w in caught)
+    named = SGD([("w", a), ("b", b)])
+    assert named.param_groups[0]["param_names"] == ["w", "b"]
+    assert named.state_dict()["param_groups"][0]["param_names"] == ["w", "b"]
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        opt.load_state_dict(named.state_dict())
+
+
+ARGUMENT_ERRORS = [
+    (SGD, dict(lr=-1), "Invalid learning rate: -1"),
+    (SGD, dict(momentum=-0.1), "Invalid momentum value: -0.1"),
+    (SGD, dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+    (SGD, dict(nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+    (SGD, dict(nesterov=True, momentum=0.9, dampening=0.1), "Nesterov momentum requires"),
+    (Adam, dict(lr=-1e-3), "Invalid learning rate"),
+    (Adam, dict(eps=-1.0), "Invalid epsilon value: -1.0"),
+    (Adam, dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+    (Adam, dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+    (Adam, dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
+    (Adam, dict(betas=(0, 0.9)), "betas must be either both floats or both Tensors"),
+    (AdamW, dict(betas=(0.9, 1.5)), "Invalid beta parameter at index 1: 1.5"),
+    (RMSprop, dict(lr=-0.1), "Invalid learning rate"),
+    (RMSprop, dict(eps=-1e-8), "Invalid epsilon value"),
+    (RMSprop, dict(momentum=-1), "Invalid momentum value"),
+    (RMSprop, dict(weight_decay=-1), "Invalid weight_decay value"),
+    (RMSprop, dict(alpha=-0.9), "Invalid alpha value: -0.9"),
+    (Adagrad, dict(lr=-0.1), "Invalid learning rate"),
+    (Adagrad, dict(lr_decay=-0.1), "Invalid lr_decay value: -0.1"),
+    (Adagrad, dict(weight_decay=-0.1), "Invalid weight_decay value"),
+    (Adagrad, dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
+    (Adagrad, dict(eps=-1), "Invalid epsilon value"),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs,message", ARGUMENT_ERRORS,
+                         ids=[f"{c.__name__}-{list(k)[0]}" for c, k, _ in ARGUMENT_ERRORS])
+def test_argument_checks_match_torch(cls, kwargs, message):
+    torch_cls = getattr(torch.optim, cls.__name__)
+    with pytest.raises(ValueError, match=message) as ours:
+        cls([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+    with pytest.raises(ValueError) as theirs:
+        torch_cls([torch.ones(2, requires_grad=True)], **kwargs)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_non_leaf_rejected():
+    from minigrad.autograd import Function
+
+    class Double(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    y = Double.apply(Tensor(np.ones(2), requires_grad=True))
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        SGD([y])
+
+
+def test_num_threads_honoured():
+    previous = threads.get_num_threads()
+    try:
+        threads.set_num_threads(1)
+        p = Tensor(np.ones(70000, np.float32), requires_grad=True)
+        p.grad = Tensor(np.ones(70000, np.float32))
+        SGD([p], lr=0.5).step()
+        np.testing.assert_array_equal(p.data, 0.5)
+    finally:
+        threads.set_num_threads(previous)

@@ -1,0 +1,311 @@
+"""Pooling: kernels/pool.pyx against its NumPy twin, and minigrad.ops.pool against torch.
+
+Kernel tests run both dtypes, 1 and 2 threads and odd shapes; op tests draw many random
+window configurations (kernel, stride, padding, dilation, ceil_mode, count_include_pad,
+divisor_override, unbatched input) and compare forward values, indices and input gradients.
+"""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import minigrad
+from minigrad._kernels import pool as kernel
+from minigrad.autograd import gradcheck
+from minigrad.ops import pool
+from minigrad.ops.pool import pool_output_size
+from minigrad.reference import pool as twin
+from minigrad.testing import assert_close_to_torch
+
+DTYPES = [np.float32, np.float64]
+EXACT = {np.float32: dict(rtol=1e-6, atol=1e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
+
+
+def random_window(rng, dilation=True):
+    """A valid (kernel, stride, padding, dilation, ceil_mode) per torch's rules."""
+    k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+    s = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    p = (int(rng.integers(0, k[0] // 2 + 1)), int(rng.integers(0, k[1] // 2 + 1)))
+    d = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if dilation else (1, 1)
+    return k, s, p, d, bool(rng.integers(0, 2))
+
+
+def random_input(rng, dtype, k, s, p, d, ceil_mode, batch=None):
+    """An (N, C, H, W) array large enough for the window."""
+    need = [(kk - 1) * dd + 1 - 2 * pp for kk, pp, dd in zip(k, p, d)]
+    H, W = (max(n, 1) + int(rng.integers(0, 7)) for n in need)
+    N = int(rng.integers(1, 4)) if batch is None else batch
+    C = int(rng.integers(1, 4))
+    shape = (N, C, H, W)
+    assert min(pool_output_size(n, kk, ss, pp, dd, ceil_mode)
+               for n, kk, ss, pp, dd in zip((H, W), k, s, p, d)) >= 1
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def has_empty_window(x, k, s, p, d, ceil_mode):
+    """Whether some max-pool window has every tap in the padding (dilation makes it possible).
+
+    torch gives -inf there and an index that its own backward follows into a neighbouring
+    plane, so such configurations are compared on forward values and indices only."""
+    for size, kk, ss, pp, dd in zip(x.shape[-2:], k, s, p, d):
+        for o in range(pool_output_size(size, kk, ss, pp, dd, ceil_mode)):
+            if not any(0 <= o * ss - pp + i * dd < size for i in range(kk)):
+                return True
+    return False
+
+
+def out_shape(x, k, s, p, d, ceil_mode):
+    return x.shape[:2] + tuple(pool_output_size(n, kk, ss, pp, dd, ceil_mode)
+                               for n, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d))
+
+
+# ----------------------------------------------------------------------------- kernels vs twins
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_max_pool_kernel_matches_twin(dtype, threads):
+    rng = np.random.default_rng(1)
+    for _ in range(25):
+        k, s, p, d, ceil_mode = random_window(rng)
+        x = random_input(rng, dtype, k, s, p, d, ceil_mode)
+        if rng.random() < 0.3:  # ties and NaNs exercise the first-max / last-NaN rules
+            x = np.round(x).astype(dtype)
+            x.flat[rng.integers(0, x.size, 3)] = np.nan
+        shape = out_shape(x, k, s, p, d, ceil_mode)
+        out, idx = np.empty(shape, dtype), np.empty(shape, np.int64)
+        ref_out, ref_idx = np.empty(shape, dtype), np.empty(shape, np.int64)
+        kernel.max_pool2d_forward(x, out, idx, *k, *s, *p, *d, threads)
+        twin.max_pool2d_forward(x, ref_out, ref_idx, *k, *s, *p, *d)
+        np.testing.assert_array_equal(out, ref_out)
+        np.testing.assert_array_equal(idx, ref_idx)
+        grad_out = rng.standard_normal(shape).astype(dtype)
+        grad_x = np.full(x.shape, 7, dtype)  # the kernel overwrites, it does not add
+        ref_grad_x = np.empty(x.shape, dtype)
+        kernel.max_pool2d_backward(grad_out, idx, grad_x, threads)
+        twin.max_pool2d_backward(grad_out, ref_idx, ref_grad_x)
+        np.testing.assert_allclose(grad_x, ref_grad_x, **EXACT[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_avg_pool_kernel_matches_twin(dtype, threads):
+    rng = np.random.default_rng(2)
+    for _ in range(25):
+        k, s, p, d, ceil_mode = random_window(rng, dilation=False)
+        x = random_input(rng, dtype, k, s, p, d, ceil_mode)
+        include_pad = bool(rng.integers(0, 2))
+        divisor = int(rng.choice([0, 0, 3, -2]))
+        shape = out_shape(x, k, s, p, d, ceil_mode)
+        out, ref_out = np.empty(shape, dtype), np.empty(shape, dtype)
+        kernel.avg_pool2d_forward(x, out, *k, *s, *p, include_pad, divisor, threads)
+        twin.avg_pool2d_forward(x, ref_out, *k, *s, *p, include_pad, divisor)
+        np.testing.assert_allclose(out, ref_out, **EXACT[dtype])
+        grad_out = rng.standard_normal(shape).astype(dtype)
+        grad_x, ref_grad_x = np.full(x.shape, 7, dtype), np.empty(x.shape, dtype)
+        kernel.avg_pool2d_backward(grad_out, grad_x, *k, *s, *p, include_pad, divisor, threads)
+        twin.avg_pool2d_backward(grad_out, ref_grad_x, *k, *s, *p, include_pad, divisor)
+        np.testing.assert_allclose(grad_x, ref_grad_x, **EXACT[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_adaptive_avg_pool_kernel_matches_twin(dtype, threads):
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        N, C, H, W = rng.integers(1, 4), rng.integers(1, 4), rng.integers(1, 12), rng.integers(1, 12)
+        OH, OW = rng.integers(1, 2 * H + 1), rng.integers(1, 2 * W + 1)
+        x = rng.standard_normal((N, C, H, W)).astype(dtype)
+        out, ref_out = np.empty((N, C, OH, OW), dtype), np.empty((N, C, OH, OW), dtype)
+        kernel.adaptive_avg_pool2d_forward(x, out, threads)
+        twin.adaptive_avg_pool2d_forward(x, ref_out)
+        np.testing.assert_allclose(out, ref_out, **EXACT[dtype])
+        grad_out = rng.standard_normal(out.shape).astype(dtype)
+        grad_x, ref_grad_x = np.full(x.shape, 7, dtype), np.empty(x.shape, dtype)
+        kernel.adaptive_avg_pool2d_backward(grad_out, grad_x, threads)
+        twin.adaptive_avg_pool2d_backward(grad_out, ref_grad_x)
+        np.testing.assert_allclose(grad_x, ref_grad_x, **EXACT[dtype])
+
+
+def test_kernels_accept_empty_batch():
+    x = np.zeros((0, 3, 4, 4), np.float32)
+    out, idx = np.empty((0, 3, 2, 2), np.float32), np.empty((0, 3, 2, 2), np.int64)
+    kernel.max_pool2d_forward(x, out, idx, 2, 2, 2, 2, 0, 0, 1, 1, 2)
+    kernel.max_pool2d_backward(out, idx, x, 2)
+    kernel.avg_pool2d_forward(x, out, 2, 2, 2, 2, 0, 0, True, 0, 2)
+    kernel.adaptive_avg_pool2d_forward(x, out, 2)
+
+
+# ----------------------------------------------------------------------------- ops vs torch
+
+def tensor(x, requires_grad=True):
+    return minigrad.Tensor(x.copy(), requires_grad=requires_grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool2d_matches_torch(dtype):
+    rng = np.random.default_rng(10)
+    for trial in range(40):
+        k, s, p, d, ceil_mode = random_window(rng)
+        x = random_input(rng, dtype, k, s, p, d, ceil_mode, batch=1 if trial % 5 == 0 else None)
+        if trial % 4 == 0:
+            x = x[0]  # unbatched (C, H, W)
+        stride = None if trial % 3 == 0 and s == k else s
+
+        def mg(t):
+            return pool.max_pool2d(t, k, stride, p, d, ceil_mode, return_indices=True)
+
+        def th(t):
+            return F.max_pool2d(t, k, stride, p, d, ceil_mode, return_indices=True)
+
+        if has_empty_window(x, k, s, p, d, ceil_mode):  # -inf outputs: compare exactly
+            for mine, theirs in zip(mg(tensor(x)), th(torch.tensor(x))):
+                np.testing.assert_array_equal(mine.data, theirs.numpy())
+        else:
+            assert_close_to_torch(mg, th, [x])
+
+
+def test_max_pool_window_all_in_padding():
+    x = np.random.default_rng(4).standard_normal((1, 2, 4, 1))
+    args = ((1, 2), (3, 3), (0, 1), (2, 2))
+    x_mg = tensor(x)
+    mine, mine_idx = pool.max_pool2d(x_mg, *args, return_indices=True)
+    theirs, their_idx = F.max_pool2d(torch.tensor(x), *args, return_indices=True)
+    np.testing.assert_array_equal(mine.data, theirs.numpy())
+    np.testing.assert_array_equal(mine_idx.data, their_idx.numpy())
+    mine.sum().backward()  # index 4 lies outside the 4x1 plane: skipped, not spilled over
+    np.testing.assert_array_equal(x_mg.grad.data[:, :, :, 0], [[[0, 1, 0, 0]] * 2])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_avg_pool2d_matches_torch(dtype):
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        k, s, p, d, ceil_mode = random_window(rng, dilation=False)
+        x = random_input(rng, dtype, k, s, p, d, ceil_mode)
+        if trial % 4 == 0:
+            x = x[0]
+        include_pad = bool(rng.integers(0, 2))
+        divisor = [None, None, 3, -2][trial % 4]
+
+        def mg(t):
+            return pool.avg_pool2d(t, k, s, p, ceil_mode, include_pad, divisor)
+
+        def th(t):
+            return F.avg_pool2d(t, k, s, p, ceil_mode, include_pad, divisor)
+
+        assert_close_to_torch(mg, th, [x])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adaptive_avg_pool2d_matches_torch(dtype):
+    rng = np.random.default_rng(12)
+    for trial in range(30):
+        H, W = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+        x = rng.standard_normal((int(rng.integers(1, 4)), 3, H, W)).astype(dtype)
+        if trial % 4 == 0:
+            x = x[0]
+        size = [int(rng.integers(1, 2 * H + 1)), (int(rng.integers(1, 9)), None),
+                (int(rng.integers(1, 9)), int(rng.integers(1, 9)))][trial % 3]
+        assert_close_to_torch(lambda t: pool.adaptive_avg_pool2d(t, size),
+                              lambda t: F.adaptive_avg_pool2d(t, size), [x])
+
+
+def test_seed_model_pool_shapes():
+    for shape in [(1, 32, 32, 32), (4, 32, 16, 16), (2, 64, 8, 8)]:
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        assert_close_to_torch(lambda t: pool.max_pool2d(t, 2), lambda t: F.max_pool2d(t, 2), [x])
+
+
+def test_max_pool_non_contiguous_input_and_nan():
+    x = np.random.default_rng(5).standard_normal((2, 6, 9, 3)).transpose(0, 3, 1, 2)
+    assert not x.flags.c_contiguous
+    assert_close_to_torch(lambda t: pool.max_pool2d(t, 3, 2, 1),
+                          lambda t: F.max_pool2d(t, 3, 2, 1), [x])
+    x = np.array([[[[1.0, np.nan, 2.0, np.nan], [0.0, 5.0, -1.0, 3.0]]]])
+    mine, mine_idx = pool.max_pool2d(tensor(x), 2, return_indices=True)
+    theirs, their_idx = F.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(mine_idx.data, their_idx.numpy())
+    np.testing.assert_array_equal(mine.data, theirs.numpy())
+
+
+def test_pool_gradcheck_float64():
+    rng = np.random.default_rng(6)
+    x = tensor(rng.standard_normal((1, 2, 5, 6)))  # distinct values: max is differentiable
+    assert gradcheck(lambda t: pool.max_pool2d(t, 3, 2, 1, ceil_mode=True), [x])
+    assert gradcheck(lambda t: pool.avg_pool2d(t, 3, 2, 1, True, False), [x])
+    assert gradcheck(lambda t: pool.adaptive_avg_pool2d(t, (4, 3)), [x])
+
+
+def test_pool_grad_fn_names():
+    x = tensor(np.ones((1, 1, 4, 4), np.float32))
+    assert type(pool.max_pool2d(x, 2).grad_fn).__name__ == "MaxPool2dBackward0"
+    assert type(pool.avg_pool2d(x, 2).grad_fn).__name__ == "AvgPool2dBackward0"
+    assert type(pool.adaptive_avg_pool2d(x, 1).grad_fn).__name__ == "AdaptiveAvgPool2dBackward0"
+
+
+def test_pool_uses_the_thread_count():
+    x = np.random.default_rng(7).standard_normal((2, 8, 9, 9)).astype(np.float32)
+    previous = minigrad.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            minigrad.set_num_threads(n)
+            results.append(pool.max_pool2d(tensor(x, False), 3, 2, 1).data)
+        np.testing.assert_array_equal(*results)
+    finally:
+        minigrad.set_num_threads(previous)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+def raises_like_torch(mg_call, torch_call, error):
+    """Both frameworks raise ``error``."""
+    with pytest.raises(error):
+        torch_call()
+    with pytest.raises(error):
+        mg_call()
+
+
+X = np.random.default_rng(8).standard_normal((2, 3, 8, 8)).astype(np.float32)
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((0,), {}),                             # kernel 0 (stride defaults to it)
+    ((0, 1), {}),                           # kernel 0
+    ((2, 0), {}),                           # stride 0
+    ((-1,), {}),                            # negative kernel
+    ((2,), dict(dilation=0)),               # dilation 0
+    ((2,), dict(padding=2)),                # padding above half the kernel
+    ((3,), dict(padding=2, dilation=3)),    # ... of the kernel, not the dilated one
+    ((9,), {}),                             # output size 0
+    (((1, 2, 3),), {}),                     # three kernel sizes
+])
+def test_max_pool_bad_arguments(args, kwargs):
+    raises_like_torch(lambda: pool.max_pool2d(tensor(X), *args, **kwargs),
+                      lambda: F.max_pool2d(torch.tensor(X), *args, **kwargs), RuntimeError)
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((0,), {}), ((2, 0), {}), ((2,), dict(padding=2)), ((9,), {}),
+    ((2,), dict(divisor_override=0)),
+])
+def test_avg_pool_bad_arguments(args, kwargs):
+    raises_like_torch(lambda: pool.avg_pool2d(tensor(X), *args, **kwargs),
+                      lambda: F.avg_pool2d(torch.tensor(X), *args, **kwargs), RuntimeError)
+
+
+def test_pool_bad_inputs():
+    for shape in [(8, 8), (1, 2, 3, 8, 8), (1, 2, 0, 8)]:
+        x = np.zeros(shape, np.float32)
+        raises_like_torch(lambda: pool.max_pool2d(tensor(x), 2),
+                          lambda: F.max_pool2d(torch.tensor(x), 2), RuntimeError)
+    raises_like_torch(lambda: pool.max_pool2d(tensor(X), 2.0),
+                      lambda: F.max_pool2d(torch.tensor(X), 2.0), TypeError)
+    raises_like_torch(lambda: pool.adaptive_avg_pool2d(tensor(X), -1),
+                      lambda: F.adaptive_avg_pool2d(torch.tensor(X), -1), RuntimeError)
+    raises_like_torch(lambda: pool.adaptive_avg_pool2d(tensor(X), (1, 2, 3)),
+                      lambda: F.adaptive_avg_pool2d(torch.tensor(X), (1, 2, 3)), RuntimeError)
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        pool.max_pool2d(tensor(X[:, :, :2, :2]), 3)
+    with pytest.raises(RuntimeError, match="pad should be"):
+        pool.max_pool2d(tensor(X), 2, padding=2)
