@@ -14,18 +14,7 @@ import torch
 
 import minigrad
 
-try:
-    from benchmarks import cases as case_library
-except ImportError:  # run from another directory: benchmarks/ is a directory, not installed
-    import importlib.util
-    import pathlib
-    import sys
-    _here = pathlib.Path(__file__).resolve().parent
-    _spec = importlib.util.spec_from_file_location(
-        "benchmarks", _here / "__init__.py", submodule_search_locations=[str(_here)])
-    sys.modules["benchmarks"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["benchmarks"])
-    from benchmarks import cases as case_library
+from benchmarks import cases as case_library
 
 MODEL_CASES = [case for case in case_library.all_cases() if case.group in ("train", "infer")]
 

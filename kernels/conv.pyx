@@ -23,8 +23,8 @@ and with KG = C/G*KH*KW rows per group, FG = F/G output channels per group:
 
 dout_g is dout with the batch moved next to the pixels, (F, NB*P); for a chunk of one sample
 out[n] already has that layout, so no transpose is needed, and a 1x1 stride-1 unpadded conv
-needs no im2col either (cols is x[n] itself). The chunk size bounds the im2col buffer to about
-CHUNK_ELEMENTS numbers; that buffer and the transposed-dout buffer are cached per thread and
+needs no im2col either (cols is x[n] itself). The chunk size bounds the im2col buffer and the
+transposed-output buffer to about CHUNK_ELEMENTS numbers each; both are cached per thread and
 dtype, and grow when a bigger one is needed.
 """
 import threading
@@ -38,7 +38,10 @@ from libc.string cimport memcpy, memset
 from minigrad._kernels.gemm import gemm, gemm_batched
 
 # Largest im2col buffer (in numbers) a chunk of samples may fill; one sample always fits.
-CHUNK_ELEMENTS = 1 << 22
+CHUNK_ELEMENTS = 1 << 20
+
+# Loops over fewer numbers than this run on one thread.
+DEF PARALLEL_MIN_ELEMENTS = 32768
 
 _local = threading.local()
 
@@ -53,8 +56,36 @@ cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
     return (m + d - 1) / d
 
 
+cdef inline int threads_for(Py_ssize_t elements, int num_threads) noexcept nogil:
+    """One thread for loops too small to repay waking a team (a few microseconds)."""
+    return num_threads if elements >= PARALLEL_MIN_ELEMENTS else 1
+
+
 cdef inline Py_ssize_t clamp(Py_ssize_t v, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
     return lo if v < lo else (hi if v > hi else v)
+
+
+cdef void copy_shifted_block(const floating* plane, floating* dst, Py_ssize_t H,
+                             Py_ssize_t W, Py_ssize_t oh, Py_ssize_t row_shift,
+                             Py_ssize_t base, Py_ssize_t j_lo, Py_ssize_t j_hi) noexcept nogil:
+    """dst[i, j] = plane[i + row_shift, j + base] (0 outside the plane) when OW == W and both
+    strides are 1: then dst is the plane shifted by one flat offset, so one memcpy does it and
+    only the columns that read padding need fixing."""
+    cdef Py_ssize_t i, start, end
+    cdef Py_ssize_t i_lo = clamp(-row_shift, 0, oh), i_hi = clamp(H - row_shift, i_lo, oh)
+    if i_lo == i_hi or j_lo == j_hi:
+        memset(dst, 0, oh * W * sizeof(floating))
+        return
+    start = i_lo * W + j_lo
+    end = (i_hi - 1) * W + j_hi
+    memset(dst, 0, start * sizeof(floating))
+    memcpy(dst + start, plane + start + row_shift * W + base, (end - start) * sizeof(floating))
+    memset(dst + end, 0, (oh * W - end) * sizeof(floating))
+    if j_lo > 0 or j_hi < W:
+        # The copy wrapped neighbouring rows' pixels into the columns that read padding.
+        for i in range(i_lo, i_hi):
+            memset(dst + i * W, 0, j_lo * sizeof(floating))
+            memset(dst + i * W + j_hi, 0, (W - j_hi) * sizeof(floating))
 
 
 cdef void im2col_row(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t nb,
@@ -70,14 +101,21 @@ cdef void im2col_row(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t n
     cdef Py_ssize_t n, i, j, ih
     cdef floating* dst
     cdef const floating* src
+    cdef const floating* plane
+    cdef bint shifted_copy = sh == 1 and sw == 1 and ow == W
     for n in range(nb):
+        plane = &x[n0 + n, c, 0, 0]
+        if shifted_copy:
+            copy_shifted_block(plane, row + n * oh * ow, H, W, oh, a * dh - pt, base,
+                               j_lo, j_hi)
+            continue
         for i in range(oh):
             dst = row + (n * oh + i) * ow
             ih = i * sh - pt + a * dh
             if ih < 0 or ih >= H:
                 memset(dst, 0, ow * sizeof(floating))
                 continue
-            src = &x[n0 + n, c, ih, 0]
+            src = plane + ih * W
             for j in range(j_lo):
                 dst[j] = 0
             if sw == 1:
@@ -109,8 +147,12 @@ cdef void col2im_plane(const floating* cols, Py_ssize_t row_stride, Py_ssize_t n
                 if ih < 0 or ih >= H:
                     continue
                 dst = plane + ih * W + base
-                for j in range(j_lo, j_hi):
-                    dst[j * sw] += src[i * ow + j]
+                if sw == 1:  # contiguous: lets the compiler vectorise
+                    for j in range(j_lo, j_hi):
+                        dst[j] += src[i * ow + j]
+                else:
+                    for j in range(j_lo, j_hi):
+                        dst[j * sw] += src[i * ow + j]
 
 
 cdef void add_bias(floating* dst, const floating[::1] bias, Py_ssize_t f,
@@ -132,6 +174,7 @@ cdef void im2col(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t nb,
                  floating[::1] cols, int kh, int kw, int sh, int sw, int pt, int pl,
                  int dh, int dw, Py_ssize_t oh, Py_ssize_t ow, int num_threads) noexcept nogil:
     cdef Py_ssize_t rows = x.shape[1] * kh * kw, row_stride = nb * oh * ow, r
+    num_threads = threads_for(rows * row_stride, num_threads)
     for r in prange(rows, num_threads=num_threads, schedule="static"):
         im2col_row(x, n0, nb, &cols[0] + r * row_stride, r, kh, kw, sh, sw, pt, pl,
                    dh, dw, oh, ow)
@@ -143,6 +186,7 @@ cdef void col2im(const floating[::1] cols, Py_ssize_t n0, Py_ssize_t nb,
     """dx[n0:n0+nb] = the adjoint of im2col applied to cols (each plane owned by one thread)."""
     cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t row_stride = nb * oh * ow, k
+    num_threads = threads_for(cols.shape[0], num_threads)
     for k in prange(nb * C, num_threads=num_threads, schedule="static"):
         col2im_plane(&cols[0], row_stride, k / C, &dx[n0 + k / C, k % C, 0, 0], H, W, k % C,
                      kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
@@ -152,6 +196,7 @@ cdef void batch_to_rows(const floating[:, :, :, ::1] src, Py_ssize_t n0, Py_ssiz
                         floating[::1] rows, int num_threads) noexcept nogil:
     """rows[f, n*P + p] = src[n0 + n, f, p]: (NB, F, P) -> (F, NB*P)."""
     cdef Py_ssize_t F = src.shape[1], P = src.shape[2] * src.shape[3], k
+    num_threads = threads_for(nb * F * P, num_threads)
     for k in prange(nb * F, num_threads=num_threads, schedule="static"):
         memcpy(&rows[0] + ((k % F) * nb + k / F) * P, &src[n0 + k / F, k % F, 0, 0],
                P * sizeof(floating))
@@ -163,6 +208,7 @@ cdef void rows_to_batch(const floating[::1] rows, const floating[::1] bias,
     """dst[n0 + n, f, p] = rows[f, n*P + p] + bias[f]: (F, NB*P) -> (NB, F, P)."""
     cdef Py_ssize_t F = dst.shape[1], P = dst.shape[2] * dst.shape[3], k
     cdef floating* out_row
+    num_threads = threads_for(nb * F * P, num_threads)
     for k in prange(nb * F, num_threads=num_threads, schedule="static"):
         out_row = &dst[n0 + k / F, k % F, 0, 0]
         memcpy(out_row, &rows[0] + ((k % F) * nb + k / F) * P, P * sizeof(floating))
@@ -172,6 +218,7 @@ cdef void rows_to_batch(const floating[::1] rows, const floating[::1] bias,
 cdef void add_bias_batch(floating[:, :, :, ::1] dst, const floating[::1] bias, Py_ssize_t n,
                          int num_threads) noexcept nogil:
     cdef Py_ssize_t F = dst.shape[1], P = dst.shape[2] * dst.shape[3], f
+    num_threads = threads_for(F * P, num_threads)
     for f in prange(F, num_threads=num_threads, schedule="static"):
         add_bias(&dst[n, f, 0, 0], bias, f, P)
 
@@ -193,7 +240,8 @@ def _scratch(name, dtype, Py_ssize_t size):
 
 
 cdef Py_ssize_t chunk_size(Py_ssize_t n, Py_ssize_t rows, Py_ssize_t p):
-    """Samples per chunk: as many as keep rows x (chunk*p) under CHUNK_ELEMENTS, at least 1."""
+    """Samples per chunk: as many as keep rows x (chunk*p) under CHUNK_ELEMENTS, at least 1.
+    rows is the larger of the im2col rows and the output channels (both buffers are bounded)."""
     cdef Py_ssize_t per_sample = max(rows * p, 1)
     return max(1, min(n, CHUNK_ELEMENTS // per_sample))
 
@@ -236,7 +284,7 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
     bias_or_empty = bias if bias is not None else np.empty(0, dtype=dtype)
     w3 = np.asarray(weight).reshape(G, FG, KG)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
-    nb = chunk_size(N, G * KG, P)
+    nb = chunk_size(N, max(G * KG, F), P)
     cols_arr = _scratch("cols", dtype, G * KG * nb * P)
     rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
     cols = cols_arr
@@ -251,8 +299,9 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
             b3 = cols_arr[:G * KG * m * P].reshape(G, KG, m * P)
         if m == 1:
             grouped_matmul(w3, b3, out_arr[n0].reshape(G, FG, P), False, num_threads)
-            with nogil:
-                add_bias_batch(out, bias_or_empty, n0, num_threads)
+            if bias is not None:
+                with nogil:
+                    add_bias_batch(out, bias_or_empty, n0, num_threads)
         else:
             o3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
             grouped_matmul(w3, b3, o3, False, num_threads)
@@ -283,7 +332,7 @@ def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, 
     dy_arr = np.asarray(grad_out)
     w3_t = np.asarray(weight).reshape(G, FG, KG).transpose(0, 2, 1)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
-    nb = chunk_size(N, G * KG, P)
+    nb = chunk_size(N, max(G * KG, F), P)
     cols_arr = _scratch("cols", dtype, G * KG * nb * P)
     rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
     cols = cols_arr
@@ -327,7 +376,7 @@ def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C,
     x_arr, dy_arr = np.asarray(x), np.asarray(grad_out)
     gw3 = gw_arr.reshape(G, FG, KG)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
-    nb = chunk_size(N, G * KG, P)
+    nb = chunk_size(N, max(G * KG, F), P)
     cols_arr = _scratch("cols", dtype, G * KG * nb * P)
     rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
     cols = cols_arr
@@ -356,6 +405,7 @@ def conv2d_backward_bias(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, O
     """grad_bias[f] = sum over n, i, j of grad_out[n, f, i, j] (accumulated in double)."""
     cdef Py_ssize_t N = grad_out.shape[0], F = grad_out.shape[1]
     cdef Py_ssize_t P = grad_out.shape[2] * grad_out.shape[3], f
+    num_threads = threads_for(N * F * P, num_threads)
     with nogil:
         for f in prange(F, num_threads=num_threads, schedule="static"):
             grad_bias[f] = <floating>sum_channel(grad_out, f, N, P)

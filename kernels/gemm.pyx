@@ -2,19 +2,28 @@
 
     out[i, j] (+)= sum_p a[i, p] * b[p, j]        a: (M, K), b: (K, N), out: (M, N)
 
-``a`` and ``b`` may have any strides (transposed views, slices, zero strides, read-only
-arrays): packing them into contiguous panels is the first step of the algorithm anyway, so
-callers never copy. ``out`` is C-contiguous (row-major). ``gemm_batched`` does the same for a
-stack of B products; a zero batch stride broadcasts an operand.
+``a`` and ``b`` may have any strides (transposed views, slices, negative or zero strides,
+read-only arrays): packing them into contiguous panels is the first step of the algorithm
+anyway, so callers never copy. ``out`` is C-contiguous (row-major) and must not overlap ``a``
+or ``b``. ``gemm_batched`` does the same for a stack of products, out[t] (+)= a[t] @ b[t]; a zero
+batch stride (np.broadcast_to) shares one operand between all of them.
 
 Layers: the blocked algorithm and its register-blocked micro-kernels are C (gemm_core.h,
-gemm_dtype.h, gemm_microkernel.h), one thread's share of C at a time; this file splits C
-between OpenMP threads (rows, columns or batch entries, whichever wastes least) and holds the
-``def`` wrappers, which release the GIL.
+gemm_dtype.h, gemm_microkernel.h) and compute one thread's share of C. This file splits the
+work between OpenMP threads (whole products of a batch, blocks of rows or columns of C, or
+slices of K summed at the end, whichever keeps the busiest thread least busy) and holds the
+``def`` wrappers. Those take numpy arrays through the C API rather than typed memoryviews: a
+GEMM is called for every linear and convolution layer, and this halves the fixed cost of a call.
+They check shapes, dtypes and layout (so bad input raises instead of crashing) and release the
+GIL for the work.
 """
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.stdlib cimport free, malloc
 
+cimport numpy as cnp
+
+cnp.import_array()
 
 cdef extern from "gemm_core.h" nogil:
     int GEMM_ISA_BASE, GEMM_ISA_AVX2, GEMM_ISA_AVX512
@@ -32,7 +41,7 @@ cdef extern from "gemm_core.h" nogil:
                         double *c, Py_ssize_t ldc, int accumulate)
 
 # Below this many multiply-adds per thread, waking another thread costs more than it saves.
-cdef Py_ssize_t MIN_WORK_PER_THREAD = 32 * 32 * 64
+cdef Py_ssize_t MIN_WORK_PER_THREAD = 48 * 48 * 48
 
 ISA_NAMES = {GEMM_ISA_BASE: "base", GEMM_ISA_AVX2: "avx2", GEMM_ISA_AVX512: "avx512"}
 
@@ -52,173 +61,231 @@ def set_isa(name):
 
 
 # ---------------------------------------------------------------------------------------------
-# one thread's tile of one product
+# One product, strides in elements: element (i, p) of A is a[i * rsa + p * csa], and so on.
 
-cdef inline int gemm_tile(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                          const floating *a, Py_ssize_t rsa, Py_ssize_t csa,
-                          const floating *b, Py_ssize_t rsb, Py_ssize_t csb,
-                          floating *c, Py_ssize_t ldc, bint accumulate) noexcept nogil:
+cdef struct Product:
+    Py_ssize_t m, n, k
+    Py_ssize_t rsa, csa, rsb, csb
+
+
+cdef inline int gemm_block(const Product *pr, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0,
+                           Py_ssize_t j1, Py_ssize_t p0, Py_ssize_t p1,
+                           const floating *a, const floating *b, floating *c, Py_ssize_t ldc,
+                           bint accumulate) noexcept nogil:
+    """C[i0:i1, j0:j1] (+)= A[i0:i1, p0:p1] @ B[p0:p1, j0:j1] on this thread; c points at C[0, 0]."""
+    a = a + i0 * pr.rsa + p0 * pr.csa
+    b = b + p0 * pr.rsb + j0 * pr.csb
     if floating is float:
-        return gemm_serial_f32(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate)
+        return gemm_serial_f32(i1 - i0, j1 - j0, p1 - p0, a, pr.rsa, pr.csa, b, pr.rsb, pr.csb,
+                               c + i0 * ldc + j0, ldc, accumulate)
     else:
-        return gemm_serial_f64(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate)
+        return gemm_serial_f64(i1 - i0, j1 - j0, p1 - p0, a, pr.rsa, pr.csa, b, pr.rsb, pr.csb,
+                               c + i0 * ldc + j0, ldc, accumulate)
 
 
+# How the threads share one product: a rows x cols grid of blocks of C, or (k_parts > 1) slices
+# of K, each summed into its own copy of C and added up at the end.
 cdef struct Split:
-    int rows      # threads along M
-    int cols      # threads along N
-    int mr, nr    # the micro-kernel's tile, so thread boundaries fall on whole tiles
+    int rows, cols, k_parts
+    int mr, nr    # the micro-kernel's tile: block boundaries fall on whole tiles
 
 
-cdef Split split_work(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, int num_threads,
-                      int mr, int nr) noexcept nogil:
-    """Choose a rows x cols grid of threads over C that minimises the busiest thread's work.
+cdef inline Py_ssize_t ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return (a + b - 1) // b
 
-    A thread's work is its multiply-adds plus the packing of its A rows and B columns (every
-    thread packs its own panels), both rounded up to whole micro-tiles.
+
+cdef Split split_product(const Product *pr, int threads, int mr, int nr) noexcept nogil:
+    """The split whose busiest thread does the least work.
+
+    Work counts multiply-adds over whole micro-tiles, plus the packing of the thread's own
+    panels for a grid, plus the final sum for slices of K.
     """
     cdef Split best
-    best.rows = 1
-    best.cols = 1
+    best.rows = best.cols = best.k_parts = 1
     best.mr = mr
     best.nr = nr
-    cdef Py_ssize_t threads = min(<Py_ssize_t> num_threads,
-                                  max(<Py_ssize_t> 1, m * n * k // MIN_WORK_PER_THREAD))
-    cdef Py_ssize_t row_tiles = (m + mr - 1) // mr, col_tiles = (n + nr - 1) // nr
-    cdef Py_ssize_t rows, cols, busiest_m, busiest_n, cost, best_cost = -1
+    if threads <= 1:
+        return best
+    cdef Py_ssize_t m = pr.m, n = pr.n, k = pr.k
+    cdef Py_ssize_t row_tiles = ceil_div(m, mr), col_tiles = ceil_div(n, nr)
+    cdef Py_ssize_t rows, cols, busiest_m, busiest_n, cost
+    # slices of K
+    cdef Py_ssize_t best_cost = row_tiles * mr * col_tiles * nr * ceil_div(k, threads) + m * n * threads
+    best.k_parts = threads
     for rows in range(1, threads + 1):
-        if threads % rows or rows > row_tiles:
-            continue
         cols = threads // rows
-        if cols > col_tiles:
+        if threads % rows or rows > row_tiles or cols > col_tiles:
             continue
-        busiest_m = (row_tiles + rows - 1) // rows * mr
-        busiest_n = (col_tiles + cols - 1) // cols * nr
+        busiest_m = ceil_div(row_tiles, rows) * mr
+        busiest_n = ceil_div(col_tiles, cols) * nr
         cost = busiest_m * busiest_n * k + 2 * k * (busiest_m + busiest_n)
-        if best_cost < 0 or cost < best_cost:
+        if cost <= best_cost:
             best_cost = cost
             best.rows = <int> rows
             best.cols = <int> cols
+            best.k_parts = 1
     return best
 
 
-cdef inline Py_ssize_t tile_start(Py_ssize_t part, Py_ssize_t parts, Py_ssize_t size,
+cdef inline Py_ssize_t part_start(Py_ssize_t part, Py_ssize_t parts, Py_ssize_t size,
                                   int tile) noexcept nogil:
     """Start of part `part` of `parts` when `size` is cut on multiples of `tile`."""
-    cdef Py_ssize_t tiles = (size + tile - 1) // tile
-    return min(size, tiles * part // parts * tile)
+    return min(size, ceil_div(size, tile) * part // parts * tile)
 
 
-cdef int gemm_part(Py_ssize_t part, Split split, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                   const floating *a, Py_ssize_t rsa, Py_ssize_t csa,
-                   const floating *b, Py_ssize_t rsb, Py_ssize_t csb,
-                   floating *c, bint accumulate) noexcept nogil:
-    """Part `part` of the split product C[m, n] = A @ B (C row-major with row stride n)."""
+cdef int gemm_part(const Product *pr, Split split, Py_ssize_t part,
+                   const floating *a, const floating *b, floating *c,
+                   bint accumulate) noexcept nogil:
+    """Block `part` of the rows x cols grid of one product (C row-major, row stride n)."""
     cdef Py_ssize_t r = part // split.cols, s = part % split.cols
-    cdef Py_ssize_t i0 = tile_start(r, split.rows, m, split.mr)
-    cdef Py_ssize_t i1 = tile_start(r + 1, split.rows, m, split.mr)
-    cdef Py_ssize_t j0 = tile_start(s, split.cols, n, split.nr)
-    cdef Py_ssize_t j1 = tile_start(s + 1, split.cols, n, split.nr)
-    return gemm_tile(i1 - i0, j1 - j0, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
-                     c + i0 * n + j0, n, accumulate)
+    return gemm_block(pr, part_start(r, split.rows, pr.m, split.mr),
+                      part_start(r + 1, split.rows, pr.m, split.mr),
+                      part_start(s, split.cols, pr.n, split.nr),
+                      part_start(s + 1, split.cols, pr.n, split.nr),
+                      0, pr.k, a, b, c, pr.n, accumulate)
 
 
-cdef inline Py_ssize_t element_stride(Py_ssize_t stride_bytes, Py_ssize_t itemsize) except? -1:
-    if stride_bytes % itemsize:
-        raise ValueError(f"gemm needs strides that are multiples of the item size, "
-                         f"got a stride of {stride_bytes} bytes for {itemsize}-byte items")
-    return stride_bytes // itemsize
+cdef int gemm_k_slices(const Product *pr, int parts, const floating *a, const floating *b,
+                       floating *c, bint accumulate) noexcept nogil:
+    """C (+)= A @ B with K cut into `parts` slices, one per thread: slice 0 goes to C, the
+    others to scratch copies of C that are added to it at the end. For small C and long K."""
+    cdef Py_ssize_t size = pr.m * pr.n, part, i
+    cdef floating *partial = <floating *> malloc((parts - 1) * size * sizeof(floating))
+    cdef int failed = 0
+    if partial == NULL:
+        return -1
+    for part in prange(parts, num_threads=parts, schedule="static", chunksize=1):
+        failed += gemm_block(pr, 0, pr.m, 0, pr.n, part_start(part, parts, pr.k, 1),
+                             part_start(part + 1, parts, pr.k, 1), a, b,
+                             c if part == 0 else partial + (part - 1) * size, pr.n,
+                             accumulate if part == 0 else False) != 0
+    for part in range(parts - 1):
+        for i in range(size):
+            c[i] += partial[part * size + i]
+    free(partial)
+    return -failed
 
 
-cdef void tile_shape(floating dummy, int *mr, int *nr) noexcept nogil:
+cdef int gemm_parallel(Py_ssize_t batch, const Product *pr,
+                       const floating *a, Py_ssize_t batch_stride_a,
+                       const floating *b, Py_ssize_t batch_stride_b,
+                       floating *c, bint accumulate, int num_threads) noexcept nogil:
+    """out[t] (+)= A[t] @ B[t] for t < batch, on up to num_threads threads. 0 or -1 (no memory)."""
+    cdef Py_ssize_t out_size = pr.m * pr.n, item, t, parts
+    cdef int mr, nr, failed = 0
+    cdef int threads = <int> min(<Py_ssize_t> num_threads,
+                                 max(<Py_ssize_t> 1, batch * pr.m * pr.n * pr.k // MIN_WORK_PER_THREAD))
+    cdef Split split
     if floating is float:
-        gemm_tile_f32(mr, nr)
+        gemm_tile_f32(&mr, &nr)
     else:
-        gemm_tile_f64(mr, nr)
+        gemm_tile_f64(&mr, &nr)
+    if threads == 1:
+        for t in range(batch):
+            failed += gemm_block(pr, 0, pr.m, 0, pr.n, 0, pr.k, a + t * batch_stride_a,
+                                 b + t * batch_stride_b, c + t * out_size, pr.n, accumulate) != 0
+    elif batch % threads == 0 or batch >= 4 * threads:  # whole products per thread
+        for t in prange(batch, num_threads=threads, schedule="static"):
+            failed += gemm_block(pr, 0, pr.m, 0, pr.n, 0, pr.k, a + t * batch_stride_a,
+                                 b + t * batch_stride_b, c + t * out_size, pr.n, accumulate) != 0
+    else:
+        split = split_product(pr, threads, mr, nr)
+        if split.k_parts > 1:
+            for t in range(batch):
+                failed += gemm_k_slices(pr, split.k_parts, a + t * batch_stride_a,
+                                        b + t * batch_stride_b, c + t * out_size,
+                                        accumulate) != 0
+        else:
+            parts = split.rows * split.cols
+            for item in prange(batch * parts, num_threads=threads, schedule="static"):
+                t = item // parts
+                failed += gemm_part(pr, split, item % parts, a + t * batch_stride_a,
+                                    b + t * batch_stride_b, c + t * out_size, accumulate) != 0
+    return -1 if failed else 0
 
 
 # ---------------------------------------------------------------------------------------------
 # Python entry points
 
-def gemm(const floating[:, :] a,     # IN  (M, K), any strides
-         const floating[:, :] b,     # IN  (K, N), any strides
-         floating[:, ::1] out,       # OUT (M, N)
+cdef Py_ssize_t element_stride(cnp.ndarray x, int axis) except? -1:
+    cdef Py_ssize_t stride = cnp.PyArray_STRIDES(x)[axis], size = cnp.PyArray_ITEMSIZE(x)
+    if stride % size:
+        raise ValueError(f"gemm needs strides that are multiples of the item size, got "
+                         f"strides {(<object> x).strides} for {size}-byte items")
+    return stride // size
+
+
+cdef int check_operands(cnp.ndarray a, cnp.ndarray b, cnp.ndarray out, int ndim) except -1:
+    """Raise unless a (.., M, K) @ b (.., K, N) -> out (.., M, N) is a valid call."""
+    cdef int dtype = cnp.PyArray_TYPE(out)
+    if cnp.PyArray_NDIM(a) != ndim or cnp.PyArray_NDIM(b) != ndim or cnp.PyArray_NDIM(out) != ndim:
+        raise ValueError(f"gemm expects {ndim}-d arrays, got shapes {(<object> a).shape}, {(<object> b).shape}, "
+                         f"{(<object> out).shape}")
+    if dtype != cnp.NPY_FLOAT32 and dtype != cnp.NPY_FLOAT64:
+        raise TypeError(f"gemm supports float32 and float64, got {(<object> out).dtype}")
+    if cnp.PyArray_TYPE(a) != dtype or cnp.PyArray_TYPE(b) != dtype:
+        raise TypeError(f"gemm expects one dtype, got {(<object> a).dtype}, {(<object> b).dtype} and {(<object> out).dtype}")
+    cdef cnp.npy_intp *sa = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *sb = cnp.PyArray_DIMS(b)
+    cdef cnp.npy_intp *so = cnp.PyArray_DIMS(out)
+    cdef int batched = ndim == 3
+    if (sa[batched + 1] != sb[batched] or so[batched] != sa[batched]
+            or so[batched + 1] != sb[batched + 1]
+            or (batched and (sa[0] != so[0] or sb[0] != so[0]))):
+        raise ValueError(f"gemm shapes do not match: {(<object> a).shape} @ {(<object> b).shape} -> {(<object> out).shape}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("gemm needs a writeable C-contiguous output array")
+    return 0
+
+
+cdef object run(cnp.ndarray a, cnp.ndarray b, cnp.ndarray out, bint accumulate,
+                int num_threads, int batched):
+    cdef int first = 1 if batched else 0
+    cdef Py_ssize_t batch = out.shape[0] if batched else 1
+    cdef Product pr
+    pr.m = out.shape[first]
+    pr.n = out.shape[first + 1]
+    pr.k = a.shape[first + 1]
+    pr.rsa = element_stride(a, first)
+    pr.csa = element_stride(a, first + 1)
+    pr.rsb = element_stride(b, first)
+    pr.csb = element_stride(b, first + 1)
+    cdef Py_ssize_t batch_stride_a = element_stride(a, 0) if batched else 0
+    cdef Py_ssize_t batch_stride_b = element_stride(b, 0) if batched else 0
+    cdef void *pa = cnp.PyArray_DATA(a)
+    cdef void *pb = cnp.PyArray_DATA(b)
+    cdef void *pc = cnp.PyArray_DATA(out)
+    cdef int failed
+    if batch == 0 or pr.m == 0 or pr.n == 0:
+        return
+    with nogil:
+        if cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT32:
+            failed = gemm_parallel(batch, &pr, <const float *> pa, batch_stride_a,
+                                   <const float *> pb, batch_stride_b, <float *> pc,
+                                   accumulate, num_threads)
+        else:
+            failed = gemm_parallel(batch, &pr, <const double *> pa, batch_stride_a,
+                                   <const double *> pb, batch_stride_b, <double *> pc,
+                                   accumulate, num_threads)
+    if failed:
+        raise MemoryError("gemm could not allocate its scratch buffers")
+
+
+def gemm(cnp.ndarray a,      # IN  (M, K), any strides
+         cnp.ndarray b,      # IN  (K, N), any strides
+         cnp.ndarray out,    # OUT (M, N), C-contiguous
          bint accumulate,
          int num_threads):
-    """out = a @ b, or out += a @ b when accumulate; the GIL is released while it runs."""
-    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], n = b.shape[1]
-    cdef Py_ssize_t size = sizeof(floating)
-    cdef Py_ssize_t rsa = element_stride(a.strides[0], size), csa = element_stride(a.strides[1], size)
-    cdef Py_ssize_t rsb = element_stride(b.strides[0], size), csb = element_stride(b.strides[1], size)
-    cdef int mr, nr, failed = 0
-    cdef Py_ssize_t part
-    cdef Split split
-    if m == 0 or n == 0:
-        return
-    if k == 0:
-        if not accumulate:
-            out[:, :] = 0
-        return
-    tile_shape(<floating> 0, &mr, &nr)
-    with nogil:
-        split = split_work(m, n, k, num_threads, mr, nr)
-        if split.rows * split.cols == 1:
-            failed = gemm_tile(m, n, k, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb,
-                               &out[0, 0], n, accumulate)
-        else:
-            for part in prange(split.rows * split.cols, num_threads=split.rows * split.cols,
-                               schedule="static", chunksize=1):
-                failed += gemm_part(part, split, m, n, k, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb,
-                                    &out[0, 0], accumulate) != 0
-    if failed:
-        raise MemoryError("gemm could not allocate its packing buffers")
+    """out = a @ b, or out += a @ b when accumulate (float32 or float64, one dtype)."""
+    check_operands(a, b, out, 2)
+    run(a, b, out, accumulate, num_threads, 0)
 
 
-def gemm_batched(const floating[:, :, :] a,   # IN  (B, M, K), any strides (0 broadcasts)
-                 const floating[:, :, :] b,   # IN  (B, K, N), any strides (0 broadcasts)
-                 floating[:, :, ::1] out,     # OUT (B, M, N)
+def gemm_batched(cnp.ndarray a,      # IN  (B, M, K), any strides (0 broadcasts)
+                 cnp.ndarray b,      # IN  (B, K, N), any strides (0 broadcasts)
+                 cnp.ndarray out,    # OUT (B, M, N), C-contiguous
                  bint accumulate,
                  int num_threads):
-    """out[t] = a[t] @ b[t], or out[t] += a[t] @ b[t], for every t; the GIL is released."""
-    cdef Py_ssize_t batch = out.shape[0], m = a.shape[1], k = a.shape[2], n = b.shape[2]
-    cdef Py_ssize_t size = sizeof(floating)
-    cdef Py_ssize_t sa = element_stride(a.strides[0], size), sb = element_stride(b.strides[0], size)
-    cdef Py_ssize_t rsa = element_stride(a.strides[1], size), csa = element_stride(a.strides[2], size)
-    cdef Py_ssize_t rsb = element_stride(b.strides[1], size), csb = element_stride(b.strides[2], size)
-    cdef int mr, nr, failed = 0
-    cdef Py_ssize_t item, t, parts_per_product, threads
-    cdef Split split
-    if batch == 0 or m == 0 or n == 0:
-        return
-    if k == 0:
-        if not accumulate:
-            out[:, :, :] = 0
-        return
-    tile_shape(<floating> 0, &mr, &nr)
-    with nogil:
-        # Whole products per thread when the batch divides evenly or is long; otherwise each
-        # product is split between all threads.
-        threads = min(<Py_ssize_t> num_threads,
-                      max(<Py_ssize_t> 1, batch * m * n * k // MIN_WORK_PER_THREAD))
-        if batch % threads == 0 or batch >= 4 * threads:
-            split.rows = 1
-            split.cols = 1
-            split.mr = mr
-            split.nr = nr
-        else:
-            split = split_work(m, n, k, <int> threads, mr, nr)
-        parts_per_product = split.rows * split.cols
-        if threads == 1:
-            for t in range(batch):
-                failed += gemm_tile(m, n, k, &a[0, 0, 0] + t * sa, rsa, csa,
-                                    &b[0, 0, 0] + t * sb, rsb, csb, &out[t, 0, 0], n,
-                                    accumulate) != 0
-        else:
-            for item in prange(batch * parts_per_product, num_threads=threads,
-                               schedule="static"):
-                t = item // parts_per_product
-                failed += gemm_part(item % parts_per_product, split, m, n, k,
-                                    &a[0, 0, 0] + t * sa, rsa, csa, &b[0, 0, 0] + t * sb,
-                                    rsb, csb, &out[t, 0, 0], accumulate) != 0
-    if failed:
-        raise MemoryError("gemm_batched could not allocate its packing buffers")
+    """out[t] = a[t] @ b[t], or out[t] += a[t] @ b[t], for every t."""
+    check_operands(a, b, out, 3)
+    run(a, b, out, accumulate, num_threads, 1)

@@ -101,15 +101,17 @@ static void *gemm_thread_buffer(size_t bytes)
 #if GEMM_X86
 #include <immintrin.h>
 
-/* Transposing copies for packing: dst[k * W + j] = src[j * lane + k] for j < width in whole
- * blocks of 8 (float) or 4 (double) lanes and k < kc in whole blocks of the same size; the caller
- * handles the remainders. Register transposes make this several times faster than a scalar
- * loop, and it is the packing a transposed operand (x.T, cols.T) or a row-major A needs. */
-static __attribute__((target("avx2"))) void
+/* Transposing copies for packing: dst[k * W + j] = src[j * lane + k] for k < kc / 8 * 8 (float;
+ * kc / 4 * 4 for double) and for the lanes j < the returned count (width rounded down to a
+ * multiple of 4); the caller copies the remainders. Register transposes make this several
+ * times faster than a scalar loop; it is the packing that a transposed operand (x.T, cols.T)
+ * and a row-major A need. */
+static __attribute__((target("avx2"))) int
 gemm_transpose_blocks_avx2_f32(ptrdiff_t kc, int width, int W, const float *src, ptrdiff_t lane,
                                float *dst)
 {
-    for (int j0 = 0; j0 + 8 <= width; j0 += 8) {
+    int j0 = 0;
+    for (; j0 + 8 <= width; j0 += 8) {
         const float *s = src + j0 * lane;
         for (ptrdiff_t k0 = 0; k0 + 8 <= kc; k0 += 8) {
             __m256 r0 = _mm256_loadu_ps(s + 0 * lane + k0), r1 = _mm256_loadu_ps(s + 1 * lane + k0);
@@ -136,13 +138,29 @@ gemm_transpose_blocks_avx2_f32(ptrdiff_t kc, int width, int W, const float *src,
             _mm256_storeu_ps(d + 7 * W, _mm256_permute2f128_ps(s3, s7, 0x31));
         }
     }
+    if (j0 + 4 <= width) {  /* four more lanes (the 12-row panels of A): 4 x 4 transposes */
+        const float *s = src + j0 * lane;
+        for (ptrdiff_t k0 = 0; k0 < kc / 8 * 8; k0 += 4) {
+            __m128 r0 = _mm_loadu_ps(s + 0 * lane + k0), r1 = _mm_loadu_ps(s + 1 * lane + k0);
+            __m128 r2 = _mm_loadu_ps(s + 2 * lane + k0), r3 = _mm_loadu_ps(s + 3 * lane + k0);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            float *d = dst + k0 * W + j0;
+            _mm_storeu_ps(d + 0 * W, r0);
+            _mm_storeu_ps(d + 1 * W, r1);
+            _mm_storeu_ps(d + 2 * W, r2);
+            _mm_storeu_ps(d + 3 * W, r3);
+        }
+        j0 += 4;
+    }
+    return j0;
 }
 
-static __attribute__((target("avx2"))) void
+static __attribute__((target("avx2"))) int
 gemm_transpose_blocks_avx2_f64(ptrdiff_t kc, int width, int W, const double *src,
                                ptrdiff_t lane, double *dst)
 {
-    for (int j0 = 0; j0 + 4 <= width; j0 += 4) {
+    int j0 = 0;
+    for (; j0 + 4 <= width; j0 += 4) {
         const double *s = src + j0 * lane;
         for (ptrdiff_t k0 = 0; k0 + 4 <= kc; k0 += 4) {
             __m256d r0 = _mm256_loadu_pd(s + 0 * lane + k0), r1 = _mm256_loadu_pd(s + 1 * lane + k0);
@@ -156,6 +174,7 @@ gemm_transpose_blocks_avx2_f64(ptrdiff_t kc, int width, int W, const double *src
             _mm256_storeu_pd(d + 3 * W, _mm256_permute2f128_pd(t1, t3, 0x31));
         }
     }
+    return j0;
 }
 #endif
 

@@ -99,9 +99,8 @@ static void GEMM_NAME(gemm_pack_panel)(ptrdiff_t kc, int width, int W, const GEM
         ptrdiff_t p_done = 0;
 #if GEMM_X86
         if (gemm_isa() >= GEMM_ISA_AVX2) {
-            const int block = 32 / (int)sizeof(GEMM_T);
-            GEMM_NAME(gemm_transpose_blocks_avx2)(kc, width, W, src, lane, dst);
-            j_done = width / block * block;
+            const int block = 32 / (int)sizeof(GEMM_T);  /* 8 floats or 4 doubles */
+            j_done = GEMM_NAME(gemm_transpose_blocks_avx2)(kc, width, W, src, lane, dst);
             p_done = kc / block * block;
         }
 #endif

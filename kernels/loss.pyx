@@ -58,14 +58,15 @@ def first_bad_target(const int64_t[::1] target,  # IN  every class index, flatte
 
     Validation for the Python layer (the compute kernels index weights and logits by the
     target unchecked); a loop here costs far less than numpy's masks on small batches."""
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, bad = -1
     cdef int64_t t
     with nogil:
         for i in range(target.shape[0]):
             t = target[i]
             if (t < 0 or t >= n_classes) and t != ignore_index:
-                return i
-    return -1
+                bad = i
+                break
+    return bad
 
 
 cdef inline double _index_item_loss(const floating* x, Py_ssize_t C, Py_ssize_t stride,

@@ -222,8 +222,8 @@ cdef void update_span(int algorithm, floating* p, const floating* g, floating* s
         adagrad_span(p, g, s0, n, o, scalar[0])
 
 
-cdef void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
-                    const Options* o) noexcept nogil:
+cdef void run_chunk_baseline(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
+                             const Options* o) noexcept nogil:
     if t.is_double:
         update_span(algorithm, <double*>t.buf[0] + a, <double*>t.buf[1] + a,
                     <double*>t.buf[2] + a, <double*>t.buf[3] + a, <double*>t.buf[4] + a,
@@ -232,6 +232,71 @@ cdef void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t 
         update_span(algorithm, <float*>t.buf[0] + a, <float*>t.buf[1] + a,
                     <float*>t.buf[2] + a, <float*>t.buf[3] + a, <float*>t.buf[4] + a,
                     b - a, o, t.scalar)
+
+
+# The AVX2 variant is the same code compiled for AVX2: a C wrapper with target("avx2") that
+# inlines (flatten) run_chunk_baseline and every loop under it. Without FMA the arithmetic is
+# the same IEEE operations, so both variants give bit-identical results.
+cdef extern from *:
+    """
+    struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef;
+    struct __pyx_t_8minigrad_8_kernels_5optim_Options;
+    static void __pyx_f_8minigrad_8_kernels_5optim_run_chunk_baseline(
+        int, struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef const *, Py_ssize_t,
+        Py_ssize_t, struct __pyx_t_8minigrad_8_kernels_5optim_Options const *);
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __attribute__((target("avx2"), flatten))
+    static void minigrad_optim_run_chunk_avx2(
+            int algorithm, struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef const *t,
+            Py_ssize_t a, Py_ssize_t b,
+            struct __pyx_t_8minigrad_8_kernels_5optim_Options const *o) {
+        __pyx_f_8minigrad_8_kernels_5optim_run_chunk_baseline(algorithm, t, a, b, o);
+    }
+    static int minigrad_optim_cpu_has_avx2(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    }
+    #else
+    static void minigrad_optim_run_chunk_avx2(
+            int algorithm, struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef const *t,
+            Py_ssize_t a, Py_ssize_t b,
+            struct __pyx_t_8minigrad_8_kernels_5optim_Options const *o) {
+        __pyx_f_8minigrad_8_kernels_5optim_run_chunk_baseline(algorithm, t, a, b, o);
+    }
+    static int minigrad_optim_cpu_has_avx2(void) { return 0; }
+    #endif
+    """
+    void run_chunk_avx2 "minigrad_optim_run_chunk_avx2" (
+        int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
+        const Options* o) noexcept nogil
+    int cpu_has_avx2 "minigrad_optim_cpu_has_avx2" () noexcept nogil
+
+
+cdef bint use_avx2 = cpu_has_avx2()
+
+
+def isa():
+    """The instruction set the update loops run with: 'avx2' or 'baseline'."""
+    return "avx2" if use_avx2 else "baseline"
+
+
+def set_isa(str name):
+    """Choose 'avx2' (when the CPU has it) or 'baseline' loops; returns the previous choice.
+    For tests, which hold both variants to the NumPy reference."""
+    global use_avx2
+    previous = isa()
+    if name not in ("avx2", "baseline"):
+        raise ValueError(f"isa must be 'avx2' or 'baseline', got {name!r}")
+    use_avx2 = name == "avx2" and cpu_has_avx2()
+    return previous
+
+
+cdef inline void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
+                           const Options* o) noexcept nogil:
+    if use_avx2:
+        run_chunk_avx2(algorithm, t, a, b, o)
+    else:
+        run_chunk_baseline(algorithm, t, a, b, o)
 
 
 cdef void run_all(int algorithm, const TensorRef* refs, Py_ssize_t num_tensors,

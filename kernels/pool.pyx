@@ -31,6 +31,15 @@ from libc.string cimport memset
 cimport openmp  # noqa: F401  (the one OpenMP shim; prange needs nothing more)
 
 
+# Below this many window taps a call does not pay for waking more threads (a parallel region
+# costs microseconds, far more when the cores are busy with other work).
+cdef Py_ssize_t PARALLEL_MIN_WORK = 65536
+
+
+cdef inline int _threads(Py_ssize_t work, int num_threads) noexcept nogil:
+    return num_threads if work >= PARALLEL_MIN_WORK else 1
+
+
 cdef inline Py_ssize_t _first_tap(Py_ssize_t start, Py_ssize_t dilation) noexcept nogil:
     """Smallest i >= 0 with start + i*dilation >= 0."""
     if start >= 0:
@@ -42,6 +51,8 @@ cdef inline Py_ssize_t _end_tap(Py_ssize_t start, Py_ssize_t dilation, Py_ssize_
                                 Py_ssize_t size) noexcept nogil:
     """One past the largest i < kernel with start + i*dilation < size."""
     cdef Py_ssize_t n
+    if start + (kernel - 1) * dilation < size:  # the common case: no division
+        return kernel
     if start >= size:
         return 0
     n = (size - start + dilation - 1) // dilation
@@ -90,8 +101,9 @@ def max_pool2d_forward(const floating[:, :, :, ::1] x,  # IN  (N, C, H, W)
     cdef Py_ssize_t OH = out.shape[2], OW = out.shape[3], p
     if N * C == 0 or OH * OW == 0:
         return
+    cdef int threads = _threads(N * C * OH * OW * kh * kw, num_threads)
     with nogil:
-        for p in prange(N * C, schedule="static", num_threads=num_threads):
+        for p in prange(N * C, schedule="static", num_threads=threads):
             _max_pool_plane(&x[p // C, p % C, 0, 0], &out[p // C, p % C, 0, 0],
                             &indices[p // C, p % C, 0, 0], H, W, OH, OW,
                             kh, kw, sh, sw, ph, pw, dh, dw)
@@ -110,8 +122,9 @@ def max_pool2d_backward(const floating[:, :, :, ::1] grad_out,  # IN  (N, C, OH,
     cdef const int64_t* ix
     if N * C * HW == 0:
         return
+    cdef int threads = _threads(N * C * (HW + OHW), num_threads)
     with nogil:
-        for p in prange(N * C, schedule="static", num_threads=num_threads):
+        for p in prange(N * C, schedule="static", num_threads=threads):
             gx = &grad_x[p // C, p % C, 0, 0]
             memset(gx, 0, HW * sizeof(floating))
             if OHW > 0:
@@ -198,8 +211,9 @@ def avg_pool2d_forward(const floating[:, :, :, ::1] x,  # IN  (N, C, H, W)
     cdef Py_ssize_t OH = out.shape[2], OW = out.shape[3], p
     if N * C == 0 or OH * OW == 0:
         return
+    cdef int threads = _threads(N * C * OH * OW * kh * kw, num_threads)
     with nogil:
-        for p in prange(N * C, schedule="static", num_threads=num_threads):
+        for p in prange(N * C, schedule="static", num_threads=threads):
             _avg_pool_plane(&x[p // C, p % C, 0, 0], &out[p // C, p % C, 0, 0], H, W, OH, OW,
                             kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override)
 
@@ -217,8 +231,9 @@ def avg_pool2d_backward(const floating[:, :, :, ::1] grad_out,  # IN  (N, C, OH,
     if OH * OW == 0:
         grad_x[...] = 0
         return
+    cdef int threads = _threads(N * C * (H * W + OH * OW * kh * kw), num_threads)
     with nogil:
-        for p in prange(N * C, schedule="static", num_threads=num_threads):
+        for p in prange(N * C, schedule="static", num_threads=threads):
             _avg_pool_plane_backward(&grad_out[p // C, p % C, 0, 0],
                                      &grad_x[p // C, p % C, 0, 0], H, W, OH, OW,
                                      kh, kw, sh, sw, ph, pw, count_include_pad,
@@ -272,8 +287,9 @@ def adaptive_avg_pool2d_forward(const floating[:, :, :, ::1] x,  # IN  (N, C, H,
     cdef Py_ssize_t OH = out.shape[2], OW = out.shape[3], p
     if N * C == 0 or OH * OW == 0:
         return
+    cdef int threads = _threads(N * C * (H * W + OH * OW), num_threads)
     with nogil:
-        for p in prange(N * C, schedule="static", num_threads=num_threads):
+        for p in prange(N * C, schedule="static", num_threads=threads):
             _adaptive_plane(&x[p // C, p % C, 0, 0], &out[p // C, p % C, 0, 0], H, W, OH, OW)
 
 
@@ -289,7 +305,8 @@ def adaptive_avg_pool2d_backward(const floating[:, :, :, ::1] grad_out,  # IN  (
     if OH * OW == 0:
         grad_x[...] = 0
         return
+    cdef int threads = _threads(N * C * (H * W + OH * OW), num_threads)
     with nogil:
-        for p in prange(N * C, schedule="static", num_threads=num_threads):
+        for p in prange(N * C, schedule="static", num_threads=threads):
             _adaptive_plane_backward(&grad_out[p // C, p % C, 0, 0], &grad_x[p // C, p % C, 0, 0],
                                      H, W, OH, OW)

@@ -16,6 +16,7 @@ itself, checks every offset against the file size, and never unpickles anything.
 """
 import contextlib
 import json
+import math
 import os
 import secrets
 import struct
@@ -161,7 +162,7 @@ def _parse(data: bytes, name: str):
                                  f"{len(data) - 8} bytes that follow (truncated or corrupt)")
     try:
         header = json.loads(data[8:8 + header_length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise SerializationError(f"{name}: header is not valid JSON ({error})") from None
     if not isinstance(header, dict):
         raise SerializationError(f"{name}: header is not a JSON object")
@@ -190,7 +191,7 @@ def _read_entry(body, key: str, entry, name: str) -> np.ndarray:
     if not 0 <= begin <= end <= len(body):
         raise SerializationError(f"{where}: bytes [{begin}, {end}) are outside the "
                                  f"{len(body)}-byte data section (truncated or corrupt)")
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     if end - begin != count * dtype.itemsize:
         raise SerializationError(f"{where}: shape {shape} of {entry['dtype']} needs "
                                  f"{count * dtype.itemsize} bytes, offsets give {end - begin}")
@@ -219,7 +220,8 @@ def _decode(node, arrays: dict, name: str):
     if kind == "dict" and isinstance(value, list):
         pairs = []
         for pair in value:
-            if not (isinstance(pair, list) and len(pair) == 2):
+            if not (isinstance(pair, list) and len(pair) == 2
+                    and (pair[0] is None or isinstance(pair[0], (bool, int, float, str)))):
                 raise SerializationError(f"{name}: malformed dict entry {pair!r:.60}")
             pairs.append((pair[0], _decode(pair[1], arrays, name)))
         return dict(pairs)
@@ -253,12 +255,15 @@ def load(f):
         return {key: Tensor(array) for key, array in arrays.items()}
     try:
         document = json.loads(metadata[_METADATA_KEY])
-    except (TypeError, json.JSONDecodeError) as error:
+    except (TypeError, json.JSONDecodeError, RecursionError) as error:
         raise SerializationError(f"{name}: minigrad metadata is not valid JSON "
                                  f"({error})") from None
     if not isinstance(document, dict) or document.get("version") != _FORMAT_VERSION \
             or "structure" not in document:
         raise SerializationError(f"{name}: unsupported minigrad metadata (version "
                                  f"{document.get('version') if isinstance(document, dict) else None})")
-    return _decode(document["structure"], arrays, str(name))
+    try:
+        return _decode(document["structure"], arrays, str(name))
+    except RecursionError:
+        raise SerializationError(f"{name}: structure nested too deeply") from None
 

@@ -209,3 +209,20 @@ def test_existing_broken_folder_is_not_replaced(server, tmp_path):
     with pytest.raises(DatasetFormatError, match="incomplete"):
         CIFAR10(tmp_path, download=True, url=base + "/cifar.tar.gz", md5="0" * 32)
     assert hits == []
+
+
+def test_binary_format_download(server, tmp_path):
+    base, routes, _ = server
+    rng = np.random.default_rng(3)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+            records = rng.integers(0, 256, (2, 3073), dtype=np.uint8)
+            records[:, 0] %= 10
+            _add(tar, f"cifar-10-batches-bin/{name}", records.tobytes())
+        _add(tar, "cifar-10-batches-bin/batches.meta.txt", b"\n".join(b"c%d" % i for i in range(10)))
+    routes["/bin.tar.gz"] = (buffer.getvalue(), False)
+    dataset = CIFAR10(tmp_path, download=True, format="binary", url=base + "/bin.tar.gz",
+                      md5=md5(buffer.getvalue()), timeout=5)
+    assert dataset.format == "binary" and len(dataset) == 10
+    assert os.listdir(tmp_path) == ["cifar-10-batches-bin"]

@@ -60,15 +60,15 @@ def test_odd_sizes(dtype, num_threads):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_every_isa(isa, dtype, num_threads):
+    for rows in range(1, 17):  # every row count of the micro-kernel's tail
+        check_gemm(random((rows, 19), dtype, rows), random((19, 40), dtype, 1), dtype, num_threads)
+    for rows in range(1, 6):  # few rows and a transposed B: the dot-product kernel
+        b_t = random((37, 19), dtype, 2).T
+        check_gemm(random((rows, 19), dtype, 3), b_t, dtype, num_threads)
+        check_gemm(random((19, rows), dtype, 4).T, b_t, dtype, num_threads, accumulate=True)
     for m, k, n in [(1, 1, 1), (7, 33, 257), (257, 7, 33), (13, 300, 31), (40, 17, 100)]:
-        for rows in range(1, 17):  # every row count of the micro-kernel's tail
-            check_gemm(random((rows, k), dtype, m), random((k, n), dtype, n), dtype, num_threads)
-        for rows in range(1, 6):  # few rows and a transposed B: the dot-product kernel
-            b_t = random((n, k), dtype, 5).T
-            check_gemm(random((rows, k), dtype, 6), b_t, dtype, num_threads)
-            check_gemm(random((k, rows), dtype, 6).T, b_t, dtype, num_threads, accumulate=True)
-        check_gemm(random((m, k), dtype, 3), random((k, n), dtype, 4), dtype, num_threads)
-        check_gemm(random((k, m), dtype, 3).T, random((n, k), dtype, 4).T, dtype, num_threads,
+        check_gemm(random((m, k), dtype, 5), random((k, n), dtype, 6), dtype, num_threads)
+        check_gemm(random((k, m), dtype, 7).T, random((n, k), dtype, 8).T, dtype, num_threads,
                    accumulate=True)
 
 

@@ -27,7 +27,9 @@ def tensor(x, requires_grad=False):
 def random_case(rng, dtype, kdim=None):
     """Logits (N, C, S), class targets (N, S) with some ignored, positive class weights."""
     N, C = int(rng.integers(1, 9)), int(rng.integers(1, 12))
-    S = int(rng.integers(1, 7)) if kdim is None else kdim
+    S = int(rng.integers(1, 7))
+    if kdim is not None:  # a large case: enough work for the kernels to use the threads
+        N, C, S = 4, 10, kdim
     x = (3 * rng.standard_normal((N, C, S))).astype(dtype)
     target = rng.integers(0, C, (N, S))
     target[rng.random((N, S)) < 0.2] = -100
@@ -80,6 +82,15 @@ def test_cross_entropy_prob_kernel_matches_twin(dtype, threads):
             results.append((total, lse, item, grad_x))
         for mine, ref in zip(*results):
             np.testing.assert_allclose(mine, ref, **CLOSE[dtype])
+
+
+def test_first_bad_target_matches_twin():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        target = rng.integers(-3, 8, int(rng.integers(0, 20)))
+        ignore = int(rng.choice([-100, -1, 7]))
+        assert (kernel.first_bad_target(target, 6, ignore)
+                == twin.first_bad_target(target, 6, ignore))
 
 
 def test_cross_entropy_kernel_is_stable_for_huge_logits():

@@ -204,8 +204,8 @@ KERNEL_CASES = {
         [ps, gs, st[0], st[1], st[2], st[3]],
         dict(amsgrad=True, beta1=0.9, beta2=0.999, lr=0.01, weight_decay=0.01, eps=1e-8,
              maximize=False, decoupled_weight_decay=True)),
-    "rmsprop": lambda ps, gs, st, first: (
-        [ps, gs, st[0], st[1], st[2], st[3]],
+    "rmsprop": lambda ps, gs, st, first: (   # square_avgs, grad_avgs, momentum_buffers
+        [ps, gs, st[0], st[2], st[1], st[3]],
         dict(lr=0.01, alpha=0.9, eps=1e-8, weight_decay=0.01, momentum=0.5, centered=True,
              maximize=False)),
     "adagrad": lambda ps, gs, st, first: (
@@ -214,10 +214,22 @@ KERNEL_CASES = {
 }
 
 
+@pytest.fixture(params=["baseline", "avx2"])
+def isa(request):
+    """Run the kernels with the baseline loops, then with the AVX2 ones (when the CPU has it)."""
+    previous = kernels.set_isa(request.param)
+    if request.param == "avx2" and kernels.isa() != "avx2":
+        kernels.set_isa(previous)
+        pytest.skip("this CPU has no AVX2")
+    yield request.param
+    kernels.set_isa(previous)
+
+
 @pytest.mark.parametrize("num_threads", [1, 2])
 @pytest.mark.parametrize("name", list(KERNEL_CASES))
-def test_kernel_matches_reference_large_mixed(name, num_threads):
-    """Large tensors (chunked, multi-threaded) and a group mixing float32 and float64."""
+def test_kernel_matches_reference_large_mixed(name, num_threads, isa):
+    """Large tensors (chunked, multi-threaded) and a group mixing float32 and float64, with
+    each instruction-set variant of the loops."""
     rng = np.random.default_rng(1)
     shapes, dtypes = [(300, 250), (7,), (40000,), (3, 5)], [np.float32, np.float64] * 2
 
@@ -247,6 +259,31 @@ def test_kernel_matches_reference_large_mixed(name, num_threads):
     (kp, ks), (rp, rs) = results
     for a, b in zip(kp + sum(ks, []), rp + sum(rs, [])):
         np.testing.assert_allclose(a, b, rtol=1e-6 if a.dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_isa_variants_are_bit_identical(dtype):
+    """No FMA in either variant: the AVX2 loops give the baseline loops' bits."""
+    previous = kernels.set_isa("avx2")
+    if kernels.isa() != "avx2":
+        pytest.skip("this CPU has no AVX2")
+    rng = np.random.default_rng(3)
+    p, g, m = (rng.standard_normal(1001).astype(dtype) for _ in range(3))
+    v = np.abs(rng.standard_normal(1001)).astype(dtype)
+    outputs = []
+    try:
+        for name in ("baseline", "avx2"):
+            kernels.set_isa(name)
+            arrays = [p.copy(), m.copy(), v.copy(), np.zeros((), np.float32)]
+            kernels.adam_step([arrays[0]], [g], [arrays[1]], [arrays[2]], [], [arrays[3]],
+                              False, 0.3, 0.5, 0.01, 0.1, 1e-8, True, False, 1)
+            kernels.rmsprop_step([arrays[0]], [g], [arrays[2]], [arrays[1]], [], [arrays[3]],
+                                 0.01, 0.9, 1e-8, 0.1, 0, True, False, 1)
+            outputs.append(arrays)
+    finally:
+        kernels.set_isa(previous)
+    for a, b in zip(*outputs):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_kernel_rejects_bad_arrays():
@@ -393,3 +430,29 @@ def test_num_threads_honoured():
         np.testing.assert_array_equal(p.data, 0.5)
     finally:
         threads.set_num_threads(previous)
+
+
+def test_training_a_layer_with_backward_matches_torch():
+    """Gradients from minigrad's engine on nn.Linear parameters, five Adam steps."""
+    import minigrad
+    from minigrad import nn
+
+    layer, twin = nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        twin.weight.copy_(torch.from_numpy(layer.weight.data.copy()))
+        twin.bias.copy_(torch.from_numpy(layer.bias.data.copy()))
+    opt = Adam(layer.parameters(), lr=0.1, amsgrad=True)
+    torch_opt = torch.optim.Adam(twin.parameters(), lr=0.1, amsgrad=True)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 4)).astype(np.float32)
+    y = rng.standard_normal((8, 3)).astype(np.float32)
+    for _ in range(5):
+        opt.zero_grad()
+        nn.MSELoss()(layer(minigrad.tensor(x)), minigrad.tensor(y)).backward()
+        opt.step()
+        torch_opt.zero_grad()
+        torch.nn.MSELoss()(twin(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        torch_opt.step()
+    np.testing.assert_allclose(layer.weight.data, twin.weight.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(layer.bias.data, twin.bias.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -19,6 +19,18 @@ from minigrad import nn
 from minigrad.optim import SGD
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One kernel thread in both frameworks: the machine's cores are shared with other jobs,
+    and oversubscribed OpenMP teams slow every step down many times over."""
+    threads, torch_threads = minigrad.get_num_threads(), torch.get_num_threads()
+    minigrad.set_num_threads(1)
+    torch.set_num_threads(1)
+    yield
+    minigrad.set_num_threads(threads)
+    torch.set_num_threads(torch_threads)
+
+
 class MyModule(nn.Module):
     """The seed's model, written as the seed writes it."""
 

@@ -250,6 +250,11 @@ def _with_header(path, change):
     (lambda h: h["__metadata__"].update(
         minigrad='{"version": 1, "structure": {"tensor": "nope"}}'), "missing tensor"),
     (lambda h: h["__metadata__"].update(minigrad='{"version": 99, "structure": 1}'), "version"),
+    (lambda h: h["__metadata__"].update(
+        minigrad='{"version": 1, "structure": {"dict": [[[1], 2]]}}'), "malformed"),
+    (lambda h: h["__metadata__"].update(
+        minigrad='{"version": 1, "structure": ' + '{"list": [' * 50000 + ']}' * 50000 + '}'),
+     "JSON|deeply"),
 ])
 def test_corrupt_headers_are_refused(good_file, change, message):
     _with_header(good_file, change)

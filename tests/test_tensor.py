@@ -277,11 +277,21 @@ def test_inplace_on_a_view_writes_through():
     x[1].fill_(1.0)
     x[:, 0].add_(2.0)
     x.T[3].mul_(0.0)
+    x[2, 3].fill_(7.0)  # a single element is a 0-d view too
+    x[0][1].add_(-1.0)
     expected = torch.zeros(3, 4)
     expected[1].fill_(1.0)
     expected[:, 0].add_(2.0)
     expected.T[3].mul_(0.0)
+    expected[2, 3].fill_(7.0)
+    expected[0][1].add_(-1.0)
     assert x.tolist() == expected.tolist()
+
+
+def test_inplace_on_an_expanded_tensor_raises_as_torch():
+    for module in (mg, torch):
+        with pytest.raises(RuntimeError):
+            module.ones(3, 1).expand(3, 2).add_(1.0)
 
 
 def test_setitem():

@@ -34,7 +34,7 @@ def test_to_tensor_matches_torch():
 
 
 def test_to_tensor_grey_float_and_pil():
-    from PIL import Image
+    Image = pytest.importorskip("PIL.Image")  # Pillow is optional
     grey = _image(shape=(4, 7))
     np.testing.assert_array_equal(T.ToTensor()(grey).data, (grey / np.float32(255))[None])
     floats = np.random.default_rng(1).random((2, 3, 4))
@@ -195,6 +195,17 @@ def test_horizontal_flip():
     assert all(f != k for f, k in zip(flipped, kept)) and 10 < sum(flipped) < 54
     minigrad.manual_seed(3)
     np.testing.assert_array_equal(T.RandomHorizontalFlip().apply_batch(batch).data, out)
+
+
+def test_pil_images_stay_pil_images():
+    Image = pytest.importorskip("PIL.Image")
+    image = _image(10, (6, 7, 3))
+    flipped = T.RandomHorizontalFlip(1.0)(Image.fromarray(image))
+    assert isinstance(flipped, Image.Image)
+    np.testing.assert_array_equal(np.asarray(flipped), image[:, ::-1])
+    cropped = T.RandomCrop((8, 9), padding=1)(Image.fromarray(image))
+    assert isinstance(cropped, Image.Image)
+    np.testing.assert_array_equal(np.asarray(cropped), np.pad(image, ((1, 1), (1, 1), (0, 0))))
 
 
 def test_compose_lambda_and_supports_batch():
@@ -485,6 +496,7 @@ def test_missing_files_and_folder(tmp_path):
 # ---------------------------------------------------------------------------- digits
 
 def test_digits():
+    pytest.importorskip("sklearn")  # the 'examples' extra
     train, test = Digits(train=True), Digits(train=False)
     assert len(train) + len(test) == 1797 and len(test) == 355
     image, label = train[0]
@@ -500,6 +512,11 @@ def test_digits():
 
 
 def test_digits_without_sklearn_names_the_extra(monkeypatch):
+    from minigrad.vision.datasets import digits
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"minigrad\[examples\]"):
-        Digits()
+    digits._load_digits.cache_clear()  # loaded by an earlier test
+    try:
+        with pytest.raises(ImportError, match=r"minigrad\[examples\]"):
+            Digits()
+    finally:
+        digits._load_digits.cache_clear()

@@ -84,10 +84,12 @@ class Module:
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain "."')
 
-    def _forget(self, name):
-        """Remove ``name`` from every registry (before it is registered under another)."""
+    def _forget(self, name, keep=None):
+        """Remove ``name`` from every registry but ``keep`` (where a value that replaces
+        another keeps its position)."""
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def register_parameter(self, name: str, param) -> None:
@@ -101,7 +103,7 @@ class Module:
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
                              "parameters must be created explicitly.")
-        self._forget(name)
+        self._forget(name, self._parameters)
         self._parameters[name] = param
         self.__dict__[name] = param
 
@@ -114,7 +116,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(minigrad Tensor or None required)")
-        self._forget(name)
+        self._forget(name, self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers_set.add(name)
@@ -127,7 +129,7 @@ class Module:
         self._check_name(name, "module")
         if name not in self._modules and name in self.__dict__:
             raise KeyError(f"attribute '{name}' already exists")
-        self._forget(name)
+        self._forget(name, self._modules)
         self._modules[name] = module
         self.__dict__[name] = module
 
@@ -365,16 +367,17 @@ class Module:
         a shape mismatch always."""
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, errors, used = [], [], set()
+        missing, unexpected, errors = [], [], []
+        keys = list(state_dict.keys())
         with no_grad():
-            for prefix, module in self.named_modules():
+            for prefix, module in self.named_modules(remove_duplicate=False):
                 dotted = prefix + "." if prefix else ""
-                for name, tensor in module._local_state().items():
+                local = module._local_state()
+                for name, tensor in local.items():
                     key = dotted + name
                     if key not in state_dict:
                         missing.append(key)
                         continue
-                    used.add(key)
                     value = _as_array(state_dict[key], key)
                     if value.shape != tensor.data.shape:
                         errors.append(f"size mismatch for {key}: copying a param with shape "
@@ -386,7 +389,14 @@ class Module:
                         tensor._version.value += 1
                     else:
                         tensor.copy_(value)
-        unexpected = [key for key in state_dict.keys() if key not in used]
+                # As torch: a key under this prefix is unexpected here unless it names local
+                # state or continues into a child module (which then judges it).
+                for key in keys:
+                    if not key.startswith(dotted):
+                        continue
+                    rest = key[len(dotted):]
+                    if rest not in local and rest.split(".", 1)[0] not in module._modules:
+                        unexpected.append(key)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(

@@ -300,8 +300,12 @@ class Where(Function):
         try:
             return np.where(condition, a, b)
         except ValueError:
-            raise broadcast_error(np.broadcast_shapes(np.shape(condition), np.shape(a))
-                                  if np.ndim(a) else condition, b) from None
+            try:
+                left = np.broadcast_to(condition, np.broadcast_shapes(np.shape(condition),
+                                                                      np.shape(a)))
+            except ValueError:
+                raise broadcast_error(condition, a) from None
+            raise broadcast_error(left, b) from None
 
     @staticmethod
     def backward(ctx, grad):

@@ -117,7 +117,7 @@ def _class_layout(input, target, op):
 def _check_classes(target, n_classes, ignore_index):
     """IndexError naming the first target outside [0, C) that is not ignore_index; returns
     the targets as a C-contiguous int64 array."""
-    target = np.ascontiguousarray(target, dtype=np.int64)
+    target = np.asarray(target, dtype=np.int64, order="C")  # keeps a 0-d target 0-d
     bad = _kernels.first_bad_target(target.reshape(-1), n_classes, ignore_index)
     if bad >= 0:
         raise IndexError(f"Target {int(target.flat[bad])} is out of bounds.")

@@ -90,7 +90,11 @@ class Index(Function):
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.index = a.shape, index
-        return np.asarray(a[index])
+        out = a[index]
+        if type(out) is not np.ndarray:  # every dim taken by an int: numpy gave a scalar
+            items = index if isinstance(index, tuple) else (index,)
+            out = np.asarray(out) if Ellipsis in items else a[items + (Ellipsis,)]  # 0-d view
+        return out
 
     @staticmethod
     def backward(ctx, grad):

@@ -11,6 +11,7 @@ sees untrusted state, so a pickle asking for ``os.system`` or ``builtins.eval`` 
 before anything it asks for runs.
 """
 import io
+import math
 import pickle
 
 import numpy as np
@@ -68,7 +69,7 @@ def _array_from_bytes(raw, dtype, shape, order):
         raise UnsafePickleError(f"refusing array data of type {type(raw).__name__}")
     if not (isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)):
         raise UnsafePickleError(f"refusing array shape {shape!r:.80}")
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     if len(raw) != count * dtype.dtype.itemsize:
         raise pickle.UnpicklingError(
             f"array of shape {shape} and dtype {dtype.dtype} needs "
