@@ -5,8 +5,9 @@ inputs, same weights, same thread count); then they run in alternating rounds, m
 torch, round after round, and each reports the median over its rounds of the time per call.
 A round times ``number`` calls in a row, ``number`` chosen so that one round lasts at least a
 couple of milliseconds (the timer's resolution and the loop overhead then do not matter).
-Before timing, each callable runs twice: the first call pays one-time costs (scratch buffers,
-caches, optimizer state) that a training loop pays once.
+Before timing, each callable runs three times: the first call pays one-time costs (scratch
+buffers, caches, optimizer state) that a training loop pays once, the next two measure how many
+calls make a round.
 
 Columns: the medians, the ratio torch / minigrad (above 1: minigrad is faster), for cases
 with FLOPs the GFLOP/s of each and their share of the machine's FP32 peak at this thread count,
@@ -58,7 +59,7 @@ def time_alternating(run_minigrad, run_torch, budget, min_rounds, max_rounds, ro
     runs = (run_minigrad, run_torch)
     for run in runs:  # the first call pays one-time costs
         run()
-    first = [_call_time(run) for run in runs]
+    first = [min(_call_time(run) for _ in range(2)) for run in runs]
     numbers = [max(1, math.ceil(round_seconds / max(t, 1e-9))) for t in first]
     per_round = sum(n * t for n, t in zip(numbers, first))
     rounds = int(min(max_rounds, max(min_rounds, budget / max(per_round, 1e-9))))
@@ -86,6 +87,14 @@ def _machine() -> dict:
     return {"cpu": model, "logical_cpus": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "numpy": numpy.__version__,
             "minigrad": minigrad.__version__, "platform": platform.platform()}
+
+
+def _load_average():
+    """The 1-minute load average, or None where the OS does not tell."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
 
 
 def _default_threads() -> int:
@@ -162,7 +171,7 @@ def summary(rows: list) -> list:
 
 
 def write_png(rows: list, path: str, title: str) -> None:
-    """A horizontal bar per case: torch time / minigrad time on a log axis."""
+    """A horizontal bar per case from 1 to torch time / minigrad time, on a log axis."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -175,7 +184,7 @@ def write_png(rows: list, path: str, title: str) -> None:
     ratios = [r["ratio"] for r in rows][::-1]
     colors = ["tab:green" if ratio >= 1 else "tab:red" for ratio in ratios]
     figure, axes = plt.subplots(figsize=(8, 1.2 + 0.22 * len(rows)))
-    axes.barh(names, ratios, color=colors)
+    axes.barh(names, [ratio - 1.0 for ratio in ratios], left=1.0, color=colors)
     axes.set_xscale("log")
     axes.axvline(1.0, color="black", linewidth=0.8)
     axes.set_xlabel("torch time / minigrad time (right of 1: minigrad faster)")
@@ -241,6 +250,10 @@ def main(argv=None) -> int:
     print(f"minigrad {machine['minigrad']} vs torch {machine['torch']} on {machine['cpu']}, "
           f"{args.threads} thread(s), float32, {'quick' if args.quick else 'full'} mode")
     print(f"FP32 peak: {peak:.0f} GFLOP/s ({peak_source})" if peak else f"FP32 peak: {peak_source}")
+    load_before = _load_average()
+    if load_before is not None:
+        print(f"load average before the run: {load_before:.2f} (other processes skew timings; "
+              f"on {machine['logical_cpus']} CPUs)")
     print(header())
     started = time.perf_counter()
     rows, failures = [], []
@@ -258,17 +271,20 @@ def main(argv=None) -> int:
         rows.append(row)
         print(format_row(row, peak), flush=True)
     elapsed = time.perf_counter() - started
+    load_after = _load_average()
     print()
     print("\n".join(summary(rows)))
     print(f"\n{len(rows)} cases in {elapsed:.0f} s" + (f", {len(failures)} failed" if failures
-                                                          else ""))
+                                                          else "")
+          + (f"; load average after: {load_after:.2f}" if load_after is not None else ""))
 
     command = "python -m benchmarks.compare " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.json.lower() != "none":
         with open(args.json, "w") as f:
             json.dump({"command": command.strip(), "machine": machine, "threads": args.threads,
                        "mode": "quick" if args.quick else "full", "peak_gflops": peak,
-                       "peak_source": peak_source, "seconds": elapsed, "cases": rows,
+                       "peak_source": peak_source, "seconds": elapsed,
+                       "load_average": [load_before, load_after], "cases": rows,
                        "failures": failures}, f, indent=1)
         print(f"wrote {args.json}")
     if args.png.lower() != "none" and rows:

@@ -41,7 +41,8 @@ from minigrad._kernels.gemm import gemm, gemm_batched
 CHUNK_ELEMENTS = 1 << 20
 
 # Loops over fewer numbers than this run on one thread.
-DEF PARALLEL_MIN_ELEMENTS = 32768
+cdef enum:
+    PARALLEL_MIN_ELEMENTS = 32768
 
 _local = threading.local()
 

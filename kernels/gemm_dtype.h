@@ -16,6 +16,8 @@
 
 #define GEMM_NAME(name) GEMM_CAT(name, GEMM_CAT(_, GEMM_SUFFIX))
 
+/* Each instruction set gets a kernel two vectors wide, a one-vector (narrow) one for the last
+ * columns when they fit in half a tile, and a dot-product kernel. */
 #if GEMM_X86
 #define MK_NAME GEMM_NAME(gemm_microkernel_avx512)
 #define MK_DOT_NAME GEMM_NAME(gemm_dot_avx512)
@@ -23,6 +25,14 @@
 #define MK_VEC GEMM_VEC_AVX512
 #define MK_MR GEMM_AVX512_MR
 #define MK_NV 2
+#define MK_TARGET __attribute__((target("avx512f,fma")))
+#include "gemm_microkernel.h"
+
+#define MK_NAME GEMM_NAME(gemm_microkernel_avx512_narrow)
+#define MK_T GEMM_T
+#define MK_VEC GEMM_VEC_AVX512
+#define MK_MR GEMM_AVX512_MR
+#define MK_NV 1
 #define MK_TARGET __attribute__((target("avx512f,fma")))
 #include "gemm_microkernel.h"
 
@@ -34,6 +44,14 @@
 #define MK_NV 2
 #define MK_TARGET __attribute__((target("avx2,fma")))
 #include "gemm_microkernel.h"
+
+#define MK_NAME GEMM_NAME(gemm_microkernel_avx2_narrow)
+#define MK_T GEMM_T
+#define MK_VEC GEMM_VEC_AVX2
+#define MK_MR 6
+#define MK_NV 1
+#define MK_TARGET __attribute__((target("avx2,fma")))
+#include "gemm_microkernel.h"
 #endif
 
 #define MK_NAME GEMM_NAME(gemm_microkernel_base)
@@ -42,7 +60,15 @@
 #define MK_VEC GEMM_VEC_BASE
 #define MK_MR 4
 #define MK_NV 2
-#define MK_TARGET
+#define MK_TARGET 
+#include "gemm_microkernel.h"
+
+#define MK_NAME GEMM_NAME(gemm_microkernel_base_narrow)
+#define MK_T GEMM_T
+#define MK_VEC GEMM_VEC_BASE
+#define MK_MR 4
+#define MK_NV 1
+#define MK_TARGET 
 #include "gemm_microkernel.h"
 
 typedef void (*GEMM_NAME(gemm_microkernel_fn))(ptrdiff_t kc, const GEMM_T *a, const GEMM_T *b,
@@ -55,7 +81,8 @@ typedef void (*GEMM_NAME(gemm_dot_fn))(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, co
 /* The micro-kernel of one instruction set and the block sizes that suit it. */
 typedef struct {
     GEMM_NAME(gemm_microkernel_fn) kernel;
-    GEMM_NAME(gemm_dot_fn) dot;  /* the few-rows, column-major B case */
+    GEMM_NAME(gemm_microkernel_fn) narrow;  /* half as wide, for a last panel that fits */
+    GEMM_NAME(gemm_dot_fn) dot;             /* the few-rows, column-major B case */
     int mr, nr;                  /* register tile */
     ptrdiff_t mc, kc, nc;        /* cache blocks: mc a multiple of mr, nc a multiple of nr */
     ptrdiff_t b_in_place_rows;   /* up to this many rows of C, row-major B is not packed */
@@ -64,14 +91,17 @@ typedef struct {
 #define GEMM_LANES(vec) ((int)(sizeof(vec) / sizeof(GEMM_T)))
 static GEMM_NAME(gemm_config) GEMM_NAME(gemm_configs)[GEMM_ISA_COUNT] = {
     [GEMM_ISA_BASE] = {GEMM_NAME(gemm_microkernel_base),
+                       GEMM_NAME(gemm_microkernel_base_narrow),
                        GEMM_NAME(gemm_dot_base), 4, 2 * GEMM_LANES(GEMM_VEC_BASE),
                        96, GEMM_KC, 2048, 4},
 #if GEMM_X86
     [GEMM_ISA_AVX2] = {GEMM_NAME(gemm_microkernel_avx2),
+                       GEMM_NAME(gemm_microkernel_avx2_narrow),
                        GEMM_NAME(gemm_dot_avx2), 6, 2 * GEMM_LANES(GEMM_VEC_AVX2),
                        120, GEMM_KC, 2048, 4 * 6},
     [GEMM_ISA_AVX512] = {GEMM_NAME(gemm_microkernel_avx512),
-                       GEMM_NAME(gemm_dot_avx512), GEMM_AVX512_MR,
+                         GEMM_NAME(gemm_microkernel_avx512_narrow),
+                         GEMM_NAME(gemm_dot_avx512), GEMM_AVX512_MR,
                          2 * GEMM_LANES(GEMM_VEC_AVX512), 12 * GEMM_AVX512_MR,
                          GEMM_KC, 2048, 4 * GEMM_AVX512_MR},
 #endif
@@ -155,14 +185,14 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     const int mr = cfg->mr, nr = cfg->nr;
     if (rsb == 1 && csb != 1 && m <= GEMM_DOT_ROWS) {
         /* dot products; they want the rows of A contiguous */
-        GEMM_T *a_rows = (GEMM_T *)a;
-        ptrdiff_t lda = rsa;
         if (csa != 1) {
-            if ((a_rows = gemm_thread_buffer(m * k * sizeof(GEMM_T))) == NULL) return -1;
+            GEMM_T *a_rows = gemm_thread_buffer(m * k * sizeof(GEMM_T));
+            if (a_rows == NULL) return -1;
             GEMM_NAME(gemm_pack_panel)(m, (int)k, (int)k, a, rsa, csa, 0, a_rows);
-            lda = k;
+            a = a_rows;
+            rsa = k;
         }
-        cfg->dot(k, m, n, a_rows, lda, b, csb, c, ldc, accumulate);
+        cfg->dot(k, m, n, a, rsa, b, csb, c, ldc, accumulate);
         return 0;
     }
     /* equal blocks rather than full ones and a short last one */
@@ -173,8 +203,9 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
      * than it saves when B is already in cache (or serves a single row panel): the kernel then
      * reads row-major B where it lies (all but a partial last panel). A large B is packed: the
      * copy streams through memory better than panels of long rows do. */
+    const ptrdiff_t b_bytes = k * n * (ptrdiff_t)sizeof(GEMM_T);
     const int b_in_place = csb == 1 && (m <= mr || (m <= cfg->b_in_place_rows &&
-                                                    k * n * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_L2_BYTES / 2));
+                                                    b_bytes <= GEMM_L2_BYTES / 2));
 
     const ptrdiff_t a_size = (mc_block + mr) * kc_block;
     GEMM_T *a_packed = gemm_thread_buffer(
@@ -200,10 +231,12 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                     const GEMM_T *b_panel = jr < nc_full ? b_block + jr
                                                          : b_packed + (jr - nc_full) * kc;
                     const ptrdiff_t ldb = jr < nc_full ? rsb : nr;
+                    const GEMM_NAME(gemm_microkernel_fn) kernel =
+                        cols <= nr / 2 ? cfg->narrow : cfg->kernel;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
                         const int rows = (int)(mc - ir < mr ? mc - ir : mr);
-                        cfg->kernel(kc, a_packed + ir * kc, b_panel, ldb,
-                                    c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, load_c);
+                        kernel(kc, a_packed + ir * kc, b_panel, ldb, c + (ic + ir) * ldc + jc + jr,
+                               ldc, rows, cols, load_c);
                     }
                 }
             }

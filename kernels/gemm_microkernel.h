@@ -1,20 +1,21 @@
 /* One register-blocked GEMM micro-kernel, instantiated per data type and instruction set.
  *
  * Included by gemm_dtype.h with these macros defined:
- *   MK_NAME    name of the kernel function to define
- *   MK_DOT_NAME  name of the dot-product kernel to define (the few-rows case, see below)
- *   MK_T       float or double
- *   MK_VEC     a GCC vector type of MK_T (unaligned loads and stores through it are allowed)
- *   MK_MR      rows of the C tile (register-blocked)
- *   MK_NV      vectors per C row, so the tile is MK_MR x (MK_NV * lanes of MK_VEC)
- *   MK_TARGET  function attributes: __attribute__((target("avx512f,fma"))) or empty
+ *   MK_NAME      name of the kernel function to define
+ *   MK_DOT_NAME  (optional) name of the dot-product kernel to define (few rows, see below)
+ *   MK_T         float or double
+ *   MK_VEC       a GCC vector type of MK_T (unaligned loads and stores through it are allowed)
+ *   MK_MR        rows of the C tile (register-blocked)
+ *   MK_NV        vectors per C row, so the tile is MK_MR x (MK_NV * lanes of MK_VEC)
+ *   MK_TARGET    function attributes: __attribute__((target("avx512f,fma"))) or empty
  *
  * The kernel computes, for a tile of C with `mr` <= MK_MR valid rows and `nr` <= NR valid
- * columns,
+ * columns (NR = MK_NV * lanes),
  *     C[i, j] (+)= sum_k A[k, i] * B[k, j]        (0 <= k < kc)
- * where A is a packed panel (kc rows of MK_MR values, zero-padded) and B is kc rows of NR values
- * `ldb` elements apart (a packed panel, ldb == NR, or B itself read in place). C is row-major
- * with row stride ldc; it is overwritten when load_c is 0 and added to otherwise.
+ * where A is a packed panel (kc groups of MK_MR values, of which the first mr are read) and B
+ * is kc rows of NR values `ldb` elements apart (a zero-padded packed panel, ldb == NR, or B
+ * itself read in place). C is row-major with row stride ldc; it is overwritten when load_c is
+ * 0 and added to otherwise.
  * The MK_MR x MK_NV accumulators live in vector registers; each k step loads MK_NV vectors of
  * B, broadcasts MK_MR scalars of A, and does MK_MR * MK_NV fused multiply-adds.
  */
@@ -121,6 +122,7 @@ MK_NAME(ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b, ptrdiff_t 
     }
 }
 
+#ifdef MK_DOT_NAME
 #define MK_DOT_TILE GEMM_CAT(MK_NAME, _dot_tile)
 
 /* C[i, j] (+)= sum_p A[i, p] * B[p, j] for `rows` rows of A and 4 columns of B (`cols` <= 4
@@ -176,6 +178,7 @@ MK_DOT_NAME(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const MK_T *restrict a, ptrdi
 }
 
 #undef MK_DOT_TILE
+#endif
 #undef MK_TILE
 #undef MK_STEP
 #undef MK_NR

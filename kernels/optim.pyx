@@ -24,6 +24,11 @@ The math of each update, in torch's operation order (g is the gradient, negated 
   adagrad  g += wd p;  s += g g;  p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
 
 Scalars are computed in double and cast to the tensor's type once, as torch does for CPU tensors.
+When an option is off its term is still computed with a neutral constant (wd = 0, a factor of 1,
+a sign of +1), which is exact for finite parameters and keeps the loops branch-free.
+
+Instruction sets: the loops are compiled twice, for baseline x86-64 and for AVX2 (chosen at
+import from the CPU; ``isa()`` / ``set_isa()``). Neither uses FMA, so both give the same bits.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -34,12 +39,12 @@ cimport numpy as cnp
 
 cnp.import_array()
 
-# At most this many elements per chunk; groups smaller than PARALLEL_MIN run on one thread.
 cdef enum:
     SGD = 0
     ADAM = 1
     RMSPROP = 2
     ADAGRAD = 3
+    # At most CHUNK elements per chunk; groups smaller than PARALLEL_MIN run on one thread.
     CHUNK = 32768
     PARALLEL_MIN = 65536
     MAX_BUFFERS = 5
@@ -325,7 +330,7 @@ cdef void run_all(int algorithm, const TensorRef* refs, Py_ssize_t num_tensors,
             chunks[c].stop = min(start + CHUNK, refs[i].size)
             start += CHUNK
             c += 1
-    for c in prange(num_chunks, schedule="dynamic", num_threads=num_threads):
+    for c in prange(num_chunks, schedule="static", num_threads=num_threads):
         run_chunk(algorithm, &refs[chunks[c].tensor], chunks[c].start, chunks[c].stop, o)
     free(chunks)
 

@@ -117,12 +117,14 @@ class Node:
         return type(self).__name__
 
     def release(self):
-        """Free what forward saved; a node that saved nothing stays usable, as in torch."""
+        """Free what forward saved (and the op's other state); a node that saved nothing
+        stays usable, as in torch."""
         if self.saved:
             self.saved = None
             self.versions = None
             self.parents = None
             self.released = True
+            self.__dict__.clear()
 
     def check_versions(self):
         for counter, version in self.versions:

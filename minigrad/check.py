@@ -268,15 +268,14 @@ def _copy_module_state(torch_module, mg_module):
         tensor.data[...] = theirs[name].detach().numpy()
 
 
-def _layer_case(name, build, input_shape, family="layer", training=True, low=-2.0, high=2.0,
-                scale=1.0):
+def _layer_case(name, build, input_shape, training=True, low=-2.0, high=2.0, scale=1.0):
     """A layer: ``build(nn)`` in both frameworks; torch's initial state is copied over."""
     def run(rng, dtype, torch):
         from minigrad.testing import compare_to_torch
         mine, theirs = _namespaces(torch)
         torch.manual_seed(int(rng.integers(1 << 30)))
+        # both builds draw the same configuration, from copies of the generator
         torch_layer, mg_layer = build(theirs.nn, rng_copy(rng)), build(mine.nn, rng_copy(rng))
-        rng.integers(1 << 30)  # both builds drew from the same copy; move the stream on
         if dtype == np.float64:
             torch_layer, mg_layer = torch_layer.double(), mg_layer.double()
         _copy_module_state(torch_layer, mg_layer)
@@ -301,7 +300,7 @@ def _layer_case(name, build, input_shape, family="layer", training=True, low=-2.
                     _measure(bname, dict(mg_layer.named_buffers())[bname], buffer, dtype, errors,
                              messages, scale)
         return errors, messages
-    return CheckCase(name, family, run)
+    return CheckCase(name, "layer", run)
 
 
 def rng_copy(rng):

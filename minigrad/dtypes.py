@@ -69,6 +69,12 @@ def infer_dtype(array: np.ndarray):
     raise TypeError(f"can't convert data of dtype {array.dtype} to a minigrad tensor")
 
 
+def same_category(a, b) -> bool:
+    """True when both dtypes are bool, both integers or both floating (torch's categories)."""
+    category = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+    return category[np.dtype(a).kind] == category[np.dtype(b).kind]
+
+
 def promote(a, b):
     """Result dtype of a binary op between two tensors, with torch's rule that a float tensor
     wins over an integer one whatever their widths (numpy would widen int64 + float32 to

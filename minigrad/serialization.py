@@ -23,7 +23,7 @@ import struct
 
 import numpy as np
 
-from .tensor import Tensor
+from minigrad.tensor import Tensor
 
 __all__ = ["SerializationError", "save", "load"]
 
@@ -258,10 +258,10 @@ def load(f):
     except (TypeError, json.JSONDecodeError, RecursionError) as error:
         raise SerializationError(f"{name}: minigrad metadata is not valid JSON "
                                  f"({error})") from None
-    if not isinstance(document, dict) or document.get("version") != _FORMAT_VERSION \
-            or "structure" not in document:
-        raise SerializationError(f"{name}: unsupported minigrad metadata (version "
-                                 f"{document.get('version') if isinstance(document, dict) else None})")
+    version = document.get("version") if isinstance(document, dict) else None
+    if version != _FORMAT_VERSION or "structure" not in document:
+        raise SerializationError(f"{name}: unsupported minigrad metadata (version {version}, "
+                                 f"this minigrad reads {_FORMAT_VERSION})")
     try:
         return _decode(document["structure"], arrays, str(name))
     except RecursionError:

@@ -168,6 +168,8 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self.data.dtype:
             return self
+        if dtype.kind not in "fc":  # integers and bools carry no gradient (as torch)
+            return Tensor(self.data.astype(dtype))
         return _ew.Cast.apply(self, dtype)
 
     def float(self) -> "Tensor":
@@ -250,9 +252,12 @@ class Tensor:
         return self._true_divide(other, reverse=True)
 
     def _true_divide(self, other, reverse):
-        a = self if self.data.dtype.kind == "f" else self.type(_dtypes.default_float)
-        if isinstance(other, Tensor) and other.data.dtype.kind != "f" and a is not self:
-            other = other.type(_dtypes.default_float)
+        if self.data.dtype.kind == "f":
+            return self._binary(_ew.Div, other, reverse)
+        # Integer by integer divides in float32; with a float operand, promotion decides.
+        other_is_float = (other.data.dtype.kind == "f" if isinstance(other, Tensor)
+                          else isinstance(other, float))
+        a = self if other_is_float else self.type(_dtypes.default_float)
         return a._binary(_ew.Div, other, reverse)
 
     def __pow__(self, exponent):
@@ -389,7 +394,7 @@ class Tensor:
         return _reduce.var(self, dim, unbiased, keepdim, correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return _reduce.var(self, dim, unbiased, keepdim, correction).sqrt()
+        return _reduce.std(self, dim, unbiased, keepdim, correction)
 
     def max(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
@@ -461,7 +466,7 @@ class Tensor:
         self._check_inplace()
         if isinstance(index, Tensor):
             index = index.data
-        self.data[index] = _array_of(value)
+        self.data[index] = _inplace_operand(value)
         self._version.value += 1
 
     # ------------------------------------------------------------------ in-place
@@ -484,18 +489,18 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        other = _array_of(other)
+        other = _inplace_operand(other)
         return self._inplace(np.add, other if alpha == 1 else np.multiply(other, alpha))
 
     def sub_(self, other, alpha=1):
-        other = _array_of(other)
+        other = _inplace_operand(other)
         return self._inplace(np.subtract, other if alpha == 1 else np.multiply(other, alpha))
 
     def mul_(self, other):
-        return self._inplace(np.multiply, _array_of(other))
+        return self._inplace(np.multiply, _inplace_operand(other))
 
     def div_(self, other):
-        return self._inplace(np.true_divide, _array_of(other))
+        return self._inplace(np.true_divide, _inplace_operand(other))
 
     def clamp_(self, min=None, max=None):
         return self._inplace(np.clip, min, max)
@@ -505,13 +510,13 @@ class Tensor:
 
     def fill_(self, value):
         self._check_inplace()
-        self.data.fill(_array_of(value))
+        self.data.fill(_inplace_operand(value))
         self._version.value += 1
         return self
 
     def copy_(self, src):
         self._check_inplace()
-        source = _array_of(src)
+        source = _inplace_operand(src)
         try:
             np.copyto(self.data, source, casting="unsafe")
         except ValueError:
@@ -535,6 +540,18 @@ def _array_of(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _inplace_operand(value):
+    """The array an in-place op reads; a tensor that requires grad is refused in grad mode,
+    since minigrad does not record in-place ops (its gradient would be lost silently)."""
+    if isinstance(value, Tensor):
+        if value.requires_grad and _autograd.is_grad_enabled():
+            raise RuntimeError("minigrad does not record in-place operations: the source "
+                               "tensor requires grad; use out-of-place ops (cat, where, +) or "
+                               "detach() it")
+        return value.data
+    return value
+
+
 def _is_dtype_name(text: str) -> bool:
     try:
         np.dtype(text)
@@ -553,19 +570,28 @@ def _promote_operands(a: Tensor, other):
     """Both operands of a binary op, cast as torch's type promotion wants.
 
     A Python number keeps the tensor's dtype (a float with an integer tensor gives
-    float32); between tensors, a float tensor wins over an integer one.
+    float32); between tensors, a float tensor wins over an integer one, and a 0-d tensor
+    does not widen a dimensioned one of its own kind (float32 tensor * float64 0-d: float32).
     """
     if isinstance(other, Tensor):
         if other.data.dtype != a.data.dtype:
+            if (a.data.ndim == 0) != (other.data.ndim == 0) and _dtypes.same_category(
+                    a.data.dtype, other.data.dtype):
+                if a.data.ndim == 0:
+                    return a.type(other.data.dtype), other
+                return a, other.type(a.data.dtype)
             target = _dtypes.promote(a.data.dtype, other.data.dtype)
             if a.data.dtype.kind != "f" and target.kind == "f":
                 a = a.type(target)
             if other.data.dtype.kind != "f" and target.kind == "f":
                 other = other.type(target)
         return a, other
-    if isinstance(other, (bool, numbers.Integral)):
+    kind = type(other)  # exact types first: the abstract-class checks below are slow
+    if kind is int or kind is bool:
         return a, other
-    if isinstance(other, numbers.Real):
+    if kind is not float and isinstance(other, numbers.Integral):
+        return a, other
+    if kind is float or isinstance(other, numbers.Real):
         if a.data.dtype.kind != "f":
             a = a.type(_dtypes.default_float)
         return a, float(other)

@@ -234,6 +234,25 @@ def test_retain_graph_allows_a_second_backward_that_accumulates():
         assert x.grad.tolist() == [4.0, 8.0]
 
 
+def test_saved_arrays_are_freed_after_backward_unless_retained():
+    x = mg.ones(3, requires_grad=True)
+    h = x * mg.full((3,), 2.0)
+    h.sum().backward(retain_graph=True)
+    assert len(h.grad_fn.saved_tensors) == 2
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="already been freed"):
+        h.grad_fn.saved_tensors
+
+
+def test_a_graph_that_saved_nothing_can_run_backward_twice():
+    for module in (mg, torch):  # torch only refuses when saved tensors were freed
+        x = module.ones(2, requires_grad=True)
+        y = (x + 1.0).sum()
+        y.backward()
+        y.backward()
+        assert x.grad.tolist() == [2.0, 2.0]
+
+
 def test_accumulation_across_two_graphs():
     for module in (mg, torch):
         x = module.tensor([1.0, 2.0], requires_grad=True)

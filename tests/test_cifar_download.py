@@ -220,7 +220,8 @@ def test_binary_format_download(server, tmp_path):
             records = rng.integers(0, 256, (2, 3073), dtype=np.uint8)
             records[:, 0] %= 10
             _add(tar, f"cifar-10-batches-bin/{name}", records.tobytes())
-        _add(tar, "cifar-10-batches-bin/batches.meta.txt", b"\n".join(b"c%d" % i for i in range(10)))
+        names = b"\n".join(b"c%d" % i for i in range(10))
+        _add(tar, "cifar-10-batches-bin/batches.meta.txt", names)
     routes["/bin.tar.gz"] = (buffer.getvalue(), False)
     dataset = CIFAR10(tmp_path, download=True, format="binary", url=base + "/bin.tar.gz",
                       md5=md5(buffer.getvalue()), timeout=5)

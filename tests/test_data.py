@@ -291,6 +291,15 @@ def test_subset_concat_and_random_split():
         mdata.random_split(dataset, [3, 3])
 
 
+def test_subset_of_a_per_sample_dataset_matches_torch():
+    dataset = _Counting(9)
+    indices = [8, 1, 5, 0, 3]
+    ours = list(mdata.DataLoader(mdata.Subset(dataset, indices), batch_size=2))
+    reference = list(tdata.DataLoader(tdata.Subset(_TorchList(dataset.items), indices),
+                                      batch_size=2))
+    _assert_tree_equal(ours, reference)
+
+
 def test_tensor_dataset_checks_sizes():
     with pytest.raises(AssertionError, match="Size mismatch"):
         mdata.TensorDataset(Tensor(np.zeros(3)), Tensor(np.zeros(4)))

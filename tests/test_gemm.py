@@ -147,10 +147,41 @@ def test_cnn_shapes(num_threads):
         check_gemm(a.T, random((m, n), np.float32, 17), np.float32, num_threads)  # W.T @ dY
 
 
-def test_mismatched_dtypes_raise():
-    out = np.zeros((2, 2), np.float32)
-    with pytest.raises((TypeError, ValueError)):
-        kernel.gemm(np.ones((2, 2), np.float64), np.ones((2, 2), np.float32), out, False, 1)
+def test_bad_operands_raise():
+    a, b, out = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32), np.zeros((2, 4), np.float32)
+    with pytest.raises(TypeError):  # mixed dtypes
+        kernel.gemm(a.astype(np.float64), b, out, False, 1)
+    with pytest.raises(TypeError):  # integers
+        kernel.gemm(a.astype(np.int64), b.astype(np.int64), out.astype(np.int64), False, 1)
+    with pytest.raises(ValueError):  # inner sizes differ
+        kernel.gemm(a, np.ones((4, 4), np.float32), out, False, 1)
+    with pytest.raises(ValueError):  # wrong output shape
+        kernel.gemm(a, b, np.zeros((2, 5), np.float32), False, 1)
+    with pytest.raises(ValueError):  # output not C-contiguous
+        kernel.gemm(a, b, np.zeros((4, 2), np.float32).T, False, 1)
+    with pytest.raises(ValueError):  # wrong number of dimensions
+        kernel.gemm_batched(a, b, out, False, 1)
+    with pytest.raises(ValueError):  # batch sizes differ
+        kernel.gemm_batched(np.ones((2, 2, 3), np.float32), np.ones((3, 3, 4), np.float32),
+                            np.zeros((2, 2, 4), np.float32), False, 1)
+    read_only = np.zeros((2, 4), np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError):
+        kernel.gemm(a, b, read_only, False, 1)
+
+
+def test_concurrent_callers():
+    """Python threads calling the kernel at once (the GIL is released) do not share scratch."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def product(seed):
+        a, b = random((150, 260), np.float32, seed), random((260, 170), np.float32, seed + 1)
+        out = np.empty((150, 170), np.float32)
+        kernel.gemm(a, b, out, False, 2)
+        return np.abs(out - a.astype(np.float64) @ b).max()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert max(pool.map(product, range(16))) < 1e-3
 
 
 def test_isa_names():

@@ -237,6 +237,16 @@ def test_cross_entropy_grad_fn_and_gradcheck():
     assert gradcheck(lambda a, b: loss.binary_cross_entropy_with_logits(a, b), [x, y])
 
 
+def test_cross_entropy_detects_in_place_change_of_its_input():
+    x = tensor(np.random.default_rng(9).standard_normal((3, 4)), requires_grad=True)
+    logits = x * 1
+    out = loss.cross_entropy(logits, tensor(np.array([0, 1, 2])))
+    with minigrad.no_grad():
+        logits.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
 def test_cross_entropy_thread_counts_agree():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((64, 600)).astype(np.float32)

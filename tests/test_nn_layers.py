@@ -450,3 +450,38 @@ def test_bad_targets_raise_like_torch():
     assert_same_error(
         lambda: nn.MSELoss()(minigrad.tensor(logits), minigrad.tensor(logits[:1, :2])),
         lambda: torch.nn.MSELoss()(torch.tensor(logits), torch.tensor(logits[:1, :2])))
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+def leaf(rng, *shape):
+    return minigrad.tensor(rng.standard_normal(shape), requires_grad=True)
+
+
+def test_ops_nn_finite_differences_float64():
+    """Every op of minigrad/ops/nn.py against central differences, in float64."""
+    from minigrad.autograd import gradcheck
+    F = nn.functional
+    rng = np.random.default_rng(11)
+    x, w, b = leaf(rng, 3, 4), leaf(rng, 5, 4), leaf(rng, 5)
+    assert gradcheck(lambda x, w, b: F.linear(x, w, b), (x, w, b))
+    assert gradcheck(lambda x, w: F.linear(x, w), (leaf(rng, 2, 3, 4), w))
+    z = leaf(rng, 3, 5)
+    z.data[np.abs(z.data) < 0.05] = 0.3  # away from the kink
+    assert gradcheck(lambda z: F.leaky_relu(z, 0.1), (z,))
+    assert gradcheck(lambda z: F.gelu(z), (z,))
+    assert gradcheck(lambda z: F.gelu(z, approximate="tanh"), (z,))
+    img, gamma, beta = leaf(rng, 3, 2, 2, 2), leaf(rng, 2), leaf(rng, 2)
+    running = (minigrad.zeros(2, dtype=minigrad.float64), minigrad.ones(2, dtype=minigrad.float64))
+    assert gradcheck(lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True),
+                     (img, gamma, beta))
+    assert gradcheck(lambda x, g, b: F.batch_norm(x, *running, g, b, training=False),
+                     (img, gamma, beta))
+    minigrad.manual_seed(0)
+    mask_input = leaf(rng, 4, 4)
+
+    def dropped(t):
+        minigrad.manual_seed(0)  # the same mask on every evaluation
+        return F.dropout(t, 0.4)
+
+    assert gradcheck(dropped, (mask_input,))

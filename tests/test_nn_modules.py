@@ -1,6 +1,7 @@
 """The Module API of minigrad.nn against torch.nn: registration, traversal, modes, dtype casts,
 state_dict / load_state_dict (keys, errors, results), repr, containers, Parameter and
 nn.init."""
+import copy as copy_module
 import math
 import pickle
 from collections import OrderedDict
@@ -237,6 +238,16 @@ def test_pickle_round_trip():
     assert isinstance(copy[0].weight, nn.Parameter) and copy[0].weight is copy[0]._parameters[
         "weight"]
     assert repr(copy) == repr(model)
+    clone = copy_module.deepcopy(model)
+    assert clone[0].weight is clone[0]._parameters["weight"]
+    assert clone[0].weight is not model[0].weight
+    assert list(clone.parameters())[0] is clone[0].weight
+
+
+def test_load_state_dict_accepts_torch_tensors():
+    theirs, mine = torch.nn.Linear(4, 3), nn.Linear(4, 3)
+    mine.load_state_dict(theirs.state_dict())
+    np.testing.assert_array_equal(mine.weight.data, theirs.weight.detach().numpy())
 
 
 def test_shared_module_state_loads_under_every_name():

@@ -196,6 +196,9 @@ MATMUL_SHAPES = [
     ((3,), (4, 3, 2)),  # vector-batched matrix
     ((17, 9), (9, 1)),
     ((1, 13), (13, 11)),
+    ((33, 65), (65, 17)),  # several cache blocks of the GEMM, odd edges
+    ((3, 31, 9), (9, 257)),
+    ((257,), (257, 7)),
 ]
 
 
@@ -563,7 +566,7 @@ def test_argmax_argmin(name, kwargs):
 # ----------------------------------------------------------------------------- promotion
 
 PROMOTIONS = [
-    # (left, right) as (kind, dtype): "t" a tensor, "s" a Python scalar
+    # (left, right) as (kind, dtype): "t" a tensor, "0-d" a 0-d tensor, "s" a Python scalar
     (("t", np.int64), ("s", 2.5)),
     (("s", 2.5), ("t", np.int64)),
     (("t", np.int64), ("s", 3)),
@@ -577,12 +580,19 @@ PROMOTIONS = [
     (("t", np.float64), ("s", 0.5)),
     (("t", np.bool_), ("t", np.float32)),
     (("t", np.bool_), ("s", 1.5)),
+    (("t", np.int32), ("0-d", np.int64)),
+    (("t", np.float32), ("0-d", np.float64)),
+    (("0-d", np.float64), ("t", np.float32)),
+    (("t", np.int64), ("0-d", np.float64)),
+    (("0-d", np.int64), ("t", np.float32)),
 ]
 
 
 def _operand(module, kind, dtype, seed):
     if kind == "s":
         return dtype
+    if kind == "0-d":
+        return module.tensor(np.array(3 + seed, dtype=dtype))
     values = np.arange(1, 7).reshape(2, 3) + seed
     return module.tensor(values.astype(dtype) if dtype != np.bool_ else values % 2 == 0)
 
@@ -681,6 +691,41 @@ EDGE_CASES = {
                                    [random_array((3, 3)), random_array((4, 3, 2))]),
     "max(other tensor)": (lambda a, b: a.max(b), [random_array(3, seed=1), random_array(3)]),
     "softmax of float32 range": (lambda a: a.softmax(0), [np.arange(30.0, dtype=np.float32)]),
+    "sum(dim=()) reduces everything": (lambda a: a.sum(dim=()), [random_array((3, 4))]),
+    "mean(dim=[]) reduces everything": (lambda a: a.mean(dim=[]), [random_array((3, 4))]),
+    "sum(keepdim=True) without dim": (lambda a: a.sum(dim=None, keepdim=True),
+                                      [random_array((3, 4))]),
+    "var(keepdim=True) without dim": (lambda a: a.var(dim=None, keepdim=True),
+                                      [random_array((3, 4))]),
+    "std of a constant has a zero gradient": (lambda a: a.std(), [np.ones(3)]),
+    "std(dim, unbiased=False)": (lambda a: a.std(1, unbiased=False), [random_array((3, 4))]),
+    "std(correction=0, keepdim=True)": (lambda a: a.std(dim=0, correction=0, keepdim=True),
+                                         [random_array((3, 4))]),
+    "max(dim) with ties picks torch's index": (
+        lambda a: a.max(1), [np.array([[1.0, 1.0, 0.0], [2.0, 0.0, 2.0]])]),
+    "min(dim) with ties picks torch's index": (
+        lambda a: a.min(0), [np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])]),
+    "maximum with ties splits the gradient": (lambda a, b: a.max(b),
+                                              [np.array([1.0, 2.0]), np.array([1.0, 3.0])]),
+    "clamp with min > max": (lambda a: a.clamp(1.0, 0.0), [np.array([-1.0, 0.5, 2.0])]),
+    "softmax of a row with -inf": (lambda a: a.softmax(-1), [np.array([[-np.inf, 0.0],
+                                                                       [1.0, 2.0]])]),
+    "log of 0 and of a negative": (lambda a: a.log(), [np.array([0.0, -1.0, 1.0])]),
+    "division by zero": (lambda a, b: a / b, [np.array([1.0, 0.0, -1.0]), np.zeros(3)]),
+    "float32 exp overflow": (lambda a: a.exp(), [np.array([100.0, 1.0], dtype=np.float32)]),
+    "float64 tensor * float32 0-d tensor": (lambda a, b: a * b,
+                                            [random_array((3, 4)), np.array(2.0, np.float32)]),
+    "float32 tensor * float64 0-d tensor is float32": (
+        lambda a, b: a * b, [random_array((3, 4), np.float32), np.array(2.0)]),
+    "float64 0-d tensor + float32 tensor is float32": (
+        lambda a, b: b + a, [random_array((3, 4), np.float32), np.array(2.0)]),
+    "bool mask times a tensor": (lambda a: a * (a > 0), [random_array((3, 4))]),
+    "float tensor + bool tensor": (lambda a: a + (a > 0), [random_array((3, 4))]),
+    "bool list index": (lambda a: a[[True, False, True]], [random_array((3, 4))]),
+    "0-d bool tensor index": (lambda a: a[(mg if isinstance(a, mg.Tensor) else torch).tensor(
+        True)], [random_array((3, 4))]),
+    "reshape to ()": (lambda a: a.reshape(()), [np.ones(1)]),
+    "view(-1) of 0-d": (lambda a: a.view(-1), [np.array(2.0)]),
 }
 
 

@@ -456,3 +456,24 @@ def test_training_a_layer_with_backward_matches_torch():
     np.testing.assert_allclose(layer.weight.data, twin.weight.detach().numpy(), rtol=1e-5,
                                atol=1e-6)
     np.testing.assert_allclose(layer.bias.data, twin.bias.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cache_follows_group_and_state_changes():
+    """Appending to a group's params or replacing optimizer.state takes effect at once."""
+    a, b = (Tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    opt = SGD([a], lr=1.0, momentum=0.5)
+    for p in (a, b):
+        p.grad = Tensor(np.ones(2))
+    opt.step()
+    opt.param_groups[0]["params"].append(b)
+    opt.step()
+    np.testing.assert_allclose(b.data, 0.0)          # b's first step: b = g
+    np.testing.assert_allclose(a.data, -1.5)         # a: 1 - 1 - (0.5 * 1 + 1)
+    opt.state.clear()
+    opt.step()                                       # fresh buffers: b = g again
+    np.testing.assert_allclose(a.data, -2.5)
+    np.testing.assert_allclose(b.data, -1.0)
+    opt.state = type(opt.state)(dict)
+    opt.step()
+    np.testing.assert_allclose(a.data, -3.5)
+    assert len(opt.state) == 2

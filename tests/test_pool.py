@@ -118,7 +118,8 @@ def test_avg_pool_kernel_matches_twin(dtype, threads):
 def test_adaptive_avg_pool_kernel_matches_twin(dtype, threads):
     rng = np.random.default_rng(3)
     for trial in range(20):
-        N, C, H, W = rng.integers(1, 4), rng.integers(1, 4), rng.integers(1, 12), rng.integers(1, 12)
+        N, C = rng.integers(1, 4, 2)
+        H, W = rng.integers(1, 12, 2)
         OH, OW = rng.integers(1, 2 * H + 1), rng.integers(1, 2 * W + 1)
         if trial == 0:  # enough work for the kernels to use the threads
             N, C, H, W, OH, OW = 4, 8, 48, 45, 7, 10
@@ -307,6 +308,7 @@ def test_pool_bad_inputs():
         x = np.zeros(shape, np.float32)
         raises_like_torch(lambda: pool.max_pool2d(tensor(x), 2),
                           lambda: F.max_pool2d(torch.tensor(x), 2), RuntimeError)
+    pool.max_pool2d(tensor(X), 2)  # a cached valid window must not let 2.0 through
     raises_like_torch(lambda: pool.max_pool2d(tensor(X), 2.0),
                       lambda: F.max_pool2d(torch.tensor(X), 2.0), TypeError)
     raises_like_torch(lambda: pool.adaptive_avg_pool2d(tensor(X), -1),

@@ -7,7 +7,6 @@ within float32 tolerance. Memory stays flat over a long loop although running_lo
 every step's loss.
 """
 import gc
-import os
 import resource
 
 import numpy as np

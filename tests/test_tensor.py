@@ -142,6 +142,13 @@ def test_dtype_casts():
     assert mg.tensor([1, 0]).bool().dtype == mg.bool
 
 
+def test_casts_to_integers_leave_the_graph():
+    for module in (mg, torch):
+        x = module.tensor([1.5, -2.5], requires_grad=True)
+        for cast in (x.long(), x.int(), x.bool(), x.to(module.int64)):
+            assert not cast.requires_grad and cast.grad_fn is None
+
+
 def test_cast_passes_the_gradient_back_in_the_original_dtype():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     (x.double() * 3).sum().backward()
@@ -378,3 +385,20 @@ def test_version_counter_counts_inplace_writes():
     x[0] = 2.0
     x.view(3).mul_(2.0)
     assert x._version.value == start + 3
+
+
+def test_inplace_ops_that_torch_would_record_are_refused():
+    # torch records these in the graph; minigrad does not record in-place ops, so it refuses
+    # them in grad mode rather than losing a gradient silently.
+    w = mg.ones(3, requires_grad=True)
+    buffer = mg.zeros(3)
+    for inplace in (lambda: buffer.add_(w), lambda: buffer.mul_(w * 2),
+                    lambda: buffer.copy_(w), lambda: buffer.__setitem__(0, w[1])):
+        with pytest.raises(RuntimeError, match="does not record in-place"):
+            inplace()
+    with pytest.raises(RuntimeError, match="does not record in-place"):
+        (w * 2).add_(1.0)  # a non-leaf that is part of a graph
+    with mg.no_grad():
+        buffer.add_(w)
+        buffer[0] = w[1]
+    assert buffer.tolist() == [1.0, 1.0, 1.0]

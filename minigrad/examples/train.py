@@ -61,7 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data", choices=["digits", "cifar10"], default="digits")
     parser.add_argument("--root", default="data", help="where CIFAR-10 lives (or goes)")
     parser.add_argument("--download", action="store_true", help="fetch CIFAR-10 if missing")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--optimizer", choices=sorted(_DEFAULT_LR), default="adam")
     parser.add_argument("--lr", type=float, default=None,

@@ -98,7 +98,7 @@ def gelu(input, approximate: str = "none"):
     """x Φ(x), or its tanh approximation when approximate='tanh'."""
     _check_tensor(input, "input", "gelu")
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     _check_float(input, "GeluKernelImpl")
     return _nn.Gelu.apply(input, approximate)
 

@@ -431,9 +431,6 @@ class Module:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
 
-    def __dir__(self):
-        return sorted(set(object.__dir__(self)))
-
 
 def _size(shape) -> str:
     return f"torch.Size({list(shape)})"

@@ -151,8 +151,8 @@ class CrossEntropy(Function):
         loss = np.empty((N, S), dtype=x.dtype)
         loss_total, weight_total = _kernels.cross_entropy_forward(
             x3, t2, w, ignore_index, label_smoothing, lse, loss, get_num_threads())
-        ctx.save_for_backward(x3, t2, w, lse)
-        ctx.args = (ignore_index, reduction, label_smoothing, weight_total, x.shape)
+        ctx.save_for_backward(x, t2, w, lse)  # x itself, so in-place changes are caught
+        ctx.args = (ignore_index, reduction, label_smoothing, weight_total, layout)
         if reduction == "none":
             return loss.reshape(target.shape)
         if reduction == "sum":
@@ -161,15 +161,16 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x3, t2, w, lse = ctx.saved_tensors
-        ignore_index, reduction, label_smoothing, weight_total, shape = ctx.args
+        x, t2, w, lse = ctx.saved_tensors
+        ignore_index, reduction, label_smoothing, weight_total, layout = ctx.args
         grad_x = None
         if ctx.needs_input_grad[0]:
-            g = _grad_per_item(grad, reduction, t2.shape, weight_total, x3.dtype)
-            grad_x = np.empty_like(x3)
+            x3 = np.ascontiguousarray(x).reshape(layout)
+            g = _grad_per_item(grad, reduction, t2.shape, weight_total, x.dtype)
+            grad_x = np.empty(layout, dtype=x.dtype)
             _kernels.cross_entropy_backward(x3, t2, w, ignore_index, label_smoothing, lse, g,
                                             grad_x, get_num_threads())
-            grad_x = grad_x.reshape(shape)
+            grad_x = grad_x.reshape(x.shape)
         return grad_x, None, None, None, None, None, None
 
 
@@ -189,8 +190,8 @@ class CrossEntropyProbs(Function):
         loss = np.empty((N, S), dtype=x.dtype)
         loss_total = _kernels.cross_entropy_prob_forward(x3, q3, w, label_smoothing, lse, loss,
                                                          get_num_threads())
-        ctx.save_for_backward(x3, q3, w, lse)
-        ctx.args = (reduction, label_smoothing, x.shape)
+        ctx.save_for_backward(x, target, w, lse)  # the inputs themselves: versions checked
+        ctx.args = (reduction, label_smoothing, layout)
         if reduction == "none":
             return loss.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
         if reduction == "sum":
@@ -199,10 +200,12 @@ class CrossEntropyProbs(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x3, q3, w, lse = ctx.saved_tensors
-        reduction, label_smoothing, shape = ctx.args
-        N, C, S = x3.shape
-        g = _grad_per_item(grad, reduction, (N, S), N * S, x3.dtype)
+        x, target, w, lse = ctx.saved_tensors
+        reduction, label_smoothing, (N, C, S) = ctx.args
+        shape = x.shape
+        x3 = np.ascontiguousarray(x).reshape(N, C, S)
+        q3 = np.ascontiguousarray(target, dtype=x.dtype).reshape(N, C, S)
+        g = _grad_per_item(grad, reduction, (N, S), N * S, x.dtype)
         grad_x = grad_q = None
         if ctx.needs_input_grad[0]:
             grad_x = np.empty_like(x3)

@@ -59,8 +59,34 @@ def _check_input(input, op):
                            "float64 only)")
 
 
+_window_cache = {}
+
+
 def _window_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
-    """Validate the window and return ((kh, kw), (sh, sw), (ph, pw), (dh, dw), (OH, OW))."""
+    """Validate the window and return ((kh, kw), (sh, sw), (ph, pw), (dh, dw), (OH, OW)).
+
+    A layer calls this with the same arguments at every step: answers for plain int
+    arguments are cached by (arguments, input shape and dtype), so such a step pays for one
+    dict lookup. (Only exact ints: 2.0 == 2 and True == 1 would share a key.)"""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    key = None
+    if (type(kernel_size) is int and (stride is None or type(stride) is int)
+            and type(padding) is int and type(dilation) is int):
+        key = (op, kernel_size, stride, padding, dilation, bool(ceil_mode), input.shape,
+               input.dtype)
+        cached = _window_cache.get(key)
+        if cached is not None:
+            return cached
+    result = _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, op)
+    if key is not None:
+        if len(_window_cache) >= 4096:
+            _window_cache.clear()
+        _window_cache[key] = result
+    return result
+
+
+def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     _check_input(input, op)
     kernel = _pair(kernel_size, "kernel_size", op)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
@@ -81,7 +107,7 @@ def _window_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: "
                            f"{dilation[0]} dilationW: {dilation[1]}")
     if min(padding) < 0:
-        raise RuntimeError(f"pad must be non-negative, but got pad: {padding}")
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
     for k, p, d in zip(kernel, padding, dilation):
         if p > ((k - 1) * d + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "

@@ -15,8 +15,9 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 def normalize_dims(dim, ndim: int):
-    """None → every axis; int or sequence → a sorted tuple of non-negative axes."""
-    if dim is None:
+    """None or () → every axis (as torch); int or sequence → a sorted tuple of non-negative
+    axes."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
         axes = tuple(sorted(normalize_dim(d, ndim) for d in dim))
@@ -85,6 +86,26 @@ class Var(Function):
             return 2 * centered * grad / ctx.divisor, None, None, None
 
 
+class Std(Function):
+    """s = √v, v as in Var;  da = (a - mean) g / ((n - correction) s), taken as 0 where s = 0
+    (as torch: a constant input gets a zero gradient, not 0 · ∞)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        out = np.sqrt(Var.forward(ctx, a, axes, correction, keepdim))
+        ctx.save_for_backward(ctx.saved[0], out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        centered, out = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad, out = np.expand_dims(grad, ctx.axes), np.expand_dims(out, ctx.axes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(out == 0, 0, grad / (ctx.divisor * out))
+        return centered * scale, None, None, None
+
+
 class MaxMinAlongDim(Function):
     """values = max (or min) of a along one dim; the gradient goes to the index chosen
     (the first extreme element, as torch)."""
@@ -150,14 +171,20 @@ def mean(t: Tensor, dim=None, keepdim=False) -> Tensor:
     return Mean.apply(t, normalize_dims(dim, t.ndim), keepdim)
 
 
-def var(t: Tensor, dim=None, unbiased=None, keepdim=False, correction=None) -> Tensor:
+def var(t: Tensor, dim=None, unbiased=None, keepdim=False, correction=None,
+        function=Var) -> Tensor:
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     if t.dtype.kind != "f":
-        raise RuntimeError(f"var(): expected a floating point input, got {t.dtype}")
-    return Var.apply(t, normalize_dims(dim, t.ndim), correction, keepdim)
+        raise RuntimeError(f"{function.__name__.lower()}(): expected a floating point input, "
+                           f"got {t.dtype}")
+    return function.apply(t, normalize_dims(dim, t.ndim), correction, keepdim)
+
+
+def std(t: Tensor, dim=None, unbiased=None, keepdim=False, correction=None) -> Tensor:
+    return var(t, dim, unbiased, keepdim, correction, function=Std)
 
 
 def max_or_min(t: Tensor, dim, keepdim, which: str):

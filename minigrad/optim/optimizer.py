@@ -36,15 +36,18 @@ required = _RequiredParameter()
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 
-    __slots__ = ("params", "datas", "state", "fresh", "keys", "generation")
+    __slots__ = ("params", "datas", "state", "fresh", "keys", "generation", "source",
+                 "source_size")
 
-    def __init__(self, params, datas, state, fresh, keys, generation):
+    def __init__(self, params, datas, state, fresh, keys, generation, source):
         self.params = params          # the Tensors that have a gradient
         self.datas = datas            # their .data arrays (updated in place)
         self.state = state            # {state key: [array per parameter]}
         self.fresh = fresh            # per parameter: True when its state was created this step
         self.keys = keys
         self.generation = generation
+        self.source = source          # the optimizer.state dict the arrays were taken from
+        self.source_size = len(source)
 
 
 def _grad_array(param: Tensor, data: np.ndarray) -> np.ndarray:
@@ -277,12 +280,18 @@ class Optimizer:
         keys = self._state_keys(group)
         arrays = self._arrays.get(id(group))
         if (arrays is not None and arrays.generation == self._generation
-                and arrays.keys == keys):
+                and arrays.keys == keys and arrays.source is self.state
+                and arrays.source_size == len(self.state) and len(arrays.datas) == len(params)):
             grads = []
             for p, data in zip(params, arrays.datas):
-                if p.grad is None or p.data is not data:
+                grad = p.grad
+                if grad is None or p.data is not data:
                     break
-                grads.append(_grad_array(p, data))
+                grad = grad.data
+                if (grad.dtype is not data.dtype or grad.shape != data.shape
+                        or not grad.flags.c_contiguous):
+                    grad = _grad_array(p, data)
+                grads.append(grad)
             else:
                 return arrays, grads
         live = [p for p in params if p.grad is not None]
@@ -294,7 +303,7 @@ class Optimizer:
         datas = [_param_array(p) for p in live]
         grads = [_grad_array(p, data) for p, data in zip(live, datas)]
         state = {key: [self.state[p][key].data for p in live] for key in keys}
-        arrays = _GroupArrays(live, datas, state, fresh, keys, self._generation)
+        arrays = _GroupArrays(live, datas, state, fresh, keys, self._generation, self.state)
         if len(live) == len(params):
             self._arrays[id(group)] = arrays
         return arrays, grads

@@ -91,7 +91,8 @@ def avg_pool2d_backward(grad_out, grad_x, kh, kw, sh, sw, ph, pw, count_include_
             if h[0] >= h[1] or w[0] >= w[1]:
                 continue
             divisor = _divisor(h, w, count_include_pad, divisor_override)
-            grad_x[:, :, h[0]:h[1], w[0]:w[1]] += (grad_out[:, :, oh, ow] / divisor)[:, :, None, None]
+            share = grad_out[:, :, oh, ow] / divisor
+            grad_x[:, :, h[0]:h[1], w[0]:w[1]] += share[:, :, None, None]
 
 
 def _adaptive_window(o, out_size, in_size):

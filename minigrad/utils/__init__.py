@@ -1,4 +1,4 @@
 """Utilities: ``minigrad.utils.data`` (datasets and the data loader)."""
-from . import data
+from minigrad.utils import data
 
 __all__ = ["data"]

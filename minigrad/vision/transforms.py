@@ -14,8 +14,8 @@ import numbers
 
 import numpy as np
 
-from ..random import numpy_generator
-from ..tensor import Tensor
+from minigrad.random import numpy_generator
+from minigrad.tensor import Tensor
 
 __all__ = ["Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip",
            "ToTensor", "supports_batch"]

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...utils.data import Dataset, default_collate
-from .. import transforms as _transforms
-from .download import download_and_extract
-from .safe_pickle import safe_load
+from minigrad.tensor import Tensor
+from minigrad.utils.data import Dataset, default_collate
+from minigrad.vision import transforms as _transforms
+from minigrad.vision.datasets.download import download_and_extract
+from minigrad.vision.datasets.safe_pickle import safe_load
 
 __all__ = ["CIFAR10", "CIFAR100", "DatasetFormatError"]
 
@@ -222,7 +223,6 @@ class CIFAR10(Dataset):
     def get_batch(self, indices):
         """``default_collate([self[i] for i in indices])``, with one indexing per batch when
         the transform works on batches (None, or built from batchable transforms)."""
-        from ...tensor import Tensor
         indices = np.asarray(indices, dtype=np.int64)
         if self.transform is None:
             images = Tensor(self.data[indices])

@@ -9,9 +9,9 @@ import functools
 
 import numpy as np
 
-from ...tensor import Tensor
-from ...utils.data import Dataset, default_collate
-from .. import transforms as _transforms
+from minigrad.tensor import Tensor
+from minigrad.utils.data import Dataset, default_collate
+from minigrad.vision import transforms as _transforms
 
 __all__ = ["Digits"]
 

@@ -15,7 +15,6 @@ The temporary file and directory are removed on every path, success or failure.
 import hashlib
 import http.client
 import os
-import posixpath
 import shutil
 import tarfile
 import tempfile
@@ -89,17 +88,18 @@ def download_file(url: str, directory: str, name: str, md5: str | None, *,
 
 
 def _check_member(member: tarfile.TarInfo, destination: str) -> None:
+    """Refuse a member that is not a plain file or directory, or whose path could leave
+    ``destination`` (absolute, with a drive, or with a ``..`` component)."""
     name = member.name
     if not (member.isfile() or member.isdir()):
         raise DownloadError(f"archive member {name!r} is a link or special file: refused")
-    if name.startswith(("/", "\\")) or os.path.isabs(name) or (len(name) > 1 and name[1] == ":"):
+    path = name.replace("\\", "/")
+    if path.startswith("/") or os.path.isabs(name) or (len(path) > 1 and path[1] == ":"):
         raise DownloadError(f"archive member {name!r} has an absolute path: refused")
-    if ".." in posixpath.normpath(name.replace("\\", "/")).split("/") or \
-            ".." in name.replace("\\", "/").split("/"):
+    if ".." in path.split("/"):
         raise DownloadError(f"archive member {name!r} climbs out of the target folder: refused")
-    target = os.path.realpath(os.path.join(destination, name))
-    if os.path.commonpath([target, os.path.realpath(destination)]) != \
-            os.path.realpath(destination):
+    root = os.path.realpath(destination)
+    if os.path.commonpath([os.path.realpath(os.path.join(root, path)), root]) != root:
         raise DownloadError(f"archive member {name!r} would land outside {destination}: refused")
 
 
