@@ -154,6 +154,21 @@ def header() -> str:
     return names + "\n" + "-" * len(names)
 
 
+def markdown_table(rows: list, peak) -> str:
+    """The table as Markdown, for BENCHMARKS.md."""
+    lines = ["| case | shape | minigrad | torch | torch/mg | GFLOP/s mg | torch | %peak mg | torch "
+             "| GB/s mg | torch |", "|" + "---|" * 2 + "---:|" * 9]
+    for row in rows:
+        percent = [100 * row[f"{side}_gflops"] / peak if peak and row[f"{side}_gflops"] else None
+                   for side in ("minigrad", "torch")]
+        cells = [row["name"], row["shape"].replace("*", "·"), _seconds(row["minigrad_s"]),
+                 _seconds(row["torch_s"]), f"{row['ratio']:.2f}", _number(row["minigrad_gflops"]),
+                 _number(row["torch_gflops"]), _number(percent[0]), _number(percent[1]),
+                 _number(row["minigrad_gbps"], 2), _number(row["torch_gbps"], 2)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def summary(rows: list) -> list:
     """The lines a reader wants first: end-to-end ratios and the slowest kernels."""
     lines = []
@@ -209,6 +224,8 @@ def parse_args(argv):
                         help="where to write the results as JSON ('none' for nowhere)")
     parser.add_argument("--png", default="compare.png",
                         help="where to draw the ratio chart ('none' for nowhere)")
+    parser.add_argument("--markdown", default="none",
+                        help="also write the table as Markdown to this path (default: nowhere)")
     parser.add_argument("--peak-gflops", type=float, default=None,
                         help="the machine's FP32 peak at this thread count, in GFLOP/s "
                              "(default: measured by an FMA probe on one core, times threads)")
@@ -287,6 +304,10 @@ def main(argv=None) -> int:
                        "load_average": [load_before, load_after], "cases": rows,
                        "failures": failures}, f, indent=1)
         print(f"wrote {args.json}")
+    if args.markdown.lower() != "none":
+        with open(args.markdown, "w") as f:
+            f.write(markdown_table(rows, peak))
+        print(f"wrote {args.markdown}")
     if args.png.lower() != "none" and rows:
         write_png(rows, args.png, f"minigrad vs torch {machine['torch']}, {machine['cpu']}, "
                                   f"{args.threads} thread(s)")

@@ -15,22 +15,26 @@ from minigrad.threads import get_num_threads
 
 SQUARE = [64, 128, 256, 512, 1024, 2048]
 
-# (name, M, K, N, layout): layout says how A and B are stored, as the conv and linear layers
-# pass them: "nn" both row-major, "nt" B is a transposed view (dY @ cols.T),
-# "tn" A is a transposed view (W.T @ dY).
+# (name, M, K, N, layout): layout says how A and B are stored, as the layers pass them: "nn"
+# both row-major, "nt" B is a transposed view (x @ W.T, dY @ cols.T), "tn" A is a transposed
+# view (W.T @ dY, dY.T @ x). Convolutions are im2col GEMMs: W (F, C*kh*kw) @ cols (C*kh*kw,
+# N*OH*OW); batch 64 multiplies N or K by 64.
 CNN = [
     ("conv1-fwd-b1", 32, 75, 1024, "nn"),
     ("conv1-wgrad-b1", 32, 1024, 75, "nt"),
     ("conv1-xgrad-b1", 75, 32, 1024, "tn"),
     ("conv2-fwd-b1", 32, 800, 256, "nn"),
     ("conv3-fwd-b1", 64, 800, 64, "nn"),
-    ("linear1-fwd-b1", 1, 1024, 64, "nn"),
-    ("linear2-fwd-b1", 1, 64, 10, "nn"),
+    ("linear1-fwd-b1", 1, 1024, 64, "nt"),
+    ("linear1-xgrad-b1", 1, 64, 1024, "nn"),
+    ("linear1-wgrad-b1", 64, 1, 1024, "tn"),
+    ("linear2-fwd-b1", 1, 64, 10, "nt"),
     ("conv1-fwd-b64", 32, 75, 1024 * 64, "nn"),
     ("conv1-wgrad-b64", 32, 1024 * 64, 75, "nt"),
     ("conv1-xgrad-b64", 75, 32, 1024 * 64, "tn"),
     ("conv2-fwd-b64", 32, 800, 256 * 64, "nn"),
-    ("linear1-fwd-b64", 64, 1024, 64, "nn"),
+    ("linear1-fwd-b64", 64, 1024, 64, "nt"),
+    ("linear1-wgrad-b64", 64, 64, 1024, "tn"),
 ]
 
 

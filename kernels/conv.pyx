@@ -225,6 +225,143 @@ cdef void add_bias_batch(floating[:, :, :, ::1] dst, const floating[::1] bias, P
 
 
 # ---------------------------------------------------------------------------------------------
+# Depthwise convolutions (one input channel per group): direct loops, no im2col, no GEMM.
+# Filter f reads input channel c = f // M (M = F/C filters per channel). For each kernel tap
+# (a, b) the output rows i_lo <= i < i_hi and columns j_lo <= j < j_hi read inside the image.
+
+cdef inline void tap_range(Py_ssize_t size, Py_ssize_t out_size, Py_ssize_t stride,
+                           Py_ssize_t offset, Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
+    """Output positions k with 0 <= k*stride + offset < size: lo <= k < hi."""
+    lo[0] = clamp(ceil_div(-offset, stride), 0, out_size)
+    hi[0] = clamp(ceil_div(size - offset, stride), lo[0], out_size)
+
+
+cdef void depthwise_forward_plane(const floating* xp, Py_ssize_t H, Py_ssize_t W,
+                                  const floating* wf, floating bias_value, floating* op,
+                                  Py_ssize_t oh, Py_ssize_t ow, int kh, int kw, int sh, int sw,
+                                  int pt, int pl, int dh, int dw) noexcept nogil:
+    """op[i, j] = bias + sum over a, b of wf[a, b] * xp[i*SH - PT + a*DH, j*SW - PL + b*DW]."""
+    cdef Py_ssize_t a, b, i, j, i_lo, i_hi, j_lo, j_hi, k
+    cdef const floating* src
+    cdef floating* dst
+    cdef floating v
+    for k in range(oh * ow):
+        op[k] = bias_value
+    for a in range(kh):
+        tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
+        for b in range(kw):
+            tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
+            v = wf[a * kw + b]
+            for i in range(i_lo, i_hi):
+                src = xp + (i * sh - pt + a * dh) * W + b * dw - pl
+                dst = op + i * ow
+                if sw == 1:
+                    for j in range(j_lo, j_hi):
+                        dst[j] += v * src[j]
+                else:
+                    for j in range(j_lo, j_hi):
+                        dst[j] += v * src[j * sw]
+
+
+cdef void depthwise_input_plane(const floating* dyp, const floating* wf, floating* dxp,
+                                Py_ssize_t H, Py_ssize_t W, Py_ssize_t oh, Py_ssize_t ow,
+                                int kh, int kw, int sh, int sw, int pt, int pl,
+                                int dh, int dw) noexcept nogil:
+    """dxp[i*SH - PT + a*DH, j*SW - PL + b*DW] += wf[a, b] * dyp[i, j] (the forward's adjoint)."""
+    cdef Py_ssize_t a, b, i, j, i_lo, i_hi, j_lo, j_hi
+    cdef const floating* src
+    cdef floating* dst
+    cdef floating v
+    for a in range(kh):
+        tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
+        for b in range(kw):
+            tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
+            v = wf[a * kw + b]
+            for i in range(i_lo, i_hi):
+                dst = dxp + (i * sh - pt + a * dh) * W + b * dw - pl
+                src = dyp + i * ow
+                if sw == 1:
+                    for j in range(j_lo, j_hi):
+                        dst[j] += v * src[j]
+                else:
+                    for j in range(j_lo, j_hi):
+                        dst[j * sw] += v * src[j]
+
+
+cdef double depthwise_weight_tap(const floating[:, :, :, ::1] x,
+                                 const floating[:, :, :, ::1] grad_out, Py_ssize_t f,
+                                 Py_ssize_t c, int a, int b, int sh, int sw, int pt, int pl,
+                                 int dh, int dw) noexcept nogil:
+    """sum over n, i, j of grad_out[n, f, i, j] * x[n, c, i*SH - PT + a*DH, j*SW - PL + b*DW]."""
+    cdef Py_ssize_t N = x.shape[0], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3]
+    cdef Py_ssize_t n, i, j, i_lo, i_hi, j_lo, j_hi
+    cdef const floating* src
+    cdef const floating* g
+    cdef double total = 0
+    cdef floating row
+    tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
+    tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
+    for n in range(N):
+        for i in range(i_lo, i_hi):
+            src = &x[n, c, 0, 0] + (i * sh - pt + a * dh) * W + b * dw - pl
+            g = &grad_out[n, f, i, 0]
+            row = 0
+            for j in range(j_lo, j_hi):
+                row = row + g[j] * src[j * sw]
+            total += row
+    return total
+
+
+cdef void depthwise_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] weight,
+                            const floating[::1] bias, floating[:, :, :, ::1] out,
+                            int sh, int sw, int pt, int pl, int dh, int dw,
+                            int num_threads) noexcept nogil:
+    cdef Py_ssize_t N = out.shape[0], F = out.shape[1], C = x.shape[1], k, f
+    cdef Py_ssize_t per_channel = F / C
+    num_threads = threads_for(out.shape[0] * F * out.shape[2] * out.shape[3] * 8, num_threads)
+    for k in prange(N * F, num_threads=num_threads, schedule="static"):
+        f = k % F
+        depthwise_forward_plane(&x[k / F, f / per_channel, 0, 0], x.shape[2], x.shape[3],
+                                &weight[f, 0, 0, 0], bias[f] if bias.shape[0] > 0 else 0,
+                                &out[k / F, f, 0, 0], out.shape[2], out.shape[3],
+                                weight.shape[2], weight.shape[3], sh, sw, pt, pl, dh, dw)
+
+
+cdef void depthwise_backward_input(const floating[:, :, :, ::1] grad_out,
+                                   const floating[:, :, :, ::1] weight,
+                                   floating[:, :, :, ::1] grad_input, int sh, int sw, int pt,
+                                   int pl, int dh, int dw, int num_threads) noexcept nogil:
+    cdef Py_ssize_t N = grad_input.shape[0], C = grad_input.shape[1]
+    cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
+    cdef Py_ssize_t per_channel = grad_out.shape[1] / C, k, c, f
+    num_threads = threads_for(grad_out.shape[0] * grad_out.shape[1] * grad_out.shape[2]
+                              * grad_out.shape[3] * 8, num_threads)
+    for k in prange(N * C, num_threads=num_threads, schedule="static"):
+        c = k % C
+        memset(&grad_input[k / C, c, 0, 0], 0, H * W * sizeof(floating))
+        for f in range(c * per_channel, (c + 1) * per_channel):
+            depthwise_input_plane(&grad_out[k / C, f, 0, 0], &weight[f, 0, 0, 0],
+                                  &grad_input[k / C, c, 0, 0], H, W, grad_out.shape[2],
+                                  grad_out.shape[3], weight.shape[2], weight.shape[3],
+                                  sh, sw, pt, pl, dh, dw)
+
+
+cdef void depthwise_backward_weight(const floating[:, :, :, ::1] x,
+                                    const floating[:, :, :, ::1] grad_out,
+                                    floating[:, :, :, ::1] grad_weight, int sh, int sw, int pt,
+                                    int pl, int dh, int dw, int num_threads) noexcept nogil:
+    cdef Py_ssize_t F = grad_weight.shape[0], kh = grad_weight.shape[2]
+    cdef Py_ssize_t kw = grad_weight.shape[3], per_channel = F / x.shape[1], k, f
+    num_threads = threads_for(grad_out.shape[0] * F * grad_out.shape[2] * grad_out.shape[3]
+                              * kh * kw, num_threads)
+    for k in prange(F * kh * kw, num_threads=num_threads, schedule="static"):
+        f = k / (kh * kw)
+        grad_weight[f, 0, (k / kw) % kh, k % kw] = <floating>depthwise_weight_tap(
+            x, grad_out, f, f / per_channel, (k / kw) % kh, k % kw, sh, sw, pt, pl, dh, dw)
+
+
+# ---------------------------------------------------------------------------------------------
 # Python-level helpers: scratch buffers, chunking, the grouped GEMM.
 
 def _scratch(name, dtype, Py_ssize_t size):
@@ -283,6 +420,11 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
     x_arr, out_arr = np.asarray(x), np.asarray(out)
     dtype = out_arr.dtype
     bias_or_empty = bias if bias is not None else np.empty(0, dtype=dtype)
+    if G > 1 and C == G:
+        with nogil:
+            depthwise_forward(x, weight, bias_or_empty, out, stride_h, stride_w, pad_top,
+                              pad_left, dilation_h, dilation_w, num_threads)
+        return
     w3 = np.asarray(weight).reshape(G, FG, KG)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
     nb = chunk_size(N, max(G * KG, F), P)
@@ -330,6 +472,11 @@ def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, 
     if F == 0 or P == 0:
         gi_arr.fill(0)
         return
+    if G > 1 and C == G:
+        with nogil:
+            depthwise_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
+                                     pad_left, dilation_h, dilation_w, num_threads)
+        return
     dy_arr = np.asarray(grad_out)
     w3_t = np.asarray(weight).reshape(G, FG, KG).transpose(0, 2, 1)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
@@ -373,6 +520,11 @@ def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C,
     dtype = gw_arr.dtype
     if N == 0 or P == 0:
         gw_arr.fill(0)
+        return
+    if G > 1 and C == G:
+        with nogil:
+            depthwise_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top,
+                                      pad_left, dilation_h, dilation_w, num_threads)
         return
     x_arr, dy_arr = np.asarray(x), np.asarray(grad_out)
     gw3 = gw_arr.reshape(G, FG, KG)

@@ -26,7 +26,8 @@
 
 /* Up to this many rows of A, a product with column-major B runs as dot products. */
 #define GEMM_DOT_ROWS 4
-/* A typical per-core L2 cache (1 MB on AMD Zen 4, 1-2 MB on recent Intel). */
+/* Typical per-core caches: L1 data 32-48 KB, L2 1-2 MB (AMD Zen 4, recent Intel). */
+#define GEMM_L1_BYTES (32 << 10)
 #define GEMM_L2_BYTES (1 << 20)
 
 enum { GEMM_ISA_BASE = 0, GEMM_ISA_AVX2 = 1, GEMM_ISA_AVX512 = 2, GEMM_ISA_COUNT = 3 };

@@ -195,10 +195,6 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
         cfg->dot(k, m, n, a, rsa, b, csb, c, ldc, accumulate);
         return 0;
     }
-    /* equal blocks rather than full ones and a short last one */
-    const ptrdiff_t kc_block = gemm_even_block(k, cfg->kc, 1);
-    const ptrdiff_t mc_block = gemm_even_block(m, cfg->mc, mr);
-    const ptrdiff_t nc_block = gemm_even_block(n, cfg->nc, nr);
     /* With few rows of C each B panel serves few micro-kernel calls, so packing it costs more
      * than it saves when B is already in cache (or serves a single row panel): the kernel then
      * reads row-major B where it lies (all but a partial last panel). A large B is packed: the
@@ -206,6 +202,18 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     const ptrdiff_t b_bytes = k * n * (ptrdiff_t)sizeof(GEMM_T);
     const int b_in_place = csb == 1 && (m <= mr || (m <= cfg->b_in_place_rows &&
                                                     b_bytes <= GEMM_L2_BYTES / 2));
+    /* equal blocks rather than full ones and a short last one */
+    const ptrdiff_t nc_block = gemm_even_block(n, cfg->nc, nr);
+    const ptrdiff_t mc_block = gemm_even_block(m, cfg->mc, mr);
+    ptrdiff_t kc_max = cfg->kc;
+    if (b_in_place && m <= mr) {
+        /* One row panel streams through B once, panel by panel; that runs at the speed of L1
+         * only when the kc x nc slice being walked fits in it (rows of B far apart otherwise
+         * evict each other before their next panel is read). */
+        const ptrdiff_t rows_in_l1 = GEMM_L1_BYTES / (nc_block * (ptrdiff_t)sizeof(GEMM_T));
+        kc_max = rows_in_l1 < 8 ? 8 : rows_in_l1 < kc_max ? rows_in_l1 : kc_max;
+    }
+    const ptrdiff_t kc_block = gemm_even_block(k, kc_max, 1);
 
     const ptrdiff_t a_size = (mc_block + mr) * kc_block;
     GEMM_T *a_packed = gemm_thread_buffer(

@@ -139,12 +139,14 @@ def _conv_inputs(rng, dtype):
     groups = int(rng.choice([1, 2]))
     c_in, c_out = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 4))
     kh, kw = _shape(rng, 2, 1, 4)
-    size = _shape(rng, 2, 5, 10)
+    options = dict(stride=int(rng.integers(1, 3)), padding=int(rng.integers(0, 3)),
+                   dilation=int(rng.integers(1, 3)), groups=groups)
+    # every side at least as large as the dilated kernel
+    size = tuple(max(s, options["dilation"] * (k - 1) + 1)
+                 for s, k in zip(_shape(rng, 2, 5, 10), (kh, kw)))
     x = _uniform(rng, (int(rng.integers(1, 4)), c_in) + size, dtype)
     w = _uniform(rng, (c_out, c_in // groups, kh, kw), dtype, -0.5, 0.5)
     b = _uniform(rng, (c_out,), dtype)
-    options = dict(stride=int(rng.integers(1, 3)), padding=int(rng.integers(0, 3)),
-                   dilation=int(rng.integers(1, 3)), groups=groups)
     return [x, w, b, options]
 
 

@@ -32,6 +32,9 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "__weakref__",
                  "__dict__")
+    # numpy arrays and scalars on the left of an operator (np.float64(2) * t) defer to the
+    # Tensor's reflected method instead of converting it with __array__ (as torch).
+    __array_priority__ = 1000
 
     def __init__(self, data: np.ndarray, requires_grad: bool = False, _version=None):
         # Wraps the array without copying; minigrad.tensor() is the converting constructor.
@@ -590,7 +593,7 @@ def _promote_operands(a: Tensor, other):
     if kind is int or kind is bool:
         return a, other
     if kind is not float and isinstance(other, numbers.Integral):
-        return a, other
+        return a, int(other)  # a numpy integer would widen float32 to float64
     if kind is float or isinstance(other, numbers.Real):
         if a.data.dtype.kind != "f":
             a = a.type(_dtypes.default_float)

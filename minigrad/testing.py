@@ -147,8 +147,9 @@ def compare_to_torch(mg_fn, torch_fn, inputs, *, requires_grad=None, rtol=None, 
             continue
         if mine.grad is None or theirs.grad is None:
             if (mine.grad is None) != (theirs.grad is None):
-                report.messages.append(f"grad[{i}]: minigrad {'has none' if mine.grad is None else 'has one'}"
-                                       f", torch {'has none' if theirs.grad is None else 'has one'}")
+                mine_has = "has none" if mine.grad is None else "has one"
+                theirs_has = "has none" if theirs.grad is None else "has one"
+                report.messages.append(f"grad[{i}]: minigrad {mine_has}, torch {theirs_has}")
             continue
         _measure(f"grad[{i}]", mine.grad, theirs.grad, rtol, atol, report)
     return report

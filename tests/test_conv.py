@@ -11,6 +11,8 @@ from minigrad.ops.conv import conv2d, conv2d_padding
 from minigrad.reference import conv as twins
 from minigrad.testing import assert_close_to_torch
 
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+
 DTYPES = [np.float32, np.float64]
 # (rtol, atol): float64 leaves room only for summation order.
 TIGHT = {np.float32: (2e-4, 2e-5), np.float64: (1e-11, 1e-11)}
@@ -172,6 +174,17 @@ def test_seed_model_convs_match_torch(dtype):
                               lambda *t: F.conv2d(*t, padding=2), inputs, rtol=rtol, atol=atol)
 
 
+def test_batch_256_matches_torch(monkeypatch):
+    """26 chunks of 10 samples (the last one shorter)."""
+    monkeypatch.setattr(kernels, "CHUNK_ELEMENTS", 27 * 72 * 10)
+    rng = np.random.default_rng(10)
+    inputs = [rng.standard_normal((256, 3, 9, 8)).astype(np.float32),
+              rng.standard_normal((5, 3, 3, 3)).astype(np.float32),
+              rng.standard_normal(5).astype(np.float32)]
+    assert_close_to_torch(lambda *t: conv2d(*t, padding=1), lambda *t: F.conv2d(*t, padding=1),
+                          inputs, rtol=1e-4, atol=1e-4)
+
+
 def test_unbatched_input_matches_torch():
     rng = np.random.default_rng(6)
     inputs = [rng.standard_normal((3, 6, 5)), rng.standard_normal((2, 3, 3, 2)),
@@ -205,6 +218,16 @@ def test_grad_fn_name_and_skipped_input_grad():
     assert type(y.grad_fn).__name__ == "ConvolutionBackward0"
     y.sum().backward()
     assert x.grad is None and w.grad is not None
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (3, 6, 6)])
+def test_in_place_change_of_saved_input_raises(shape):
+    x = minigrad.randn(*shape, requires_grad=True)
+    y = conv2d(x, minigrad.randn(2, 3, 3, 3, requires_grad=True))
+    with minigrad.no_grad():
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
 
 
 def test_gradcheck_float64():
@@ -248,6 +271,8 @@ BAD_INPUTS = [
      "divisible by 2"),
     ("groups 0", lambda: conv2d(t(2, 4, 8, 8), t(6, 4, 3, 3), groups=0), RuntimeError,
      "non-positive groups"),
+    ("empty image", lambda: conv2d(t(1, 3, 0, 5), t(2, 3, 1, 1), padding=2), RuntimeError,
+     "Only zero batch or zero channel"),
     ("too small", lambda: conv2d(t(1, 4, 2, 2), t(6, 4, 3, 3)), RuntimeError, "(2 x 2)"),
     ("too small dilated", lambda: conv2d(t(1, 4, 4, 4), t(6, 4, 3, 3), dilation=2),
      RuntimeError, "Kernel size: (5 x 5)"),

@@ -735,3 +735,42 @@ def test_edge_cases(name):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nan results and torch's deprecation notices
         check(fn, fn, *inputs)
+
+
+NUMPY_SCALARS_ON_THE_LEFT = {
+    "np.float64 * x": lambda x: np.float64(2.0) * x,
+    "np.float32 + x": lambda x: np.float32(2.0) + x,
+    "np.float64 - x": lambda x: np.float64(1.0) - x,
+    "np.float64 / x": lambda x: np.float64(2.0) / x,
+    "np.int64 ** x": lambda x: np.int64(2) ** x,
+    "x * np.int32": lambda x: x * np.int32(3),
+    "x ** np.float64": lambda x: x ** np.float64(2.0),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(NUMPY_SCALARS_ON_THE_LEFT))
+def test_numpy_scalars_defer_to_the_tensor(name, dtype):
+    # Without __array_priority__ numpy would turn the tensor into an array and drop the graph.
+    fn = NUMPY_SCALARS_ON_THE_LEFT[name]
+    check(fn, fn, positive_array((2, 3), dtype))
+    assert isinstance(fn(mg.ones(2, requires_grad=True)), mg.Tensor)
+
+
+# ----------------------------------------------------------------------------- the helper
+
+def test_the_torch_comparison_catches_wrong_values_gradients_and_dtypes():
+    x = random_array((3,))
+    with pytest.raises(AssertionError, match="forward"):
+        check(lambda x: x * 2.001, lambda x: x * 2, x)
+    with pytest.raises(AssertionError, match=r"grad\[0\]"):
+        check(lambda x: x * x.detach(), lambda x: x * x, x)  # forward right, gradient half
+    with pytest.raises(AssertionError, match="dtype"):
+        check(lambda x: x.float(), lambda x: x, x)
+    with pytest.raises(AssertionError, match="shape"):
+        check(lambda x: x.reshape(3, 1), lambda x: x, x)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(AssertionError, match="forward"):
+            check(lambda x: x * np.nan, lambda x: x, x)
+        check(lambda x: x / 0.0, lambda x: x / 0.0, x)  # equal infinities match

@@ -35,27 +35,26 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        unbatched = x.ndim == 3
-        if unbatched:
-            x = x[None]
-        n, _, h, w = x.shape
+        # x itself is saved (not a reshaped view) so that in-place changes to it are caught.
+        ctx.save_for_backward(x, weight)
+        ctx.unbatched = x.ndim == 3
+        x4 = x[None] if ctx.unbatched else x
+        n, _, h, w = x4.shape
         f, _, kh, kw = weight.shape
         top, bottom, left, right = padding
         oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
         out = np.empty((n, f, oh, ow), dtype=x.dtype)
         ctx.args = (stride[0], stride[1], top, left, dilation[0], dilation[1], groups)
-        _kernels.conv2d_forward(x, weight, bias, out, *ctx.args, get_num_threads())
-        ctx.save_for_backward(x, weight)
-        ctx.unbatched = unbatched
-        return out[0] if unbatched else out
+        _kernels.conv2d_forward(x4, weight, bias, out, *ctx.args, get_num_threads())
+        return out[0] if ctx.unbatched else out
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
         grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
         if ctx.unbatched:
-            grad_out = grad_out[None]
+            x, grad_out = x[None], grad_out[None]
         needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
         threads = get_num_threads()
         grad_x = grad_w = grad_b = None
@@ -146,6 +145,9 @@ def _check_shapes(in_shape, weight, bias, groups, padding, dilation):
     """Channel counts, groups, bias length and the padded input against the dilated kernel."""
     w_shape = list(weight.shape)
     f, cg, kh, kw = w_shape
+    if 0 in in_shape[2:]:
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input "
+                           f"shape: {in_shape}")
     if f == 0 or f % groups != 0:
         need = "at least 1" if f == 0 else f"divisible by {groups}"
         raise RuntimeError(f"Given groups={groups}, expected weight to be {need} at dimension 0, "

@@ -91,23 +91,24 @@ def _grad_per_item(grad, reduction, shape, divisor, dtype):
 # ----------------------------------------------------------------------------- class targets
 
 def _class_layout(input, target, op):
-    """Validate input (N, C, d...) or (C,) against a class-index target; return (N, C, S)."""
+    """Validate input (N, C, d...) or (C,) against a class-index target, in torch's order
+    (batch size first); return (N, C, S), S the product of the d's."""
     shape = input.shape
     if input.ndim == 0:
         raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+    if input.ndim > 1 and (target.ndim == 0 or target.shape[0] != shape[0]):
+        got = target.shape[0] if target.ndim else 0
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({got}).")
     if target.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_torch_name(target.dtype)}")
     if input.ndim == 1:
-        if target.ndim != 0:
+        if target.ndim > 1 or target.numel() != 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return 1, shape[0], 1
     if input.ndim == 2 and target.ndim != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if target.ndim == 0 or target.shape[0] != shape[0]:
-        got = target.shape[0] if target.ndim else 0
-        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
-                         f"({got}).")
     if target.shape != shape[:1] + shape[2:]:
         raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got "
                            f"{list(target.shape)}")
