@@ -8,11 +8,11 @@ fan_in = in * receptive and fan_out = out * receptive.
 A uniform draw with standard deviation std spans [-sqrt(3) std, sqrt(3) std].
 """
 import math
+import statistics
 import numbers
 import warnings
 
 import numpy as np
-from scipy import special
 
 from minigrad.autograd import no_grad
 from minigrad.random import numpy_generator
@@ -82,16 +82,16 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None):
     """Fill with N(mean, std²) truncated to [a, b], by inverting the normal CDF on a uniform
-    draw between the CDF's values at a and b."""
-    def cdf(x):
-        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-
+    draw between the CDF's values at a and b: x = mean + std Φ⁻¹(u), u ~ U(Φ(α), Φ(β))."""
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
-    u = numpy_generator(generator).uniform(2 * low - 1, 2 * high - 1, tensor.shape)
-    values = special.erfinv(u) * std * math.sqrt(2.0) + mean
+    normal = statistics.NormalDist()
+    low, high = normal.cdf((a - mean) / std), normal.cdf((b - mean) / std)
+    u = numpy_generator(generator).uniform(low, high, tensor.shape)
+    # Φ⁻¹ has no numpy form; a Python loop is fine for an initialiser.
+    inverse = np.frompyfunc(normal.inv_cdf, 1, 1)
+    values = inverse(np.clip(u, 1e-300, 1 - 1e-16)).astype(np.float64) * std + mean
     return _fill(tensor, np.clip(values, a, b))
 
 

@@ -17,11 +17,18 @@ Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p));  dx = g ⊙ mask
 import math
 
 import numpy as np
-from scipy import special
 
 from minigrad._kernels import gemm as _gemm
 from minigrad.autograd import Function
 from minigrad.threads import get_num_threads
+
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf elementwise without scipy: math.erf is exact to double precision (GELU is not on
+    the seed model's hot path)."""
+    return _erf_objects(x).astype(x.dtype)
 
 __all__ = ["Linear", "LeakyRelu", "Gelu", "BatchNorm", "DropoutMask"]
 
@@ -92,7 +99,7 @@ class Gelu(Function):
         if approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
             return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + special.erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -102,7 +109,7 @@ class Gelu(Function):
             du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * x * x)
             slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
         else:
-            cdf = 0.5 * (1.0 + special.erf(x / math.sqrt(2.0)))
+            cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
             slope = cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
         return (grad * slope).astype(grad.dtype, copy=False), None
 
