@@ -26,6 +26,9 @@ out[n] already has that layout, so no transpose is needed, and a 1x1 stride-1 un
 needs no im2col either (cols is x[n] itself). The chunk size bounds the im2col buffer and the
 transposed-output buffer to about CHUNK_ELEMENTS numbers each; both are cached per thread and
 dtype, and grow when a bigger one is needed.
+
+Depthwise convolutions (G = C > 1: one input channel per group) skip im2col and the GEMM, whose
+products would have a single row: direct loops over each plane and kernel tap instead.
 """
 import threading
 
@@ -43,6 +46,7 @@ CHUNK_ELEMENTS = 1 << 20
 # Loops over fewer numbers than this run on one thread.
 cdef enum:
     PARALLEL_MIN_ELEMENTS = 32768
+    TAP_BLOCK = 64          # columns summed side by side by the depthwise weight gradient
 
 _local = threading.local()
 
@@ -51,10 +55,10 @@ _local = threading.local()
 # Inner math: one im2col row, one col2im plane, the layout moves around the GEMM.
 
 cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
-    """ceil(m / d) for d > 0 and any sign of m (C division truncates toward zero)."""
+    """ceil(m / d) for d > 0 and any sign of m (both divisions see non-negative operands)."""
     if m <= 0:
-        return -((-m) / d)
-    return (m + d - 1) / d
+        return -((-m) // d)
+    return (m + d - 1) // d
 
 
 cdef inline int threads_for(Py_ssize_t elements, int num_threads) noexcept nogil:
@@ -94,7 +98,7 @@ cdef void im2col_row(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t n
                      int pt, int pl, int dh, int dw, Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
     """Fill row r = (c*KH + a)*KW + b of cols for samples n0 .. n0+nb-1."""
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t c = r / (kh * kw), a = (r / kw) % kh, b = r % kw
+    cdef Py_ssize_t c = r // (kh * kw), a = (r // kw) % kh, b = r % kw
     cdef Py_ssize_t base = b * dw - pl       # input column of output column j is j*SW + base
     # Output columns j_lo <= j < j_hi read inside the image, the others read padding.
     cdef Py_ssize_t j_lo = clamp(ceil_div(-base, sw), 0, ow)
@@ -189,7 +193,7 @@ cdef void col2im(const floating[::1] cols, Py_ssize_t n0, Py_ssize_t nb,
     cdef Py_ssize_t row_stride = nb * oh * ow, k
     num_threads = threads_for(cols.shape[0], num_threads)
     for k in prange(nb * C, num_threads=num_threads, schedule="static"):
-        col2im_plane(&cols[0], row_stride, k / C, &dx[n0 + k / C, k % C, 0, 0], H, W, k % C,
+        col2im_plane(&cols[0], row_stride, k // C, &dx[n0 + k // C, k % C, 0, 0], H, W, k % C,
                      kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
 
 
@@ -199,7 +203,7 @@ cdef void batch_to_rows(const floating[:, :, :, ::1] src, Py_ssize_t n0, Py_ssiz
     cdef Py_ssize_t F = src.shape[1], P = src.shape[2] * src.shape[3], k
     num_threads = threads_for(nb * F * P, num_threads)
     for k in prange(nb * F, num_threads=num_threads, schedule="static"):
-        memcpy(&rows[0] + ((k % F) * nb + k / F) * P, &src[n0 + k / F, k % F, 0, 0],
+        memcpy(&rows[0] + ((k % F) * nb + k // F) * P, &src[n0 + k // F, k % F, 0, 0],
                P * sizeof(floating))
 
 
@@ -211,8 +215,8 @@ cdef void rows_to_batch(const floating[::1] rows, const floating[::1] bias,
     cdef floating* out_row
     num_threads = threads_for(nb * F * P, num_threads)
     for k in prange(nb * F, num_threads=num_threads, schedule="static"):
-        out_row = &dst[n0 + k / F, k % F, 0, 0]
-        memcpy(out_row, &rows[0] + ((k % F) * nb + k / F) * P, P * sizeof(floating))
+        out_row = &dst[n0 + k // F, k % F, 0, 0]
+        memcpy(out_row, &rows[0] + ((k % F) * nb + k // F) * P, P * sizeof(floating))
         add_bias(out_row, bias, k % F, P)
 
 
@@ -292,24 +296,33 @@ cdef double depthwise_weight_tap(const floating[:, :, :, ::1] x,
                                  const floating[:, :, :, ::1] grad_out, Py_ssize_t f,
                                  Py_ssize_t c, int a, int b, int sh, int sw, int pt, int pl,
                                  int dh, int dw) noexcept nogil:
-    """sum over n, i, j of grad_out[n, f, i, j] * x[n, c, i*SH - PT + a*DH, j*SW - PL + b*DW]."""
+    """sum over n, i, j of grad_out[n, f, i, j] * x[n, c, i*SH - PT + a*DH, j*SW - PL + b*DW].
+
+    Columns are summed in blocks of TAP_BLOCK into one partial sum per column, so that the
+    innermost loop has no loop-carried dependency and vectorises."""
     cdef Py_ssize_t N = x.shape[0], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3]
-    cdef Py_ssize_t n, i, j, i_lo, i_hi, j_lo, j_hi
+    cdef Py_ssize_t n, i, j, i_lo, i_hi, j_lo, j_hi, j0, width
     cdef const floating* src
     cdef const floating* g
+    cdef double partial[TAP_BLOCK]
     cdef double total = 0
-    cdef floating row
     tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
     tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
-    for n in range(N):
-        for i in range(i_lo, i_hi):
-            src = &x[n, c, 0, 0] + (i * sh - pt + a * dh) * W + b * dw - pl
-            g = &grad_out[n, f, i, 0]
-            row = 0
-            for j in range(j_lo, j_hi):
-                row = row + g[j] * src[j * sw]
-            total += row
+    j0 = j_lo
+    while j0 < j_hi:
+        width = min(<Py_ssize_t>TAP_BLOCK, j_hi - j0)
+        for j in range(width):
+            partial[j] = 0
+        for n in range(N):
+            for i in range(i_lo, i_hi):
+                src = &x[n, c, 0, 0] + (i * sh - pt + a * dh) * W + (j0 * sw + b * dw - pl)
+                g = &grad_out[n, f, i, j0]
+                for j in range(width):
+                    partial[j] += g[j] * src[j * sw]
+        for j in range(width):
+            total += partial[j]
+        j0 += TAP_BLOCK
     return total
 
 
@@ -318,13 +331,13 @@ cdef void depthwise_forward(const floating[:, :, :, ::1] x, const floating[:, :,
                             int sh, int sw, int pt, int pl, int dh, int dw,
                             int num_threads) noexcept nogil:
     cdef Py_ssize_t N = out.shape[0], F = out.shape[1], C = x.shape[1], k, f
-    cdef Py_ssize_t per_channel = F / C
+    cdef Py_ssize_t per_channel = F // C
     num_threads = threads_for(out.shape[0] * F * out.shape[2] * out.shape[3] * 8, num_threads)
     for k in prange(N * F, num_threads=num_threads, schedule="static"):
         f = k % F
-        depthwise_forward_plane(&x[k / F, f / per_channel, 0, 0], x.shape[2], x.shape[3],
+        depthwise_forward_plane(&x[k // F, f // per_channel, 0, 0], x.shape[2], x.shape[3],
                                 &weight[f, 0, 0, 0], bias[f] if bias.shape[0] > 0 else 0,
-                                &out[k / F, f, 0, 0], out.shape[2], out.shape[3],
+                                &out[k // F, f, 0, 0], out.shape[2], out.shape[3],
                                 weight.shape[2], weight.shape[3], sh, sw, pt, pl, dh, dw)
 
 
@@ -334,15 +347,15 @@ cdef void depthwise_backward_input(const floating[:, :, :, ::1] grad_out,
                                    int pl, int dh, int dw, int num_threads) noexcept nogil:
     cdef Py_ssize_t N = grad_input.shape[0], C = grad_input.shape[1]
     cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
-    cdef Py_ssize_t per_channel = grad_out.shape[1] / C, k, c, f
+    cdef Py_ssize_t per_channel = grad_out.shape[1] // C, k, c, f
     num_threads = threads_for(grad_out.shape[0] * grad_out.shape[1] * grad_out.shape[2]
                               * grad_out.shape[3] * 8, num_threads)
     for k in prange(N * C, num_threads=num_threads, schedule="static"):
         c = k % C
-        memset(&grad_input[k / C, c, 0, 0], 0, H * W * sizeof(floating))
+        memset(&grad_input[k // C, c, 0, 0], 0, H * W * sizeof(floating))
         for f in range(c * per_channel, (c + 1) * per_channel):
-            depthwise_input_plane(&grad_out[k / C, f, 0, 0], &weight[f, 0, 0, 0],
-                                  &grad_input[k / C, c, 0, 0], H, W, grad_out.shape[2],
+            depthwise_input_plane(&grad_out[k // C, f, 0, 0], &weight[f, 0, 0, 0],
+                                  &grad_input[k // C, c, 0, 0], H, W, grad_out.shape[2],
                                   grad_out.shape[3], weight.shape[2], weight.shape[3],
                                   sh, sw, pt, pl, dh, dw)
 
@@ -352,13 +365,13 @@ cdef void depthwise_backward_weight(const floating[:, :, :, ::1] x,
                                     floating[:, :, :, ::1] grad_weight, int sh, int sw, int pt,
                                     int pl, int dh, int dw, int num_threads) noexcept nogil:
     cdef Py_ssize_t F = grad_weight.shape[0], kh = grad_weight.shape[2]
-    cdef Py_ssize_t kw = grad_weight.shape[3], per_channel = F / x.shape[1], k, f
+    cdef Py_ssize_t kw = grad_weight.shape[3], per_channel = F // x.shape[1], k, f
     num_threads = threads_for(grad_out.shape[0] * F * grad_out.shape[2] * grad_out.shape[3]
                               * kh * kw, num_threads)
     for k in prange(F * kh * kw, num_threads=num_threads, schedule="static"):
-        f = k / (kh * kw)
-        grad_weight[f, 0, (k / kw) % kh, k % kw] = <floating>depthwise_weight_tap(
-            x, grad_out, f, f / per_channel, (k / kw) % kh, k % kw, sh, sw, pt, pl, dh, dw)
+        f = k // (kh * kw)
+        grad_weight[f, 0, (k // kw) % kh, k % kw] = <floating>depthwise_weight_tap(
+            x, grad_out, f, f // per_channel, (k // kw) % kh, k % kw, sh, sw, pt, pl, dh, dw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +425,7 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
     cdef Py_ssize_t oh = out.shape[2], ow = out.shape[3], P = oh * ow
-    cdef Py_ssize_t G = groups, KG = C / G * kh * kw, FG = F / G, n0, nb, m
+    cdef Py_ssize_t G = groups, KG = C // G * kh * kw, FG = F // G, n0, nb, m
     cdef const floating[::1] bias_or_empty
     cdef floating[::1] cols, rows
     if N == 0 or F == 0 or P == 0:
@@ -463,7 +476,7 @@ def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, 
     cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
     cdef Py_ssize_t F = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
     cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3], P = oh * ow
-    cdef Py_ssize_t G = groups, KG = C / G * kh * kw, FG = F / G, n0, nb, m
+    cdef Py_ssize_t G = groups, KG = C // G * kh * kw, FG = F // G, n0, nb, m
     cdef floating[::1] cols, rows
     if N == 0 or C == 0 or H * W == 0:
         return
@@ -512,7 +525,7 @@ def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C,
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t F = grad_weight.shape[0], kh = grad_weight.shape[2], kw = grad_weight.shape[3]
     cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3], P = oh * ow
-    cdef Py_ssize_t G = groups, KG = C / G * kh * kw, FG = F / G, n0, nb, m
+    cdef Py_ssize_t G = groups, KG = C // G * kh * kw, FG = F // G, n0, nb, m
     cdef floating[::1] cols, rows
     if F == 0 or KG == 0:
         return

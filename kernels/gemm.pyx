@@ -72,7 +72,7 @@ cdef inline int gemm_block(const Product *pr, Py_ssize_t i0, Py_ssize_t i1, Py_s
                            Py_ssize_t j1, Py_ssize_t p0, Py_ssize_t p1,
                            const floating *a, const floating *b, floating *c, Py_ssize_t ldc,
                            bint accumulate) noexcept nogil:
-    """C[i0:i1, j0:j1] (+)= A[i0:i1, p0:p1] @ B[p0:p1, j0:j1] on this thread; c points at C[0, 0]."""
+    """C[i0:i1, j0:j1] (+)= A[i0:i1, p0:p1] @ B[p0:p1, j0:j1] on this thread (c is C[0, 0])."""
     a = a + i0 * pr.rsa + p0 * pr.csa
     b = b + p0 * pr.rsb + j0 * pr.csb
     if floating is float:
@@ -110,7 +110,8 @@ cdef Split split_product(const Product *pr, int threads, int mr, int nr) noexcep
     cdef Py_ssize_t row_tiles = ceil_div(m, mr), col_tiles = ceil_div(n, nr)
     cdef Py_ssize_t rows, cols, busiest_m, busiest_n, cost
     # slices of K
-    cdef Py_ssize_t best_cost = row_tiles * mr * col_tiles * nr * ceil_div(k, threads) + m * n * threads
+    cdef Py_ssize_t best_cost = (row_tiles * mr * col_tiles * nr * ceil_div(k, threads)
+                                 + m * n * threads)
     best.k_parts = threads
     for rows in range(1, threads + 1):
         cols = threads // rows
@@ -173,8 +174,9 @@ cdef int gemm_parallel(Py_ssize_t batch, const Product *pr,
     """out[t] (+)= A[t] @ B[t] for t < batch, on up to num_threads threads. 0 or -1 (no memory)."""
     cdef Py_ssize_t out_size = pr.m * pr.n, item, t, parts
     cdef int mr, nr, failed = 0
+    cdef Py_ssize_t work = batch * pr.m * pr.n * pr.k
     cdef int threads = <int> min(<Py_ssize_t> num_threads,
-                                 max(<Py_ssize_t> 1, batch * pr.m * pr.n * pr.k // MIN_WORK_PER_THREAD))
+                                 max(<Py_ssize_t> 1, work // MIN_WORK_PER_THREAD))
     cdef Split split
     if floating is float:
         gemm_tile_f32(&mr, &nr)
@@ -215,16 +217,19 @@ cdef Py_ssize_t element_stride(cnp.ndarray x, int axis) except? -1:
     return stride // size
 
 
+cdef str describe(object a, object b, object out):
+    return f"a {a.dtype} {a.shape} @ b {b.dtype} {b.shape} -> out {out.dtype} {out.shape}"
+
+
 cdef int check_operands(cnp.ndarray a, cnp.ndarray b, cnp.ndarray out, int ndim) except -1:
     """Raise unless a (.., M, K) @ b (.., K, N) -> out (.., M, N) is a valid call."""
     cdef int dtype = cnp.PyArray_TYPE(out)
     if cnp.PyArray_NDIM(a) != ndim or cnp.PyArray_NDIM(b) != ndim or cnp.PyArray_NDIM(out) != ndim:
-        raise ValueError(f"gemm expects {ndim}-d arrays, got shapes {(<object> a).shape}, {(<object> b).shape}, "
-                         f"{(<object> out).shape}")
+        raise ValueError(f"gemm expects {ndim}-d arrays, got {describe(a, b, out)}")
     if dtype != cnp.NPY_FLOAT32 and dtype != cnp.NPY_FLOAT64:
-        raise TypeError(f"gemm supports float32 and float64, got {(<object> out).dtype}")
+        raise TypeError(f"gemm supports float32 and float64, got {describe(a, b, out)}")
     if cnp.PyArray_TYPE(a) != dtype or cnp.PyArray_TYPE(b) != dtype:
-        raise TypeError(f"gemm expects one dtype, got {(<object> a).dtype}, {(<object> b).dtype} and {(<object> out).dtype}")
+        raise TypeError(f"gemm expects one dtype, got {describe(a, b, out)}")
     cdef cnp.npy_intp *sa = cnp.PyArray_DIMS(a)
     cdef cnp.npy_intp *sb = cnp.PyArray_DIMS(b)
     cdef cnp.npy_intp *so = cnp.PyArray_DIMS(out)
@@ -232,7 +237,7 @@ cdef int check_operands(cnp.ndarray a, cnp.ndarray b, cnp.ndarray out, int ndim)
     if (sa[batched + 1] != sb[batched] or so[batched] != sa[batched]
             or so[batched + 1] != sb[batched + 1]
             or (batched and (sa[0] != so[0] or sb[0] != so[0]))):
-        raise ValueError(f"gemm shapes do not match: {(<object> a).shape} @ {(<object> b).shape} -> {(<object> out).shape}")
+        raise ValueError(f"gemm shapes do not match: {describe(a, b, out)}")
     if not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISWRITEABLE(out):
         raise ValueError("gemm needs a writeable C-contiguous output array")
     return 0

@@ -3,8 +3,8 @@
  *
  * Compiled for the baseline ISA; the AVX2 and AVX-512 micro-kernels carry
  * __attribute__((target(...))) and are chosen once, at run time, from what the CPU supports.
- * Public names: gemm_serial_f32 / gemm_serial_f64 (one thread's share of C = A @ B),
- * gemm_config_f32 / gemm_config_f64 (tile sizes, for splitting work between threads),
+ * Entry points: gemm_serial_f32 / gemm_serial_f64 (one thread's share of C = A @ B),
+ * gemm_tile_f32 / gemm_tile_f64 (the register tile, for splitting work between threads),
  * gemm_isa / gemm_set_isa (which micro-kernel runs; tests force each in turn).
  */
 #ifndef MINIGRAD_GEMM_CORE_H
@@ -18,14 +18,19 @@
 #define GEMM_CAT_(a, b) a##b
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)
 
+#ifndef GEMM_X86  /* -DGEMM_X86=0 builds the portable code only, as on ARM */
 #if defined(__x86_64__) || defined(__i386__)
 #define GEMM_X86 1
 #else
 #define GEMM_X86 0
 #endif
+#endif
 
-/* Up to this many rows of A, a product with column-major B runs as dot products. */
+/* A product with column-major B runs as dot products, without packing, up to this many rows
+ * of A, or when A is row-major and C is small next to K: m n < GEMM_DOT_RATIO (m + n) (packing
+ * costs about (m + n) k, its gain over the dot products about m n k / GEMM_DOT_RATIO; measured). */
 #define GEMM_DOT_ROWS 4
+#define GEMM_DOT_RATIO 14
 /* Typical per-core caches: L1 data 32-48 KB, L2 1-2 MB (AMD Zen 4, recent Intel). */
 #define GEMM_L1_BYTES (32 << 10)
 #define GEMM_L2_BYTES (1 << 20)
@@ -164,8 +169,10 @@ gemm_transpose_blocks_avx2_f64(ptrdiff_t kc, int width, int W, const double *src
     for (; j0 + 4 <= width; j0 += 4) {
         const double *s = src + j0 * lane;
         for (ptrdiff_t k0 = 0; k0 + 4 <= kc; k0 += 4) {
-            __m256d r0 = _mm256_loadu_pd(s + 0 * lane + k0), r1 = _mm256_loadu_pd(s + 1 * lane + k0);
-            __m256d r2 = _mm256_loadu_pd(s + 2 * lane + k0), r3 = _mm256_loadu_pd(s + 3 * lane + k0);
+            __m256d r0 = _mm256_loadu_pd(s + 0 * lane + k0);
+            __m256d r1 = _mm256_loadu_pd(s + 1 * lane + k0);
+            __m256d r2 = _mm256_loadu_pd(s + 2 * lane + k0);
+            __m256d r3 = _mm256_loadu_pd(s + 3 * lane + k0);
             __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
             __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
             double *d = dst + k0 * W + j0;
@@ -219,7 +226,17 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #undef GEMM_VEC_BASE
 #undef GEMM_AVX512_MR
 
-static void gemm_tile_f32(int *mr, int *nr) { *mr = gemm_get_config_f32()->mr; *nr = gemm_get_config_f32()->nr; }
-static void gemm_tile_f64(int *mr, int *nr) { *mr = gemm_get_config_f64()->mr; *nr = gemm_get_config_f64()->nr; }
+/* The micro-kernel's tile, rows x columns, for splitting C between threads on whole tiles. */
+static void gemm_tile_f32(int *mr, int *nr)
+{
+    *mr = gemm_get_config_f32()->mr;
+    *nr = gemm_get_config_f32()->nr;
+}
+
+static void gemm_tile_f64(int *mr, int *nr)
+{
+    *mr = gemm_get_config_f64()->mr;
+    *nr = gemm_get_config_f64()->nr;
+}
 
 #endif

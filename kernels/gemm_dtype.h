@@ -21,6 +21,7 @@
 #if GEMM_X86
 #define MK_NAME GEMM_NAME(gemm_microkernel_avx512)
 #define MK_DOT_NAME GEMM_NAME(gemm_dot_avx512)
+#define MK_DOT_MR 4
 #define MK_T GEMM_T
 #define MK_VEC GEMM_VEC_AVX512
 #define MK_MR GEMM_AVX512_MR
@@ -38,6 +39,7 @@
 
 #define MK_NAME GEMM_NAME(gemm_microkernel_avx2)
 #define MK_DOT_NAME GEMM_NAME(gemm_dot_avx2)
+#define MK_DOT_MR 2
 #define MK_T GEMM_T
 #define MK_VEC GEMM_VEC_AVX2
 #define MK_MR 6
@@ -56,6 +58,7 @@
 
 #define MK_NAME GEMM_NAME(gemm_microkernel_base)
 #define MK_DOT_NAME GEMM_NAME(gemm_dot_base)
+#define MK_DOT_MR 2
 #define MK_T GEMM_T
 #define MK_VEC GEMM_VEC_BASE
 #define MK_MR 4
@@ -181,9 +184,24 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             for (ptrdiff_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(GEMM_T));
         return 0;
     }
+    if (k == 1) {
+        /* an outer product (a linear layer's weight gradient at batch 1): row by row, which
+         * streams C in order where tiles of it would collide in cache when ldc is a power of 2 */
+        for (ptrdiff_t i = 0; i < m; i++) {
+            const GEMM_T ai = a[i * rsa];
+            GEMM_T *ci = c + i * ldc;
+            if (accumulate)
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] += ai * b[j * csb];
+            else
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] = ai * b[j * csb];
+        }
+        return 0;
+    }
     const GEMM_NAME(gemm_config) *cfg = GEMM_NAME(gemm_get_config)();
     const int mr = cfg->mr, nr = cfg->nr;
-    if (rsb == 1 && csb != 1 && m <= GEMM_DOT_ROWS) {
+    const int dot = rsb == 1 && csb != 1 &&
+                    (m <= GEMM_DOT_ROWS || (csa == 1 && m * n < GEMM_DOT_RATIO * (m + n)));
+    if (dot) {
         /* dot products; they want the rows of A contiguous */
         if (csa != 1) {
             GEMM_T *a_rows = gemm_thread_buffer(m * k * sizeof(GEMM_T));

@@ -2,7 +2,8 @@
  *
  * Included by gemm_dtype.h with these macros defined:
  *   MK_NAME      name of the kernel function to define
- *   MK_DOT_NAME  (optional) name of the dot-product kernel to define (few rows, see below)
+ *   MK_DOT_NAME  (optional) name of the dot-product kernel to define (see below), and
+ *   MK_DOT_MR    its rows per tile, 2 or 4
  *   MK_T         float or double
  *   MK_VEC       a GCC vector type of MK_T (unaligned loads and stores through it are allowed)
  *   MK_MR        rows of the C tile (register-blocked)
@@ -113,7 +114,10 @@ MK_NAME(ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b, ptrdiff_t 
     /* one fully unrolled copy per row count, so short tiles (M = 1, the last rows) do only
      * the work they need */
     switch (mr) {
-#define MK_CASE(r) case r: if (r <= MK_MR) MK_TILE(r <= MK_MR ? r : 1, kc, a, b, ldb, c, ldc, nr, load_c); break;
+#define MK_CASE(r)                                                                  \
+    case r:                                                                         \
+        if (r <= MK_MR) MK_TILE(r <= MK_MR ? r : 1, kc, a, b, ldb, c, ldc, nr, load_c); \
+        break;
         MK_CASE(1) MK_CASE(2) MK_CASE(3) MK_CASE(4) MK_CASE(5) MK_CASE(6) MK_CASE(7) MK_CASE(8)
         MK_CASE(9) MK_CASE(10) MK_CASE(11) MK_CASE(12) MK_CASE(13) MK_CASE(14) MK_CASE(15)
         MK_CASE(16)
@@ -125,15 +129,26 @@ MK_NAME(ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b, ptrdiff_t 
 #ifdef MK_DOT_NAME
 #define MK_DOT_TILE GEMM_CAT(MK_NAME, _dot_tile)
 
-/* C[i, j] (+)= sum_p A[i, p] * B[p, j] for `rows` rows of A and 4 columns of B (`cols` <= 4
- * of them real: the others repeat a real column and are not stored), as dot products. */
+/* The sum of the lanes of v, pairwise (log2(lanes) vector-friendly steps). */
+static inline __attribute__((always_inline)) MK_TARGET MK_T
+GEMM_CAT(MK_NAME, _sum_lanes)(MK_VEC v)
+{
+    MK_T t[MK_LANES];
+    memcpy(t, &v, sizeof(t));
+    for (int width = MK_LANES / 2; width > 0; width /= 2)
+        for (int lane = 0; lane < width; lane++) t[lane] += t[lane + width];
+    return t[0];
+}
+
+/* C[i, j] (+)= sum_p A[i, p] * B[p, j] for `rows` <= MK_DOT_MR rows of A and 4 columns of B
+ * (`cols` <= 4 of them real: the others repeat a real column and are not stored). */
 static inline __attribute__((always_inline)) MK_TARGET void
 MK_DOT_TILE(const int rows, int cols, ptrdiff_t k, const MK_T *restrict a, ptrdiff_t lda,
             const MK_T *const bj[4], MK_T *restrict c, ptrdiff_t ldc, int load_c)
 {
     const ptrdiff_t k_vec = k / MK_LANES * MK_LANES;
-    MK_VEC acc[2][4];
-#pragma GCC unroll 2
+    MK_VEC acc[MK_DOT_MR][4];
+#pragma GCC unroll 4
     for (int i = 0; i < rows; i++)
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++) acc[i][q] = (MK_VEC){0};
@@ -141,7 +156,7 @@ MK_DOT_TILE(const int rows, int cols, ptrdiff_t k, const MK_T *restrict a, ptrdi
         MK_VEC bv[4];
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++) bv[q] = *(const MK_VEC *)(bj[q] + p);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int i = 0; i < rows; i++) {
             const MK_VEC av = *(const MK_VEC *)(a + i * lda + p);
 #pragma GCC unroll 4
@@ -150,17 +165,16 @@ MK_DOT_TILE(const int rows, int cols, ptrdiff_t k, const MK_T *restrict a, ptrdi
     }
     for (int i = 0; i < rows; i++)
         for (int q = 0; q < cols; q++) {
-            MK_T sum = 0;
-            for (int lane = 0; lane < MK_LANES; lane++) sum += acc[i][q][lane];
+            MK_T sum = GEMM_CAT(MK_NAME, _sum_lanes)(acc[i][q]);
             for (ptrdiff_t p = k_vec; p < k; p++) sum += a[i * lda + p] * bj[q][p];
             c[i * ldc + q] = load_c ? c[i * ldc + q] + sum : sum;
         }
 }
 
-/* C[i, j] (+)= sum_p A[i, p] * B[p, j] as dot products, for the few-rows case where B is
- * column-major (a transposed view, as x @ W.T in a linear layer): row i of A at a + i * lda and
- * column j of B at b + j * ldb are both contiguous, and packing B would cost more than the
- * product. Tiles of 2 rows x 4 columns share their loads. */
+/* C[i, j] (+)= sum_p A[i, p] * B[p, j] as dot products, where row i of A (at a + i * lda) and
+ * column j of B (at b + j * ldb) are both contiguous: B is column-major, a transposed view as
+ * in x @ W.T. With few rows of C, or a long K and a small C, packing would cost more than this
+ * saves. Tiles of MK_DOT_MR rows x 4 columns share their loads. */
 static MK_TARGET void
 MK_DOT_NAME(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const MK_T *restrict a, ptrdiff_t lda,
             const MK_T *restrict b, ptrdiff_t ldb, MK_T *restrict c, ptrdiff_t ldc, int load_c)
@@ -169,11 +183,19 @@ MK_DOT_NAME(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const MK_T *restrict a, ptrdi
         const int cols = n - j0 < 4 ? (int)(n - j0) : 4;
         const MK_T *bj[4];
         for (int q = 0; q < 4; q++) bj[q] = b + (j0 + (q < cols ? q : 0)) * ldb;
-        ptrdiff_t i = 0;
-        for (; i + 1 < m; i += 2)
-            MK_DOT_TILE(2, cols, k, a + i * lda, lda, bj, c + i * ldc + j0, ldc, load_c);
-        if (i < m)
-            MK_DOT_TILE(1, cols, k, a + i * lda, lda, bj, c + i * ldc + j0, ldc, load_c);
+        for (ptrdiff_t i = 0; i < m; i += MK_DOT_MR) {
+            const MK_T *ai = a + i * lda;
+            MK_T *ci = c + i * ldc + j0;
+            switch (m - i < MK_DOT_MR ? (int)(m - i) : MK_DOT_MR) {
+            case 1: MK_DOT_TILE(1, cols, k, ai, lda, bj, ci, ldc, load_c); break;
+            case 2: MK_DOT_TILE(2, cols, k, ai, lda, bj, ci, ldc, load_c); break;
+#if MK_DOT_MR >= 4
+            case 3: MK_DOT_TILE(3, cols, k, ai, lda, bj, ci, ldc, load_c); break;
+            case 4: MK_DOT_TILE(4, cols, k, ai, lda, bj, ci, ldc, load_c); break;
+#endif
+            default: break;
+            }
+        }
     }
 }
 
@@ -185,6 +207,7 @@ MK_DOT_NAME(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const MK_T *restrict a, ptrdi
 #undef MK_LANES
 #undef MK_NAME
 #undef MK_DOT_NAME
+#undef MK_DOT_MR
 #undef MK_T
 #undef MK_VEC
 #undef MK_MR

@@ -35,11 +35,13 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager (and function) that sets grad mode, restoring it on exit."""
+    """Context manager (and function, and decorator) that sets grad mode, restoring it on
+    exit."""
 
     def __init__(self, mode: bool):
         self.prev = _GradMode.enabled
-        _GradMode.enabled = bool(mode)
+        self.mode = bool(mode)
+        _GradMode.enabled = self.mode
 
     def __enter__(self):
         return self
@@ -47,9 +49,24 @@ class set_grad_enabled:
     def __exit__(self, *exc):
         _GradMode.enabled = self.prev
 
+    def __call__(self, fn):
+        _GradMode.enabled = self.prev  # as a decorator: undo the switch __init__ made
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
 
 class _GradModeContext:
     mode = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)  # used bare, as @no_grad (torch allows both forms)
 
     def __enter__(self):
         self.prev = _GradMode.enabled

@@ -164,10 +164,28 @@ def test_grad_modes_as_decorators():
     def with_grad():
         return x * 2
 
+    @mg.no_grad
+    def without_parentheses():
+        return x * 2
+
+    @mg.set_grad_enabled(False)
+    def switched_off():
+        return x * 2
+
+    assert mg.is_grad_enabled()  # decorating did not switch grad mode
     assert not without().requires_grad
+    assert not switched_off().requires_grad
+    assert not without_parentheses().requires_grad
     with mg.no_grad():
         assert with_grad().requires_grad
     assert mg.is_grad_enabled()
+    for module in (mg, torch):  # the same under torch
+
+        @module.set_grad_enabled(False)
+        def f():
+            return module.is_grad_enabled()
+
+        assert module.is_grad_enabled() and not f() and module.is_grad_enabled()
 
 
 def test_grad_mode_is_restored_after_an_exception():

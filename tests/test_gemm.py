@@ -62,7 +62,7 @@ def test_odd_sizes(dtype, num_threads):
 def test_every_isa(isa, dtype, num_threads):
     for rows in range(1, 17):  # every row count of the micro-kernel's tail
         check_gemm(random((rows, 19), dtype, rows), random((19, 40), dtype, 1), dtype, num_threads)
-    for rows in range(1, 6):  # few rows and a transposed B: the dot-product kernel
+    for rows in range(1, 10):  # few rows and a transposed B: the dot-product kernel
         b_t = random((37, 19), dtype, 2).T
         check_gemm(random((rows, 19), dtype, 3), b_t, dtype, num_threads)
         check_gemm(random((19, rows), dtype, 4).T, b_t, dtype, num_threads, accumulate=True)
@@ -76,7 +76,7 @@ def test_every_isa(isa, dtype, num_threads):
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_several_cache_blocks(dtype, num_threads):
     """K beyond one KC slice, N beyond one NC block, M beyond one MC block."""
-    for m, k, n in [(5, 3000, 9), (3, 20, 4500), (700, 30, 20), (130, 600, 150)]:
+    for m, k, n in [(5, 3000, 9), (3, 20, 4500), (700, 30, 20), (130, 600, 150), (33, 1, 1030)]:
         check_gemm(random((m, k), dtype, 5), random((k, n), dtype, 6), dtype, num_threads)
         check_gemm(random((m, k), dtype, 5), random((k, n), dtype, 6), dtype, num_threads,
                    accumulate=True)
@@ -94,6 +94,7 @@ def test_strided_operands(dtype, num_threads):
         (a[::-1, ::-1][:20], b[::-1][:70]),             # negative strides
         (np.broadcast_to(a[0], (30, 70)), b[:70]),      # zero row stride
         (a[:, :60], np.broadcast_to(b[:60, :1], (60, 40))),  # zero column stride
+        (a[:, 5:6], b[7:8, ::-2]),                      # an outer product of strided vectors
     ]
     for left, right in cases:
         check_gemm(left, right, dtype, num_threads)
@@ -148,7 +149,8 @@ def test_cnn_shapes(num_threads):
 
 
 def test_bad_operands_raise():
-    a, b, out = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32), np.zeros((2, 4), np.float32)
+    a, b = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
+    out = np.zeros((2, 4), np.float32)
     with pytest.raises(TypeError):  # mixed dtypes
         kernel.gemm(a.astype(np.float64), b, out, False, 1)
     with pytest.raises(TypeError):  # integers

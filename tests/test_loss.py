@@ -149,7 +149,7 @@ def test_cross_entropy_probability_targets_match_torch(dtype):
         assert_close_to_torch(
             lambda a, t, *w: loss.cross_entropy(a, t, *w, **kw),
             lambda a, t, *w: F.cross_entropy(a, t, *w, **kw),
-            [x, q] + w, requires_grad=[True, True, False])
+            [x, q] + w)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -183,7 +183,7 @@ def test_regression_losses_match_torch(dtype):
                                   lambda a, b: th(a, b, reduction=reduction), [x, y])
             assert_close_to_torch(lambda a, b, w: mg(a, b, reduction=reduction, weight=w),
                                   lambda a, b, w: th(a, b, reduction=reduction, weight=w),
-                                  [x, y, full_weight], requires_grad=[True, True, False])
+                                  [x, y, full_weight])
         w = rng.random(shape[-1:]).astype(dtype)
         pos = rng.uniform(0.5, 3, shape[-1:]).astype(dtype)
         probs = rng.random(shape).astype(dtype)
@@ -199,6 +199,14 @@ def test_regression_losses_match_torch(dtype):
             lambda *args: call(loss.binary_cross_entropy_with_logits, *args),
             lambda *args: call(F.binary_cross_entropy_with_logits, *args),
             [4 * x, probs] + arrays, requires_grad=[True, True] + [False] * len(arrays))
+        if arrays:  # torch has no gradient for weight or pos_weight here, nor has minigrad
+            raises_like_torch(
+                lambda: call(loss.binary_cross_entropy_with_logits, tensor(x), tensor(probs),
+                             *(tensor(a, True) for a in arrays)),
+                lambda: call(F.binary_cross_entropy_with_logits, torch.tensor(x),
+                             torch.tensor(probs),
+                             *(torch.tensor(a, requires_grad=True) for a in arrays)),
+                RuntimeError, "not differentiable")
 
 
 def test_mse_loss_broadcasts_target_as_torch():
@@ -245,6 +253,14 @@ def test_cross_entropy_detects_in_place_change_of_its_input():
         logits.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.backward()
+
+
+def test_class_weight_requiring_grad_is_refused_as_torch():
+    for mg, th in ((loss.cross_entropy, F.cross_entropy), (loss.nll_loss, F.nll_loss)):
+        raises_like_torch(
+            lambda: mg(tensor(X, True), tensor(Y), tensor(np.ones(5, np.float32), True)),
+            lambda: th(torch.tensor(X), torch.tensor(Y), torch.ones(5, requires_grad=True)),
+            RuntimeError, "not differentiable with respect to argument 'weight'")
 
 
 def test_cross_entropy_thread_counts_agree():

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from minigrad._kernels import loss as _kernels
-from minigrad.autograd import Function
+from minigrad.autograd import Function, is_grad_enabled
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -139,6 +139,13 @@ def _check_weight(weight, n_classes, dtype, op):
     return weight
 
 
+def _check_weight_needs_no_grad(weight):
+    """torch's class-index losses have no derivative for the class weights."""
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
+                           "to argument 'weight'. This input cannot have requires_grad True.")
+
+
 class CrossEntropy(Function):
     """Fused log-softmax + NLL with class-index targets; see kernels/loss.pyx for the math."""
 
@@ -179,7 +186,8 @@ class CrossEntropy(Function):
 
 class CrossEntropyProbs(Function):
     """Fused log-softmax + cross-entropy against class probabilities (same shape as x).
-    dx_c = g (p_c sum_k w_k q'_k - w_c q'_c);  dq_c = -g (1 - eps) w_c log p_c."""
+    dx_c = g (p_c sum_k w_k q'_k - w_c q'_c);  dq_c = -g (1 - eps) w_c log p_c;
+    dw_c = -sum over items of g q'_c log p_c."""
 
     @staticmethod
     def forward(ctx, x, target, weight, layout, reduction, label_smoothing):
@@ -213,11 +221,15 @@ class CrossEntropyProbs(Function):
             _kernels.cross_entropy_prob_backward(x3, q3, w, label_smoothing, lse, g, grad_x,
                                                  get_num_threads())
             grad_x = grad_x.reshape(shape)
-        if ctx.needs_input_grad[1]:
-            log_p = x3 - lse[:, None, :]
-            grad_q = (-(1 - label_smoothing) * w[None, :, None] * log_p * g[:, None, :])
-            grad_q = grad_q.reshape(shape)
-        return grad_x, grad_q, None, None, None, None
+        grad_w = None
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            log_p_g = (x3 - lse[:, None, :]) * g[:, None, :]
+            if ctx.needs_input_grad[1]:
+                grad_q = (-(1 - label_smoothing) * w[None, :, None] * log_p_g).reshape(shape)
+            if ctx.needs_input_grad[2]:
+                smoothed = (1 - label_smoothing) * q3 + label_smoothing / C
+                grad_w = -(smoothed * log_p_g).sum(axis=(0, 2))
+        return grad_x, grad_q, grad_w, None, None, None
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -249,6 +261,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                        label_smoothing)
     layout = _class_layout(input, target, op)
     weight = _check_weight(weight, layout[1], input.dtype, op)
+    _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.data, layout[1], ignore_index)
     return CrossEntropy.apply(input, classes, weight, layout, int(ignore_index), reduction,
                               label_smoothing)
@@ -297,6 +310,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.dtype)}\'')
     layout = _class_layout(input, target, op)
     weight = _check_weight(weight, layout[1], input.dtype, op)
+    _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.data, layout[1], ignore_index)
     return NLLLoss.apply(input, classes, weight, layout, int(ignore_index), reduction)
 
@@ -341,8 +355,9 @@ def _regression_inputs(input, target, weight, op):
 
 
 class MSELoss(Function):
-    """loss = w (x - y)^2;  dx = 2 w (x - y) g,  dy = -dx  (in the broadcast shape).
-    With a weight, reduction='mean' divides by sum(w), as torch."""
+    """loss = w (x - y)^2;  dx = 2 w (x - y) g,  dy = -dx,  dw = (x - y)^2 g (in the
+    broadcast shape). With a weight, reduction='mean' is sum(loss) / sum(w), as torch, so
+    there dw = ((x - y)^2 - mean) g."""
 
     @staticmethod
     def forward(ctx, x, y, w, reduction):
@@ -351,7 +366,9 @@ class MSELoss(Function):
         ctx.save_for_backward(diff, w)
         ctx.reduction = reduction
         ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
-        return _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
+        out = _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
+        ctx.weighted_mean, ctx.value = w is not None and reduction == "mean", out
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -359,11 +376,15 @@ class MSELoss(Function):
         g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
         grad_x = 2 * diff * g if w is None else 2 * w * diff * g
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y, None, None
+        grad_w = None
+        if ctx.needs_input_grad[2]:
+            grad_w = (diff * diff - ctx.value) * g if ctx.weighted_mean else diff * diff * g
+        return grad_x, grad_y, grad_w, None
 
 
 class L1Loss(Function):
-    """loss = w |x - y|;  dx = w sign(x - y) g,  dy = -dx."""
+    """loss = w |x - y|;  dx = w sign(x - y) g,  dy = -dx,  dw = |x - y| g
+    ((|x - y| - mean) g for a weighted mean, as MSELoss)."""
 
     @staticmethod
     def forward(ctx, x, y, w, reduction):
@@ -372,7 +393,9 @@ class L1Loss(Function):
         ctx.save_for_backward(diff, w)
         ctx.reduction = reduction
         ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
-        return _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
+        out = _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
+        ctx.weighted_mean, ctx.value = w is not None and reduction == "mean", out
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -380,7 +403,10 @@ class L1Loss(Function):
         g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
         grad_x = np.sign(diff) * g if w is None else w * np.sign(diff) * g
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y, None, None
+        grad_w = None
+        if ctx.needs_input_grad[2]:
+            grad_w = (np.abs(diff) - ctx.value) * g if ctx.weighted_mean else np.abs(diff) * g
+        return grad_x, grad_y, grad_w, None
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -401,7 +427,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 class BCEWithLogits(Function):
     """loss = w ((1 - y) x + L softplus(-x)), L = 1 + (pw - 1) y;
-    dx = w ((1 - y) + L (sigmoid(x) - 1)) g,  dy = w (-x + (pw - 1) softplus(-x)) g."""
+    dx = w ((1 - y) + L (sigmoid(x) - 1)) g,  dy = w (-x + (pw - 1) softplus(-x)) g.
+    As torch, no gradient for w or pw (binary_cross_entropy_with_logits refuses them)."""
 
     @staticmethod
     def forward(ctx, x, y, w, pos_weight, reduction):
@@ -454,6 +481,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         if extra is None:
             continue
         _check_tensor(extra, name, op)
+        if extra.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
+                               f"argument '{name}'. This input cannot have requires_grad True.")
         try:
             np.broadcast_shapes(extra.shape, input.shape)
         except ValueError:

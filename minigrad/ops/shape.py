@@ -37,7 +37,7 @@ def size_args(args) -> tuple:
     return tuple(sizes)
 
 
-class Reshape(Function):
+class View(Function):
     """z = a with a new shape (a view when numpy can make one)."""
 
     is_view = True
@@ -162,7 +162,7 @@ def reshape(t: Tensor, shape: tuple) -> Tensor:
     if (shape.count(-1) == 0 and total != t.data.size) or (
             shape.count(-1) == 1 and (total == 0 or t.data.size % total)):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {t.data.size}")
-    return Reshape.apply(t, shape)
+    return View.apply(t, shape)
 
 
 view = reshape
@@ -197,12 +197,12 @@ def squeeze(t: Tensor, dim=None) -> Tensor:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = {normalize_dim(d, t.ndim) for d in dims}
         shape = tuple(s for i, s in enumerate(t.shape) if not (i in axes and s == 1))
-    return Reshape.apply(t, shape)
+    return View.apply(t, shape)
 
 
 def unsqueeze(t: Tensor, dim) -> Tensor:
     axis = normalize_dim(dim, t.ndim + 1)
-    return Reshape.apply(t, t.shape[:axis] + (1,) + t.shape[axis:])
+    return View.apply(t, t.shape[:axis] + (1,) + t.shape[axis:])
 
 
 def transpose(t: Tensor, dim0, dim1) -> Tensor:

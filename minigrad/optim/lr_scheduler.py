@@ -138,7 +138,8 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """Multiply the lr by gamma every step_size epochs: lr = initial_lr * gamma^(epoch // step_size)."""
+    """Multiply the lr by gamma every step_size epochs:
+    lr = initial_lr * gamma^(epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -196,7 +197,8 @@ class CosineAnnealingLR(LRScheduler):
 
     Closed form: lr_t = eta_min + (initial_lr - eta_min) (1 + cos(π t / T_max)) / 2.
     step() uses torch's recurrence
-        lr_t = (1 + cos(π t / T_max)) / (1 + cos(π (t - 1) / T_max)) (lr_{t-1} - eta_min) + eta_min
+        lr_t = (1 + cos(π t / T_max)) / (1 + cos(π (t - 1) / T_max))
+               * (lr_{t-1} - eta_min) + eta_min
     (with torch's special case at the restart points), so it composes with other schedulers.
     """
 

@@ -75,10 +75,11 @@ def _copy_state_value(value, param: Tensor, key):
     """A deep copy of a saved state value; floating arrays take the parameter's dtype
     (except 'step', which keeps its own, as torch does)."""
     if isinstance(value, Tensor) or hasattr(value, "__array__"):   # also numpy and torch
-        array = np.asarray(value.data if isinstance(value, Tensor) else value).copy()
+        # np.array(order="C") copies and keeps a 0-d 'step' 0-d (ascontiguousarray would not).
+        array = np.array(value.data if isinstance(value, Tensor) else value, order="C")
         if key != "step" and array.dtype.kind == "f":
             array = array.astype(param.data.dtype, copy=False)
-        return Tensor(np.ascontiguousarray(array))
+        return Tensor(array)
     if isinstance(value, dict):
         return {k: _copy_state_value(v, param, k) for k, v in value.items()}
     if key == "step" and isinstance(value, (int, float)):
