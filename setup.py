@@ -67,6 +67,16 @@ class BuildExtWithOpenMP(build_ext):
                 ext.extra_link_args.append("-fopenmp")
         super().build_extensions()
 
+    def copy_file(self, infile, outfile, *args, **kwargs):
+        """Replace an in-place extension atomically: overwriting the file that a running
+        process has mapped would crash it, while a rename leaves its copy intact."""
+        if not self.inplace:
+            return super().copy_file(infile, outfile, *args, **kwargs)
+        temporary = f"{outfile}.{os.getpid()}.tmp"
+        shutil.copy2(infile, temporary)
+        os.replace(temporary, outfile)
+        return outfile, True
+
 
 def kernel_extensions():
     wanted = os.environ.get("MINIGRAD_KERNELS")
