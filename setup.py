@@ -81,7 +81,7 @@ class BuildExtWithOpenMP(build_ext):
 def kernel_extensions():
     wanted = os.environ.get("MINIGRAD_KERNELS")
     wanted = set(wanted.split(",")) if wanted else None
-    opt = ["-O0", "-g"] if DEBUG else ["-O3"]
+    opt = ["-O0", "-g"] if DEBUG else ["-O3", "-g0"]
     extensions = []
     for pyx in sorted((HERE / "kernels").glob("*.pyx")):
         if wanted is not None and pyx.stem not in wanted:

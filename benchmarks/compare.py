@@ -5,9 +5,9 @@ inputs, same weights, same thread count); then they run in alternating rounds, m
 torch, round after round, and each reports the median over its rounds of the time per call.
 A round times ``number`` calls in a row, ``number`` chosen so that one round lasts at least a
 couple of milliseconds (the timer's resolution and the loop overhead then do not matter).
-Before timing, each callable runs three times: the first call pays one-time costs (scratch
-buffers, caches, optimizer state) that a training loop pays once, the next two measure how many
-calls make a round.
+Before timing, each callable runs two or three times: the first call pays one-time costs
+(scratch buffers, caches, optimizer state) that a training loop pays once, the next ones tell
+how many calls make a round.
 
 Columns: the medians, the ratio torch / minigrad (above 1: minigrad is faster), for cases
 with FLOPs the GFLOP/s of each and their share of the machine's FP32 peak at this thread count,
@@ -37,7 +37,7 @@ from benchmarks.peak import measure_core_peak_gflops
 
 # (seconds of timed rounds per case for both frameworks together, rounds at least, at most,
 #  seconds one round should last at least)
-SETTINGS = {"full": (1.5, 5, 40, 0.002), "quick": (0.2, 3, 10, 0.001)}
+SETTINGS = {"full": (1.0, 3, 40, 0.002), "quick": (0.2, 3, 10, 0.001)}
 
 
 def _call_time(run) -> float:
@@ -59,7 +59,10 @@ def time_alternating(run_minigrad, run_torch, budget, min_rounds, max_rounds, ro
     runs = (run_minigrad, run_torch)
     for run in runs:  # the first call pays one-time costs
         run()
-    first = [min(_call_time(run) for _ in range(2)) for run in runs]
+    first = []
+    for run in runs:  # a second call tells the round size (a third if the call is short)
+        seconds = _call_time(run)
+        first.append(min(seconds, _call_time(run)) if seconds < 0.05 else seconds)
     numbers = [max(1, math.ceil(round_seconds / max(t, 1e-9))) for t in first]
     per_round = sum(n * t for n, t in zip(numbers, first))
     rounds = int(min(max_rounds, max(min_rounds, budget / max(per_round, 1e-9))))

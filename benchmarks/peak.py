@@ -3,14 +3,17 @@
 A timed GEMM is not a peak (it measures a GEMM). The probe is a C loop of 12 independent
 vector FMA chains (enough to cover the FMA latency on every current x86 core), compiled at run
 time with the C compiler Python was built with and called through ctypes, which releases the
-GIL. Each ISA the CPU supports (AVX-512F, AVX2+FMA) runs on one core; the best rate over many
-short runs (5 ms each) is the per-core peak, and the machine's peak for n threads is n times
-that. Short runs on one core keep the figure honest on a machine whose cores are shared: some
-run gets an undisturbed slice, while long runs or runs on every core at once come out low.
+GIL. Each ISA the CPU supports (AVX-512F, AVX2+FMA) runs on one core; the best rate over a few
+runs is the per-core peak, and the machine's peak for n threads is n times that.
+
+The rate divides by the calling thread's CPU time (time.thread_time), not the wall time: on a
+shared machine the probe's thread is often descheduled, and time spent waiting for a core is
+not a property of the core. (Wall time there read anywhere between 40 and 117 GFLOP/s per core
+on this machine; CPU time reads 116 every time.)
 
     flops per call = iterations * 12 chains * lanes * 2 (a fused multiply-add counts 2)
 
-``measure_peak_gflops`` returns None when no compiler is available or the CPU is not x86:
+``measure_core_peak_gflops`` returns None when no compiler is available or the CPU is not x86:
 the caller then asks for ``--peak-gflops``.
 """
 import ctypes
@@ -85,22 +88,23 @@ def _compile(directory: str):
 
 
 def _rate(function, lanes: int, seconds: float, repeats: int) -> float:
-    """Best GFLOP/s of one core over ``repeats`` runs of about ``seconds`` each."""
+    """Best GFLOP/s of one core over ``repeats`` runs of about ``seconds`` of CPU time each."""
     iterations = 100_000
-    start = time.perf_counter()
+    start = time.thread_time()
     function(iterations, 1.0)
-    elapsed = max(time.perf_counter() - start, 1e-6)
+    elapsed = max(time.thread_time() - start, 1e-6)
     iterations = max(iterations, int(iterations * seconds / elapsed))
     best = 0.0
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.thread_time()
         function(iterations, 1.0)
-        elapsed = time.perf_counter() - start
-        best = max(best, iterations * CHAINS * lanes * 2 / elapsed / 1e9)
+        elapsed = time.thread_time() - start
+        if elapsed > 0:
+            best = max(best, iterations * CHAINS * lanes * 2 / elapsed / 1e9)
     return best
 
 
-def measure_core_peak_gflops(seconds: float = 0.005, repeats: int = 40):
+def measure_core_peak_gflops(seconds: float = 0.02, repeats: int = 5):
     """FP32 GFLOP/s of one core at its widest FMA, or None if the probe cannot run here."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return None

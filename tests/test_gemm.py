@@ -54,7 +54,9 @@ def check_gemm(a, b, dtype, num_threads, accumulate=False):
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_odd_sizes(dtype, num_threads):
     for m, k, n in itertools.product(ODD_SIZES, repeat=3):
-        check_gemm(random((m, k), dtype, 1), random((k, n), dtype, 2), dtype, num_threads)
+        a = random((m, k), dtype, 1)
+        check_gemm(a, random((k, n), dtype, 2), dtype, num_threads)
+        check_gemm(a, random((n, k), dtype, 3).T, dtype, num_threads)  # as x @ W.T
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1,0 +1,11 @@
+"""Datasets, samplers and the DataLoader, with ``torch.utils.data``'s names and semantics."""
+from minigrad.utils.data.collate import default_collate, default_convert
+from minigrad.utils.data.dataloader import DataLoader
+from minigrad.utils.data.dataset import (ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
+                      random_split)
+from minigrad.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler)
+
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "default_collate", "default_convert", "random_split"]
