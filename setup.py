@@ -105,6 +105,8 @@ setup(
         kernel_extensions(),
         compiler_directives=DIRECTIVES,
         include_path=["kernels"],
+        # Debug and release C files live apart, so switching MINIGRAD_DEBUG regenerates them.
+        build_dir=os.path.join("build", "cython-debug" if DEBUG else "cython-release"),
         nthreads=int(os.environ.get("MINIGRAD_CYTHONIZE_JOBS", "0")),
     ),
     cmdclass={"build_ext": BuildExtWithOpenMP},

@@ -185,8 +185,10 @@ def test_batch_256_matches_torch(monkeypatch):
     inputs = [rng.standard_normal((256, 3, 9, 8)).astype(np.float32),
               rng.standard_normal((5, 3, 3, 3)).astype(np.float32),
               rng.standard_normal(5).astype(np.float32)]
+    # The weight gradient sums 18432 float32 products (values up to ~300): torch's own error
+    # against float64 is ~5e-4 there, so the tolerance is relative to that scale.
     assert_close_to_torch(lambda *t: conv2d(*t, padding=1), lambda *t: F.conv2d(*t, padding=1),
-                          inputs, rtol=1e-4, atol=1e-4)
+                          inputs, rtol=1e-4, atol=3e-3)
 
 
 def test_unbatched_input_matches_torch():

@@ -80,7 +80,8 @@ def conv2d_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_
 
 def conv2d_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top, pad_left,
                            dilation_h, dilation_w, groups):
-    """grad_weight[f, c, a, b] = sum over n, i, j of grad_out[n, f, i, j] * window_ab[n, c, i, j]."""
+    """grad_weight[f, c, a, b] = sum over n, i, j of grad_out[n, f, i, j] * window_ab[n, c, i, j]
+    (c within the group of f)."""
     n = x.shape[0]
     f, cg, kh, kw = grad_weight.shape
     oh, ow = grad_out.shape[2:]
