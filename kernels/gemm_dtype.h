@@ -165,6 +165,20 @@ static void GEMM_NAME(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const GEMM_T *a, 
 static void GEMM_NAME(gemm_pack_b)(ptrdiff_t kc, ptrdiff_t nc, const GEMM_T *b, ptrdiff_t rsb,
                                    ptrdiff_t csb, int nr, GEMM_T *restrict dst)
 {
+    if (csb == 1) {
+        /* row-major B: read each row once, start to end (panel by panel, the reads would hop
+         * between kc rows far apart, which memory serves much more slowly) */
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            const GEMM_T *row = b + p * rsb;
+            GEMM_T *panel_row = dst + p * nr;
+            for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr, panel_row += kc * nr) {
+                const int cols = (int)(nc - j0 < nr ? nc - j0 : nr);
+                memcpy(panel_row, row + j0, cols * sizeof(GEMM_T));
+                for (int j = cols; j < nr; j++) panel_row[j] = 0;
+            }
+        }
+        return;
+    }
     for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr, dst += kc * nr)
         GEMM_NAME(gemm_pack_panel)(kc, (int)(nc - j0 < nr ? nc - j0 : nr), nr, b + j0 * csb,
                                    rsb, csb, 1, dst);

@@ -80,6 +80,13 @@ def _dtype_name(dtype) -> str:
 
 def _pair(value, name):
     """An int or a sequence of one or two ints -> (h, w), as torch parses conv arguments."""
+    # Fast paths for what nn.Conv2d passes on every call: a plain int or a pair of ints.
+    if type(value) is int:
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int \
+            and type(value[1]) is int:
+        return value
+
     def is_int(v):
         return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
