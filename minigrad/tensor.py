@@ -237,9 +237,11 @@ class Tensor:
         return self._binary(_ew.Add, other, reverse=True)
 
     def __sub__(self, other):
+        _check_not_bool_subtraction(self, other)
         return self._binary(_ew.Sub, other)
 
     def __rsub__(self, other):
+        _check_not_bool_subtraction(self, other)
         return self._binary(_ew.Sub, other, reverse=True)
 
     def __mul__(self, other):
@@ -553,6 +555,13 @@ def _inplace_operand(value):
                                "detach() it")
         return value.data
     return value
+
+
+def _check_not_bool_subtraction(a: "Tensor", other) -> None:
+    if a.data.dtype == np.bool_ or (isinstance(other, Tensor) and other.data.dtype == np.bool_):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
 
 
 def _is_dtype_name(text: str) -> bool:

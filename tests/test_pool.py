@@ -91,6 +91,25 @@ def test_max_pool_kernel_matches_twin(dtype, threads):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threads", [1, 2])
+def test_max_pool_2x2_fast_path_matches_twin(dtype, threads):
+    """The 2x2 stride-2 kernel (vector selects): widths with and without a scalar tail, odd
+    sizes (last row/column unused), ties, NaNs and -inf, and planes big enough for threads."""
+    rng = np.random.default_rng(5)
+    for shape in [(1, 1, 2, 2), (2, 3, 7, 9), (1, 2, 5, 19), (3, 4, 16, 16), (4, 8, 33, 34)]:
+        x = np.round(rng.standard_normal(shape) * 2).astype(dtype)  # many ties
+        x.flat[rng.integers(0, x.size, 1 + x.size // 20)] = np.nan
+        x.flat[rng.integers(0, x.size, 1 + x.size // 20)] = -np.inf
+        out_shape_ = shape[:2] + (shape[2] // 2, shape[3] // 2)
+        out, idx = np.empty(out_shape_, dtype), np.empty(out_shape_, np.int64)
+        ref_out, ref_idx = np.empty(out_shape_, dtype), np.empty(out_shape_, np.int64)
+        kernel.max_pool2d_forward(x, out, idx, 2, 2, 2, 2, 0, 0, 1, 1, threads)
+        twin.max_pool2d_forward(x, ref_out, ref_idx, 2, 2, 2, 2, 0, 0, 1, 1)
+        np.testing.assert_array_equal(out, ref_out)
+        np.testing.assert_array_equal(idx, ref_idx)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 2])
 def test_avg_pool_kernel_matches_twin(dtype, threads):
     rng = np.random.default_rng(2)
     for trial in range(25):

@@ -27,8 +27,10 @@ def run_python(code: str, **env_changes) -> str:
             env.pop(name, None)
         else:
             env[name] = value
+    # Run from that directory too: `python -c` puts the working directory first on sys.path,
+    # and a source checkout's minigrad/ (without compiled kernels) must not shadow it.
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
-                            capture_output=True, text=True, timeout=120)
+                            cwd=MINIGRAD_PATH, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

@@ -184,6 +184,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     dilation = _pair(dilation, "dilation")
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"conv2d(): argument 'groups' must be int, not {type(groups).__name__}")
+    if min(weight.shape[2:]) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{weight.shape[2]} kernel_width: {weight.shape[3]}")
     if min(stride) <= 0:
         raise RuntimeError("non-positive stride is not supported")
     if min(dilation) <= 0:
