@@ -204,6 +204,7 @@ def write_png(rows: list, path: str, title: str) -> None:
     figure, axes = plt.subplots(figsize=(8, 1.2 + 0.22 * len(rows)))
     axes.barh(names, [ratio - 1.0 for ratio in ratios], left=1.0, color=colors)
     axes.set_xscale("log")
+    axes.margins(y=0.005)
     axes.axvline(1.0, color="black", linewidth=0.8)
     axes.set_xlabel("torch time / minigrad time (right of 1: minigrad faster)")
     axes.set_title(title, fontsize=9)

@@ -39,7 +39,7 @@ class Result:
     case: CheckCase
     dtype: np.dtype
     configs: int = 0
-    errors: dict = field(default_factory=dict)   # name -> [abs, rel, ok]
+    errors: dict = field(default_factory=dict)   # name -> (abs, rel, ok)
     messages: list = field(default_factory=list)
 
     @property
@@ -325,7 +325,8 @@ def _layer_cases():
                          padding=int(rng.integers(0, 2)), bias=bool(rng.random() < 0.7))
 
     return [
-        _layer_case("Linear", lambda nn, rng: nn.Linear(6, 4), lambda rng: (int(rng.integers(1, 5)), 6)),
+        _layer_case("Linear", lambda nn, rng: nn.Linear(6, 4),
+                    lambda rng: (int(rng.integers(1, 5)), 6)),
         _layer_case("Linear (no bias)", lambda nn, rng: nn.Linear(5, 3, bias=False), (2, 5)),
         _layer_case("Conv2d", conv, lambda rng: (2, 3) + _shape(rng, 2, 4, 8)),
         _layer_case("MaxPool2d", lambda nn, rng: nn.MaxPool2d(2), (2, 3, 6, 6)),
@@ -534,7 +535,8 @@ def format_table(results: list) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m minigrad.check",
-        description="Compare every minigrad op, layer, loss and optimizer with the installed torch.")
+        description="Compare every minigrad op, layer, loss and optimizer with the installed "
+                    "torch.")
     parser.add_argument("--quick", action="store_true",
                         help="one random configuration per case and dtype (default: 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random configurations")

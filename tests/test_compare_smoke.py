@@ -26,7 +26,8 @@ def run_compare(*args, cwd):
 
 
 def test_quick_compare_runs_and_writes_its_files(tmp_path):
-    result = run_compare("--quick", "--threads", "1", "--cases", "gemm-64,train-b1-sgd,pool1-fwd-b1",
+    result = run_compare("--quick", "--threads", "1",
+                         "--cases", "gemm-64,train-b1-sgd,pool1-fwd-b1",
                          "--json", str(tmp_path / "out.json"), "--png", str(tmp_path / "out.png"),
                          cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -41,7 +42,7 @@ def test_quick_compare_runs_and_writes_its_files(tmp_path):
         assert row["ratio"] == pytest.approx(row["torch_s"] / row["minigrad_s"])
     assert rows["gemm-64"]["minigrad_gflops"] > 0 and rows["pool1-fwd-b1"]["minigrad_gbps"] > 0
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib  # noqa: F401  (only: is it installed?)
     except ImportError:
         assert "matplotlib is not installed" in result.stderr
     else:
