@@ -34,7 +34,7 @@ def _vector_norm(values: np.ndarray, norm_type: float) -> float:
     if norm_type == 1:
         return float(values.sum())
     if norm_type == 2:
-        return math.sqrt(float(np.dot(values, values)))
+        return math.sqrt(float(np.square(values).sum()))  # not np.dot: no BLAS threads
     return float(np.sum(values ** norm_type) ** (1.0 / norm_type))
 
 
