@@ -32,6 +32,13 @@ import statistics
 import sys
 import time
 
+# torch and minigrad share one OpenMP runtime (libgomp.so.1) in this process, and it reads its
+# spin policy once, when the first of them loads it. minigrad's default (a short spin, see
+# minigrad/_kernels/__init__.py) must be set before torch loads it: with libgomp's long default
+# spin, idle threads of each framework starve the other's on 2 cores. Both sides then run
+# under the same policy.
+import minigrad  # noqa: E402,F401  (before torch, see above)
+
 from benchmarks import cases as case_library
 from benchmarks.peak import measure_core_peak_gflops
 

@@ -9,6 +9,10 @@ CI runs every suite once, untimed: `pytest benchmarks --benchmark-disable -q`.
 import sys
 from pathlib import Path
 
+# Before any suite imports torch: minigrad sets the OpenMP spin policy of the libgomp both
+# frameworks share (see minigrad/_kernels/__init__.py and benchmarks/compare.py).
+import minigrad  # noqa: F401
+
 ROOT = str(Path(__file__).resolve().parent.parent)
 if ROOT not in sys.path:
     sys.path.append(ROOT)

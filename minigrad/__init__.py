@@ -3,6 +3,10 @@
 The Python layer keeps the autograd graph; Cython kernels (``minigrad._kernels``) do the heavy
 math: GEMM, convolution, pooling, the fused loss and the fused optimizer updates.
 """
+from minigrad._memory import keep_freed_memory as _keep_freed_memory
+
+_keep_freed_memory()
+
 from minigrad.tensor import (  # noqa: F401  (tensor first: the ops import it)
     Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
