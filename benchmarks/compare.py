@@ -93,7 +93,6 @@ def _machine() -> dict:
     import numpy
     import torch
 
-    import minigrad
     return {"cpu": model, "logical_cpus": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "numpy": numpy.__version__,
             "minigrad": minigrad.__version__, "platform": platform.platform()}
@@ -261,7 +260,6 @@ def main(argv=None) -> int:
 
     import torch
 
-    import minigrad
     torch.set_num_threads(args.threads)
     minigrad.set_num_threads(args.threads)
 

@@ -354,15 +354,22 @@ def _regression_inputs(input, target, weight, op):
     return shape
 
 
-class MSELoss(Function):
-    """loss = w (x - y)^2;  dx = 2 w (x - y) g,  dy = -dx,  dw = (x - y)^2 g (in the
-    broadcast shape). With a weight, reduction='mean' is sum(loss) / sum(w), as torch, so
-    there dw = ((x - y)^2 - mean) g."""
+class _PointwiseLoss(Function):
+    """loss = w f(x - y), reduced;  dx = w f'(x - y) g,  dy = -dx,  dw = f(x - y) g, or
+    (f(x - y) - mean) g for a weighted mean, which divides by Σw. Subclasses give f and f'."""
 
     @staticmethod
-    def forward(ctx, x, y, w, reduction):
+    def pointwise(diff):
+        raise NotImplementedError
+
+    @staticmethod
+    def slope(diff):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, y, w, reduction):
         diff = np.subtract(x, y, dtype=x.dtype)
-        loss = diff * diff if w is None else w * diff * diff
+        loss = cls.pointwise(diff) if w is None else w * cls.pointwise(diff)
         ctx.save_for_backward(diff, w)
         ctx.reduction = reduction
         ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
@@ -370,43 +377,41 @@ class MSELoss(Function):
         ctx.weighted_mean, ctx.value = w is not None and reduction == "mean", out
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         diff, w = ctx.saved_tensors
         g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
-        grad_x = 2 * diff * g if w is None else 2 * w * diff * g
+        grad_x = cls.slope(diff) * g if w is None else w * cls.slope(diff) * g
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
         grad_w = None
         if ctx.needs_input_grad[2]:
-            grad_w = (diff * diff - ctx.value) * g if ctx.weighted_mean else diff * diff * g
+            item = cls.pointwise(diff)
+            grad_w = (item - ctx.value) * g if ctx.weighted_mean else item * g
         return grad_x, grad_y, grad_w, None
 
 
-class L1Loss(Function):
-    """loss = w |x - y|;  dx = w sign(x - y) g,  dy = -dx,  dw = |x - y| g
-    ((|x - y| - mean) g for a weighted mean, as MSELoss)."""
+class MSELoss(_PointwiseLoss):
+    """Squared error: f(d) = d², f'(d) = 2d."""
 
     @staticmethod
-    def forward(ctx, x, y, w, reduction):
-        diff = np.subtract(x, y, dtype=x.dtype)
-        loss = np.abs(diff) if w is None else w * np.abs(diff)
-        ctx.save_for_backward(diff, w)
-        ctx.reduction = reduction
-        ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
-        out = _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
-        ctx.weighted_mean, ctx.value = w is not None and reduction == "mean", out
-        return out
+    def pointwise(diff):
+        return diff * diff
 
     @staticmethod
-    def backward(ctx, grad):
-        diff, w = ctx.saved_tensors
-        g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
-        grad_x = np.sign(diff) * g if w is None else w * np.sign(diff) * g
-        grad_y = -grad_x if ctx.needs_input_grad[1] else None
-        grad_w = None
-        if ctx.needs_input_grad[2]:
-            grad_w = (np.abs(diff) - ctx.value) * g if ctx.weighted_mean else np.abs(diff) * g
-        return grad_x, grad_y, grad_w, None
+    def slope(diff):
+        return 2 * diff
+
+
+class L1Loss(_PointwiseLoss):
+    """Absolute error: f(d) = |d|, f'(d) = sign(d) (0 at 0, as torch)."""
+
+    @staticmethod
+    def pointwise(diff):
+        return np.abs(diff)
+
+    @staticmethod
+    def slope(diff):
+        return np.sign(diff)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

@@ -18,6 +18,7 @@ import numpy as np
 from minigrad.tensor import Tensor
 from minigrad.utils.data import Dataset, default_collate
 from minigrad.vision import transforms as _transforms
+from minigrad.vision.datasets.batching import collate_targets
 from minigrad.vision.datasets.download import download_and_extract
 from minigrad.vision.datasets.safe_pickle import safe_load
 
@@ -232,12 +233,7 @@ class CIFAR10(Dataset):
                 images = Tensor(images)
         else:
             images = default_collate([self.transform(self.data[i]) for i in indices])
-        if self.target_transform is None:
-            targets = Tensor(self._target_array[indices])
-        else:
-            targets = default_collate([self.target_transform(int(t))
-                                       for t in self._target_array[indices]])
-        return [images, targets]
+        return [images, collate_targets(self._target_array, indices, self.target_transform)]
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train else 'Test'}"

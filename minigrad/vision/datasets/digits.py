@@ -12,6 +12,7 @@ import numpy as np
 from minigrad.tensor import Tensor
 from minigrad.utils.data import Dataset, default_collate
 from minigrad.vision import transforms as _transforms
+from minigrad.vision.datasets.batching import collate_targets
 
 __all__ = ["Digits"]
 
@@ -76,12 +77,7 @@ class Digits(Dataset):
                 images = self.transform.apply_batch(images)
         else:
             images = default_collate([self[int(i)][0] for i in indices])
-        if self.target_transform is None:
-            targets = Tensor(self._target_array[indices])
-        else:
-            targets = default_collate([self.target_transform(int(t))
-                                       for t in self._target_array[indices]])
-        return [images, targets]
+        return [images, collate_targets(self._target_array, indices, self.target_transform)]
 
     def __repr__(self) -> str:
         return (f"Dataset Digits\n    Number of datapoints: {len(self)}\n"
