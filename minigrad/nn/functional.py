@@ -115,30 +115,29 @@ def tanh(input):
 
 def _softmax_dim(name: str, ndim: int) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", stacklevel=3)
+                  "to include dim=X as an argument.", stacklevel=4)
     return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_family(function, name: str, input, dim, dtype):
+    """Validate, pick torch's implicit dim (with its warning) and apply Softmax/LogSoftmax."""
+    _check_tensor(input, "input", name)
+    if dim is None:
+        dim = _softmax_dim(name, input.ndim)
+    if dtype is not None:
+        input = input.type(dtype)
+    _check_float(input, f"{name}_lastdim_kernel_impl")
+    return function.apply(input, _shape.normalize_dim(dim, max(input.ndim, 1)))
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / Σ_dim exp(x)."""
-    _check_tensor(input, "input", "softmax")
-    if dim is None:
-        dim = _softmax_dim("softmax", input.ndim)
-    if dtype is not None:
-        input = input.type(dtype)
-    _check_float(input, "softmax_lastdim_kernel_impl")
-    return _ew.Softmax.apply(input, _shape.normalize_dim(dim, max(input.ndim, 1)))
+    return _softmax_family(_ew.Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - log Σ_dim exp(x)."""
-    _check_tensor(input, "input", "log_softmax")
-    if dim is None:
-        dim = _softmax_dim("log_softmax", input.ndim)
-    if dtype is not None:
-        input = input.type(dtype)
-    _check_float(input, "log_softmax_lastdim_kernel_impl")
-    return _ew.LogSoftmax.apply(input, _shape.normalize_dim(dim, max(input.ndim, 1)))
+    return _softmax_family(_ew.LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 # ----------------------------------------------------------------------------- dropout
