@@ -187,7 +187,7 @@ def test_matmul_agrees_at_one_and_two_threads(restore_threads, dtype, shape):
 # Runs in a fresh interpreter: the threads alive right after `import numpy` are the main one
 # and OpenBLAS's workers; then minigrad trains, and each thread's CPU ticks are read back.
 _THREAD_PROBE = """
-    import os, sys
+    import os, sys, time
     import numpy as np
 
     def ticks():
@@ -198,11 +198,23 @@ _THREAD_PROBE = """
             out[int(tid)] = int(fields[11]) + int(fields[12])  # utime + stime
         return out
 
+    def settled(threads):
+        # OpenBLAS's workers spin for ~0.1 s after they start (and after each BLAS call) before
+        # they sleep; wait until they stop accruing CPU so that spin is not charged to training.
+        last = None
+        for _ in range(100):
+            now = [ticks().get(t, 0) for t in threads]
+            if now == last:
+                return
+            last = now
+            time.sleep(0.05)
+
     blas_workers = set(ticks()) - {os.getpid()}
     import minigrad
     import minigrad.nn.functional as F
     from minigrad import nn, optim
     minigrad.set_num_threads(int(sys.argv[1]))
+    settled(blas_workers)
     before = ticks()
     model = nn.Sequential(nn.Conv2d(3, 32, 5, padding=2), nn.MaxPool2d(2),
                           nn.Conv2d(32, 32, 5, padding=2), nn.MaxPool2d(2), nn.Flatten(),
