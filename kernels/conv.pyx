@@ -30,14 +30,14 @@ dtype, and grow when a bigger one is needed.
 Depthwise convolutions (G = C > 1: one input channel per group) skip im2col and the GEMM, whose
 products would have a single row: direct loops over each plane and kernel tap instead.
 """
-import threading
-
 import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
 
+from minigrad._kernels import conv_direct
+from minigrad._kernels.conv_direct import scratch as _scratch
 from minigrad._kernels.gemm import gemm, gemm_batched
 
 # Largest im2col (or transposed-output) buffer, in numbers, that a chunk of samples may fill;
@@ -47,9 +47,6 @@ CHUNK_ELEMENTS = 1 << 20
 cdef enum:
     PARALLEL_MIN_ELEMENTS = 32768   # loops over fewer numbers than this run on one thread
     TAP_BLOCK = 64                  # columns summed side by side by the depthwise weight gradient
-
-_local = threading.local()
-
 
 # ---------------------------------------------------------------------------------------------
 # Inner math: one im2col row, one col2im plane, the layout moves around the GEMM.
@@ -407,17 +404,24 @@ cdef void depthwise_backward_weight(const floating[:, :, :, ::1] x,
 # ---------------------------------------------------------------------------------------------
 # Python-level helpers: scratch buffers, chunking, the grouped GEMM.
 
-def _scratch(name, dtype, Py_ssize_t size):
-    """A cached 1-D buffer of at least `size` numbers for this thread and dtype."""
-    buffers = getattr(_local, "buffers", None)
-    if buffers is None:
-        buffers = _local.buffers = {}
-    key = (name, dtype)
-    buf = buffers.get(key)
-    if buf is None or buf.shape[0] < size:
-        buf = np.empty(max(size, 1), dtype=dtype)
-        buffers[key] = buf
-    return buf[:size]
+ALGORITHMS = ("auto", "direct", "im2col")
+_algorithm = "auto"
+
+
+def set_algorithm(name):
+    """Choose how stride-1, dilation-1 convolutions run: 'direct' (conv_direct.pyx), 'im2col'
+    (+ GEMM), or 'auto' (direct, the default). Every other convolution runs im2col + GEMM, and
+    depthwise ones their own loops, whatever is set. For tests and benchmarks."""
+    global _algorithm
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown convolution algorithm {name!r}; expected one of {ALGORITHMS}")
+    _algorithm = name
+
+
+cdef bint use_direct(Py_ssize_t kh, Py_ssize_t kw, int sh, int sw, int dh, int dw):
+    """Stride 1, dilation 1 and a kernel larger than 1x1 (a 1x1 conv is a plain GEMM)."""
+    return _algorithm != "im2col" and sh == 1 and sw == 1 and dh == 1 and dw == 1 \
+        and kh * kw > 1
 
 
 cdef Py_ssize_t chunk_size(Py_ssize_t n, Py_ssize_t rows, Py_ssize_t p):
@@ -467,6 +471,9 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
         with nogil:
             depthwise_forward(x, weight, bias_or_empty, out, stride_h, stride_w, pad_top,
                               pad_left, dilation_h, dilation_w, num_threads)
+        return
+    if use_direct(kh, kw, stride_h, stride_w, dilation_h, dilation_w):
+        conv_direct.forward(x, weight, bias, out, pad_top, pad_left, groups, False, num_threads)
         return
     w3 = np.asarray(weight).reshape(G, FG, KG)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
@@ -520,6 +527,11 @@ def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, 
             depthwise_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
                                      pad_left, dilation_h, dilation_w, num_threads)
         return
+    if use_direct(kh, kw, stride_h, stride_w, dilation_h, dilation_w):
+        # the adjoint of a stride-1 convolution: dy convolved with the flipped weights
+        conv_direct.forward(grad_out, weight, None, grad_input, kh - 1 - pad_top,
+                            kw - 1 - pad_left, groups, True, num_threads)
+        return
     dy_arr = np.asarray(grad_out)
     w3_t = np.asarray(weight).reshape(G, FG, KG).transpose(0, 2, 1)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
@@ -568,6 +580,10 @@ def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C,
         with nogil:
             depthwise_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top,
                                       pad_left, dilation_h, dilation_w, num_threads)
+        return
+    if use_direct(kh, kw, stride_h, stride_w, dilation_h, dilation_w):
+        conv_direct.backward_weight(x, grad_out, grad_weight, pad_top, pad_left, groups,
+                                    num_threads)
         return
     x_arr, dy_arr = np.asarray(x), np.asarray(grad_out)
     gw3 = gw_arr.reshape(G, FG, KG)

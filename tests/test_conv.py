@@ -66,10 +66,19 @@ def run_both(case, dtype, num_threads, rng):
     return results
 
 
+@pytest.fixture(params=["auto", "im2col"])
+def algorithm(request):
+    """Every kernel test runs twice: stride-1 convolutions take the direct kernels under 'auto'
+    and im2col + GEMM under 'im2col' (the others take im2col + GEMM both times)."""
+    kernels.set_algorithm(request.param)
+    yield request.param
+    kernels.set_algorithm("auto")
+
+
 @pytest.mark.parametrize("case", KERNEL_CASES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("num_threads", [1, 2])
-def test_kernels_match_twins(case, dtype, num_threads):
+def test_kernels_match_twins(case, dtype, num_threads, algorithm):
     results = run_both(case, dtype, num_threads, np.random.default_rng(0))
     rtol, atol = TIGHT[dtype]
     for name, mine, ref in zip(("out", "grad_x", "grad_w", "grad_b"), results["kernel"],
@@ -101,15 +110,16 @@ def test_twins_match_torch():
     np.testing.assert_allclose(out, expected.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_scratch_buffers_are_reused():
+def test_scratch_buffers_are_reused(algorithm):
+    buffer = {"auto": "padded", "im2col": "cols"}[algorithm]
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
     weight = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
     out = np.empty((4, 5, 6, 6), np.float32)
     kernels.conv2d_forward(x, weight, None, out, 1, 1, 0, 0, 1, 1, 1, 1)
-    first = kernels._scratch("cols", out.dtype, 1)
+    first = kernels._scratch(buffer, out.dtype, 1)
     kernels.conv2d_forward(x, weight, None, out, 1, 1, 0, 0, 1, 1, 1, 1)
-    assert np.shares_memory(first, kernels._scratch("cols", out.dtype, 1))
+    assert np.shares_memory(first, kernels._scratch(buffer, out.dtype, 1))
 
 
 # ----------------------------------------------------------------------------- op vs torch
