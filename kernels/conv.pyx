@@ -29,6 +29,10 @@ dtype, and grow when a bigger one is needed.
 
 Depthwise convolutions (G = C > 1: one input channel per group) skip im2col and the GEMM, whose
 products would have a single row: direct loops over each plane and kernel tap instead.
+
+Stride-1, dilation-1 convolutions with a kernel larger than 1x1 go to the direct kernels of
+conv_direct.pyx instead (no column matrix, rows of padding skipped), unless set_algorithm
+chose 'im2col'.
 """
 import numpy as np
 

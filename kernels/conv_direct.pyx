@@ -46,8 +46,11 @@ cdef extern from "conv_direct.h" nogil:
 cdef enum:
     PARALLEL_MIN_ELEMENTS = 32768    # copies of fewer numbers than this run on one thread
     PARALLEL_MIN_MACS = 110592       # convolutions of fewer multiply-adds (48^3) likewise
-    L1_BYTES = 24576                 # a channel chunk of input and weights fits in this
     ITEMS_PER_THREAD = 4             # rows are split until each thread has this many items
+
+# A chunk of input channels (its padded planes and their packed weights) fits in this many
+# bytes, so that it stays in the L1 data cache (32 KB and up) next to the accumulation buffer.
+L1_BYTES = 16384
 
 ISA_NAMES = {CD_ISA_BASE: "base", CD_ISA_AVX2: "avx2", CD_ISA_AVX512: "avx512"}
 

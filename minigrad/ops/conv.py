@@ -1,4 +1,5 @@
-"""2-D convolution, torch.nn.functional.conv2d, on the im2col + GEMM kernels of kernels/conv.pyx.
+"""2-D convolution, torch.nn.functional.conv2d, on the kernels of kernels/conv.pyx (direct for
+stride 1 and dilation 1, im2col + GEMM otherwise).
 
 Input x (N, C, H, W) or unbatched (C, H, W), weight w (F, C/G, KH, KW), bias b (F,) or None,
 G groups; per axis a stride s, a dilation d and a padding before/after (p0, p1):
@@ -8,8 +9,8 @@ G groups; per axis a stride s, a dilation d and a padding before/after (p0, p1):
     OH = (H + p0h + p1h - dh*(KH-1) - 1) // sh + 1        (and OW alike)
 
 with g = f // (F/G) and x read as 0 in the padding. y is linear in x and in w, so the gradients
-are the adjoint maps: dx = col2im(w_g^T @ dy_g), dw_g = sum over the batch of dy_g @ cols_g^T,
-db[f] = sum over n, i, j of dy[n, f, i, j]. padding may be an int, a pair, 'valid' (none) or
+are the adjoint maps (in im2col terms: dx = col2im(w_g^T @ dy_g), dw_g = sum over the batch of
+dy_g @ cols_g^T), and db[f] = sum over n, i, j of dy[n, f, i, j]. padding may be an int, a pair, 'valid' (none) or
 'same' (stride 1 only; total d*(k-1) per axis, the odd one on the bottom/right as torch does).
 """
 import numbers
