@@ -121,26 +121,28 @@ cdef void pack_weights(const floating[:, :, :, ::1] w, Py_ssize_t groups, int fb
     Not flipped (forward): output channel o = block*fb + k of group g is weight row g*Fg + o,
     input channel i is weight column i. Flipped (gradient to the input): the output channels
     are the weight's input channels and the taps are mirrored,
-    wp[g, block, f, a, b, k] = w[g*Fg + f, block*fb + k, KH-1-a, KW-1-b]."""
-    cdef Py_ssize_t F = w.shape[0], Cg = w.shape[1], KH = w.shape[2], KW = w.shape[3]
+    wp[g, block, f, a, b, k] = w[g*Fg + f, block*fb + k, KH-1-a, KW-1-b].
+    Each weight plane is read contiguously and written with a stride of fb."""
+    cdef Py_ssize_t F = w.shape[0], Cg = w.shape[1], taps = w.shape[2] * w.shape[3]
     cdef Py_ssize_t Fg = F // groups
     cdef Py_ssize_t outs = Cg if flip else Fg, ins = Fg if flip else Cg
-    cdef Py_ssize_t blocks = ceil_div(outs, fb), g, blk, i, a, b, k, o
-    cdef floating *dst = wp
+    cdef Py_ssize_t blocks = ceil_div(outs, fb), block_size = ins * taps * fb
+    cdef Py_ssize_t g, o, i, t
+    cdef const floating *src
+    cdef floating *dst
+    memset(wp, 0, groups * blocks * block_size * sizeof(floating))   # the missing channels
     for g in range(groups):
-        for blk in range(blocks):
+        for o in range(outs):
             for i in range(ins):
-                for a in range(KH):
-                    for b in range(KW):
-                        for k in range(fb):
-                            o = blk * fb + k
-                            if o >= outs:
-                                dst[0] = 0
-                            elif flip:
-                                dst[0] = w[g * Fg + i, o, KH - 1 - a, KW - 1 - b]
-                            else:
-                                dst[0] = w[g * Fg + o, i, a, b]
-                            dst += 1
+                dst = wp + (g * blocks + o // fb) * block_size + i * taps * fb + o % fb
+                if flip:
+                    src = &w[g * Fg + i, o, 0, 0]
+                    for t in range(taps):
+                        dst[t * fb] = src[taps - 1 - t]
+                else:
+                    src = &w[g * Fg + o, i, 0, 0]
+                    for t in range(taps):
+                        dst[t * fb] = src[t]
 
 
 # (output channels FB, rows NR, vectors of columns NC) of a tile, by whether an output row
