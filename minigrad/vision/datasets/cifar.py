@@ -15,10 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigrad.tensor import Tensor
-from minigrad.utils.data import Dataset, default_collate
-from minigrad.vision import transforms as _transforms
-from minigrad.vision.datasets.batching import collate_targets
+from minigrad.vision.datasets.batching import ImageArrayDataset
 from minigrad.vision.datasets.download import download_and_extract
 from minigrad.vision.datasets.safe_pickle import safe_load
 
@@ -44,7 +41,7 @@ class _Layout:
     meta_file: str
 
 
-class CIFAR10(Dataset):
+class CIFAR10(ImageArrayDataset):
     """The CIFAR-10 dataset: 50000 train and 10000 test 32x32 colour images in 10 classes.
 
     ``CIFAR10(root, train=True, transform=None, target_transform=None, download=False)`` as
@@ -209,31 +206,6 @@ class CIFAR10(Dataset):
         return records[:, self.label_bytes:], records[:, self.label_byte_index].astype(np.int64)
 
     # ---- access ---------------------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index):
-        image, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def get_batch(self, indices):
-        """``default_collate([self[i] for i in indices])``, with one indexing per batch when
-        the transform works on batches (None, or built from batchable transforms)."""
-        indices = np.asarray(indices, dtype=np.int64)
-        if self.transform is None:
-            images = Tensor(self.data[indices])
-        elif _transforms.supports_batch(self.transform):
-            images = self.transform.apply_batch(self.data[indices])
-            if isinstance(images, np.ndarray):
-                images = Tensor(images)
-        else:
-            images = default_collate([self.transform(self.data[i]) for i in indices])
-        return [images, collate_targets(self._target_array, indices, self.target_transform)]
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train else 'Test'}"

@@ -10,9 +10,7 @@ import functools
 import numpy as np
 
 from minigrad.tensor import Tensor
-from minigrad.utils.data import Dataset, default_collate
-from minigrad.vision import transforms as _transforms
-from minigrad.vision.datasets.batching import collate_targets
+from minigrad.vision.datasets.batching import ImageArrayDataset
 
 __all__ = ["Digits"]
 
@@ -28,7 +26,7 @@ def _load_digits():
     return bunch.images, bunch.target
 
 
-class Digits(Dataset):
+class Digits(ImageArrayDataset):
     """scikit-learn's 8x8 digits as (image (1, 8, 8) float32 in [0, 1], label int).
 
     ``root`` and ``download`` are accepted for a torchvision-like signature and unused (the
@@ -57,27 +55,8 @@ class Digits(Dataset):
         self.targets = self._target_array.tolist()
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index):
-        image, target = Tensor(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def get_batch(self, indices):
-        """``default_collate([self[i] for i in indices])`` with one indexing per batch."""
-        indices = np.asarray(indices, dtype=np.int64)
-        if self.transform is None or _transforms.supports_batch(self.transform):
-            images = Tensor(self.data[indices])
-            if self.transform is not None:
-                images = self.transform.apply_batch(images)
-        else:
-            images = default_collate([self[int(i)][0] for i in indices])
-        return [images, collate_targets(self._target_array, indices, self.target_transform)]
+    def _as_image(self, rows):
+        return Tensor(rows)
 
     def __repr__(self) -> str:
         return (f"Dataset Digits\n    Number of datapoints: {len(self)}\n"
