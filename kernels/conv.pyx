@@ -422,10 +422,12 @@ def set_algorithm(name):
     _algorithm = name
 
 
-cdef bint use_direct(Py_ssize_t kh, Py_ssize_t kw, int sh, int sw, int dh, int dw):
-    """Stride 1, dilation 1 and a kernel larger than 1x1 (a 1x1 conv is a plain GEMM)."""
+cdef bint use_direct(weight, int sh, int sw, int dh, int dw, int groups):
+    """Stride 1, dilation 1, a kernel larger than 1x1 (a 1x1 conv is a plain GEMM), not
+    depthwise (one input channel per group: weight.shape[1] == 1 < groups)."""
+    cdef Py_ssize_t kh = weight.shape[2], kw = weight.shape[3]
     return _algorithm != "im2col" and sh == 1 and sw == 1 and dh == 1 and dw == 1 \
-        and kh * kw > 1
+        and kh * kw > 1 and not (groups > 1 and weight.shape[1] == 1)
 
 
 cdef Py_ssize_t chunk_size(Py_ssize_t n, Py_ssize_t rows, Py_ssize_t p):
@@ -453,7 +455,47 @@ cdef bint is_pointwise(Py_ssize_t H, Py_ssize_t W, int kh, int kw, int sh, int s
 # ---------------------------------------------------------------------------------------------
 # Kernels.
 
-def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
+def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top, int pad_left,
+                   int dilation_h, int dilation_w, int groups, int num_threads):
+    """out = conv2d(x, weight) + bias: x (N, C, H, W), weight (F, C/G, KH, KW), bias (F,) or
+    None, out (N, F, OH, OW), C-contiguous arrays of one float dtype. The direct kernels or
+    im2col_forward, by use_direct (the arrays are not touched before that choice, so that the
+    chosen kernel takes them once)."""
+    if use_direct(weight, stride_h, stride_w, dilation_h, dilation_w, groups):
+        conv_direct.forward(x, weight, bias, out, pad_top, pad_left, groups, False, num_threads)
+    else:
+        im2col_forward(x, weight, bias, out, stride_h, stride_w, pad_top, pad_left, dilation_h,
+                       dilation_w, groups, num_threads)
+
+
+def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride_w,
+                          int pad_top, int pad_left, int dilation_h, int dilation_w, int groups,
+                          int num_threads):
+    """grad_input (N, C, H, W) from grad_out (N, F, OH, OW): the direct kernel (the adjoint of
+    a stride-1 convolution is dy convolved with the flipped weights, padding KH-1-top and
+    KW-1-left) or im2col_backward_input."""
+    if use_direct(weight, stride_h, stride_w, dilation_h, dilation_w, groups):
+        conv_direct.forward(grad_out, weight, None, grad_input, weight.shape[2] - 1 - pad_top,
+                            weight.shape[3] - 1 - pad_left, groups, True, num_threads)
+    else:
+        im2col_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
+                              pad_left, dilation_h, dilation_w, groups, num_threads)
+
+
+def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w, int pad_top,
+                           int pad_left, int dilation_h, int dilation_w, int groups,
+                           int num_threads):
+    """grad_weight (F, C/G, KH, KW) from x and grad_out: the direct kernel or
+    im2col_backward_weight."""
+    if use_direct(grad_weight, stride_h, stride_w, dilation_h, dilation_w, groups):
+        conv_direct.backward_weight(x, grad_out, grad_weight, pad_top, pad_left, groups,
+                                    num_threads)
+    else:
+        im2col_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top, pad_left,
+                               dilation_h, dilation_w, groups, num_threads)
+
+
+def im2col_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
                    const floating[:, :, :, ::1] weight,   # IN  (F, C/G, KH, KW)
                    const floating[::1] bias,              # IN  (F,), or None
                    floating[:, :, :, ::1] out,            # OUT (N, F, OH, OW)
@@ -475,9 +517,6 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
         with nogil:
             depthwise_forward(x, weight, bias_or_empty, out, stride_h, stride_w, pad_top,
                               pad_left, dilation_h, dilation_w, num_threads)
-        return
-    if use_direct(kh, kw, stride_h, stride_w, dilation_h, dilation_w):
-        conv_direct.forward(x, weight, bias, out, pad_top, pad_left, groups, False, num_threads)
         return
     w3 = np.asarray(weight).reshape(G, FG, KG)
     pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
@@ -507,7 +546,7 @@ def conv2d_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
                 rows_to_batch(rows, bias_or_empty, out, n0, m, num_threads)
 
 
-def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
+def im2col_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
                           const floating[:, :, :, ::1] weight,     # IN  (F, C/G, KH, KW)
                           floating[:, :, :, ::1] grad_input,       # OUT (N, C, H, W)
                           int stride_h, int stride_w, int pad_top, int pad_left,
@@ -530,11 +569,6 @@ def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, 
         with nogil:
             depthwise_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
                                      pad_left, dilation_h, dilation_w, num_threads)
-        return
-    if use_direct(kh, kw, stride_h, stride_w, dilation_h, dilation_w):
-        # the adjoint of a stride-1 convolution: dy convolved with the flipped weights
-        conv_direct.forward(grad_out, weight, None, grad_input, kh - 1 - pad_top,
-                            kw - 1 - pad_left, groups, True, num_threads)
         return
     dy_arr = np.asarray(grad_out)
     w3_t = np.asarray(weight).reshape(G, FG, KG).transpose(0, 2, 1)
@@ -562,7 +596,7 @@ def conv2d_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, 
                    dilation_h, dilation_w, oh, ow, num_threads)
 
 
-def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
+def im2col_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
                            const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
                            floating[:, :, :, ::1] grad_weight,      # OUT (F, C/G, KH, KW)
                            int stride_h, int stride_w, int pad_top, int pad_left,
@@ -584,10 +618,6 @@ def conv2d_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C,
         with nogil:
             depthwise_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top,
                                       pad_left, dilation_h, dilation_w, num_threads)
-        return
-    if use_direct(kh, kw, stride_h, stride_w, dilation_h, dilation_w):
-        conv_direct.backward_weight(x, grad_out, grad_weight, pad_top, pad_left, groups,
-                                    num_threads)
         return
     x_arr, dy_arr = np.asarray(x), np.asarray(grad_out)
     gw3 = gw_arr.reshape(G, FG, KG)

@@ -93,25 +93,33 @@ cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
     return (m + d - 1) // d
 
 
+cdef void pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W, floating *dst,
+                    Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t pt, Py_ssize_t pl) noexcept nogil:
+    """dst[r, q] = src[r - pt, q - pl] inside the image, else 0; dst is (Hp, Wp). Negative pt
+    or pl crop the image instead of padding it."""
+    cdef Py_ssize_t r, q0 = max(0, pl), q1 = min(Wp, pl + W)
+    cdef floating *row
+    for r in range(Hp):
+        row = dst + r * Wp
+        if q1 <= q0 or r - pt < 0 or r - pt >= H:
+            memset(row, 0, Wp * sizeof(floating))
+            continue
+        memset(row, 0, q0 * sizeof(floating))
+        memcpy(row + q0, src + (r - pt) * W + (q0 - pl), (q1 - q0) * sizeof(floating))
+        memset(row + q1, 0, (Wp - q1) * sizeof(floating))
+
+
 cdef void pad_planes(const floating *src, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
                      floating *dst, Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t pt, Py_ssize_t pl,
                      int threads) noexcept nogil:
-    """dst[p, r, q] = src[p, r - pt, q - pl] inside the image, else 0; dst is (planes, Hp, Wp).
-    Negative pt or pl crop the image instead of padding it."""
-    cdef Py_ssize_t p, r, q0 = max(0, pl), q1 = min(Wp, pl + W)
-    cdef floating *row
-    if planes * Hp * Wp < PARALLEL_MIN_ELEMENTS:
-        threads = 1
-    for p in prange(planes, num_threads=threads, schedule="static"):
-        for r in range(Hp):
-            row = dst + (p * Hp + r) * Wp
-            if q1 <= q0 or r - pt < 0 or r - pt >= H:
-                memset(row, 0, Wp * sizeof(floating))
-                continue
-            memset(row, 0, q0 * sizeof(floating))
-            memcpy(row + q0, src + (p * H + r - pt) * W + (q0 - pl),
-                   (q1 - q0) * sizeof(floating))
-            memset(row + q1, 0, (Wp - q1) * sizeof(floating))
+    """pad_plane for each of `planes` planes: src is (planes, H, W), dst (planes, Hp, Wp)."""
+    cdef Py_ssize_t p
+    if planes * Hp * Wp < PARALLEL_MIN_ELEMENTS or threads == 1:
+        for p in range(planes):
+            pad_plane(src + p * H * W, H, W, dst + p * Hp * Wp, Hp, Wp, pt, pl)
+    else:
+        for p in prange(planes, num_threads=threads, schedule="static"):
+            pad_plane(src + p * H * W, H, W, dst + p * Hp * Wp, Hp, Wp, pt, pl)
 
 
 cdef void pack_weights(const floating[:, :, :, ::1] w, Py_ssize_t groups, int fb, bint flip,
@@ -150,34 +158,79 @@ cdef void pack_weights(const floating[:, :, :, ::1] w, Py_ssize_t groups, int fb
 # there are 32 (AVX-512VL), and several rows per tile so that each broadcast weight feeds
 # several FMAs. Measured best of 13 shapes on the seed model's layers (Zen 4, one core).
 # Every shape here is in conv_direct_kernel.h's CD_FORWARD_SHAPES.
-TILE_SHAPES = {
-    CD_ISA_AVX512: {True: (12, 2, 1), False: (8, 3, 1)},
-    CD_ISA_AVX2: {True: (6, 2, 1), False: (4, 3, 1)},
-    CD_ISA_BASE: {True: (6, 2, 1), False: (4, 3, 1)},
-}
 # the shapes conv_direct_kernel.h compiles (CD_FORWARD_SHAPES), by output channels
 COMPILED_TILE_SHAPES = ((4, 3, 1), (6, 2, 1), (8, 3, 1), (12, 2, 1))
-_tile_override = None
+
+cdef int tile_override[3]      # FB, NR, NC forced by set_tile_shape; FB == 0: none
+tile_override[0] = 0
 
 
 def set_tile_shape(shape):
     """Force the forward tile (FB, NR, NC), one of COMPILED_TILE_SHAPES, or None for the
     automatic choice (for tests and tuning)."""
-    global _tile_override
     if shape is not None and tuple(shape) not in COMPILED_TILE_SHAPES:
         raise ValueError(f"no compiled tile {shape!r}; expected one of {COMPILED_TILE_SHAPES}")
-    _tile_override = None if shape is None else tuple(shape)
+    fb, nr, nc = (0, 0, 0) if shape is None else shape
+    tile_override[0], tile_override[1], tile_override[2] = fb, nr, nc
 
 
-def _tile_shape(Py_ssize_t OW, Py_ssize_t COg, int lanes):
-    """The (FB, NR, NC) tile for rows of OW outputs and COg output channels per group: the
-    table's, or the smallest compiled one that holds every channel when there are fewer."""
-    if _tile_override is not None:
-        return _tile_override
-    shape = TILE_SHAPES[cd_isa()][OW <= lanes]
-    if COg < shape[0]:
-        shape = min((s for s in COMPILED_TILE_SHAPES if s[0] >= COg), default=shape)
-    return shape
+cdef void tile_shape(Py_ssize_t OW, Py_ssize_t COg, int lanes, int *fb, int *nr,
+                     int *nc) noexcept nogil:
+    """The (FB, NR, NC) tile for rows of OW outputs and COg output channels per group, or the
+    smallest compiled one that holds every channel when there are fewer."""
+    cdef bint narrow = OW <= lanes
+    if tile_override[0] != 0:
+        fb[0], nr[0], nc[0] = tile_override[0], tile_override[1], tile_override[2]
+    elif cd_isa() == CD_ISA_AVX512:
+        fb[0], nr[0], nc[0] = (12, 2, 1) if narrow else (8, 3, 1)
+    else:
+        fb[0], nr[0], nc[0] = (6, 2, 1) if narrow else (4, 3, 1)
+    if tile_override[0] == 0 and COg < fb[0]:
+        if COg <= 4:
+            fb[0], nr[0], nc[0] = 4, 3, 1
+        elif COg <= 6:
+            fb[0], nr[0], nc[0] = 6, 2, 1
+        elif COg <= 8:
+            fb[0], nr[0], nc[0] = 8, 3, 1
+
+
+cdef struct ForwardPlan:
+    # shapes: input (N, CI, H, W), output (N, CO, OH, OW), G groups, kernel KH x KW
+    Py_ssize_t N, CI, H, CO, OH, OW, G, CIg, COg
+    int KH, KW, pad_top
+    # tiles and buffers: FB x NR x NC tiles, padded input (Hp, Wp) per plane, OHr x OWr sums
+    int fb, nr, nc
+    Py_ssize_t Hp, Wp, OHr, OWr, chunk, blocks
+    # work items: (sample, group, block of channels, block of `rows` rows)
+    Py_ssize_t row_blocks, rows
+
+
+cdef int forward_item(const ForwardPlan *p, const floating *xp, const floating *wp,
+                      const floating *bias, floating *out, Py_ssize_t item) noexcept nogil:
+    """One work item of `forward`; -1 when out of memory."""
+    cdef Py_ssize_t i0 = item % p.row_blocks * p.rows
+    cdef Py_ssize_t blk = item // p.row_blocks % p.blocks
+    cdef Py_ssize_t g = item // (p.row_blocks * p.blocks) % p.G
+    cdef Py_ssize_t n = item // (p.row_blocks * p.blocks * p.G)
+    cdef Py_ssize_t o0 = g * p.COg + blk * p.fb
+    cdef int nf = <int>min(p.fb, p.COg - blk * p.fb)
+    cdef floating *acc = <floating *>malloc(p.fb * p.OHr * p.OWr * sizeof(floating))
+    if acc == NULL:
+        return -1
+    xp = xp + (n * p.CI + g * p.CIg) * p.Hp * p.Wp
+    wp = wp + (g * p.blocks + blk) * p.CIg * p.KH * p.KW * p.fb
+    bias = bias + o0 if bias != NULL else NULL
+    out = out + (n * p.CO + o0) * p.OH * p.OW
+    if floating is float:
+        cd_forward_f32(p.fb, p.nr, p.nc, xp, p.Hp, p.Wp, p.CIg, p.chunk, wp, p.KH, p.KW,
+                       p.pad_top, p.pad_top + p.H, bias, nf, out, p.OH, p.OW, i0,
+                       min(p.OH, i0 + p.rows), acc)
+    else:
+        cd_forward_f64(p.fb, p.nr, p.nc, xp, p.Hp, p.Wp, p.CIg, p.chunk, wp, p.KH, p.KW,
+                       p.pad_top, p.pad_top + p.H, bias, nf, out, p.OH, p.OW, i0,
+                       min(p.OH, i0 + p.rows), acc)
+    free(acc)
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,71 +244,81 @@ def forward(const floating[:, :, :, ::1] x,        # IN  (N, CI, H, W)
     """out = conv2d(x, weight) + bias at stride 1 and dilation 1, or, with flip, the gradient to
     the input: out = conv2d(x, flipped weight) with x the output gradient (see conv_direct.h).
     CI and CO are the weight's input and output channels, swapped when flipped."""
-    cdef Py_ssize_t N = x.shape[0], CI = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t CO = out.shape[1], OH = out.shape[2], OW = out.shape[3]
-    cdef int KH = weight.shape[2], KW = weight.shape[3], fb, nr, nc
-    cdef Py_ssize_t G = groups, CIg = CI // G, COg = CO // G
+    cdef ForwardPlan p
+    cdef Py_ssize_t W = x.shape[3], items, item, failures = 0
     cdef int lanes = cd_lanes(sizeof(floating))
-    cdef Py_ssize_t Hp, Wp, OHr, OWr, chunk, blocks, row_blocks, rows, items, item
-    cdef Py_ssize_t n, g, blk, i0, nf, failures = 0
     cdef const floating *bias_ptr = NULL
     cdef floating[::1] xp, wp
-    cdef floating *acc
-    if N == 0 or CO == 0 or OH * OW == 0:
+    p.N, p.CI, p.H = x.shape[0], x.shape[1], x.shape[2]
+    p.CO, p.OH, p.OW = out.shape[1], out.shape[2], out.shape[3]
+    p.KH, p.KW, p.pad_top = weight.shape[2], weight.shape[3], pad_top
+    p.G = groups
+    p.CIg, p.COg = p.CI // groups, p.CO // groups
+    if p.N == 0 or p.CO == 0 or p.OH * p.OW == 0:
         return
-    fb, nr, nc = _tile_shape(OW, COg, lanes)
-    OHr = ceil_div(OH, nr) * nr
-    OWr = ceil_div(OW, nc * lanes) * nc * lanes
-    Hp = OHr + KH - 1
-    Wp = max(pad_left + W, OWr + KW - 1)
-    chunk = max(1, L1_BYTES // ((Hp * Wp + KH * KW * fb) * sizeof(floating)))
-    chunk = ceil_div(CIg, ceil_div(CIg, chunk))     # equal chunks
-    dtype = np.asarray(out).dtype
-    xp = scratch("padded", dtype, N * CI * Hp * Wp)
-    blocks = ceil_div(COg, fb)
-    wp = scratch("packed", dtype, G * blocks * CIg * KH * KW * fb)
+    tile_shape(p.OW, p.COg, lanes, &p.fb, &p.nr, &p.nc)
+    p.OHr = ceil_div(p.OH, p.nr) * p.nr
+    p.OWr = ceil_div(p.OW, p.nc * lanes) * p.nc * lanes
+    p.Hp = p.OHr + p.KH - 1
+    p.Wp = max(pad_left + W, p.OWr + p.KW - 1)
+    p.chunk = max(1, L1_BYTES // ((p.Hp * p.Wp + p.KH * p.KW * p.fb) * sizeof(floating)))
+    p.chunk = ceil_div(p.CIg, ceil_div(p.CIg, p.chunk))     # equal chunks
+    p.blocks = ceil_div(p.COg, p.fb)
+    dtype = np.float32 if floating is float else np.float64
+    xp = scratch("padded", dtype, p.N * p.CI * p.Hp * p.Wp)
+    wp = scratch("packed", dtype, p.G * p.blocks * p.CIg * p.KH * p.KW * p.fb)
     if bias is not None:
         bias_ptr = &bias[0]
-    items = N * G * blocks
-    row_blocks = 1
+    items = p.N * p.G * p.blocks
+    p.row_blocks = 1
     if items < ITEMS_PER_THREAD * num_threads:
-        row_blocks = min(OHr // nr, ceil_div(ITEMS_PER_THREAD * num_threads, items))
-    rows = ceil_div(OHr // nr, row_blocks) * nr
-    row_blocks = ceil_div(OH, rows)
-    items *= row_blocks
-    if N * CO * OH * OW * CIg * KH * KW < PARALLEL_MIN_MACS:
+        p.row_blocks = min(p.OHr // p.nr, ceil_div(ITEMS_PER_THREAD * num_threads, items))
+    p.rows = ceil_div(p.OHr // p.nr, p.row_blocks) * p.nr
+    p.row_blocks = ceil_div(p.OH, p.rows)
+    items *= p.row_blocks
+    if p.N * p.CO * p.OH * p.OW * p.CIg * p.KH * p.KW < PARALLEL_MIN_MACS:
         num_threads = 1
     with nogil:
-        pad_planes(&x[0, 0, 0, 0], N * CI, H, W, &xp[0], Hp, Wp, pad_top, pad_left,
+        pad_planes(&x[0, 0, 0, 0], p.N * p.CI, p.H, W, &xp[0], p.Hp, p.Wp, pad_top, pad_left,
                    num_threads)
-        pack_weights(weight, G, fb, flip, &wp[0])
-        for item in prange(items, num_threads=num_threads, schedule="dynamic"):
-            acc = <floating *>malloc(fb * OHr * OWr * sizeof(floating))
-            if acc == NULL:
-                failures += 1
-                continue
-            i0 = item % row_blocks * rows
-            blk = item // row_blocks % blocks
-            g = item // (row_blocks * blocks) % G
-            n = item // (row_blocks * blocks * G)
-            nf = min(fb, COg - blk * fb)
-            if floating is float:
-                cd_forward_f32(fb, nr, nc, &xp[(n * CI + g * CIg) * Hp * Wp], Hp, Wp, CIg,
-                               chunk, &wp[(g * blocks + blk) * CIg * KH * KW * fb], KH, KW,
-                               pad_top, pad_top + H,
-                               bias_ptr + g * COg + blk * fb if bias_ptr != NULL else NULL,
-                               <int>nf, &out[n, g * COg + blk * fb, 0, 0], OH, OW,
-                               i0, min(OH, i0 + rows), acc)
-            else:
-                cd_forward_f64(fb, nr, nc, &xp[(n * CI + g * CIg) * Hp * Wp], Hp, Wp, CIg,
-                               chunk, &wp[(g * blocks + blk) * CIg * KH * KW * fb], KH, KW,
-                               pad_top, pad_top + H,
-                               bias_ptr + g * COg + blk * fb if bias_ptr != NULL else NULL,
-                               <int>nf, &out[n, g * COg + blk * fb, 0, 0], OH, OW,
-                               i0, min(OH, i0 + rows), acc)
-            free(acc)
+        pack_weights(weight, p.G, p.fb, flip, &wp[0])
+        if num_threads == 1:        # no OpenMP team to start: a microsecond saved per call
+            for item in range(items):
+                failures -= forward_item(&p, &xp[0], &wp[0], bias_ptr, &out[0, 0, 0, 0], item)
+        else:
+            for item in prange(items, num_threads=num_threads, schedule="dynamic"):
+                failures -= forward_item(&p, &xp[0], &wp[0], bias_ptr, &out[0, 0, 0, 0], item)
     if failures:
         raise MemoryError("conv2d: out of memory for the accumulation buffers")
+
+
+cdef struct WeightPlan:
+    # shapes: input (N, C, H, W) padded to (Hp, Wp) per plane, dy (N, F, OH, OWp) (OWp the
+    # row stride, whole vectors), G groups, kernel KH x KW, blocks of fbw output channels
+    Py_ssize_t N, C, H, Hp, Wp, F, OH, OWp, Cg, Fg, blocks
+    int KH, KW, pad_top, fbw
+
+
+cdef void weight_item(const WeightPlan *p, const floating *xp, const floating *dy,
+                      floating *dw, Py_ssize_t item) noexcept nogil:
+    """One work item of `backward_weight`: input channel c of group g and a block of output
+    channels, all samples."""
+    cdef Py_ssize_t c = item % p.Cg
+    cdef Py_ssize_t blk = item // p.Cg % p.blocks
+    cdef Py_ssize_t g = item // (p.Cg * p.blocks)
+    cdef Py_ssize_t f0 = g * p.Fg + blk * p.fbw
+    cdef int nf = <int>min(p.fbw, p.Fg - blk * p.fbw)
+    xp = xp + (g * p.Cg + c) * p.Hp * p.Wp
+    dy = dy + f0 * p.OH * p.OWp
+    dw = dw + (f0 * p.Cg + c) * p.KH * p.KW
+    if floating is float:
+        cd_wgrad_f32(p.fbw, xp, p.C * p.Hp * p.Wp, p.H, p.Wp, dy, p.F * p.OH * p.OWp,
+                     p.OH * p.OWp, p.OH, p.OWp, p.N, p.KH, p.KW, p.pad_top, nf, dw,
+                     p.Cg * p.KH * p.KW)
+    else:
+        cd_wgrad_f64(p.fbw, xp, p.C * p.Hp * p.Wp, p.H, p.Wp, dy, p.F * p.OH * p.OWp,
+                     p.OH * p.OWp, p.OH, p.OWp, p.N, p.KH, p.KW, p.pad_top, nf, dw,
+                     p.Cg * p.KH * p.KW)
 
 
 def backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
@@ -264,49 +327,41 @@ def backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
                     int pad_top, int pad_left, int groups, int num_threads):
     """grad_weight[f, c, a, b] = sum over n, i, j of grad_out[n, f, i, j] *
     x[n, g*C/G + c, i - pad_top + a, j - pad_left + b] (stride 1, dilation 1)."""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t F = grad_out.shape[1], OH = grad_out.shape[2], OW = grad_out.shape[3]
-    cdef int KH = grad_weight.shape[2], KW = grad_weight.shape[3]
-    cdef Py_ssize_t G = groups, Cg = C // G, Fg = F // G
+    cdef WeightPlan p
+    cdef Py_ssize_t W = x.shape[3], OW = grad_out.shape[3], items, item
     cdef int lanes = cd_lanes(sizeof(floating))
-    # 20 sums in registers with 32 of them, 10 (or 12 for 3-wide kernels) with 16
-    cdef int fbw = 4 if KW <= 3 or cd_isa() == CD_ISA_AVX512 else 2
-    cdef Py_ssize_t OWp = ceil_div(OW, lanes) * lanes
-    cdef Py_ssize_t Wp = max(pad_left + W, OWp + KW - 1)
-    cdef Py_ssize_t Hp = pad_top + H      # rows above the image are never read; below, none
-    cdef Py_ssize_t blocks = ceil_div(Fg, fbw), items = G * blocks * Cg, item, g, blk, c, f0
-    cdef const floating *dy
+    cdef const floating *dy = &grad_out[0, 0, 0, 0]
     cdef floating[::1] xp, dyp
-    if F == 0 or Cg == 0:
+    p.N, p.C, p.H = x.shape[0], x.shape[1], x.shape[2]
+    p.F, p.OH = grad_out.shape[1], grad_out.shape[2]
+    p.KH, p.KW, p.pad_top = grad_weight.shape[2], grad_weight.shape[3], pad_top
+    p.Cg, p.Fg = p.C // groups, p.F // groups
+    if p.F == 0 or p.Cg == 0:
         return
-    dtype = np.asarray(grad_weight).dtype
-    xp = scratch("padded", dtype, N * C * Hp * Wp)
-    if N * F * OH * OW * Cg * KH * KW < PARALLEL_MIN_MACS:
+    # 20 sums in registers with 32 of them, 10 (or 12 for 3-wide kernels) with 16
+    p.fbw = 4 if p.KW <= 3 or cd_isa() == CD_ISA_AVX512 else 2
+    p.OWp = ceil_div(OW, lanes) * lanes
+    p.Wp = max(pad_left + W, p.OWp + p.KW - 1)
+    p.Hp = pad_top + p.H      # rows above the image are never read; below it, none
+    p.blocks = ceil_div(p.Fg, p.fbw)
+    items = groups * p.blocks * p.Cg
+    dtype = np.float32 if floating is float else np.float64
+    xp = scratch("padded", dtype, p.N * p.C * p.Hp * p.Wp)
+    if p.OWp != OW:
+        # rows of whole vectors: the columns past OW are zero and add nothing
+        dyp = scratch("grad_out_padded", dtype, p.N * p.F * p.OH * p.OWp)
+        dy = &dyp[0]
+    if p.N * p.F * p.OH * OW * p.Cg * p.KH * p.KW < PARALLEL_MIN_MACS:
         num_threads = 1
     with nogil:
-        pad_planes(&x[0, 0, 0, 0], N * C, H, W, &xp[0], Hp, Wp, pad_top, pad_left, num_threads)
-    if OWp == OW:
-        dy = &grad_out[0, 0, 0, 0]
-    else:
-        # rows of whole vectors: the columns past OW are zero and add nothing
-        dyp = scratch("grad_out_padded", dtype, N * F * OH * OWp)
-        with nogil:
-            pad_planes(&grad_out[0, 0, 0, 0], N * F, OH, OW, &dyp[0], OH, OWp, 0, 0,
-                       num_threads)
-        dy = &dyp[0]
-    with nogil:
-        for item in prange(items, num_threads=num_threads, schedule="dynamic"):
-            c = item % Cg
-            blk = item // Cg % blocks
-            g = item // (Cg * blocks)
-            f0 = g * Fg + blk * fbw
-            if floating is float:
-                cd_wgrad_f32(fbw, &xp[(g * Cg + c) * Hp * Wp], C * Hp * Wp, H, Wp,
-                             <const float *>dy + f0 * OH * OWp, F * OH * OWp, OH * OWp, OH, OWp,
-                             N, KH, KW, pad_top, <int>min(fbw, Fg - blk * fbw),
-                             &grad_weight[f0, c, 0, 0], Cg * KH * KW)
-            else:
-                cd_wgrad_f64(fbw, &xp[(g * Cg + c) * Hp * Wp], C * Hp * Wp, H, Wp,
-                             <const double *>dy + f0 * OH * OWp, F * OH * OWp, OH * OWp, OH,
-                             OWp, N, KH, KW, pad_top, <int>min(fbw, Fg - blk * fbw),
-                             &grad_weight[f0, c, 0, 0], Cg * KH * KW)
+        pad_planes(&x[0, 0, 0, 0], p.N * p.C, p.H, W, &xp[0], p.Hp, p.Wp, pad_top, pad_left,
+                   num_threads)
+        if p.OWp != OW:
+            pad_planes(&grad_out[0, 0, 0, 0], p.N * p.F, p.OH, OW, <floating *>dy, p.OH, p.OWp,
+                       0, 0, num_threads)
+        if num_threads == 1:
+            for item in range(items):
+                weight_item(&p, &xp[0], dy, &grad_weight[0, 0, 0, 0], item)
+        else:
+            for item in prange(items, num_threads=num_threads, schedule="dynamic"):
+                weight_item(&p, &xp[0], dy, &grad_weight[0, 0, 0, 0], item)
