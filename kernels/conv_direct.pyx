@@ -153,12 +153,8 @@ cdef void pack_weights(const floating[:, :, :, ::1] w, Py_ssize_t groups, int fb
                         dst[t * fb] = src[t]
 
 
-# (output channels FB, rows NR, vectors of columns NC) of a tile, by whether an output row
-# fits in one vector: about 12 sums in registers where there are 16 vector registers, 24 where
-# there are 32 (AVX-512VL), and several rows per tile so that each broadcast weight feeds
-# several FMAs. Measured best of 13 shapes on the seed model's layers (Zen 4, one core).
-# Every shape here is in conv_direct_kernel.h's CD_FORWARD_SHAPES.
-# the shapes conv_direct_kernel.h compiles (CD_FORWARD_SHAPES), by output channels
+# The forward tiles (output channels FB, rows NR, vectors of columns NC) that
+# conv_direct_kernel.h compiles (CD_FORWARD_SHAPES), by output channels.
 COMPILED_TILE_SHAPES = ((4, 3, 1), (6, 2, 1), (8, 3, 1), (12, 2, 1))
 
 cdef int tile_override[3]      # FB, NR, NC forced by set_tile_shape; FB == 0: none
@@ -176,8 +172,13 @@ def set_tile_shape(shape):
 
 cdef void tile_shape(Py_ssize_t OW, Py_ssize_t COg, int lanes, int *fb, int *nr,
                      int *nc) noexcept nogil:
-    """The (FB, NR, NC) tile for rows of OW outputs and COg output channels per group, or the
-    smallest compiled one that holds every channel when there are fewer."""
+    """The (FB, NR, NC) tile for rows of OW outputs and COg output channels per group.
+
+    About 12 sums in registers where there are 16 vector registers, 24 where there are 32
+    (AVX-512VL), and several rows per tile so that each broadcast weight feeds several FMAs;
+    one vector of columns per tile even for wide rows (measured best of 13 shapes on the seed
+    model's layers, Zen 4, one core). With fewer channels than that, the smallest tile that
+    holds them all."""
     cdef bint narrow = OW <= lanes
     if tile_override[0] != 0:
         fb[0], nr[0], nc[0] = tile_override[0], tile_override[1], tile_override[2]
