@@ -160,15 +160,20 @@ class Function:
     gradient (ndarray or None) per forward argument``. Tensor arguments arrive in forward as
     their arrays; other arguments pass through unchanged. ``is_view = True`` marks ops whose
     output may share memory with their first input, so both share a version counter.
+    The node class is named ``node_name``, by default the class name + "Backward0" (torch's
+    grad_fn names); where torch names one op's nodes differently by call, a subclass per name
+    is chosen at the call site (``Sum`` / ``SumDim``), which costs nothing per call.
     """
 
     is_view = False
+    inplace_saves_output = False  # see record_inplace
+    node_name = None  # the grad_fn's name when it is not f"{class name}Backward0"
     _node_class = Node
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._node_class = type(f"{cls.__name__}Backward0", (Node,),
-                               {"__slots__": (), "function": cls})
+        name = cls.__dict__.get("node_name") or f"{cls.__name__}Backward0"
+        cls._node_class = type(name, (Node,), {"__slots__": (), "function": cls})
 
     @staticmethod
     def forward(ctx, *args):
@@ -193,7 +198,11 @@ class Function:
         out = cls.forward(ctx, *arrays)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        counter = args[0]._version if cls.is_view else VersionCounter()
+        if cls.is_view:
+            counter = args[0]._version
+            counter.shared = True  # in-place ops on either tensor are no longer recorded
+        else:
+            counter = VersionCounter()
         result = Tensor(out, requires_grad=requires_grad, _version=counter)
         if not requires_grad:
             return result
@@ -233,6 +242,75 @@ def _saved_versions(saved, args, result):
                 versions.append((arg._version, arg._version.value))
                 break
     return versions
+
+
+# ----------------------------------------------------------------------------- in-place ops
+
+_VIEW_MESSAGE = (
+    "minigrad does not record in-place operations on a view of another tensor, nor on a "
+    "tensor that has views (torch rebases the views' history; minigrad does not): call "
+    "clone() before the in-place op, or use the out-of-place op"
+)
+
+
+def inplace_is_recorded(tensor: Tensor, operands=()) -> bool:
+    """Whether an in-place op on ``tensor`` must be recorded in the graph: grad mode is on and
+    the tensor or an operand requires grad. A leaf that requires grad refuses (as torch)."""
+    if not _GradMode.enabled:
+        return False
+    if tensor.requires_grad:
+        if tensor.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        return True
+    for operand in operands:
+        if isinstance(operand, Tensor) and operand.requires_grad:
+            return True
+    return False
+
+
+def record_inplace(tensor: Tensor, function, *args) -> Tensor:
+    """``tensor.op_(args)`` recorded as torch records it: ``function`` is applied out of place
+    to the tensor's current value, the result is written back into the tensor's array, and the
+    tensor's history is rebased onto the new node (whose first input is the tensor's previous
+    node). The version bump trips older nodes that saved the tensor, as any in-place write.
+
+    What the new node saved of the tensor's old value is copied before the write. What it
+    saved of its output is private too, unless the Function says torch saves the in-place
+    result (``inplace_saves_output``, relu_): then it is the tensor itself, at the new
+    version, and a later in-place change to the tensor makes backward raise, as in torch."""
+    if tensor._version.has_views():
+        raise RuntimeError(_VIEW_MESSAGE)
+    before = Tensor(tensor.data, requires_grad=tensor.requires_grad)
+    before.grad_fn = tensor.grad_fn
+    result = function.apply(before, *args)
+    if result.data.shape != tensor.data.shape:
+        raise RuntimeError(f"output with shape {list(tensor.data.shape)} doesn't match the "
+                           f"broadcast shape {list(result.data.shape)}")
+    node = result.grad_fn
+    saves_output = False
+    if node.saved:
+        saved = []
+        for array in node.saved:
+            if array is result.data and function.inplace_saves_output:
+                array, saves_output = tensor.data, True
+            elif isinstance(array, np.ndarray) and np.may_share_memory(array, tensor.data):
+                array = array.copy()
+            saved.append(array)
+        node.saved = tuple(saved)
+        node.versions = [(counter, version) for counter, version in node.versions
+                         if counter is not tensor._version and counter is not result._version]
+    try:
+        np.copyto(tensor.data, result.data, casting="same_kind")
+    except (TypeError, ValueError) as error:
+        raise RuntimeError(f"in-place {function.__name__.lower()} on a tensor of shape "
+                           f"{tensor.data.shape} and dtype {tensor.data.dtype}: {error}") from None
+    tensor._version.value += 1
+    if saves_output:
+        node.versions.append((tensor._version, tensor._version.value))
+    tensor.grad_fn = node
+    tensor.requires_grad = True
+    return tensor
 
 
 # ----------------------------------------------------------------------------- the walk
@@ -286,8 +364,9 @@ def _fit_gradient(grad, shape, dtype) -> np.ndarray:
 
 
 def _accumulate_into_leaf(leaf: Tensor, grad: np.ndarray, owned: set) -> None:
-    """leaf.grad += grad. The first gradient is stored without a copy only when nothing
-    else can see its array (a fresh, writable, contiguous array not handed out before)."""
+    """leaf.grad += grad (also a non-leaf listed in backward's inputs). The first gradient is
+    stored without a copy only when nothing else can see its array (a fresh, writable,
+    contiguous array not handed out before)."""
     if leaf.grad is None:
         if not (grad.flags.owndata and grad.flags.writeable and grad.flags.c_contiguous
                 and id(grad) not in owned):
@@ -326,7 +405,9 @@ def _run_backward(root, root_grad, retain_graph, leaf_sink, node_sink=None):
                                                     input_grads):
             if parent is None or input_grad is None:
                 continue
-            input_grad = _fit_gradient(input_grad, shape, dtype)
+            if (type(input_grad) is not np.ndarray or input_grad.shape != shape
+                    or input_grad.dtype != dtype):  # the common case skips the call
+                input_grad = _fit_gradient(input_grad, shape, dtype)
             if isinstance(parent, Node):
                 previous = grads.get(parent)
                 grads[parent] = input_grad if previous is None else previous + input_grad
@@ -357,13 +438,25 @@ def _check_differentiable(tensor: Tensor, index: int = 0):
 
 def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False,
              inputs=None) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``)."""
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``).
+
+    With ``inputs``, only the tensors listed get a gradient, leaves and non-leaves alike (a
+    non-leaf's is its node's total incoming gradient), as torch."""
     if create_graph:
         raise NotImplementedError("minigrad does not build graphs of gradients "
                                   "(create_graph=True, higher-order derivatives)")
     _check_differentiable(tensor)
     root_grad = _root_gradient(tensor, gradient)
-    allowed = None if inputs is None else {id(t) for t in _as_tuple(inputs)}
+    allowed = node_totals = None
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        for t in inputs:
+            if not isinstance(t, Tensor) or not t.requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        allowed = {id(t) for t in inputs if t.grad_fn is None}
+        node_totals = {t.grad_fn: [] for t in inputs if t.grad_fn is not None}
     # Each leaf's contributions are summed out of place during the walk and reach .grad only
     # at the end: an array stored into .grad may also be pending as a node's gradient.
     leaf_grads: dict = {}
@@ -376,10 +469,16 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
     if tensor.grad_fn is None:
         leaf_sink(tensor, root_grad)
     else:
-        _run_backward(tensor.grad_fn, root_grad, bool(retain_graph), leaf_sink)
+        _run_backward(tensor.grad_fn, root_grad, bool(retain_graph), leaf_sink,
+                      node_totals or None)
     owned: set = set()
     for leaf, grad in leaf_grads.values():
         _accumulate_into_leaf(leaf, grad, owned)
+    if node_totals:
+        for t in dict.fromkeys(t for t in inputs if t.grad_fn is not None):
+            parts = node_totals[t.grad_fn]
+            if parts:
+                _accumulate_into_leaf(t, functools.reduce(np.add, parts), owned)
 
 
 def _as_tuple(x):

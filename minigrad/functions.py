@@ -104,7 +104,7 @@ def bmm(a, b):
         raise RuntimeError(f"bmm: expected 3D tensors, got {a.ndim}D and {b.ndim}D")
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {a.shape[0]} and {b.shape[0]}")
-    return _linalg.matmul(a, b)
+    return _linalg.matmul(a, b, _linalg.Bmm)
 
 
 def sum(t, dim=None, keepdim=False, dtype=None):  # noqa: A001

@@ -19,12 +19,19 @@ __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full
 
 
 class VersionCounter:
-    """Counts in-place writes to an array; views share their base's counter."""
+    """Counts in-place writes to an array; views share their base's counter.
 
-    __slots__ = ("value",)
+    ``shared`` is set (to True) once a view op has given the counter to a second tensor; it is
+    left unset until then, so that making a counter, once per op, costs no more than before.
+    """
+
+    __slots__ = ("value", "shared")
 
     def __init__(self):
         self.value = 0
+
+    def has_views(self) -> bool:
+        return getattr(self, "shared", False)
 
 
 class Tensor:
@@ -242,7 +249,7 @@ class Tensor:
 
     def __rsub__(self, other):
         _check_not_bool_subtraction(self, other)
-        return self._binary(_ew.Sub, other, reverse=True)
+        return self._binary(_ew.Rsub, other, reverse=True)
 
     def __mul__(self, other):
         return self._binary(_ew.Mul, other)
@@ -257,19 +264,21 @@ class Tensor:
         return self._true_divide(other, reverse=True)
 
     def _true_divide(self, other, reverse):
+        function = _ew.Rdiv if reverse else _ew.Div
         if self.data.dtype.kind == "f":
-            return self._binary(_ew.Div, other, reverse)
+            return self._binary(function, other, reverse)
         # Integer by integer divides in float32; with a float operand, promotion decides.
         other_is_float = (other.data.dtype.kind == "f" if isinstance(other, Tensor)
                           else isinstance(other, float))
         a = self if other_is_float else self.type(_dtypes.default_float)
-        return a._binary(_ew.Div, other, reverse)
+        return a._binary(function, other, reverse)
 
     def __pow__(self, exponent):
-        return self._binary(_ew.Pow, exponent)
+        return self._binary(_ew.PowTensorExponent if isinstance(exponent, Tensor) else _ew.Pow,
+                            exponent)
 
     def __rpow__(self, base):
-        return self._binary(_ew.Pow, base, reverse=True)
+        return self._binary(_ew.PowNumberBase, base, reverse=True)
 
     def __matmul__(self, other):
         return _linalg.matmul(self, other)
@@ -326,7 +335,8 @@ class Tensor:
         if self.data.dtype.kind != "f" and any(
                 isinstance(bound, float) for bound in (min, max)):
             return self._floating().clamp(min, max)  # int clamped to a float bound is float
-        return _ew.Clamp.apply(self, min, max)
+        bounds_are_tensors = isinstance(min, Tensor) or isinstance(max, Tensor)
+        return (_ew.ClampTensorBounds if bounds_are_tensors else _ew.Clamp).apply(self, min, max)
 
     clip = clamp
 
@@ -453,10 +463,7 @@ class Tensor:
         return _shape.permute(self, _shape.size_args(dims))
 
     def t(self):
-        if self.data.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self.data.ndim}D")
-        return self.T
+        return _shape.matrix_transpose(self)
 
     def expand(self, *sizes):
         return _shape.expand(self, _shape.size_args(sizes))
@@ -468,23 +475,21 @@ class Tensor:
         return _shape.getitem(self, index)
 
     def __setitem__(self, index, value):
-        self._check_inplace()
+        if _autograd.inplace_is_recorded(self, (value,)):
+            function, index = _shape.setitem_function(index)
+            _autograd.record_inplace(self, function, value, index)
+            return
         if isinstance(index, Tensor):
             index = index.data
-        self.data[index] = _inplace_operand(value)
+        self.data[index] = _array_of(value)
         self._version.value += 1
 
     # ------------------------------------------------------------------ in-place
-    def _check_inplace(self):
-        if self.requires_grad and _autograd.is_grad_enabled():
-            if self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                                   "in-place operation.")
-            raise RuntimeError("minigrad does not record in-place operations on tensors that "
-                               "are part of a graph; use the out-of-place op instead")
+    # Each in-place op either writes into .data directly (grad mode off, or nothing involved
+    # requires grad: optimizers, init) or, when torch would record it, runs the out-of-place
+    # op and rebases the tensor's history onto it (autograd.record_inplace).
 
     def _inplace(self, ufunc, *operands):
-        self._check_inplace()
         try:
             ufunc(self.data, *operands, out=self.data, casting="same_kind")
         except (TypeError, ValueError) as error:
@@ -494,39 +499,66 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        other = _inplace_operand(other)
+        if _autograd.inplace_is_recorded(self, (other,)):
+            return _autograd.record_inplace(self, _ew.Add, other if alpha == 1 else other * alpha)
+        other = _array_of(other)
         return self._inplace(np.add, other if alpha == 1 else np.multiply(other, alpha))
 
     def sub_(self, other, alpha=1):
-        other = _inplace_operand(other)
+        if _autograd.inplace_is_recorded(self, (other,)):
+            return _autograd.record_inplace(self, _ew.Sub, other if alpha == 1 else other * alpha)
+        other = _array_of(other)
         return self._inplace(np.subtract, other if alpha == 1 else np.multiply(other, alpha))
 
     def mul_(self, other):
-        return self._inplace(np.multiply, _inplace_operand(other))
+        if _autograd.inplace_is_recorded(self, (other,)):
+            return _autograd.record_inplace(self, _ew.Mul, other)
+        return self._inplace(np.multiply, _array_of(other))
 
     def div_(self, other):
-        return self._inplace(np.true_divide, _inplace_operand(other))
+        if _autograd.inplace_is_recorded(self, (other,)):
+            return _autograd.record_inplace(self, _ew.Div, other)
+        return self._inplace(np.true_divide, _array_of(other))
 
     def clamp_(self, min=None, max=None):
-        return self._inplace(np.clip, min, max)
+        if min is None and max is None:
+            raise RuntimeError("At least one of 'min' or 'max' must not be None")
+        if _autograd.inplace_is_recorded(self, (min, max)):
+            bounds_are_tensors = isinstance(min, Tensor) or isinstance(max, Tensor)
+            function = _ew.ClampTensorBounds if bounds_are_tensors else _ew.Clamp
+            return _autograd.record_inplace(self, function, min, max)
+        return self._inplace(np.clip, _array_of(min), _array_of(max))
+
+    clip_ = clamp_
+
+    def relu_(self):
+        if _autograd.inplace_is_recorded(self):
+            return _autograd.record_inplace(self, _ew.Relu)
+        return self._inplace(np.maximum, 0)
 
     def zero_(self):
+        if _autograd.inplace_is_recorded(self):
+            return _autograd.record_inplace(self, _ew.Zero, 0)
         return self.fill_(0)
 
     def fill_(self, value):
-        self._check_inplace()
-        self.data.fill(_inplace_operand(value))
+        if _autograd.inplace_is_recorded(self, (value,)):
+            function = _ew.FillTensor if isinstance(value, Tensor) else _ew.Fill
+            return _autograd.record_inplace(self, function, value)
+        self.data.fill(_array_of(value))
         self._version.value += 1
         return self
 
     def copy_(self, src):
-        self._check_inplace()
-        source = _inplace_operand(src)
+        source = _array_of(src)
+        if _autograd.inplace_is_recorded(self, (src,)):
+            if not _broadcasts_to(np.shape(source), self.data.shape):
+                raise _copy_shape_error(source, self.data.shape)
+            return _autograd.record_inplace(self, _ew.Copy, src)
         try:
             np.copyto(self.data, source, casting="unsafe")
         except ValueError:
-            raise RuntimeError(f"copy_: the size of src {np.shape(source)} does not broadcast "
-                               f"to the destination's {self.data.shape}") from None
+            raise _copy_shape_error(source, self.data.shape) from None
         self._version.value += 1
         return self
 
@@ -545,16 +577,17 @@ def _array_of(value):
     return value.data if isinstance(value, Tensor) else value
 
 
-def _inplace_operand(value):
-    """The array an in-place op reads; a tensor that requires grad is refused in grad mode,
-    since minigrad does not record in-place ops (its gradient would be lost silently)."""
-    if isinstance(value, Tensor):
-        if value.requires_grad and _autograd.is_grad_enabled():
-            raise RuntimeError("minigrad does not record in-place operations: the source "
-                               "tensor requires grad; use out-of-place ops (cat, where, +) or "
-                               "detach() it")
-        return value.data
-    return value
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target``."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def _copy_shape_error(source, shape) -> RuntimeError:
+    return RuntimeError(f"copy_: the size of src {np.shape(source)} does not broadcast to the "
+                        f"destination's {shape}")
 
 
 def _check_not_bool_subtraction(a: "Tensor", other) -> None:

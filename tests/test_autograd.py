@@ -321,6 +321,53 @@ def test_backward_with_inputs_only_fills_those():
     assert x.grad.tolist() == [3.0, 3.0] and w.grad is None
 
 
+def _inputs_graph(module):
+    x, w = leaves(module, [1.0, -2.0, 0.5], [0.5, 3.0, -1.0])
+    y = x * w  # non-leaf, used twice below
+    z = y.exp() * 2 + y
+    out = (z * z).sum() + y.sum()
+    return x, w, y, z, out
+
+
+# torch warns when the test reads .grad of a non-leaf that was not among the inputs
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
+@pytest.mark.parametrize("chosen", [("y",), ("z",), ("y", "x"), ("z", "y", "w"), ("out",)])
+def test_backward_with_non_leaf_inputs_matches_torch(chosen):
+    grads = []
+    for module in (mg, torch):
+        x, w, y, z, out = _inputs_graph(module)
+        named = {"x": x, "w": w, "y": y, "z": z, "out": out}
+        out.backward(inputs=[named[n] for n in chosen], retain_graph=True)
+        out.backward(inputs=[named[n] for n in chosen])  # accumulates a second time
+        grads.append({n: None if t.grad is None else t.grad.numpy().copy()
+                      for n, t in named.items()})
+    mine, theirs = grads
+    for name in mine:
+        assert (mine[name] is None) == (theirs[name] is None), name
+        assert (mine[name] is None) == (name not in chosen), name
+        if mine[name] is not None:
+            np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-12)
+
+
+def test_backward_with_a_single_non_leaf_input_and_a_gradient():
+    for module in (mg, torch):
+        x, w = leaves(module, [1.0, 2.0], [3.0, 4.0])
+        y = x * w
+        z = y * 2
+        z.backward(module.tensor([1.0, -1.0], dtype=module.float64), inputs=y)
+        assert y.grad.tolist() == [2.0, -2.0] and x.grad is None and w.grad is None
+
+
+def test_backward_inputs_errors_as_torch():
+    for module in (mg, torch):
+        x, = leaves(module, [1.0, 2.0])
+        out = (x * 2).sum()
+        with pytest.raises(RuntimeError, match="cannot be empty"):
+            out.backward(inputs=[], retain_graph=True)
+        with pytest.raises(RuntimeError, match="requires_grad=False"):
+            out.backward(inputs=[module.ones(2)])
+
+
 def test_leaf_gradients_are_not_aliased():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = mg.tensor([3.0, 4.0], requires_grad=True)

@@ -387,18 +387,21 @@ def test_version_counter_counts_inplace_writes():
     assert x._version.value == start + 3
 
 
-def test_inplace_ops_that_torch_would_record_are_refused():
-    # torch records these in the graph; minigrad does not record in-place ops, so it refuses
-    # them in grad mode rather than losing a gradient silently.
-    w = mg.ones(3, requires_grad=True)
-    buffer = mg.zeros(3)
-    for inplace in (lambda: buffer.add_(w), lambda: buffer.mul_(w * 2),
-                    lambda: buffer.copy_(w), lambda: buffer.__setitem__(0, w[1])):
-        with pytest.raises(RuntimeError, match="does not record in-place"):
-            inplace()
-    with pytest.raises(RuntimeError, match="does not record in-place"):
-        (w * 2).add_(1.0)  # a non-leaf that is part of a graph
-    with mg.no_grad():
+def test_inplace_ops_from_a_tensor_requiring_grad_are_recorded_as_torch():
+    # An in-place op whose source requires grad makes the destination part of the graph
+    # (tests/test_inplace.py covers the recording itself).
+    for module in (mg, torch):
+        w = module.ones(3, requires_grad=True)
+        buffer = module.zeros(3)
         buffer.add_(w)
-        buffer[0] = w[1]
-    assert buffer.tolist() == [1.0, 1.0, 1.0]
+        assert buffer.requires_grad and not buffer.is_leaf
+        assert type(buffer.grad_fn).__name__ == "AddBackward0"
+        buffer.sum().backward()
+        assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    for module in (mg, torch):
+        w = module.ones(3, requires_grad=True)
+        buffer = module.zeros(3)
+        with module.no_grad():
+            buffer.add_(w)
+            buffer[0] = w[1]
+        assert buffer.tolist() == [1.0, 1.0, 1.0] and not buffer.requires_grad

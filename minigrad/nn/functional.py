@@ -57,7 +57,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} and dtype "
                            f"{bias.dtype} does not fit weight {tuple(weight.shape)} of dtype "
                            f"{weight.dtype}")
-    return _nn.Linear.apply(input, weight, bias)
+    return _nn.linear_function(x.ndim, bias is not None).apply(input, weight, bias)
 
 
 def _linear_error(input, weight):

@@ -54,6 +54,12 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+class Rsub(Sub):
+    """z = a - b with the Python number on the left (torch's rsub: ``1 - t``)."""
+
+    node_name = "RsubBackward1"
+
+
 class Mul(Function):
     """z = a * b;  dz/da = b, dz/db = a."""
 
@@ -87,8 +93,17 @@ class Div(Function):
         return grad_a, grad_b
 
 
+class Rdiv(Div):
+    """z = a / b with the Python number on the left (``2 / t``): torch computes it as
+    reciprocal(t) * 2, so its last node is a multiply; minigrad's one node keeps that name."""
+
+    node_name = "MulBackward0"
+
+
 class Pow(Function):
-    """z = a ** b;  dz/da = b a^(b-1), dz/db = z ln a (taken as 0 where a = 0 and b >= 0)."""
+    """z = a ** b;  dz/da = b a^(b-1), dz/db = z ln a (taken as 0 where a = 0 and b >= 0).
+    Named per call as torch: PowBackward0 for a number exponent (this class), PowBackward1
+    for a tensor exponent, PowBackward2 for a number base."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -112,6 +127,14 @@ class Pow(Function):
                 log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
             grad_b = grad * out * log_a
         return grad_a, grad_b
+
+
+class PowTensorExponent(Pow):
+    node_name = "PowBackward1"
+
+
+class PowNumberBase(Pow):
+    node_name = "PowBackward2"
 
 
 class Maximum(Function):
@@ -220,6 +243,8 @@ class Sqrt(Function):
 class Relu(Function):
     """z = max(a, 0);  dz/da = 1 where a > 0, else 0."""
 
+    inplace_saves_output = True  # relu_ saves the tensor itself, as torch
+
     @staticmethod
     def forward(ctx, a):
         out = np.maximum(a, 0)
@@ -265,7 +290,10 @@ class Tanh(Function):
 
 class Clamp(Function):
     """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch);
-    tensor bounds: dz/dlo = 1 where a < lo, dz/dhi = 1 where a > hi."""
+    tensor bounds: dz/dlo = 1 where a < lo, dz/dhi = 1 where a > hi. Number bounds name the
+    node ClampBackward1, tensor bounds (ClampTensorBounds) ClampBackward0, as torch."""
+
+    node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, a, low, high):
@@ -289,6 +317,10 @@ class Clamp(Function):
         grad_low = grad * (a < ctx.low) if ctx.needs_input_grad[1] else None
         grad_high = grad * (a > ctx.high) if ctx.needs_input_grad[2] else None
         return grad * inside, grad_low, grad_high
+
+
+class ClampTensorBounds(Clamp):
+    node_name = "ClampBackward0"
 
 
 class Where(Function):
@@ -318,6 +350,8 @@ class Where(Function):
 class Cast(Function):
     """z = a converted to another dtype; the gradient is converted back by the engine."""
 
+    node_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, a, dtype):
         return a.astype(dtype)
@@ -337,6 +371,47 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+class Fill(Function):
+    """z = a filled with the value v (``fill_``);  da = 0, dv = Σ g (v a 0-d tensor)."""
+
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, a, value):
+        return np.full(a.shape, value, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad), (grad.sum() if ctx.needs_input_grad[1] else None)
+
+
+class FillTensor(Fill):
+    node_name = "FillBackward3"
+
+
+class Zero(Fill):
+    """z = zeros like a (``zero_``);  da = 0."""
+
+    node_name = "ZeroBackward0"
+
+
+class Copy(Function):
+    """z = src broadcast to a's shape and cast to its dtype (``copy_``);  da = 0, dsrc = g
+    (summed back over the broadcast dimensions by the engine)."""
+
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, a, src):
+        out = np.empty_like(a)
+        np.copyto(out, src, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad), grad
 
 
 class Softmax(Function):

@@ -1,8 +1,11 @@
 """Matrix multiplication on minigrad's GEMM kernel, with torch.matmul's shape rules.
 
 1-D operands are promoted to matrices (a row vector on the left, a column vector on the right)
-and the added dimension is removed from the result; leading dimensions broadcast as batches.
-For Z = A B:  dA = G Bᵀ and dB = Aᵀ G, summed over broadcast batch dimensions by the engine.
+and the added dimension is removed from the result, inside the one node; leading dimensions
+broadcast as batches. For Z = A B:  dA = G Bᵀ and dB = Aᵀ G, summed over broadcast batch
+dimensions by the engine. The node is named as torch names the product's last node: MmBackward0,
+MvBackward0, DotBackward0, SqueezeBackward4 (vector @ matrix), BmmBackward0 (torch.bmm) and
+UnsafeViewBackward0 (other batched products).
 """
 import numpy as np
 
@@ -28,19 +31,67 @@ def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class MatMul(Function):
-    """Z = A B on matrices (ndim >= 2 after 1-D promotion);  dA = G Bᵀ, dB = Aᵀ G."""
+    """Z = A B, a 1-D A read as a row (1, K) and a 1-D B as a column (K, 1), the added axis
+    dropped from Z;  dA = G Bᵀ, dB = Aᵀ G (G with the dropped axes restored)."""
+
+    node_name = "UnsafeViewBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return matrix_product(a, b)
+        ctx.save_for_backward(a, b)  # the arrays themselves, for the version check
+        out = matrix_product(a[None, :] if a.ndim == 1 else a, b[:, None] if b.ndim == 1 else b)
+        if b.ndim == 1:
+            out = out[..., 0]
+        if a.ndim == 1:
+            out = out[..., 0, :] if b.ndim > 1 else out[..., 0]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = matrix_product(grad, np.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
-        grad_b = matrix_product(np.swapaxes(a, -1, -2), grad) if ctx.needs_input_grad[1] else None
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if b.ndim == 1:
+            grad = grad[..., None]
+        if a.ndim == 1:
+            grad = grad[..., None, :]
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = matrix_product(grad, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                grad_a = grad_a[..., 0, :]  # batch dimensions are summed by the engine
+        if ctx.needs_input_grad[1]:
+            grad_b = matrix_product(np.swapaxes(a2, -1, -2), grad)
+            if b.ndim == 1:
+                grad_b = grad_b[..., 0]
         return grad_a, grad_b
+
+
+class Mm(MatMul):
+    node_name = "MmBackward0"
+
+
+class Mv(MatMul):
+    node_name = "MvBackward0"
+
+
+class Dot(MatMul):
+    node_name = "DotBackward0"
+
+
+class VectorMatrix(MatMul):
+    """vector @ matrix: torch unsqueezes, multiplies and squeezes, so its last node is a
+    squeeze; minigrad's one node keeps torch's name."""
+
+    node_name = "SqueezeBackward4"
+
+
+class Bmm(MatMul):
+    node_name = "BmmBackward0"
+
+
+# (a.ndim, b.ndim) of products without batch dimensions -> the node torch would name
+_UNBATCHED = {(2, 2): Mm, (2, 1): Mv, (1, 1): Dot, (1, 2): VectorMatrix}
 
 
 def _dtype_name(dtype) -> str:
@@ -51,8 +102,9 @@ def _shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """torch.matmul: dot, matrix-vector, matrix-matrix and batched products."""
+def matmul(a: Tensor, b: Tensor, function=None) -> Tensor:
+    """torch.matmul: dot, matrix-vector, matrix-matrix and batched products. ``function``,
+    when given, is the MatMul subclass to apply (torch.bmm passes Bmm, for its node's name)."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul expects Tensors, got {type(a).__name__} and "
                         f"{type(b).__name__}")
@@ -76,11 +128,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.dtype.kind != "f":
         # Integer products are exact in numpy and carry no gradient.
         return Tensor(np.asarray(np.matmul(a.data, b.data)))
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    out = MatMul.apply(a2, b2)
-    if a.ndim == 1:
-        out = out.squeeze(-2)
-    if b.ndim == 1:
-        out = out.squeeze(-1)
-    return out
+    if function is None:
+        function = _UNBATCHED.get((a.ndim, b.ndim), MatMul)
+    return function.apply(a, b)
+

@@ -30,7 +30,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     the seed model's hot path)."""
     return _erf_objects(x).astype(x.dtype)
 
-__all__ = ["Linear", "LeakyRelu", "Gelu", "BatchNorm", "DropoutMask"]
+__all__ = ["Linear", "linear_function", "LeakyRelu", "Gelu", "BatchNorm", "DropoutMask"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -71,6 +71,40 @@ class Linear(Function):
         if needs[2]:
             grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b
+
+
+class LinearAddmm(Linear):
+    """Linear of a matrix with a bias; the other cases are named as torch names the last node
+    of its own (unfused) linear: mm, addmm, view, unsafe view or squeeze."""
+
+    node_name = "AddmmBackward0"
+
+
+class LinearMm(Linear):
+    node_name = "MmBackward0"
+
+
+class LinearView(Linear):
+    node_name = "ViewBackward0"
+
+
+class LinearUnsafeView(Linear):
+    node_name = "UnsafeViewBackward0"
+
+
+class LinearSqueeze(Linear):
+    node_name = "SqueezeBackward4"
+
+
+# (input.ndim capped at 3, has a bias) -> the Linear subclass named as torch's grad_fn
+_LINEAR_FUNCTIONS = {(1, True): LinearView, (1, False): LinearSqueeze,
+                     (2, True): LinearAddmm, (2, False): LinearMm,
+                     (3, True): LinearView, (3, False): LinearUnsafeView}
+
+
+def linear_function(ndim: int, has_bias: bool):
+    """The Linear Function to apply to an input of ``ndim`` dimensions (one dict look-up)."""
+    return _LINEAR_FUNCTIONS[ndim if ndim < 3 else 3, has_bias]
 
 
 class LeakyRelu(Function):
@@ -118,6 +152,8 @@ class BatchNorm(Function):
     """Batch normalisation over axis 1 (see the module docstring); updates the running
     statistics in place during a training forward."""
 
+    node_name = "NativeBatchNormBackward0"
+
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         axes = (0,) + tuple(range(2, x.ndim))
@@ -162,7 +198,9 @@ class BatchNorm(Function):
 
 
 class DropoutMask(Function):
-    """y = x ⊙ mask, the mask holding 0 or 1/(1-p)."""
+    """y = x ⊙ mask, the mask holding 0 or 1/(1-p) (torch's dropout node is a multiply)."""
+
+    node_name = "MulBackward0"
 
     @staticmethod
     def forward(ctx, x, mask):

@@ -2,6 +2,7 @@
 
 ``dim`` follows torch: None (all dimensions), an int, or a tuple of ints, negative allowed.
 """
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -48,13 +49,19 @@ class Sum(Function):
         return _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
 
 
+class SumDim(Sum):
+    """sum(dim=...): torch names it SumBackward1, the sum of everything SumBackward0."""
+
+    node_name = "SumBackward1"
+
+
 class Mean(Function):
     """z = Σ a / n over axes;  da = g / n broadcast back."""
 
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.count = int(np.prod([a.shape[i] for i in axes]))
+        ctx.count = math.prod(a.shape[i] for i in axes)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.mean(a, axis=axes, keepdims=keepdim)
 
@@ -64,13 +71,17 @@ class Mean(Function):
         return _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
 
 
+class MeanDim(Mean):
+    node_name = "MeanBackward1"
+
+
 class Var(Function):
     """v = Σ (a - mean)² / (n - correction);  da = 2 (a - mean) g / (n - correction)."""
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
-        count = int(np.prod([a.shape[i] for i in axes]))
+        count = math.prod(a.shape[i] for i in axes)
         ctx.divisor = max(count - correction, 0)
         centered = a - a.mean(axis=axes, keepdims=True)
         ctx.save_for_backward(centered)
@@ -127,6 +138,14 @@ class MaxMinAlongDim(Function):
         return out, None, None, None
 
 
+class MaxAlongDim(MaxMinAlongDim):
+    node_name = "MaxBackward0"
+
+
+class MinAlongDim(MaxMinAlongDim):
+    node_name = "MinBackward0"
+
+
 class AmaxAmin(Function):
     """z = max (or min) over axes; the gradient is shared equally by all tied extremes
     (torch's amax/amin, and max()/min() without dim)."""
@@ -149,6 +168,24 @@ class AmaxAmin(Function):
         return mask * share, None, None, None
 
 
+class Amax(AmaxAmin):
+    """amax(dim): AmaxBackward0."""
+
+
+class Amin(AmaxAmin):
+    """amin(dim): AminBackward0."""
+
+
+class MaxAll(AmaxAmin):
+    """max() of every element (torch: MaxBackward1); the gradient is shared by ties."""
+
+    node_name = "MaxBackward1"
+
+
+class MinAll(AmaxAmin):
+    node_name = "MinBackward1"
+
+
 def _check_nonempty(t: Tensor, axes, name):
     for axis in axes:
         if t.shape[axis] == 0:
@@ -161,14 +198,15 @@ def sum(t: Tensor, dim=None, keepdim=False, dtype=None) -> Tensor:  # noqa: A001
     axes = normalize_dims(dim, t.ndim)
     if dtype is None and t.dtype.kind in "biu":
         dtype = dtypes.int64  # torch sums integers and bools as int64
-    return Sum.apply(t, axes, keepdim, dtypes.to_dtype(dtype))
+    function = Sum if dim is None else SumDim
+    return function.apply(t, axes, keepdim, dtypes.to_dtype(dtype))
 
 
 def mean(t: Tensor, dim=None, keepdim=False) -> Tensor:
     if t.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {t.dtype}")
-    return Mean.apply(t, normalize_dims(dim, t.ndim), keepdim)
+    return (Mean if dim is None else MeanDim).apply(t, normalize_dims(dim, t.ndim), keepdim)
 
 
 def var(t: Tensor, dim=None, unbiased=None, keepdim=False, correction=None,
@@ -191,12 +229,12 @@ def max_or_min(t: Tensor, dim, keepdim, which: str):
     largest = which == "max"
     if dim is None:
         _check_nonempty(t, (), which)
-        return AmaxAmin.apply(t, tuple(range(t.ndim)), False, largest)
+        return (MaxAll if largest else MinAll).apply(t, tuple(range(t.ndim)), False, largest)
     dim = normalize_dim(dim, t.ndim)
     _check_nonempty(t, (dim,) if t.ndim else (), which)
     if t.ndim == 0:
         return MaxMin(t.clone(), Tensor(np.array(0)))
-    values = MaxMinAlongDim.apply(t, dim, keepdim, largest)
+    values = (MaxAlongDim if largest else MinAlongDim).apply(t, dim, keepdim, largest)
     indices = values.grad_fn.indices if values.grad_fn is not None else None
     if indices is None:  # no graph recorded: recompute the indices
         indices = np.expand_dims(np.argmax(t.data, dim) if largest else np.argmin(t.data, dim),
@@ -208,7 +246,8 @@ def max_or_min(t: Tensor, dim, keepdim, which: str):
 def amax_or_amin(t: Tensor, dim, keepdim, which: str) -> Tensor:
     axes = normalize_dims(None if dim == () else dim, t.ndim)
     _check_nonempty(t, axes, "a" + which)
-    return AmaxAmin.apply(t, axes, keepdim, which == "max")
+    function = Amax if which == "max" else Amin
+    return function.apply(t, axes, keepdim, which == "max")
 
 
 def _arg(t: Tensor, dim, keepdim, fn) -> Tensor:

@@ -4,6 +4,7 @@ Each moves or selects elements without arithmetic, so each backward moves the gr
 reshape it, transpose it back, sum it over expanded axes, or scatter it into the positions the
 index read (repeated positions summed).
 """
+import math
 import numbers
 
 import numpy as np
@@ -52,6 +53,25 @@ class View(Function):
         return grad.reshape(ctx.shape), None
 
 
+class Squeeze(View):
+    """squeeze() of every size-1 dim (torch's grad_fn names tell the three squeeze forms
+    apart: no dim, one dim, a tuple of dims)."""
+
+    node_name = "SqueezeBackward0"
+
+
+class SqueezeDim(View):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(View):
+    node_name = "SqueezeBackward2"
+
+
+class Unsqueeze(View):
+    node_name = "UnsqueezeBackward0"
+
+
 class Permute(Function):
     """z = a with its axes reordered;  da = g with the inverse order."""
 
@@ -65,6 +85,18 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.transpose(ctx.inverse), None
+
+
+class Transpose(Permute):
+    """transpose(dim0, dim1): a permute that swaps two axes."""
+
+    node_name = "TransposeBackward0"
+
+
+class MatrixTranspose(Permute):
+    """t(): the transpose of a matrix (or a 1-D tensor unchanged)."""
+
+    node_name = "TBackward0"
 
 
 class Expand(Function):
@@ -83,7 +115,8 @@ class Expand(Function):
 
 class Index(Function):
     """z = a[index] for an index of ints and slices (a view);  da = zeros with g written
-    where a was read."""
+    where a was read. Used through the subclass that carries torch's name for the index
+    (``basic_index_function``)."""
 
     is_view = True
 
@@ -103,9 +136,51 @@ class Index(Function):
         return out, None
 
 
+class Select(Index):
+    node_name = "SelectBackward0"
+
+
+class Slice(Index):
+    node_name = "SliceBackward0"
+
+
+class IndexUnsqueeze(Index):
+    node_name = "UnsqueezeBackward0"
+
+
+class Alias(Index):
+    node_name = "AliasBackward0"
+
+
+def basic_index_function(index):
+    """The Index subclass named as torch names ``a[index]``: torch applies the index item by
+    item, so the last item that does something (not ``...`` nor a full ``:``) names the
+    result; a bare slice is always applied."""
+    kind = type(index)
+    if kind is int:
+        return Select
+    if kind is slice:
+        return Slice
+    for item in reversed(index) if kind is tuple else (index,):
+        kind = type(item)
+        if kind is slice:
+            if item != _FULL_SLICE:
+                return Slice
+        elif item is None:
+            return IndexUnsqueeze
+        elif item is not Ellipsis:
+            return Select
+    return Alias
+
+
+_FULL_SLICE = slice(None)
+
+
 class Gather(Function):
     """z = a[index] for an index with integer or boolean arrays (a copy);  da = zeros with g
     added at the positions read, repeated positions summed (np.add.at)."""
+
+    node_name = "IndexBackward0"
 
     @staticmethod
     def forward(ctx, a, index):
@@ -122,6 +197,8 @@ class Gather(Function):
 class Concatenate(Function):
     """z = [a_1, a_2, ...] joined along axis;  da_i = the slice of g that a_i filled."""
 
+    node_name = "CatBackward0"
+
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
@@ -131,6 +208,46 @@ class Concatenate(Function):
     @staticmethod
     def backward(ctx, grad):
         return (None,) + tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
+
+
+class Stack(Concatenate):
+    """stack(): cat of the inputs each unsqueezed at the new axis."""
+
+    node_name = "StackBackward0"
+
+
+class CopySlices(Function):
+    """z = a with value written at a basic index (``a[index] = value``, recorded when a or
+    value requires grad);  da = g with zeros where value was written, dvalue = g[index]."""
+
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, a, value, index):
+        out = a.copy()
+        out[index] = value
+        ctx.index, ctx.value_ndim = index, np.ndim(value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad.copy()
+            grad_a[ctx.index] = 0
+        if ctx.needs_input_grad[1]:
+            grad_value = np.array(grad[ctx.index])
+            if grad_value.ndim < ctx.value_ndim:  # numpy drops a value's leading 1s
+                grad_value = grad_value.reshape((1,) * (ctx.value_ndim - grad_value.ndim)
+                                                + grad_value.shape)
+        return grad_a, grad_value, None
+
+
+class IndexPut(CopySlices):
+    """``a[index] = value`` with integer or boolean arrays in the index; where an index
+    repeats, the last write wins, and every read of g[index] goes to value."""
+
+    node_name = "IndexPutBackward0"
 
 
 def _is_basic_index(index) -> bool:
@@ -158,7 +275,7 @@ def reshape(t: Tensor, shape: tuple) -> Tensor:
     known = [s for s in shape if s != -1]
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    total = int(np.prod(known)) if known else 1
+    total = math.prod(known)
     if (shape.count(-1) == 0 and total != t.data.size) or (
             shape.count(-1) == 1 and (total == 0 or t.data.size % total)):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {t.data.size}")
@@ -174,17 +291,17 @@ def flatten(t: Tensor, start_dim=0, end_dim=-1) -> Tensor:
     start, end = normalize_dim(start_dim, t.ndim), normalize_dim(end_dim, t.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = t.shape[:start] + (int(np.prod(t.shape[start:end + 1])),) + t.shape[end + 1:]
-    return reshape(t, shape)
+    shape = t.shape[:start] + (math.prod(t.shape[start:end + 1]),) + t.shape[end + 1:]
+    return View.apply(t, shape)  # valid by construction: reshape's checks are not needed
 
 
 def unflatten(t: Tensor, dim, sizes) -> Tensor:
     dim = normalize_dim(dim, t.ndim)
     sizes = tuple(sizes)
     if -1 in sizes:
-        known = int(np.prod([s for s in sizes if s != -1]))
+        known = math.prod(s for s in sizes if s != -1)
         sizes = tuple(t.shape[dim] // known if s == -1 else s for s in sizes)
-    if int(np.prod(sizes)) != t.shape[dim]:
+    if math.prod(sizes) != t.shape[dim]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({t.shape[dim]}) in the input tensor")
     return reshape(t, t.shape[:dim] + sizes + t.shape[dim + 1:])
@@ -192,24 +309,31 @@ def unflatten(t: Tensor, dim, sizes) -> Tensor:
 
 def squeeze(t: Tensor, dim=None) -> Tensor:
     if dim is None:
-        shape = tuple(s for s in t.shape if s != 1)
-    else:
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        axes = {normalize_dim(d, t.ndim) for d in dims}
-        shape = tuple(s for i, s in enumerate(t.shape) if not (i in axes and s == 1))
-    return View.apply(t, shape)
+        return Squeeze.apply(t, tuple(s for s in t.shape if s != 1))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = {normalize_dim(d, t.ndim) for d in dims}
+    shape = tuple(s for i, s in enumerate(t.shape) if not (i in axes and s == 1))
+    return (SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim).apply(t, shape)
 
 
 def unsqueeze(t: Tensor, dim) -> Tensor:
     axis = normalize_dim(dim, t.ndim + 1)
-    return View.apply(t, t.shape[:axis] + (1,) + t.shape[axis:])
+    return Unsqueeze.apply(t, t.shape[:axis] + (1,) + t.shape[axis:])
 
 
-def transpose(t: Tensor, dim0, dim1) -> Tensor:
+def transpose(t: Tensor, dim0, dim1, function=Transpose) -> Tensor:
     axes = list(range(t.ndim))
     a, b = normalize_dim(dim0, t.ndim), normalize_dim(dim1, t.ndim)
     axes[a], axes[b] = axes[b], axes[a]
-    return Permute.apply(t, tuple(axes)) if t.ndim else t
+    return function.apply(t, tuple(axes)) if t.ndim else t
+
+
+def matrix_transpose(tensor: Tensor) -> Tensor:
+    """Tensor.t(): transpose a matrix; a vector or a 0-d tensor stays as it is (a view)."""
+    if tensor.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{tensor.ndim}D")
+    return MatrixTranspose.apply(tensor, tuple(reversed(range(tensor.ndim))))
 
 
 def permute(t: Tensor, dims: tuple) -> Tensor:
@@ -250,11 +374,17 @@ def getitem(t: Tensor, index) -> Tensor:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
     if _is_basic_index(index):
-        return Index.apply(t, index)
+        return basic_index_function(index).apply(t, index)
     return Gather.apply(t, index)
 
 
-def cat(tensors, dim=0) -> Tensor:
+def setitem_function(index):
+    """The Function that records ``a[index] = value``, and the index as it takes it."""
+    index = _convert_index(index)
+    return (CopySlices if _is_basic_index(index) else IndexPut), index
+
+
+def cat(tensors, dim=0, function=Concatenate) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -273,7 +403,7 @@ def cat(tensors, dim=0) -> Tensor:
     for t in tensors[1:]:
         dtype = np.promote_types(dtype, t.dtype) if t.dtype != dtype else dtype
     tensors = [t if t.dtype == dtype else t.type(dtype) for t in tensors]
-    return Concatenate.apply(axis, *tensors)
+    return function.apply(axis, *tensors)
 
 
 def stack(tensors, dim=0) -> Tensor:
@@ -286,4 +416,4 @@ def stack(tensors, dim=0) -> Tensor:
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
                                f"entry {i}")
     axis = normalize_dim(dim, tensors[0].ndim + 1)
-    return cat([unsqueeze(t, axis) for t in tensors], axis)
+    return cat([unsqueeze(t, axis) for t in tensors], axis, function=Stack)
