@@ -414,7 +414,7 @@ _algorithm = "auto"
 
 def set_algorithm(name):
     """Choose how stride-1, dilation-1 convolutions run: 'direct' (conv_direct.pyx), 'im2col'
-    (+ GEMM), or 'auto' (direct, the default). Every other convolution runs im2col + GEMM, and
+    (+ GEMM), or 'auto' (the default: direct from MIN_DIRECT_PIXELS output pixels up). Every other convolution runs im2col + GEMM, and
     depthwise ones their own loops, whatever is set. For tests and benchmarks."""
     global _algorithm
     if name not in ALGORITHMS:
@@ -422,12 +422,25 @@ def set_algorithm(name):
     _algorithm = name
 
 
-cdef bint use_direct(weight, int sh, int sw, int dh, int dw, int groups):
+# Output pixels (N * OH * OW) from which the direct kernels beat im2col + GEMM: below them the
+# GEMM's better use of two threads wins (measured at the seed model's layers, batch 1 to 8,
+# 2 threads: e.g. at 8x8 and batch 1, forward 124 vs 79 us). The weight gradient's direct
+# kernel wins from far smaller sizes.
+MIN_DIRECT_PIXELS = 512
+MIN_DIRECT_PIXELS_WEIGHT = 128
+
+
+cdef bint use_direct(weight, dy, int sh, int sw, int dh, int dw, int groups,
+                     Py_ssize_t min_pixels):
     """Stride 1, dilation 1, a kernel larger than 1x1 (a 1x1 conv is a plain GEMM), not
-    depthwise (one input channel per group: weight.shape[1] == 1 < groups)."""
+    depthwise (one input channel per group: weight.shape[1] == 1 < groups), and at least
+    min_pixels output pixels in dy (the output or its gradient), unless set_algorithm
+    forced a choice."""
     cdef Py_ssize_t kh = weight.shape[2], kw = weight.shape[3]
-    return _algorithm != "im2col" and sh == 1 and sw == 1 and dh == 1 and dw == 1 \
-        and kh * kw > 1 and not (groups > 1 and weight.shape[1] == 1)
+    if _algorithm == "im2col" or sh != 1 or sw != 1 or dh != 1 or dw != 1 or kh * kw == 1 \
+            or (groups > 1 and weight.shape[1] == 1):
+        return False
+    return _algorithm == "direct" or dy.shape[0] * dy.shape[2] * dy.shape[3] >= min_pixels
 
 
 cdef Py_ssize_t chunk_size(Py_ssize_t n, Py_ssize_t rows, Py_ssize_t p):
@@ -461,7 +474,8 @@ def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top
     None, out (N, F, OH, OW), C-contiguous arrays of one float dtype. The direct kernels or
     im2col_forward, by use_direct (the arrays are not touched before that choice, so that the
     chosen kernel takes them once)."""
-    if use_direct(weight, stride_h, stride_w, dilation_h, dilation_w, groups):
+    if use_direct(weight, out, stride_h, stride_w, dilation_h, dilation_w, groups,
+                  MIN_DIRECT_PIXELS):
         conv_direct.forward(x, weight, bias, out, pad_top, pad_left, groups, False, num_threads)
     else:
         im2col_forward(x, weight, bias, out, stride_h, stride_w, pad_top, pad_left, dilation_h,
@@ -474,7 +488,8 @@ def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride
     """grad_input (N, C, H, W) from grad_out (N, F, OH, OW): the direct kernel (the adjoint of
     a stride-1 convolution is dy convolved with the flipped weights, padding KH-1-top and
     KW-1-left) or im2col_backward_input."""
-    if use_direct(weight, stride_h, stride_w, dilation_h, dilation_w, groups):
+    if use_direct(weight, grad_out, stride_h, stride_w, dilation_h, dilation_w, groups,
+                  MIN_DIRECT_PIXELS):
         conv_direct.forward(grad_out, weight, None, grad_input, weight.shape[2] - 1 - pad_top,
                             weight.shape[3] - 1 - pad_left, groups, True, num_threads)
     else:
@@ -487,7 +502,8 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
                            int num_threads):
     """grad_weight (F, C/G, KH, KW) from x and grad_out: the direct kernel or
     im2col_backward_weight."""
-    if use_direct(grad_weight, stride_h, stride_w, dilation_h, dilation_w, groups):
+    if use_direct(grad_weight, grad_out, stride_h, stride_w, dilation_h, dilation_w, groups,
+                  MIN_DIRECT_PIXELS_WEIGHT):
         conv_direct.backward_weight(x, grad_out, grad_weight, pad_top, pad_left, groups,
                                     num_threads)
     else:

@@ -66,10 +66,10 @@ def run_both(case, dtype, num_threads, rng):
     return results
 
 
-@pytest.fixture(params=["auto", "im2col"])
+@pytest.fixture(params=["direct", "im2col"])
 def algorithm(request):
-    """Every kernel test runs twice: stride-1 convolutions take the direct kernels under 'auto'
-    and im2col + GEMM under 'im2col' (the others take im2col + GEMM both times)."""
+    """Every kernel test runs twice: stride-1 convolutions take the direct kernels under
+    'direct' and im2col + GEMM under 'im2col' (the others take im2col + GEMM both times)."""
     kernels.set_algorithm(request.param)
     yield request.param
     kernels.set_algorithm("auto")
@@ -111,7 +111,7 @@ def test_twins_match_torch():
 
 
 def test_scratch_buffers_are_reused(algorithm):
-    buffer = {"auto": "padded", "im2col": "cols"}[algorithm]
+    buffer = {"direct": "padded", "im2col": "cols"}[algorithm]
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
     weight = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)

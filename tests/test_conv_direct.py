@@ -113,24 +113,29 @@ def test_direct_and_im2col_agree_at_the_seed_shapes(direct_settings):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
-def test_auto_takes_direct_for_stride_one_only(monkeypatch, direct_settings):
+def test_auto_takes_direct_for_stride_one_and_enough_pixels(monkeypatch, direct_settings):
     calls = []
     real = conv_direct.forward
     monkeypatch.setattr(conv_direct, "forward", lambda *a: calls.append(a) or real(*a))
     rng = np.random.default_rng(6)
-    x = rng.standard_normal((1, 2, 6, 6)).astype(np.float32)
-    for (kh, kw), stride, dilation, expected in [((3, 3), 1, 1, 1), ((3, 3), 2, 1, 0),
-                                                 ((3, 3), 1, 2, 0), ((1, 1), 1, 1, 0)]:
+    for size, (kh, kw), stride, dilation, expected in [
+            (26, (3, 3), 1, 1, 1),      # 24 x 24 outputs: direct
+            (26, (3, 3), 2, 1, 0),      # strided
+            (26, (3, 3), 1, 2, 0),      # dilated
+            (26, (1, 1), 1, 1, 0),      # 1x1: a plain GEMM
+            (8, (3, 3), 1, 1, 0)]:      # 6 x 6 outputs: fewer than MIN_DIRECT_PIXELS
         calls.clear()
+        x = rng.standard_normal((1, 2, size, size)).astype(np.float32)
         w = rng.standard_normal((4, 2, kh, kw)).astype(np.float32)
-        oh = (6 - dilation * (kh - 1) - 1) // stride + 1
+        oh = (size - dilation * (kh - 1) - 1) // stride + 1
         out = np.empty((1, 4, oh, oh), np.float32)
         kernels.conv2d_forward(x, w, None, out, stride, stride, 0, 0, dilation, dilation, 1, 1)
-        assert len(calls) == expected, (kh, stride, dilation)
+        assert len(calls) == expected, (size, kh, stride, dilation)
     kernels.set_algorithm("im2col")
     calls.clear()
+    x = rng.standard_normal((1, 2, 26, 26)).astype(np.float32)
     kernels.conv2d_forward(x, rng.standard_normal((4, 2, 3, 3)).astype(np.float32), None,
-                           np.empty((1, 4, 4, 4), np.float32), 1, 1, 0, 0, 1, 1, 1, 1)
+                           np.empty((1, 4, 24, 24), np.float32), 1, 1, 0, 0, 1, 1, 1, 1)
     assert calls == []
 
 
