@@ -149,6 +149,8 @@ def _check_weight_needs_no_grad(weight):
 class CrossEntropy(Function):
     """Fused log-softmax + NLL with class-index targets; see kernels/loss.pyx for the math."""
 
+    node_name = "NllLossBackward0"  # torch's name; cross_entropy is one fused node here
+
     @staticmethod
     def forward(ctx, x, target, weight, layout, ignore_index, reduction, label_smoothing):
         N, C, S = layout
@@ -272,6 +274,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 class NLLLoss(Function):
     """loss = -w_t x[t] per item (0 where t == ignore_index); dx[t] = -w_t g."""
 
+    node_name = "NllLossBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, target, weight, layout, ignore_index, reduction):
         N, C, S = layout
@@ -393,6 +397,8 @@ class _PointwiseLoss(Function):
 class MSELoss(_PointwiseLoss):
     """Squared error: f(d) = d², f'(d) = 2d."""
 
+    node_name = "MseLossBackward0"  # torch's grad_fn name
+
     @staticmethod
     def pointwise(diff):
         return diff * diff
@@ -434,6 +440,8 @@ class BCEWithLogits(Function):
     """loss = w ((1 - y) x + L softplus(-x)), L = 1 + (pw - 1) y;
     dx = w ((1 - y) + L (sigmoid(x) - 1)) g,  dy = w (-x + (pw - 1) softplus(-x)) g.
     As torch, no gradient for w or pw (binary_cross_entropy_with_logits refuses them)."""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, y, w, pos_weight, reduction):

@@ -137,6 +137,8 @@ def _batched(x):
 class MaxPool2d(Function):
     """y = max over each window (padding is -inf); dx[argmax] += dy (overlaps add up)."""
 
+    node_name = "MaxPool2DWithIndicesBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out_size, indices_sink):
         x4 = _batched(x)
@@ -181,6 +183,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 class AvgPool2d(Function):
     """y = window sum / divisor; dx[window] += dy / divisor."""
 
+    node_name = "AvgPool2DBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_size, count_include_pad, divisor_override):
         x4 = _batched(x)
@@ -222,6 +226,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 class AdaptiveAvgPool2d(Function):
     """y[oh, ow] = mean of x[floor(oh*H/OH):ceil((oh+1)*H/OH), (same for w)]."""
+
+    node_name = "AdaptiveAvgPool2DBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, out_size):
