@@ -482,3 +482,19 @@ def test_ops_nn_finite_differences_float64():
         return F.dropout(t, 0.4)
 
     assert gradcheck(dropped, (mask_input,))
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.ReLU(inplace=True),
+                                  lambda lib: (lambda t: lib.nn.functional.relu(t, inplace=True))])
+def test_inplace_relu_writes_into_its_input_as_torch(make):
+    values = np.array([[-1.0, 2.0], [3.0, -4.0]], np.float32)
+    results = {}
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, requires_grad=True)
+        y = x * 2
+        z = make(lib)(y)
+        assert z is y
+        z.sum().backward()
+        results[lib.__name__] = (z.detach().numpy().copy(), x.grad.numpy().copy())
+    for mine, theirs in zip(results["minigrad"], results["torch"]):
+        np.testing.assert_array_equal(mine, theirs)

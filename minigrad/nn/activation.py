@@ -11,14 +11,14 @@ def _inplace_repr(inplace: bool) -> str:
 
 
 class ReLU(Module):
-    """max(x, 0). ``inplace`` is accepted; the result is computed out of place."""
+    """max(x, 0); with ``inplace``, written into the input (``input.relu_()``)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return _ew.Relu.apply(input)
+        return input.relu_() if self.inplace else _ew.Relu.apply(input)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)

@@ -82,9 +82,9 @@ def _linear_error(input, weight):
 # ----------------------------------------------------------------------------- activations
 
 def relu(input, inplace: bool = False):
-    """max(x, 0). ``inplace`` is accepted and computes out of place (the same values)."""
+    """max(x, 0); with ``inplace``, written into ``input`` (``input.relu_()``)."""
     _check_tensor(input, "input", "relu")
-    return _ew.Relu.apply(input)
+    return input.relu_() if inplace else _ew.Relu.apply(input)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
