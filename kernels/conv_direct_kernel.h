@@ -7,7 +7,7 @@
  *   CD_TARGET    function attributes: __attribute__((target("avx2,fma"))) or empty
  *
  * The layouts (conv_direct.h explains them): xp is the zero-padded input of one sample,
- * (C, H, Wp), wp the packed weights of one block of FB output channels, (Cg, KH, KW, FB).
+ * (C, Hp, Wp), wp the packed weights of one block of FB output channels, (Cg, KH, KW, FB).
  * L below is the number of lanes of CD_VEC.
  */
 
