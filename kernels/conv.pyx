@@ -422,11 +422,13 @@ def set_algorithm(name):
     _algorithm = name
 
 
-# Output pixels (N * OH * OW) from which the direct kernels beat im2col + GEMM: below them the
-# GEMM's better use of two threads wins (measured at the seed model's layers, batch 1 to 8,
-# 2 threads: e.g. at 8x8 and batch 1, forward 124 vs 79 us). The weight gradient's direct
-# kernel wins from far smaller sizes.
+# Output pixels (N * OH * OW) from which the direct kernels beat im2col + GEMM, per kernel:
+# below them the GEMM's better use of two threads wins (measured at the seed model's layers,
+# batch 1 to 8, 2 threads: at 8x8 and batch 1, forward 82 against 65 us, input gradient 95
+# against 63, weight gradient 124 against 112; at 16x16 and batch 1, 123 against 107, 124
+# against 127, 120 against 149).
 MIN_DIRECT_PIXELS = 512
+MIN_DIRECT_PIXELS_INPUT = 256
 MIN_DIRECT_PIXELS_WEIGHT = 128
 
 
@@ -489,7 +491,7 @@ def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride
     a stride-1 convolution is dy convolved with the flipped weights, padding KH-1-top and
     KW-1-left) or im2col_backward_input."""
     if use_direct(weight, grad_out, stride_h, stride_w, dilation_h, dilation_w, groups,
-                  MIN_DIRECT_PIXELS):
+                  MIN_DIRECT_PIXELS_INPUT):
         conv_direct.forward(grad_out, weight, None, grad_input, weight.shape[2] - 1 - pad_top,
                             weight.shape[3] - 1 - pad_left, groups, True, num_threads)
     else:

@@ -15,9 +15,11 @@ import threading
 import numpy as np
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
+
+from openmp cimport omp_barrier
 
 cdef extern from "conv_direct.h" nogil:
     int CD_ISA_BASE, CD_ISA_AVX2, CD_ISA_AVX512
@@ -44,7 +46,6 @@ cdef extern from "conv_direct.h" nogil:
                      int KW, int pt, int nf, double *dw, Py_ssize_t dw_fstride)
 
 cdef enum:
-    PARALLEL_MIN_ELEMENTS = 32768    # copies of fewer numbers than this run on one thread
     PARALLEL_MIN_MACS = 110592       # convolutions of fewer multiply-adds (48^3) likewise
     ITEMS_PER_THREAD = 4             # rows are split until each thread has this many items
 
@@ -109,48 +110,36 @@ cdef void pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W, floating *d
         memset(row + q1, 0, (Wp - q1) * sizeof(floating))
 
 
-cdef void pad_planes(const floating *src, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
-                     floating *dst, Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t pt, Py_ssize_t pl,
-                     int threads) noexcept nogil:
-    """pad_plane for each of `planes` planes: src is (planes, H, W), dst (planes, Hp, Wp)."""
-    cdef Py_ssize_t p
-    if planes * Hp * Wp < PARALLEL_MIN_ELEMENTS or threads == 1:
-        for p in range(planes):
-            pad_plane(src + p * H * W, H, W, dst + p * Hp * Wp, Hp, Wp, pt, pl)
-    else:
-        for p in prange(planes, num_threads=threads, schedule="static"):
-            pad_plane(src + p * H * W, H, W, dst + p * Hp * Wp, Hp, Wp, pt, pl)
+cdef void pack_block(const floating[:, :, :, ::1] w, Py_ssize_t groups, int fb, bint flip,
+                     Py_ssize_t block, floating *wp) noexcept nogil:
+    """Block `block` of fb output channels (blocks numbered group by group) as
+    wp[block, i, a, b, k], zero past the group's last channel.
 
-
-cdef void pack_weights(const floating[:, :, :, ::1] w, Py_ssize_t groups, int fb, bint flip,
-                       floating *wp) noexcept nogil:
-    """Blocks of fb output channels as wp[g, block, i, a, b, k] (zero past the last channel).
-
-    Not flipped (forward): output channel o = block*fb + k of group g is weight row g*Fg + o,
+    Not flipped (forward): output channel o = blk*fb + k of group g is weight row g*Fg + o,
     input channel i is weight column i. Flipped (gradient to the input): the output channels
     are the weight's input channels and the taps are mirrored,
-    wp[g, block, f, a, b, k] = w[g*Fg + f, block*fb + k, KH-1-a, KW-1-b].
+    wp[block, f, a, b, k] = w[g*Fg + f, blk*fb + k, KH-1-a, KW-1-b].
     Each weight plane is read contiguously and written with a stride of fb."""
     cdef Py_ssize_t F = w.shape[0], Cg = w.shape[1], taps = w.shape[2] * w.shape[3]
     cdef Py_ssize_t Fg = F // groups
     cdef Py_ssize_t outs = Cg if flip else Fg, ins = Fg if flip else Cg
     cdef Py_ssize_t blocks = ceil_div(outs, fb), block_size = ins * taps * fb
-    cdef Py_ssize_t g, o, i, t
+    cdef Py_ssize_t g = block // blocks, blk = block % blocks, o, i, t
     cdef const floating *src
     cdef floating *dst
-    memset(wp, 0, groups * blocks * block_size * sizeof(floating))   # the missing channels
-    for g in range(groups):
-        for o in range(outs):
-            for i in range(ins):
-                dst = wp + (g * blocks + o // fb) * block_size + i * taps * fb + o % fb
-                if flip:
-                    src = &w[g * Fg + i, o, 0, 0]
-                    for t in range(taps):
-                        dst[t * fb] = src[taps - 1 - t]
-                else:
-                    src = &w[g * Fg + o, i, 0, 0]
-                    for t in range(taps):
-                        dst[t * fb] = src[t]
+    wp = wp + block * block_size
+    memset(wp, 0, block_size * sizeof(floating))   # the channels past the last
+    for o in range(blk * fb, min(outs, blk * fb + fb)):
+        for i in range(ins):
+            dst = wp + i * taps * fb + o % fb
+            if flip:
+                src = &w[g * Fg + i, o, 0, 0]
+                for t in range(taps):
+                    dst[t * fb] = src[taps - 1 - t]
+            else:
+                src = &w[g * Fg + o, i, 0, 0]
+                for t in range(taps):
+                    dst[t * fb] = src[t]
 
 
 # The forward tiles (output channels FB, rows NR, vectors of columns NC) that
@@ -246,7 +235,7 @@ def forward(const floating[:, :, :, ::1] x,        # IN  (N, CI, H, W)
     the input: out = conv2d(x, flipped weight) with x the output gradient (see conv_direct.h).
     CI and CO are the weight's input and output channels, swapped when flipped."""
     cdef ForwardPlan p
-    cdef Py_ssize_t W = x.shape[3], items, item, failures = 0
+    cdef Py_ssize_t W = x.shape[3], planes, plane, block, items, item, failures = 0
     cdef int lanes = cd_lanes(sizeof(floating))
     cdef const floating *bias_ptr = NULL
     cdef floating[::1] xp, wp
@@ -279,16 +268,28 @@ def forward(const floating[:, :, :, ::1] x,        # IN  (N, CI, H, W)
     items *= p.row_blocks
     if p.N * p.CO * p.OH * p.OW * p.CIg * p.KH * p.KW < PARALLEL_MIN_MACS:
         num_threads = 1
+    planes = p.N * p.CI
     with nogil:
-        pad_planes(&x[0, 0, 0, 0], p.N * p.CI, p.H, W, &xp[0], p.Hp, p.Wp, pad_top, pad_left,
-                   num_threads)
-        pack_weights(weight, p.G, p.fb, flip, &wp[0])
         if num_threads == 1:        # no OpenMP team to start: a microsecond saved per call
+            for plane in range(planes):
+                pad_plane(&x[0, 0, 0, 0] + plane * p.H * W, p.H, W, &xp[0] + plane * p.Hp * p.Wp,
+                          p.Hp, p.Wp, pad_top, pad_left)
+            for block in range(p.G * p.blocks):
+                pack_block(weight, p.G, p.fb, flip, block, &wp[0])
             for item in range(items):
                 failures -= forward_item(&p, &xp[0], &wp[0], bias_ptr, &out[0, 0, 0, 0], item)
         else:
-            for item in prange(items, num_threads=num_threads, schedule="dynamic"):
-                failures -= forward_item(&p, &xp[0], &wp[0], bias_ptr, &out[0, 0, 0, 0], item)
+            # one team for the three steps: at batch 1 the copies are a fair share of the work
+            with parallel(num_threads=num_threads):
+                for plane in prange(planes, schedule="static"):
+                    pad_plane(&x[0, 0, 0, 0] + plane * p.H * W, p.H, W,
+                              &xp[0] + plane * p.Hp * p.Wp, p.Hp, p.Wp, pad_top, pad_left)
+                for block in prange(p.G * p.blocks, schedule="static"):
+                    pack_block(weight, p.G, p.fb, flip, block, &wp[0])
+                omp_barrier()
+                for item in prange(items, schedule="dynamic"):
+                    failures -= forward_item(&p, &xp[0], &wp[0], bias_ptr, &out[0, 0, 0, 0],
+                                             item)
     if failures:
         raise MemoryError("conv2d: out of memory for the accumulation buffers")
 
@@ -329,7 +330,7 @@ def backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
     """grad_weight[f, c, a, b] = sum over n, i, j of grad_out[n, f, i, j] *
     x[n, g*C/G + c, i - pad_top + a, j - pad_left + b] (stride 1, dilation 1)."""
     cdef WeightPlan p
-    cdef Py_ssize_t W = x.shape[3], OW = grad_out.shape[3], items, item
+    cdef Py_ssize_t W = x.shape[3], OW = grad_out.shape[3], items, item, plane, dy_planes = 0
     cdef int lanes = cd_lanes(sizeof(floating))
     cdef const floating *dy = &grad_out[0, 0, 0, 0]
     cdef floating[::1] xp, dyp
@@ -352,17 +353,27 @@ def backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
         # rows of whole vectors: the columns past OW are zero and add nothing
         dyp = scratch("grad_out_padded", dtype, p.N * p.F * p.OH * p.OWp)
         dy = &dyp[0]
+        dy_planes = p.N * p.F
     if p.N * p.F * p.OH * OW * p.Cg * p.KH * p.KW < PARALLEL_MIN_MACS:
         num_threads = 1
     with nogil:
-        pad_planes(&x[0, 0, 0, 0], p.N * p.C, p.H, W, &xp[0], p.Hp, p.Wp, pad_top, pad_left,
-                   num_threads)
-        if p.OWp != OW:
-            pad_planes(&grad_out[0, 0, 0, 0], p.N * p.F, p.OH, OW, <floating *>dy, p.OH, p.OWp,
-                       0, 0, num_threads)
         if num_threads == 1:
+            for plane in range(p.N * p.C):
+                pad_plane(&x[0, 0, 0, 0] + plane * p.H * W, p.H, W, &xp[0] + plane * p.Hp * p.Wp,
+                          p.Hp, p.Wp, pad_top, pad_left)
+            for plane in range(dy_planes):
+                pad_plane(&grad_out[0, 0, 0, 0] + plane * p.OH * OW, p.OH, OW,
+                          <floating *>dy + plane * p.OH * p.OWp, p.OH, p.OWp, 0, 0)
             for item in range(items):
                 weight_item(&p, &xp[0], dy, &grad_weight[0, 0, 0, 0], item)
         else:
-            for item in prange(items, num_threads=num_threads, schedule="dynamic"):
-                weight_item(&p, &xp[0], dy, &grad_weight[0, 0, 0, 0], item)
+            with parallel(num_threads=num_threads):
+                for plane in prange(p.N * p.C, schedule="static"):
+                    pad_plane(&x[0, 0, 0, 0] + plane * p.H * W, p.H, W,
+                              &xp[0] + plane * p.Hp * p.Wp, p.Hp, p.Wp, pad_top, pad_left)
+                for plane in prange(dy_planes, schedule="static"):
+                    pad_plane(&grad_out[0, 0, 0, 0] + plane * p.OH * OW, p.OH, OW,
+                              <floating *>dy + plane * p.OH * p.OWp, p.OH, p.OWp, 0, 0)
+                omp_barrier()
+                for item in prange(items, schedule="dynamic"):
+                    weight_item(&p, &xp[0], dy, &grad_weight[0, 0, 0, 0], item)
