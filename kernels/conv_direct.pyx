@@ -246,6 +246,9 @@ def forward(const floating[:, :, :, ::1] x,        # IN  (N, CI, H, W)
     p.CIg, p.COg = p.CI // groups, p.CO // groups
     if p.N == 0 or p.CO == 0 or p.OH * p.OW == 0:
         return
+    if p.CI * p.H * W == 0:     # no input numbers: every output is its bias
+        np.asarray(out)[...] = 0 if bias is None else np.asarray(bias)[:, None, None]
+        return
     tile_shape(p.OW, p.COg, lanes, &p.fb, &p.nr, &p.nc)
     p.OHr = ceil_div(p.OH, p.nr) * p.nr
     p.OWr = ceil_div(p.OW, p.nc * lanes) * p.nc * lanes
@@ -332,7 +335,7 @@ def backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
     cdef WeightPlan p
     cdef Py_ssize_t W = x.shape[3], OW = grad_out.shape[3], items, item, plane, dy_planes = 0
     cdef int lanes = cd_lanes(sizeof(floating))
-    cdef const floating *dy = &grad_out[0, 0, 0, 0]
+    cdef const floating *dy
     cdef floating[::1] xp, dyp
     p.N, p.C, p.H = x.shape[0], x.shape[1], x.shape[2]
     p.F, p.OH = grad_out.shape[1], grad_out.shape[2]
@@ -340,6 +343,10 @@ def backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
     p.Cg, p.Fg = p.C // groups, p.F // groups
     if p.F == 0 or p.Cg == 0:
         return
+    if p.N * p.H * W * p.OH * OW == 0:      # no products to sum
+        np.asarray(grad_weight)[...] = 0
+        return
+    dy = &grad_out[0, 0, 0, 0]
     # 20 sums in registers with 32 of them, 10 (or 12 for 3-wide kernels) with 16
     p.fbw = 4 if p.KW <= 3 or cd_isa() == CD_ISA_AVX512 else 2
     p.OWp = ceil_div(OW, lanes) * lanes

@@ -155,3 +155,15 @@ def test_results_do_not_depend_on_thread_count(direct_settings):
     two = run(kernels, case, np.float32, np.random.default_rng(7), (2,))
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+def test_empty_batches_and_channels(direct_settings):
+    """No samples: zero weight gradient, empty output; no input channels: outputs are the
+    bias (the direct kernels never index an empty array)."""
+    kernels.set_algorithm("direct")
+    for n, c in ((0, 3), (2, 0)):
+        case = (n, c, 6, 6, 4, 3, 3, (1, 1, 1, 1), 1)
+        mine = run(kernels, case, np.float32, np.random.default_rng(8), (2,))
+        ref = run(twins, case, np.float32, np.random.default_rng(8))
+        for a, b in zip(mine, ref):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
