@@ -30,9 +30,9 @@ dtype, and grow when a bigger one is needed.
 Depthwise convolutions (G = C > 1: one input channel per group) skip im2col and the GEMM, whose
 products would have a single row: direct loops over each plane and kernel tap instead.
 
-Stride-1, dilation-1 convolutions with a kernel larger than 1x1 go to the direct kernels of
-conv_direct.pyx instead (no column matrix, rows of padding skipped), unless set_algorithm
-chose 'im2col'.
+Stride-1, dilation-1 convolutions with a kernel larger than 1x1 and enough output pixels go
+to the direct kernels of conv_direct.pyx instead (no column matrix, rows of padding skipped);
+set_algorithm can force either algorithm.
 """
 import numpy as np
 
@@ -414,8 +414,9 @@ _algorithm = "auto"
 
 def set_algorithm(name):
     """Choose how stride-1, dilation-1 convolutions run: 'direct' (conv_direct.pyx), 'im2col'
-    (+ GEMM), or 'auto' (the default: direct from MIN_DIRECT_PIXELS output pixels up). Every other convolution runs im2col + GEMM, and
-    depthwise ones their own loops, whatever is set. For tests and benchmarks."""
+    (+ GEMM), or 'auto' (the default: direct from MIN_DIRECT_PIXELS* output pixels up). Every
+    other convolution runs im2col + GEMM, and depthwise ones their own loops, whatever is set.
+    For tests and benchmarks."""
     global _algorithm
     if name not in ALGORITHMS:
         raise ValueError(f"unknown convolution algorithm {name!r}; expected one of {ALGORITHMS}")

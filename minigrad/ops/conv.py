@@ -10,8 +10,9 @@ G groups; per axis a stride s, a dilation d and a padding before/after (p0, p1):
 
 with g = f // (F/G) and x read as 0 in the padding. y is linear in x and in w, so the gradients
 are the adjoint maps (in im2col terms: dx = col2im(w_g^T @ dy_g), dw_g = sum over the batch of
-dy_g @ cols_g^T), and db[f] = sum over n, i, j of dy[n, f, i, j]. padding may be an int, a pair, 'valid' (none) or
-'same' (stride 1 only; total d*(k-1) per axis, the odd one on the bottom/right as torch does).
+dy_g @ cols_g^T), and db[f] = sum over n, i, j of dy[n, f, i, j]. padding may be an int, a
+pair, 'valid' (none) or 'same' (stride 1 only; total d*(k-1) per axis, the odd one on the
+bottom/right as torch does).
 """
 import numbers
 
