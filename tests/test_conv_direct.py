@@ -24,10 +24,11 @@ CASES = [
     (1, 1, 4, 40, 1, 1, 7, (0, 0, 3, 3), 1),       # one row of taps, wide rows
     (4, 5, 3, 3, 7, 3, 3, (2, 2, 2, 2), 1),        # image smaller than the padded kernel
     (2, 2, 3, 4, 3, 5, 5, (2, 2, 2, 3), 1),        # kernel larger than the image
-    (1, 3, 9, 2, 13, 7, 2, (3, 3, 0, 1), 1),       # kernel 7 tall: taps past one chunk of 5
+    (1, 3, 9, 2, 13, 7, 2, (3, 3, 0, 1), 1),       # kernel 7 tall, 2 wide, 13 channels
     (2, 4, 6, 7, 4, 3, 11, (1, 1, 5, 5), 2),       # 11 wide: three chunks of kernel columns
     (1, 40, 5, 5, 2, 3, 3, (1, 1, 1, 1), 1),       # many channels: several channel chunks
 ]
+
 
 def supported_isas():
     isas = []
