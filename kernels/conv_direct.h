@@ -93,6 +93,24 @@ static int cd_lanes(int element_bytes)
     return (cd_isa() == CD_ISA_BASE ? 16 : 32) / element_bytes;
 }
 
+/* The forward tile shapes (FB, NR, NC) compiled for every type and instruction set, by FB; the
+ * Cython side reads them through cd_forward_shape and chooses among them. */
+#define CD_FORWARD_SHAPES(X) X(4, 3, 1) X(6, 2, 1) X(8, 3, 1) X(12, 2, 1)
+#define CD_SHAPE_ROW(FB, NR, NC) {FB, NR, NC},
+static const int cd_forward_shapes[][3] = {CD_FORWARD_SHAPES(CD_SHAPE_ROW)};
+#undef CD_SHAPE_ROW
+
+static int cd_forward_shape_count(void)
+{
+    return (int)(sizeof cd_forward_shapes / sizeof cd_forward_shapes[0]);
+}
+
+/* Shape k (0 <= k < cd_forward_shape_count()): FB, NR, NC. */
+static const int *cd_forward_shape(int k)
+{
+    return cd_forward_shapes[k];
+}
+
 #define CD_NAME(x) CD_CAT(cd_, CD_CAT(x, _base_f32))
 #define CD_T float
 #define CD_VEC cd_v4f

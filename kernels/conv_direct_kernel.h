@@ -124,10 +124,6 @@ CD_NAME(forward_rows)(const int FB, const int NR, const int NC, const CD_T *xp, 
     }
 }
 
-/* One entry per tile shape (FB, NR, NC) the Cython side may choose (conv_direct.pyx's
- * tile tables use these). */
-#define CD_FORWARD_SHAPES(X) X(12, 2, 1) X(8, 3, 1) X(6, 2, 1) X(4, 3, 1)
-
 /* The common kernel widths get the tap loop unrolled (KW a constant) */
 #define CD_FORWARD_CALL(FB, NR, NC, KW_)                                                     \
     CD_NAME(forward_rows)(FB, NR, NC, xp, Hp, Wp, Cg, chunk, wp, KH, KW_, valid_top,         \
@@ -143,7 +139,7 @@ CD_NAME(forward_rows)(const int FB, const int NR, const int NC, const CD_T *xp, 
         return 0;                                                                            \
     }
 
-/* forward_rows for one of CD_FORWARD_SHAPES; -1 for any other shape. */
+/* forward_rows for one of CD_FORWARD_SHAPES (conv_direct.h); -1 for any other shape. */
 static CD_TARGET int
 CD_NAME(forward)(int fb, int nr, int nc, const CD_T *xp, ptrdiff_t Hp, ptrdiff_t Wp,
                  ptrdiff_t Cg, ptrdiff_t chunk, const CD_T *wp, int KH, int KW,
