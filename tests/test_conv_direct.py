@@ -7,6 +7,8 @@ from minigrad._kernels import conv as kernels
 from minigrad._kernels import conv_direct
 from minigrad.reference import conv as twins
 
+from helpers import supported_isas
+
 DTYPES = [np.float32, np.float64]
 # (rtol, atol as a fraction of the largest result): the weight gradient sums thousands of
 # products, so an element near zero carries the rounding of its large terms
@@ -30,19 +32,7 @@ CASES = [
 ]
 
 
-def supported_isas():
-    isas = []
-    for isa in ("avx512", "avx2", "base"):
-        try:
-            conv_direct.set_isa(isa)
-            isas.append(isa)
-        except RuntimeError:
-            pass
-    conv_direct.set_isa(isas[0])  # the best one, as chosen at start-up
-    return isas
-
-
-SUPPORTED_ISAS = supported_isas()
+SUPPORTED_ISAS = supported_isas(conv_direct)
 DEFAULT_ISA = conv_direct.get_isa()
 
 

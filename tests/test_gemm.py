@@ -13,17 +13,14 @@ import torch
 from minigrad._kernels import gemm as kernel
 from minigrad.reference import gemm as twin
 
+from helpers import supported_isas
+
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 ODD_SIZES = [0, 1, 7, 33, 257]
 
 
-def supported_isas():
-    best = kernel.get_isa()
-    return ["base", "avx2", "avx512"][: ["base", "avx2", "avx512"].index(best) + 1]
-
-
-@pytest.fixture(params=supported_isas())
+@pytest.fixture(params=supported_isas(kernel))
 def isa(request):
     previous = kernel.get_isa()
     kernel.set_isa(request.param)
