@@ -23,6 +23,7 @@ import numpy as np
 __all__ = ["CASES", "run_checks", "main"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+TORCH_CPU_INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
 @dataclass
@@ -547,8 +548,9 @@ def main(argv=None) -> int:
     try:
         import torch
     except ImportError:
-        print("minigrad.check compares minigrad with PyTorch, which is not installed: "
-              "pip install torch", file=sys.stderr)
+        print(f"minigrad.check compares minigrad with PyTorch, which is not installed. Install "
+              f"the CPU build it is tested with (plain `pip install torch` fetches a CUDA build "
+              f"of several GB on Linux):\n    {TORCH_CPU_INSTALL}", file=sys.stderr)
         return 2
 
     cases = CASES
