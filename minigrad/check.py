@@ -20,10 +20,11 @@ from typing import Callable
 
 import numpy as np
 
+from minigrad._torch_checkpoint import TORCH_CPU_INSTALL
+
 __all__ = ["CASES", "run_checks", "main"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-TORCH_CPU_INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
 @dataclass
