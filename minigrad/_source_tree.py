@@ -45,16 +45,18 @@ def _compiled_kernels(package_dir: str) -> set:
     return compiled
 
 
-def _installed_spec(checkout: str):
-    """The spec of a minigrad package found on sys.path outside ``checkout``, or None."""
-    real_checkout = os.path.realpath(checkout)
+def _installed_spec(package_dir: str):
+    """The spec of another minigrad package on sys.path (a venv inside the checkout
+    counts), or None."""
+    source = os.path.realpath(package_dir)
+    checkout = os.path.dirname(source)
     elsewhere = [entry for entry in sys.path
-                 if os.path.realpath(entry or os.getcwd()) != real_checkout]
+                 if os.path.realpath(entry or os.getcwd()) != checkout]
     spec = importlib.machinery.PathFinder.find_spec("minigrad", elsewhere)
     if spec is None or spec.origin is None:
         return None
-    if os.path.realpath(spec.origin).startswith(real_checkout + os.sep):
-        return None
+    if os.path.dirname(os.path.realpath(spec.origin)) == source:
+        return None  # this source tree again, reached another way
     return spec
 
 
@@ -73,7 +75,7 @@ def use_installed_package_if_unbuilt(package_dir: str):
         raise ImportError(
             f"minigrad: this source checkout ({checkout}) has some kernels compiled in place "
             f"but not {', '.join(missing)}. Build them all: {_BUILD_IN_PLACE}")
-    spec = _installed_spec(checkout)
+    spec = _installed_spec(package_dir)
     if spec is None:
         raise ImportError(
             f"minigrad: the kernels of this source checkout ({checkout}) are not compiled, "

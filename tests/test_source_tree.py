@@ -59,6 +59,17 @@ def test_unbuilt_checkout_hands_over_to_the_installed_package(checkout):
     assert str(checkout) not in result.stdout
 
 
+def test_a_venv_inside_the_checkout_counts_as_installed(checkout):
+    """The README's `python3 -m venv .venv` puts site-packages inside the clone."""
+    site = checkout / ".venv" / "lib" / "site-packages"
+    shutil.copytree(BUILT, site / "minigrad", ignore=shutil.ignore_patterns("__pycache__"))
+    result = run(["-m", "minigrad.examples.train", "--help"], cwd=checkout, pythonpath=site)
+    assert result.returncode == 0, result.stderr
+    result = run(["-c", "import minigrad; print(minigrad.__file__)"], cwd=checkout,
+                 pythonpath=site)
+    assert Path(result.stdout.strip()).resolve() == (site / "minigrad" / "__init__.py").resolve()
+
+
 def test_python_dash_m_runs_the_installed_modules(checkout):
     result = run(["-m", "minigrad.examples.train", "--help"], cwd=checkout,
                  pythonpath=BUILT.parent)
