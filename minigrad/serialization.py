@@ -122,7 +122,13 @@ def _to_bytes(obj) -> bytes:
     structure = flattener.encode(obj, [])
     header = json.dumps({"version": _FORMAT_VERSION, "structure": structure},
                         separators=(",", ":"))
-    return safetensors_save(flattener.arrays, metadata={_METADATA_KEY: header})
+    payload = safetensors_save(flattener.arrays, metadata={_METADATA_KEY: header})
+    (header_length,) = struct.unpack("<Q", payload[:8])
+    if header_length > MAX_HEADER_BYTES:  # refused now rather than written and never read
+        raise ValueError(f"minigrad.save: {len(flattener.arrays)} tensors make a "
+                         f"{header_length}-byte header, above the {MAX_HEADER_BYTES} bytes "
+                         f"minigrad.load accepts (MAX_HEADER_BYTES)")
+    return payload
 
 
 def _write_all(f, payload: bytes) -> None:

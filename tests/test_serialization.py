@@ -371,6 +371,14 @@ def test_header_size_is_capped_before_reading_it(tmp_path, monkeypatch):
         load(path)
 
 
+def test_save_refuses_what_load_would_refuse(tmp_path, monkeypatch):
+    monkeypatch.setattr(serialization, "MAX_HEADER_BYTES", 1000)
+    with pytest.raises(ValueError, match="above the 1000 bytes minigrad.load accepts"):
+        save({f"t{i}": _tensor(np.ones(1)) for i in range(50)}, tmp_path / "many.st")
+    assert not os.listdir(tmp_path)
+    save({f"t{i}": _tensor(np.ones(1)) for i in range(2)}, tmp_path / "few.st")
+
+
 def test_a_header_at_the_cap_is_checked_quickly(tmp_path):
     """~150,000 tensors in a header just under the cap: refused (one bad entry at the end)
     in seconds and a few hundred MB, not the minutes and gigabytes a lenient loader spent."""
