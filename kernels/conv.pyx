@@ -39,7 +39,7 @@ from libc.stdlib cimport free, malloc
 from openmp cimport omp_get_num_threads, omp_get_thread_num
 
 from minigrad._kernels import conv_gemm
-from minigrad._kernels.buffers import aligned_empty, scratch
+from minigrad._kernels.buffers import channels_last_empty, scratch
 
 cdef extern from "conv_nhwc.h" nogil:
     int MG_ISA_BASE, MG_ISA_AVX2, MG_ISA_AVX512
@@ -170,11 +170,6 @@ def plans():
 
 # ---------------------------------------------------------------------------------------------
 # Layouts.
-
-def channels_last_empty(Py_ssize_t n, Py_ssize_t c, Py_ssize_t h, Py_ssize_t w, dtype):
-    """A new (N, C, H, W) array laid out NHWC in memory, starting on a 64-byte boundary."""
-    return aligned_empty(n * c * h * w, dtype).reshape(n, h, w, c).transpose(0, 3, 1, 2)
-
 
 cdef bint is_channels_last(a):
     """a (N, C, H, W) is dense NHWC in memory."""

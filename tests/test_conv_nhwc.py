@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minigrad._kernels import conv as kernels
+from minigrad._kernels.buffers import channels_last_empty
 from minigrad.reference import conv as twins
 
 DTYPES = [np.float32, np.float64]
@@ -62,7 +63,7 @@ def arrays(case, dtype, seed=0):
 
 
 def channels_last(a):
-    out = kernels.channels_last_empty(*a.shape, a.dtype)
+    out = channels_last_empty(*a.shape, a.dtype)
     out[...] = a
     return out
 
@@ -80,8 +81,8 @@ def run(module, case, x, weight, bias, dy, layout="channels_last", threads=2):
     extra = () if threads is None else (threads,)
     if layout == "channels_last":
         x, dy, weight = channels_last(x), channels_last(dy), hwio(weight)
-        out = kernels.channels_last_empty(*dy.shape, x.dtype)
-        grad_x = kernels.channels_last_empty(*x.shape, x.dtype)
+        out = channels_last_empty(*dy.shape, x.dtype)
+        grad_x = channels_last_empty(*x.shape, x.dtype)
     else:
         out, grad_x = np.empty(dy.shape, x.dtype), np.empty(x.shape, x.dtype)
     grad_w, grad_b = np.empty_like(weight), np.empty(f, x.dtype)

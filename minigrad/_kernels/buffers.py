@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["aligned_empty", "scratch"]
+__all__ = ["aligned_empty", "channels_last_empty", "scratch"]
 
 ALIGNMENT = 64  # bytes: one cache line, and the width of an AVX-512 vector
 
@@ -19,6 +19,12 @@ def aligned_empty(count: int, dtype) -> np.ndarray:
     raw = np.empty(max(count, 1) * dtype.itemsize + ALIGNMENT, dtype=np.uint8)
     skip = -raw.ctypes.data % ALIGNMENT
     return raw[skip:skip + count * dtype.itemsize].view(dtype)
+
+
+def channels_last_empty(n: int, c: int, h: int, w: int, dtype) -> np.ndarray:
+    """A new (N, C, H, W) array stored NHWC (channels innermost), from a 64-byte boundary: the
+    layout of the convolution and pooling kernels' activations."""
+    return aligned_empty(n * c * h * w, dtype).reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
 
 def scratch(name: str, dtype, size: int) -> np.ndarray:

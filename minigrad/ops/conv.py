@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from minigrad._kernels import conv as _kernels
+from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd import Function
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
@@ -87,7 +88,7 @@ def _empty_activation(n, c, h, w, dtype, groups):
     """A new (N, C, H, W) array in the layout the kernels write fastest: channels-last for
     the direct kernels (groups == 1), NCHW for the grouped ones."""
     if groups == 1:
-        return _kernels.channels_last_empty(n, c, h, w, dtype)
+        return channels_last_empty(n, c, h, w, dtype)
     return np.empty((n, c, h, w), dtype=dtype)
 
 
