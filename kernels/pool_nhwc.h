@@ -85,6 +85,20 @@ static inline int pn_in_a_window(const pn_window *w, ptrdiff_t r, ptrdiff_t q)
            i / w->dh < w->kh && j / w->dw < w->kw;
 }
 
+/* Vectors for each (type, ISA): PN_VEC of the data, PN_MASK of signed integers as wide (what a
+ * comparison gives), PN_CODES of the int32 codes, all with the same lanes; unaligned. */
+#define PN_VECTORS(T, I, BYTES, NAME)                                                          \
+    typedef T NAME##_vec __attribute__((vector_size(BYTES), aligned(sizeof(T)), may_alias));   \
+    typedef I NAME##_mask __attribute__((vector_size(BYTES), aligned(sizeof(T)), may_alias));  \
+    typedef int32_t NAME##_codes                                                              \
+        __attribute__((vector_size(BYTES / sizeof(T) * 4), aligned(4), may_alias));
+PN_VECTORS(float, int32_t, 16, pn_base_f32)
+PN_VECTORS(double, int64_t, 16, pn_base_f64)
+PN_VECTORS(float, int32_t, 32, pn_avx2_f32)
+PN_VECTORS(double, int64_t, 32, pn_avx2_f64)
+PN_VECTORS(float, int32_t, 64, pn_avx512_f32)
+PN_VECTORS(double, int64_t, 64, pn_avx512_f64)
+
 #define PN_T float
 #define PN_SUFFIX f32
 #define PN_ISA base

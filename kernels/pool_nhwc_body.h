@@ -1,9 +1,45 @@
 /* The pooling loops of pool_nhwc.h for one data type and ISA. Included with PN_T (float or
  * double), PN_SUFFIX (f32, f64), PN_ISA (base, avx2, avx512) and PN_TARGET (the attributes
- * that enable the ISA) defined. Every innermost loop runs over the channels of one pixel, so
- * GCC vectorises it with the ISA's vectors. */
+ * that enable the ISA) defined. The innermost loops run over the channels of one pixel: the
+ * max pool's in explicit vectors of the ISA (a pixel has only tens of channels: a compiler's
+ * vectorised loop spent more time entering and leaving than working), the others left to
+ * GCC's vectoriser. */
 
 #define PN_NAME(x) PN_CAT(PN_CAT(pn_, PN_ISA), PN_CAT(_, PN_CAT(x, PN_SUFFIX)))
+#define PN_TYPE(x) PN_CAT(PN_CAT(pn_, PN_ISA), PN_CAT(_, PN_CAT(PN_SUFFIX, x)))
+#define PN_VEC PN_TYPE(_vec)
+#define PN_MASK PN_TYPE(_mask)
+#define PN_CODES PN_TYPE(_codes)
+#define PN_L ((ptrdiff_t)(sizeof(PN_VEC) / sizeof(PN_T)))
+
+/* take ? a : b, lane by lane, for a comparison's mask `take` */
+static inline PN_TARGET PN_VEC PN_NAME(select_)(PN_MASK take, PN_VEC a, PN_VEC b)
+{
+    return (PN_VEC)(((PN_MASK)a & take) | ((PN_MASK)b & ~take));
+}
+
+/* The max and its tap over the window's taps for channels c .. c+L-1 (a vector each). */
+static inline PN_TARGET void PN_NAME(max_vector_)(const pn_window *w, const PN_T *restrict x,
+                                                   ptrdiff_t top, ptrdiff_t left, int i0,
+                                                   int i1, int j0, int j1, ptrdiff_t c,
+                                                   PN_T *restrict yp, int32_t *restrict cp)
+{
+    const ptrdiff_t C = w->C;
+    PN_VEC best = *(const PN_VEC *)(x + ((top + (ptrdiff_t)i0 * w->dh) * w->W + left +
+                                         (ptrdiff_t)j0 * w->dw) * C + c);
+    PN_MASK code = (PN_MASK){0} + (i0 * w->kw + j0);
+    for (int i = i0; i < i1; i++) {
+        const PN_T *restrict row = x + (top + (ptrdiff_t)i * w->dh) * w->W * C + c;
+        for (int j = (i == i0 ? j0 + 1 : j0); j < j1; j++) {
+            const PN_VEC v = *(const PN_VEC *)(row + (left + (ptrdiff_t)j * w->dw) * C);
+            const PN_MASK take = (v > best) | (v != v);      /* a NaN wins, the last one */
+            best = PN_NAME(select_)(take, v, best);
+            code = (take & (i * w->kw + j)) | (~take & code);
+        }
+    }
+    *(PN_VEC *)(yp + c) = best;
+    *(PN_CODES *)(cp + c) = __builtin_convertvector(code, PN_CODES);
+}
 
 /* Rows oh0 <= oh < oh1 of one sample's max pool: y and code (OH, OW, C). */
 static PN_TARGET void PN_NAME(max_forward_)(const pn_window *w, const PN_T *restrict x,
@@ -29,25 +65,20 @@ static PN_TARGET void PN_NAME(max_forward_)(const pn_window *w, const PN_T *rest
                 }
                 continue;
             }
-            for (int i = i0; i < i1; i++) {
-                const PN_T *restrict row = x + (top + (ptrdiff_t)i * w->dh) * w->W * C;
-                for (int j = j0; j < j1; j++) {
-                    const PN_T *restrict xp = row + (left + (ptrdiff_t)j * w->dw) * C;
-                    const int32_t k = i * w->kw + j;
-                    if (i == i0 && j == j0) {
-                        for (ptrdiff_t c = 0; c < C; c++) {
-                            yp[c] = xp[c];
+            ptrdiff_t c = 0;
+            for (; c + PN_L <= C; c += PN_L)
+                PN_NAME(max_vector_)(w, x, top, left, i0, i1, j0, j1, c, yp, cp);
+            for (; c < C; c++) {      /* the channels past the last whole vector */
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < j1; j++) {
+                        const PN_T v = x[((top + (ptrdiff_t)i * w->dh) * w->W + left +
+                                          (ptrdiff_t)j * w->dw) * C + c];
+                        const int32_t k = i * w->kw + j;
+                        if ((i == i0 && j == j0) || v > yp[c] || v != v) {
+                            yp[c] = v;
                             cp[c] = k;
                         }
-                        continue;
                     }
-                    for (ptrdiff_t c = 0; c < C; c++) {
-                        const PN_T v = xp[c];
-                        const int take = v > yp[c] || v != v;  /* a NaN wins, the last one */
-                        yp[c] = take ? v : yp[c];
-                        cp[c] = take ? k : cp[c];
-                    }
-                }
             }
         }
     }
@@ -90,10 +121,20 @@ static PN_TARGET void PN_NAME(max_backward_)(const pn_window *w, const PN_T *res
                     PN_T *restrict xp = dx + ((top + (ptrdiff_t)i * w->dh) * w->W + left +
                                               (ptrdiff_t)j * w->dw) * C;
                     const int32_t k = i * w->kw + j;
-                    if (add)
-                        for (ptrdiff_t c = 0; c < C; c++) xp[c] += cp[c] == k ? gp[c] : 0;
-                    else
-                        for (ptrdiff_t c = 0; c < C; c++) xp[c] = cp[c] == k ? gp[c] : 0;
+                    ptrdiff_t c = 0;
+                    for (; c + PN_L <= C; c += PN_L) {
+                        const PN_MASK won = __builtin_convertvector(
+                            *(const PN_CODES *)(cp + c), PN_MASK) == k;
+                        const PN_VEC g = (PN_VEC)((PN_MASK)(*(const PN_VEC *)(gp + c)) & won);
+                        if (add)
+                            *(PN_VEC *)(xp + c) += g;
+                        else
+                            *(PN_VEC *)(xp + c) = g;
+                    }
+                    for (; c < C; c++) {
+                        const PN_T g = cp[c] == k ? gp[c] : 0;
+                        xp[c] = add ? xp[c] + g : g;
+                    }
                 }
         }
     }
@@ -150,6 +191,11 @@ static PN_TARGET void PN_NAME(avg_backward_)(const pn_window *w, const ptrdiff_t
 }
 
 #undef PN_NAME
+#undef PN_TYPE
+#undef PN_VEC
+#undef PN_MASK
+#undef PN_CODES
+#undef PN_L
 #undef PN_T
 #undef PN_SUFFIX
 #undef PN_ISA

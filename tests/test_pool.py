@@ -16,7 +16,7 @@ from minigrad.ops import pool
 from minigrad.ops.pool import pool_output_size
 from minigrad.reference import pool as twin
 from minigrad.testing import assert_close_to_torch
-from tests.helpers import supported_isas
+from helpers import supported_isas
 
 DTYPES = [np.float32, np.float64]
 EXACT = {np.float32: dict(rtol=1e-6, atol=1e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
