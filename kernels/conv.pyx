@@ -39,11 +39,12 @@ from libc.stdlib cimport free, malloc
 from openmp cimport omp_get_num_threads, omp_get_thread_num
 
 from minigrad._kernels import conv_gemm
+from minigrad._kernels.gemm import get_isa as gemm_get_isa
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
 from minigrad._kernels.buffers import channels_last_empty, scratch
 
 cdef extern from "conv_nhwc.h" nogil:
-    int MG_ISA_BASE, MG_ISA_AVX2, MG_ISA_AVX512
-    int mg_isa_supported(int isa)
+    int MG_ISA_AVX2, MG_ISA_AVX512
     int mg_isa_best()
     int cn_lanes(int isa, int element_bytes)
     int cn_max_cw(int isa, int nv)
@@ -74,8 +75,6 @@ cdef extern from "conv_nhwc.h" nogil:
     void cn_weight_rows_f64(const cn_plan *p, const double *xs, Py_ssize_t i0, Py_ssize_t i1,
                             const double *dyb, Py_ssize_t k0, Py_ssize_t k1, double *dwb)
 
-ISA_NAMES = {MG_ISA_BASE: "base", MG_ISA_AVX2: "avx2", MG_ISA_AVX512: "avx512"}
-ISA_CODES = {name: code for code, name in ISA_NAMES.items()}
 
 # A call has at least ITEMS_PER_THREAD work items a thread where the rows allow, and runs on
 # one thread below PARALLEL_MIN_MACS multiply-adds (waking a team costs microseconds).
@@ -107,25 +106,11 @@ def get_isa():
     return ISA_NAMES[_isa]
 
 
-def supported_isas():
-    """The instruction sets this CPU runs, widest first."""
-    return [ISA_NAMES[code] for code in (MG_ISA_AVX512, MG_ISA_AVX2, MG_ISA_BASE)
-            if mg_isa_supported(code)]
-
-
 def set_isa(name):
     """Run the direct kernels with this instruction set only ('avx512', 'avx2', 'base'), or
     None for the default (the widest, or AVX2 where it measures faster)."""
     global _isa
-    if name is None:
-        _isa = mg_isa_best()
-    elif name not in ISA_CODES:
-        raise ValueError(f"unknown instruction set {name!r}; expected one of "
-                         f"{sorted(ISA_CODES)}")
-    elif not mg_isa_supported(ISA_CODES[name]):
-        raise RuntimeError(f"this CPU does not support {name}")
-    else:
-        _isa = ISA_CODES[name]
+    _isa = isa_code(name)
     _plans.clear()
 
 
@@ -155,6 +140,13 @@ def set_tile(tile):
     _plans.clear()
 
 
+def set_verbose(enabled):
+    """Print each decision (pass, shape, algorithm, layout, ISA, tile) to stderr when it is
+    taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
+    global _verbose
+    _verbose = bool(enabled)
+
+
 def set_tuning(enabled):
     """Choose tiles by timing the candidates at a shape's first call (True, the default) or
     take the first candidate unmeasured (False: deterministic timing, for tests)."""
@@ -164,7 +156,9 @@ def set_tuning(enabled):
 
 
 def plans():
-    """The decisions taken so far: one dict per (pass, shape, dtype, threads)."""
+    """The decisions taken so far: one dict per (pass, shape, dtype, threads), with the
+    algorithm, layout, ISA and tile it runs and (for tuned ones) the seconds each candidate
+    took."""
     return [dict(plan) for plan in _plans.values()]
 
 
@@ -355,14 +349,21 @@ def choose(pass_name, shape, dtype, int threads, run, options):
                 best = min(best, time.perf_counter() - start)
             timings[option] = best
         choice = min(timings, key=timings.get)
-    _plans[key] = {"pass": pass_name, "shape": shape, "dtype": dtype, "threads": threads,
-                   "isa": ISA_NAMES[choice[0]], "tile": choice[1:], "choice": choice,
-                   "seconds": timings}
+    record(pass_name, shape, dtype, threads, "direct", "channels-last", ISA_NAMES[choice[0]],
+           choice[1:], choice, timings)
+    return choice
+
+
+cdef record(pass_name, shape, dtype, threads, algorithm, layout, isa, tile, choice, timings):
+    """Remember (and with verbose on, print) how one pass at one shape runs."""
+    _plans[(pass_name, shape, dtype, threads)] = {
+        "pass": pass_name, "shape": shape, "dtype": dtype, "threads": threads,
+        "algorithm": algorithm, "layout": layout, "isa": isa, "tile": tile, "choice": choice,
+        "seconds": timings}
     if _verbose:
         print(f"minigrad conv2d: {pass_name} {shape} {dtype} on {threads} thread(s): "
-              f"direct, channels-last, {ISA_NAMES[choice[0]]}, tile {choice[1:]}",
+              f"{algorithm}, {layout}, {isa}" + (f", tile {tile}" if tile else ""),
               file=sys.stderr)
-    return choice
 
 
 cdef void fill_plan(cn_plan *p, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t F,
@@ -634,11 +635,22 @@ cdef void sum_rows(const floating[:, ::1] rows, double[::1] sums) noexcept:
 # ---------------------------------------------------------------------------------------------
 # The NCHW paths of conv_gemm.pyx, on C-contiguous copies.
 
+cdef note_gemm_path(pass_name, x_shape, w_shape, int sh, int sw, int pt, int pl, int dh,
+                    int dw, int groups, dtype, int num_threads):
+    """Record a call of the NCHW paths (once per shape)."""
+    shape = (tuple(x_shape), tuple(w_shape), sh, sw, pt, pl, dh, dw)
+    if (pass_name, shape, dtype.name, num_threads) in _plans:
+        return
+    depthwise = groups > 1 and w_shape[1] == 1
+    record(pass_name, shape, dtype.name, num_threads,
+           "depthwise loops" if depthwise else "im2col + GEMM", "NCHW", gemm_get_isa(), (),
+           None, {})
+
+
 def _gemm_forward(x, weight, bias, out, int sh, int sw, int pt, int pl, int dh, int dw,
                   int groups, int num_threads):
-    n, f = x.shape[0], weight.shape[0]
-    if out is None:
-        raise ValueError("conv2d_forward: out is required")
+    note_gemm_path("forward", x.shape, weight.shape, sh, sw, pt, pl, dh, dw, groups, x.dtype,
+                   num_threads)
     y = out if out.flags.c_contiguous else np.empty(out.shape, x.dtype)
     conv_gemm.im2col_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight),
                              None if bias is None else np.ascontiguousarray(bias), y, sh, sw,
@@ -650,6 +662,8 @@ def _gemm_forward(x, weight, bias, out, int sh, int sw, int pt, int pl, int dh, 
 
 def _gemm_backward_input(dy, weight, dx, int sh, int sw, int pt, int pl, int dh, int dw,
                          int groups, int num_threads):
+    note_gemm_path("backward_input", dx.shape, weight.shape, sh, sw, pt, pl, dh, dw, groups,
+                   dy.dtype, num_threads)
     g = dx if dx.flags.c_contiguous else np.empty(dx.shape, dy.dtype)
     conv_gemm.im2col_backward_input(np.ascontiguousarray(dy), np.ascontiguousarray(weight), g,
                                     sh, sw, pt, pl, dh, dw, groups, num_threads)
@@ -660,6 +674,8 @@ def _gemm_backward_input(dy, weight, dx, int sh, int sw, int pt, int pl, int dh,
 
 def _gemm_backward_weight(x, dy, dw_out, int sh, int sw, int pt, int pl, int dh, int dw,
                           int groups, int num_threads):
+    note_gemm_path("backward_weight", x.shape, dw_out.shape, sh, sw, pt, pl, dh, dw, groups,
+                   x.dtype, num_threads)
     g = dw_out if dw_out.flags.c_contiguous else np.empty(dw_out.shape, x.dtype)
     conv_gemm.im2col_backward_weight(np.ascontiguousarray(x), np.ascontiguousarray(dy), g, sh,
                                      sw, pt, pl, dh, dw, groups, num_threads)

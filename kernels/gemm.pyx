@@ -23,11 +23,11 @@ from libc.stdlib cimport free, malloc
 
 cimport numpy as cnp
 
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
+
 cnp.import_array()
 
 cdef extern from "gemm_core.h" nogil:
-    int GEMM_ISA_BASE, GEMM_ISA_AVX2, GEMM_ISA_AVX512
-    int mg_isa_supported(int isa)
     int gemm_isa()
     int gemm_set_isa(int isa)
     void gemm_tile_f32(int *mr, int *nr)
@@ -46,30 +46,15 @@ cdef extern from "gemm_core.h" nogil:
 # Below this many multiply-adds per thread, waking another thread costs more than it saves.
 cdef Py_ssize_t MIN_WORK_PER_THREAD = 48 * 48 * 48
 
-ISA_NAMES = {GEMM_ISA_BASE: "base", GEMM_ISA_AVX2: "avx2", GEMM_ISA_AVX512: "avx512"}
-ISA_CODES = {name: code for code, name in ISA_NAMES.items()}
-
-
 def get_isa():
     """The instruction set whose micro-kernel runs: 'avx512', 'avx2' or 'base'."""
     return ISA_NAMES[gemm_isa()]
 
 
-def supported_isas():
-    """The instruction sets this CPU runs, widest first."""
-    return [name for code, name in sorted(ISA_NAMES.items(), reverse=True)
-            if mg_isa_supported(code)]
-
-
 def set_isa(name):
     """Run the micro-kernel of this instruction set, or None for the widest."""
-    if name is None:
-        gemm_set_isa(-1)
-    elif name not in ISA_CODES:
-        raise ValueError(f"unknown instruction set {name!r}; expected one of "
-                         f"{sorted(ISA_CODES)}")
-    elif gemm_set_isa(ISA_CODES[name]) != 0:
-        raise RuntimeError(f"this CPU does not support {name}")
+    if gemm_set_isa(isa_code(name)) != 0:
+        raise RuntimeError(f"the GEMM has no {name} micro-kernel")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ from libc.stdlib cimport malloc, free
 
 cimport numpy as cnp
 
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
+
 cnp.import_array()
 
 cdef enum:
@@ -263,8 +265,7 @@ cdef extern from *:
     #define minigrad_optim_update_avx512 minigrad_optim_update
     #endif
     """
-    int MG_ISA_BASE, MG_ISA_AVX2, MG_ISA_AVX512
-    int mg_isa_supported(int isa) noexcept nogil
+    int MG_ISA_AVX2, MG_ISA_AVX512
     int mg_isa_best() noexcept nogil
     void update_avx2 "minigrad_optim_update_avx2" (
         int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
@@ -274,9 +275,6 @@ cdef extern from *:
         const Options* o) noexcept nogil
 
 
-ISA_NAMES = {MG_ISA_BASE: "base", MG_ISA_AVX2: "avx2", MG_ISA_AVX512: "avx512"}
-ISA_CODES = {name: code for code, name in ISA_NAMES.items()}
-
 cdef int _isa = mg_isa_best()
 
 
@@ -285,25 +283,11 @@ def get_isa():
     return ISA_NAMES[_isa]
 
 
-def supported_isas():
-    """The instruction sets this CPU runs, widest first."""
-    return [ISA_NAMES[code] for code in (MG_ISA_AVX512, MG_ISA_AVX2, MG_ISA_BASE)
-            if mg_isa_supported(code)]
-
-
 def set_isa(name):
     """Run the update loops with this instruction set, or None for the widest (tests hold
     every variant to the NumPy reference)."""
     global _isa
-    if name is None:
-        _isa = mg_isa_best()
-    elif name not in ISA_CODES:
-        raise ValueError(f"unknown instruction set {name!r}; expected one of "
-                         f"{sorted(ISA_CODES)}")
-    elif not mg_isa_supported(ISA_CODES[name]):
-        raise RuntimeError(f"this CPU does not support {name}")
-    else:
-        _isa = ISA_CODES[name]
+    _isa = isa_code(name)
 
 
 cdef inline void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,

@@ -23,9 +23,9 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t
 
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
+
 cdef extern from "pool_nhwc.h" nogil:
-    int MG_ISA_BASE, MG_ISA_AVX2, MG_ISA_AVX512
-    int mg_isa_supported(int isa)
     int mg_isa_best()
     ctypedef struct pn_window:
         Py_ssize_t H, W, C, OH, OW
@@ -51,8 +51,6 @@ cdef extern from "pool_nhwc.h" nogil:
                              const double *den_h, const double *den_w, const double *dy,
                              double *dx)
 
-ISA_NAMES = {MG_ISA_BASE: "base", MG_ISA_AVX2: "avx2", MG_ISA_AVX512: "avx512"}
-ISA_CODES = {name: code for code, name in ISA_NAMES.items()}
 
 cdef enum:
     # Below this many numbers read a call does not pay for waking more threads (a parallel
@@ -70,15 +68,7 @@ def get_isa():
 def set_isa(name):
     """Run the pooling loops with this instruction set, or None for the widest."""
     global _isa
-    if name is None:
-        _isa = mg_isa_best()
-    elif name not in ISA_CODES:
-        raise ValueError(f"unknown instruction set {name!r}; expected one of "
-                         f"{sorted(ISA_CODES)}")
-    elif not mg_isa_supported(ISA_CODES[name]):
-        raise RuntimeError(f"this CPU does not support {name}")
-    else:
-        _isa = ISA_CODES[name]
+    _isa = isa_code(name)
 
 
 cdef inline int threads_for(Py_ssize_t work, Py_ssize_t items, int num_threads) noexcept nogil:

@@ -13,14 +13,13 @@ import torch
 from minigrad._kernels import gemm as kernel
 from minigrad.reference import gemm as twin
 
-from helpers import supported_isas
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 ODD_SIZES = [0, 1, 7, 33, 257]
 
 
-@pytest.fixture(params=supported_isas(kernel))
+@pytest.fixture(params=kernel.supported_isas())
 def isa(request):
     previous = kernel.get_isa()
     kernel.set_isa(request.param)

@@ -16,7 +16,6 @@ from minigrad.ops import pool
 from minigrad.ops.pool import pool_output_size
 from minigrad.reference import pool as twin
 from minigrad.testing import assert_close_to_torch
-from helpers import supported_isas
 
 DTYPES = [np.float32, np.float64]
 EXACT = {np.float32: dict(rtol=1e-6, atol=1e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
@@ -71,7 +70,7 @@ def pixel_shape(shape):
     return (shape[0], shape[2], shape[3], shape[1])
 
 
-SUPPORTED_ISAS = supported_isas(kernel)
+SUPPORTED_ISAS = kernel.supported_isas()
 
 
 @pytest.fixture(params=SUPPORTED_ISAS)
