@@ -38,6 +38,10 @@ from libc.stdlib cimport free, malloc
 
 from openmp cimport omp_get_num_threads, omp_get_thread_num
 
+cimport numpy as cnp
+
+cnp.import_array()
+
 from minigrad._kernels import conv_gemm
 from minigrad._kernels.gemm import get_isa as gemm_get_isa
 from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
@@ -165,33 +169,42 @@ def plans():
 # ---------------------------------------------------------------------------------------------
 # Layouts.
 
-cdef bint is_channels_last(a):
+cdef bint dense_in_order(cnp.ndarray a, int o0, int o1, int o2, int o3):
+    """Whether the 4-d array a is dense with its axes o0 (outermost) .. o3 (innermost) in
+    memory; axes of size 1 may have any stride."""
+    cdef cnp.npy_intp *shape = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *strides = cnp.PyArray_STRIDES(a)
+    cdef Py_ssize_t expected = cnp.PyArray_ITEMSIZE(a)
+    cdef int axis
+    for axis in (o3, o2, o1, o0):
+        if shape[axis] != 1 and strides[axis] != expected:
+            return False
+        expected *= shape[axis]
+    return True
+
+
+cdef inline bint is_channels_last(cnp.ndarray a):
     """a (N, C, H, W) is dense NHWC in memory."""
-    cdef Py_ssize_t e = a.itemsize, C = a.shape[1], W = a.shape[3]
-    s = a.strides
-    return ((a.shape[1] == 1 or s[1] == e) and (a.shape[3] == 1 or s[3] == C * e)
-            and (a.shape[2] == 1 or s[2] == W * C * e)
-            and (a.shape[0] == 1 or s[0] == a.shape[2] * W * C * e))
+    return dense_in_order(a, 0, 2, 3, 1)
 
 
-cdef bint is_hwio(w):
+cdef inline bint is_hwio(cnp.ndarray w):
     """w (F, C, KH, KW) is dense (KH, KW, C, F) in memory."""
-    cdef Py_ssize_t e = w.itemsize, F = w.shape[0], C = w.shape[1], KW = w.shape[3]
-    s = w.strides
-    return ((F == 1 or s[0] == e) and (C == 1 or s[1] == F * e)
-            and (KW == 1 or s[3] == C * F * e) and (w.shape[2] == 1 or s[2] == KW * C * F * e))
+    return dense_in_order(w, 2, 3, 1, 0)
 
 
-cdef inline bint aligned(a):
-    return a.ctypes.data % 64 == 0
+cdef inline bint aligned(cnp.ndarray a):
+    return <size_t>cnp.PyArray_DATA(a) % 64 == 0
 
 
 cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
     return (m + d - 1) // d
 
 
-def element_strides(a):
-    return tuple(s // a.itemsize for s in a.strides)
+cdef inline void element_strides(cnp.ndarray a, Py_ssize_t *out):
+    cdef int axis
+    for axis in range(4):
+        out[axis] = cnp.PyArray_STRIDES(a)[axis] // cnp.PyArray_ITEMSIZE(a)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,19 +396,21 @@ cdef Py_ssize_t forward_rows_per_item(Py_ssize_t N, Py_ssize_t OH, int num_threa
     return ceil_div(OH, min(OH, ceil_div(wanted, N)))
 
 
-cdef void run_forward(cn_plan *p, x, weight, bias, y, int num_threads):
-    """y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled in but
-    for the tile; y dense NHWC."""
+cdef run_forward(cn_plan *p, cnp.ndarray x, cnp.ndarray weight, bias, cnp.ndarray y,
+                 int num_threads):
+    """y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled in; y dense
+    NHWC, x any strides, the weight read in place when it is HWIO (else packed)."""
     cdef Py_ssize_t rows = forward_rows_per_item(x.shape[0], p.OH, num_threads)
     cdef Py_ssize_t slab_size = ((rows - 1) * p.sh + (p.KH - 1) * p.dh + 1) * p.Wp * p.C
     cdef Py_ssize_t xs_[4]
-    cdef int lanes = cn_lanes(p.isa, x.itemsize)
-    cdef Py_ssize_t fb = p.nv * lanes
-    xs_[0], xs_[1], xs_[2], xs_[3] = element_strides(x)
+    cdef Py_ssize_t fb = p.nv * cn_lanes(p.isa, x.itemsize)
+    cdef void *bias_ptr = NULL
+    cdef cnp.ndarray w = weight
+    cdef cnp.ndarray slabs
+    element_strides(x, xs_)
     slab_size = ceil_div(slab_size, 16) * 16
     slabs = scratch("conv_slabs", x.dtype, slab_size * num_threads)
     if is_hwio(weight) and p.F % fb == 0 and aligned(weight):
-        w = weight
         p.w_step = p.F
     else:
         p.w_step = ceil_div(p.F, fb) * fb
@@ -403,24 +418,22 @@ cdef void run_forward(cn_plan *p, x, weight, bias, y, int num_threads):
                     * p.w_step).reshape(weight.shape[2], weight.shape[3], p.C, p.w_step)
         w[..., :p.F] = weight.transpose(2, 3, 1, 0)
         w[..., p.F:] = 0
-    if bias is not None and not bias.flags.c_contiguous:
-        bias = np.ascontiguousarray(bias)
-    if x.dtype == np.float32:
-        forward_typed[float](p, x, xs_, w, bias, y, rows, slabs, slab_size, num_threads)
-    else:
-        forward_typed[double](p, x, xs_, w, bias, y, rows, slabs, slab_size, num_threads)
-
-
-cdef void forward_typed(cn_plan *p, const floating[:, :, :, :] x, Py_ssize_t *xs_,
-                        const floating[:, :, :, :] w, const floating[::1] bias,
-                        floating[:, :, :, :] y, Py_ssize_t rows, floating[::1] slabs,
-                        Py_ssize_t slab_size, int num_threads):
-    cdef const floating *bias_ptr = NULL
-    if bias is not None and bias.shape[0] > 0:
-        bias_ptr = &bias[0]
+    if bias is not None:
+        if not bias.flags.c_contiguous:
+            bias = np.ascontiguousarray(bias)
+        if bias.shape[0] > 0:
+            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
     with nogil:
-        forward_loop(p, &x[0, 0, 0, 0], xs_, x.shape[0], rows, &w[0, 0, 0, 0], bias_ptr,
-                     &y[0, 0, 0, 0], &slabs[0], slab_size, num_threads)
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            forward_loop(p, <const float *>cnp.PyArray_DATA(x), xs_, x.shape[0], rows,
+                         <const float *>cnp.PyArray_DATA(w), <const float *>bias_ptr,
+                         <float *>cnp.PyArray_DATA(y), <float *>cnp.PyArray_DATA(slabs),
+                         slab_size, num_threads)
+        else:
+            forward_loop(p, <const double *>cnp.PyArray_DATA(x), xs_, x.shape[0], rows,
+                         <const double *>cnp.PyArray_DATA(w), <const double *>bias_ptr,
+                         <double *>cnp.PyArray_DATA(y), <double *>cnp.PyArray_DATA(slabs),
+                         slab_size, num_threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,14 +464,18 @@ def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top
     y = out if is_channels_last(out) else channels_last_empty(N, F, OH, OW, x.dtype)
     fill_plan(&p, x.shape[1], x.shape[2], x.shape[3], F, OH, OW, weight.shape[2],
               weight.shape[3], stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w)
-    shape = (tuple(x.shape), tuple(weight.shape), stride_h, stride_w, pad_top, pad_left,
-             dilation_h, dilation_w)
-
-    def run(option):
-        p.isa, p.nv, p.cw = option
+    shape = (x.shape, weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
+             dilation_w)
+    plan = _plans.get(("forward", shape, x.dtype.name, num_threads))
+    if plan is not None:            # the common case: no closure, no candidates
+        p.isa, p.nv, p.cw = plan["choice"]
         run_forward(&p, x, weight, bias, y, num_threads)
+    else:
+        def run(option):
+            p.isa, p.nv, p.cw = option
+            run_forward(&p, x, weight, bias, y, num_threads)
 
-    choose("forward", shape, x.dtype.name, num_threads, run, candidates(F, x.itemsize))
+        choose("forward", shape, x.dtype.name, num_threads, run, candidates(F, x.itemsize))
     if y is not out:
         out[...] = y
     return out
@@ -489,15 +506,18 @@ def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride
               dilation_w)
     # wt (F, C, KH, KW) presented as the weights of the flipped convolution: (C, F, KH, KW)
     flipped = np.flip(weight, (2, 3)).transpose(1, 0, 2, 3)
-    shape = (tuple(grad_input.shape), tuple(weight.shape), 1, 1, pad_top, pad_left,
-             dilation_h, dilation_w)
-
-    def run(option):
-        p.isa, p.nv, p.cw = option
+    shape = (grad_input.shape, weight.shape, 1, 1, pad_top, pad_left, dilation_h, dilation_w)
+    plan = _plans.get(("backward_input", shape, grad_out.dtype.name, num_threads))
+    if plan is not None:
+        p.isa, p.nv, p.cw = plan["choice"]
         run_forward(&p, grad_out, flipped, None, dx, num_threads)
+    else:
+        def run(option):
+            p.isa, p.nv, p.cw = option
+            run_forward(&p, grad_out, flipped, None, dx, num_threads)
 
-    choose("backward_input", shape, grad_out.dtype.name, num_threads, run,
-           candidates(C, grad_out.itemsize))
+        choose("backward_input", shape, grad_out.dtype.name, num_threads, run,
+               candidates(C, grad_out.itemsize))
     if dx is not grad_input:
         grad_input[...] = dx
     return grad_input
@@ -529,25 +549,30 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
         return grad_weight
     fill_plan(&p, C, x.shape[2], x.shape[3], F, OH, OW, KH, KW, stride_h, stride_w, pad_top,
               pad_left, dilation_h, dilation_w)
-    shape = (tuple(x.shape), tuple(grad_weight.shape), stride_h, stride_w, pad_top, pad_left,
-             dilation_h, dilation_w)
+    shape = (x.shape, grad_weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
+             dilation_w)
     db = np.zeros(F, dtype=np.float64) if grad_bias is not None else None
-    result = {}
+    plan = _plans.get(("backward_weight", shape, x.dtype.name, num_threads))
+    if plan is not None:
+        p.isa, p.nv, p.cw = plan["choice"]
+        dwb = run_weight(&p, x, grad_out, db, num_threads)
+    else:
+        result = {}
 
-    def run(option):
-        p.isa, p.nv, p.cw = option
-        result["dwb"] = run_weight(&p, x, grad_out, db, num_threads)
+        def run(option):
+            p.isa, p.nv, p.cw = option
+            result["dwb"] = run_weight(&p, x, grad_out, db, num_threads)
 
-    choose("backward_weight", shape, x.dtype.name, num_threads, run,
-           candidates(F, x.itemsize))
-    dwb = result["dwb"]
+        choose("backward_weight", shape, x.dtype.name, num_threads, run,
+               candidates(F, x.itemsize))
+        dwb = result["dwb"]
     np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
     if grad_bias is not None:
         grad_bias[...] = db
     return grad_weight
 
 
-cdef object run_weight(cn_plan *p, x, dy, db, int num_threads):
+cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int num_threads):
     """The weight gradient as a (KH, KW, C, dy_step) array (zero past F); db (float64) gets the
     bias gradient when given."""
     cdef int lanes = cn_lanes(p.isa, x.itemsize)
@@ -571,8 +596,8 @@ cdef object run_weight(cn_plan *p, x, dy, db, int num_threads):
     dyb_size = ceil_div(rows * p.OW * p.dy_step, 16) * 16
     if items < 2 or weight_macs(p, x.shape[0]) < PARALLEL_MIN_MACS:
         threads = 1
-    xs_[0], xs_[1], xs_[2], xs_[3] = element_strides(x)
-    dys_[0], dys_[1], dys_[2], dys_[3] = element_strides(dy)
+    element_strides(x, xs_)
+    element_strides(dy, dys_)
     slabs = scratch("conv_slabs", x.dtype, slab_size * threads)
     dybs = scratch("conv_dy_rows", x.dtype, dyb_size * threads)
     dwb = scratch("conv_weight_grad", x.dtype, p.KH * p.KW * p.C * p.dy_step)

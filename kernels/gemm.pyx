@@ -44,7 +44,7 @@ cdef extern from "gemm_core.h" nogil:
                         Py_ssize_t n_whole)
 
 # Below this many multiply-adds per thread, waking another thread costs more than it saves.
-cdef Py_ssize_t MIN_WORK_PER_THREAD = 48 * 48 * 48
+cdef Py_ssize_t MIN_WORK_PER_THREAD = 64 * 64 * 64
 
 def get_isa():
     """The instruction set whose micro-kernel runs: 'avx512', 'avx2' or 'base'."""
