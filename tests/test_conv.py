@@ -354,3 +354,16 @@ def test_bad_input_raises_torchs_exception_types():
                  lambda: F.conv2d(x.double(), w)):
         with pytest.raises(RuntimeError):
             call()
+
+
+def test_conv2d_weight_gradient_keeps_the_weight_layout():
+    """Conv2d stores its weight (KH, KW, C, F) in memory; the gradient the engine stores is laid
+    out alike (as torch's gradients follow their parameter's memory format), so the optimizer
+    updates both element by element without a copy."""
+    layer = minigrad.nn.Conv2d(3, 8, 3, padding=1)
+    layer(minigrad.randn(2, 3, 6, 6)).sum().backward()
+    assert layer.weight.grad.data.strides == layer.weight.data.strides
+    assert not layer.weight.data.flags.c_contiguous
+    expected = layer.weight.data - 0.1 * layer.weight.grad.data
+    minigrad.optim.SGD(layer.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(layer.weight.data, expected, rtol=1e-6)
