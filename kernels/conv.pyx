@@ -70,10 +70,10 @@ cdef extern from "conv_nhwc.h" nogil:
                              const float *w, const float *bias, float *y)
     void cn_forward_rows_f64(const cn_plan *p, const double *xs, Py_ssize_t i0, Py_ssize_t i1,
                              const double *w, const double *bias, double *y)
-    void cn_sum_pixels_f32(const float *dyb, Py_ssize_t npix, Py_ssize_t step, Py_ssize_t F,
-                           double *sums)
-    void cn_sum_pixels_f64(const double *dyb, Py_ssize_t npix, Py_ssize_t step, Py_ssize_t F,
-                           double *sums)
+    void cn_sum_pixels_f32(int isa, const float *dyb, Py_ssize_t npix, Py_ssize_t step,
+                           Py_ssize_t F, double *sums)
+    void cn_sum_pixels_f64(int isa, const double *dyb, Py_ssize_t npix, Py_ssize_t step,
+                           Py_ssize_t F, double *sums)
     void cn_weight_rows_f32(const cn_plan *p, const float *xs, Py_ssize_t i0, Py_ssize_t i1,
                             const float *dyb, Py_ssize_t k0, Py_ssize_t k1, float *dwb)
     void cn_weight_rows_f64(const cn_plan *p, const double *xs, Py_ssize_t i0, Py_ssize_t i1,
@@ -280,9 +280,11 @@ cdef void weight_loop(const cn_plan *p, const floating *x, const Py_ssize_t *xs_
                             cn_weight_rows_f64(p, slab, i0, i1, dyb, k0, k1, dwb)
                     if tid == 0 and db != NULL:
                         if floating is float:
-                            cn_sum_pixels_f32(dyb, (i1 - i0) * p.OW, p.dy_step, p.F, db)
+                            cn_sum_pixels_f32(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F,
+                                              db)
                         else:
-                            cn_sum_pixels_f64(dyb, (i1 - i0) * p.OW, p.dy_step, p.F, db)
+                            cn_sum_pixels_f64(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F,
+                                              db)
                     i0 = i1
 
 
@@ -551,7 +553,8 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
               pad_left, dilation_h, dilation_w)
     shape = (x.shape, grad_weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
              dilation_w)
-    db = np.zeros(F, dtype=np.float64) if grad_bias is not None else None
+    # room for whole groups of 8 channels (cn_sum_pixels_ adds them eight at a time)
+    db = np.zeros(F + 7, dtype=np.float64) if grad_bias is not None else None
     plan = _plans.get(("backward_weight", shape, x.dtype.name, num_threads))
     if plan is not None:
         p.isa, p.nv, p.cw = plan["choice"]
@@ -568,7 +571,7 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
         dwb = result["dwb"]
     np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
     if grad_bias is not None:
-        grad_bias[...] = db
+        grad_bias[...] = db[:F]
     return grad_weight
 
 
@@ -581,7 +584,8 @@ cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int num_th
     cdef Py_ssize_t xs_[4]
     cdef Py_ssize_t dys_[4]
     cdef int threads = num_threads
-    p.dy_step = ceil_div(p.F, fb) * fb
+    # whole tiles of fb channels, and whole groups of 8 for the bias sums
+    p.dy_step = ceil_div(p.F, fb * 8 // gcd(fb, 8)) * (fb * 8 // gcd(fb, 8))
     run = p.C if p.dw != 1 else p.KW * p.C
     width = min(p.cw, run)
     p.cw = <int>width
@@ -611,6 +615,12 @@ cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int num_th
         weight_typed[double](p, x, xs_, dy, dys_, rows, items, dwb, db, slabs, slab_size, dybs,
                              dyb_size, threads)
     return dwb.reshape(p.KH, p.KW, p.C, p.dy_step)
+
+
+cdef inline Py_ssize_t gcd(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    while b:
+        a, b = b, a % b
+    return a
 
 
 cdef inline Py_ssize_t weight_macs(const cn_plan *p, Py_ssize_t N) noexcept nogil:

@@ -217,27 +217,36 @@ static void CN_CAT(cn_copy_slab_, SUFFIX)(const T *x, ptrdiff_t sc, ptrdiff_t sy
         if (sc == 1 && sx == C && cstep == C) {        /* dense channels-last rows */         \
             memcpy(dst + q0 * C, src, (size_t)((q1 - q0) * C) * sizeof(T));                   \
         } else if (sc == 1) {                          /* channels-last pixels */             \
-            for (ptrdiff_t q = q0; q < q1; q++) {                                             \
-                memcpy(dst + q * cstep, src + (q - q0) * sx, (size_t)C * sizeof(T));          \
-                memset(dst + q * cstep + C, 0, (size_t)(cstep - C) * sizeof(T));              \
-            }                                                                                 \
-        } else {                                       /* planes (NCHW): transpose */         \
             for (ptrdiff_t q = q0; q < q1; q++)                                               \
-                memset(dst + q * cstep + C, 0, (size_t)(cstep - C) * sizeof(T));              \
+                memcpy(dst + q * cstep, src + (q - q0) * sx, (size_t)C * sizeof(T));          \
+        } else if (C <= 4) {                           /* a few planes (an image): pixels */  \
+            for (ptrdiff_t q = q0; q < q1; q++)                                               \
+                for (ptrdiff_t c = 0; c < C; c++)                                             \
+                    dst[q * cstep + c] = src[c * sc + (q - q0) * sx];                         \
+        } else {                                       /* planes (NCHW): transpose */         \
             for (ptrdiff_t c = 0; c < C; c++)                                                 \
                 for (ptrdiff_t q = q0; q < q1; q++)                                           \
                     dst[q * cstep + c] = src[c * sc + (q - q0) * sx];                         \
         }                                                                                     \
+        if (cstep > C)                                 /* the channels past C */              \
+            for (ptrdiff_t q = q0; q < q1; q++)                                               \
+                memset(dst + q * cstep + C, 0, (size_t)(cstep - C) * sizeof(T));              \
     }                                                                                         \
 }                                                                                             \
                                                                                               \
-/* sums[f] += dyb[q * step + f] for q < npix, f < F: the bias gradient of a block, summed   \
- * over the pixels in order (in double; the loop over f vectorises). */                      \
-static void CN_CAT(cn_sum_pixels_, SUFFIX)(const T *restrict dyb, ptrdiff_t npix,              \
-                                           ptrdiff_t step, ptrdiff_t F, double *restrict sums) \
+/* The bias gradient of a block of pixels (cn_sum_pixels in conv_nhwc_tiles.h), this ISA's. */ \
+static void CN_CAT(cn_sum_pixels_, SUFFIX)(int isa, const T *dyb, ptrdiff_t npix,             \
+                                           ptrdiff_t step, ptrdiff_t F, double *sums)        \
 {                                                                                             \
-    for (ptrdiff_t q = 0; q < npix; q++)                                                      \
-        for (ptrdiff_t f = 0; f < F; f++) sums[f] += (double)dyb[q * step + f];               \
+    CN_X86_ONLY(if (isa == MG_ISA_AVX512) {                                                   \
+                    CN_CAT(cn_avx512_, CN_CAT(SUFFIX, _sum_pixels))(dyb, npix, step, F, sums); \
+                    return;                                                                   \
+                }                                                                             \
+                if (isa == MG_ISA_AVX2) {                                                     \
+                    CN_CAT(cn_avx2_, CN_CAT(SUFFIX, _sum_pixels))(dyb, npix, step, F, sums);   \
+                    return;                                                                   \
+                })                                                                            \
+    CN_CAT(cn_base_, CN_CAT(SUFFIX, _sum_pixels))(dyb, npix, step, F, sums);                  \
 }                                                                                             \
                                                                                               \
 static CN_CAT(cn_forward_fn_, SUFFIX) CN_CAT(cn_forward_fn_for_, SUFFIX)(int isa, int nv,     \

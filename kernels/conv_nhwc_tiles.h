@@ -153,6 +153,21 @@ CN_NAME(weight_tile)(const int CB, const int NV, const CN_T *restrict x, ptrdiff
             *(CN_VEC *)(dw + c * dw_step + v * CN_L) = acc[c * NV + v];
 }
 
+/* sums[f] += dy[q * step + f] for q < npix, f < F rounded up to a multiple of 8 (dy has zeros
+ * there and sums room): the bias gradient of a block of pixels, each sum running over the
+ * pixels in order, in double, eight channels at a time down the pixels. */
+static CN_TARGET void CN_NAME(sum_pixels)(const CN_T *restrict dy, ptrdiff_t npix,
+                                          ptrdiff_t step, ptrdiff_t F, double *restrict sums)
+{
+    for (ptrdiff_t f0 = 0; f0 < F; f0 += 8) {
+        double acc[8];
+        for (int l = 0; l < 8; l++) acc[l] = sums[f0 + l];
+        for (ptrdiff_t q = 0; q < npix; q++)
+            for (int l = 0; l < 8; l++) acc[l] += (double)dy[q * step + f0 + l];
+        for (int l = 0; l < 8; l++) sums[f0 + l] = acc[l];
+    }
+}
+
 /* One function per compiled shape, and tables of them indexed [NV - 1][CW - 1] (NULL where
  * no tile is compiled). */
 #define CN_DEFINE(CW, NV)                                                                     \
