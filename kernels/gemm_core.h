@@ -29,6 +29,7 @@
 /* Typical per-core caches: L1 data 32-48 KB, L2 1-2 MB (AMD Zen 4, recent Intel). */
 #define GEMM_L1_BYTES (32 << 10)
 #define GEMM_L2_BYTES (1 << 20)
+#define GEMM_SMALL_B_BYTES (64 << 10)
 
 enum { GEMM_ISA_BASE = MG_ISA_BASE, GEMM_ISA_AVX2 = MG_ISA_AVX2, GEMM_ISA_AVX512 = MG_ISA_AVX512,
        GEMM_ISA_COUNT = MG_ISA_COUNT };

@@ -195,7 +195,8 @@ def test_isa_names():
 DETERMINISM_SHAPES = [(64, 1024, 64, False, True), (16, 1024, 64, False, False),
                       (10, 4096, 12, True, False), (3, 800, 500, False, True),
                       (130, 70, 200, False, False), (1, 2000, 33, False, True),
-                      (1024, 64, 64, True, False), (5, 10000, 5, False, False)]
+                      (1024, 64, 64, True, False), (5, 10000, 5, False, False),
+                      (1, 3000, 200, False, False), (4, 2500, 300, False, False)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
