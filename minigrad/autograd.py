@@ -363,14 +363,24 @@ def _fit_gradient(grad, shape, dtype) -> np.ndarray:
     return grad
 
 
+def _is_dense(array: np.ndarray) -> bool:
+    """Whether the array fills its memory without gaps, in some order of its axes."""
+    if array.flags.c_contiguous:
+        return True
+    order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
+    return array.transpose(order).flags.c_contiguous
+
+
 def _accumulate_into_leaf(leaf: Tensor, grad: np.ndarray, owned: set) -> None:
     """leaf.grad += grad (also a non-leaf listed in backward's inputs). The first gradient is
-    stored without a copy only when nothing else can see its array (a fresh, writable,
-    contiguous array not handed out before)."""
+    stored without a copy only when nothing else can see its array (a fresh, writable, dense
+    array not handed out before). A dense array keeps its memory order (a Conv2d weight's
+    gradient is stored as the weight is, channels innermost), as torch's gradients follow their
+    parameter's memory format."""
     if leaf.grad is None:
-        if not (grad.flags.owndata and grad.flags.writeable and grad.flags.c_contiguous
+        if not (grad.flags.owndata and grad.flags.writeable and _is_dense(grad)
                 and id(grad) not in owned):
-            grad = np.array(grad, order="C", copy=True)
+            grad = np.array(grad, order="K", copy=True)
         owned.add(id(grad))
         leaf.grad = Tensor(grad)
     else:

@@ -1,5 +1,5 @@
-"""2-D convolution, torch.nn.functional.conv2d, on the kernels of kernels/conv.pyx (direct for
-stride 1 and dilation 1, im2col + GEMM otherwise).
+"""2-D convolution, torch.nn.functional.conv2d, on the kernels of kernels/conv.pyx (direct and
+channels-last for groups == 1, im2col + GEMM for grouped convolutions).
 
 Input x (N, C, H, W) or unbatched (C, H, W), weight w (F, C/G, KH, KW), bias b (F,) or None,
 G groups; per axis a stride s, a dilation d and a padding before/after (p0, p1):
@@ -13,12 +13,18 @@ are the adjoint maps (in im2col terms: dx = col2im(w_g^T @ dy_g), dw_g = sum ove
 dy_g @ cols_g^T), and db[f] = sum over n, i, j of dy[n, f, i, j]. padding may be an int, a
 pair, 'valid' (none) or 'same' (stride 1 only; total d*(k-1) per axis, the odd one on the
 bottom/right as torch does).
+
+Layout: the output (and the input gradient) of an ungrouped convolution is stored channels-last
+(NHWC in memory, strides presenting it as (N, C, H, W), like torch's channels_last tensors), the
+layout the next convolution and pooling read without a reorder. Values, shapes and every
+operation on the result are as torch's; only ``is_contiguous()`` and ``stride()`` tell.
 """
 import numbers
 
 import numpy as np
 
 from minigrad._kernels import conv as _kernels
+from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd import Function
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
@@ -46,7 +52,7 @@ class Convolution(Function):
         top, bottom, left, right = padding
         oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        out = np.empty((n, f, oh, ow), dtype=x.dtype)
+        out = _empty_activation(n, f, oh, ow, x.dtype, groups)
         ctx.args = (stride[0], stride[1], top, left, dilation[0], dilation[1], groups)
         _kernels.conv2d_forward(x4, weight, bias, out, *ctx.args, get_num_threads())
         return out[0] if ctx.unbatched else out
@@ -54,24 +60,36 @@ class Convolution(Function):
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
-        grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
+        if grad_out.dtype != x.dtype:
+            grad_out = grad_out.astype(x.dtype)
         if ctx.unbatched:
             x, grad_out = x[None], grad_out[None]
         needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
         threads = get_num_threads()
         grad_x = grad_w = grad_b = None
         if needs_x:
-            grad_x = np.empty_like(x)
+            n, c, h, w = x.shape
+            grad_x = _empty_activation(n, c, h, w, x.dtype, ctx.args[-1])
             _kernels.conv2d_backward_input(grad_out, weight, grad_x, *ctx.args, threads)
             if ctx.unbatched:
                 grad_x = grad_x[0]
-        if needs_w:
-            grad_w = np.empty_like(weight)
-            _kernels.conv2d_backward_weight(x, grad_out, grad_w, *ctx.args, threads)
         if needs_b:
             grad_b = np.empty(weight.shape[0], dtype=x.dtype)
+        if needs_w:
+            grad_w = np.empty_like(weight)      # in the weight's layout (HWIO for Conv2d's)
+            _kernels.conv2d_backward_weight(x, grad_out, grad_w, *ctx.args, threads,
+                                            grad_bias=grad_b)
+        elif needs_b:
             _kernels.conv2d_backward_bias(grad_out, grad_b, threads)
         return grad_x, grad_w, grad_b, None, None, None, None
+
+
+def _empty_activation(n, c, h, w, dtype, groups):
+    """A new (N, C, H, W) array in the layout the kernels write fastest: channels-last for
+    the direct kernels (groups == 1), NCHW for the grouped ones."""
+    if groups == 1:
+        return channels_last_empty(n, c, h, w, dtype)
+    return np.empty((n, c, h, w), dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -198,7 +216,5 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     sides = conv2d_padding(padding, weight.shape[2:], stride, dilation)
     in_shape = [1, *input.shape] if input.ndim == 3 else list(input.shape)
     _check_shapes(in_shape, weight, bias, int(groups), sides, dilation)
-    # The kernels read C-contiguous arrays; contiguous() is a no-op when they already are.
-    b = None if bias is None else bias.contiguous()
-    return Convolution.apply(input.contiguous(), weight.contiguous(), b, stride, sides,
-                             dilation, int(groups))
+    # The kernels read any strides (channels-last activations and HWIO weights fastest).
+    return Convolution.apply(input, weight, bias, stride, sides, dilation, int(groups))

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from minigrad._kernels import pool as _kernels
+from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd import Function
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
@@ -117,6 +118,9 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
                            f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
                            f"kH = {kernel[0]}")
     C, H, W = input.shape[-3:]
+    if (H + 1) * W >= 2 ** 31:      # the kernels' int32 window codes hold flat plane indices
+        raise RuntimeError(f"{op}: input planes of {H}x{W} pixels are too large (at most "
+                           f"2**31 - 1 pixels with a row to spare)")
     out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation))
     if min(out) < 1:
@@ -125,11 +129,20 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
     return kernel, stride, padding, dilation, out
 
 
-def _batched(x):
-    """View (C, H, W) as (1, C, H, W); make the array C-contiguous for the kernels."""
-    if x.ndim == 3:
-        x = x[None]
-    return np.ascontiguousarray(x)
+def _pixels(a):
+    """An (N, C, H, W) or (C, H, W) array as the (N, H, W, C) C-contiguous array the kernels
+    read: a view of a channels-last array (a convolution's output), a copy of any other."""
+    if a.ndim == 3:
+        a = a[None]
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
+
+
+def _empty_like_batched(shape, dtype):
+    """A new channels-last array of shape (N, C, H, W), or (C, H, W) made (1, C, H, W); returns
+    (the array to hand back, its (N, H, W, C) view for the kernels)."""
+    n, c, h, w = shape if len(shape) == 4 else (1,) + tuple(shape)
+    out = channels_last_empty(n, c, h, w, dtype)
+    return (out if len(shape) == 4 else out[0]), out.transpose(0, 2, 3, 1)
 
 
 # ----------------------------------------------------------------------------- max pool
@@ -141,28 +154,37 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out_size, indices_sink):
-        x4 = _batched(x)
-        N, C = x4.shape[:2]
-        out = np.empty((N, C) + out_size, dtype=x.dtype)
-        indices = np.empty((N, C) + out_size, dtype=np.int64)
-        _kernels.max_pool2d_forward(x4, out, indices, *kernel, *stride, *padding, *dilation,
-                                    get_num_threads())
-        if x.ndim == 3:
-            out, indices = out[0], indices[0]
+        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+        codes = np.empty(out_pixels.shape, dtype=np.int32)
+        window = (*kernel, *stride, *padding, *dilation)
+        _kernels.max_pool2d_forward(_pixels(x), out_pixels, codes, *window, get_num_threads())
         if indices_sink is not None:
-            indices_sink.append(indices)
-        ctx.save_for_backward(indices)
+            indices = max_pool2d_indices(codes, x.shape[-2:], kernel, stride, padding, dilation)
+            indices_sink.append(indices if x.ndim == 4 else indices[0])
+        ctx.save_for_backward(codes)
         ctx.input_shape = x.shape
+        ctx.window = window
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (indices,) = ctx.saved_tensors
-        shape = ctx.input_shape
-        grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-        _kernels.max_pool2d_backward(_batched(grad), _batched(indices), grad_x,
+        (codes,) = ctx.saved_tensors
+        grad_x, grad_x_pixels = _empty_like_batched(ctx.input_shape, grad.dtype)
+        _kernels.max_pool2d_backward(_pixels(grad), codes, grad_x_pixels, *ctx.window,
                                      get_num_threads())
-        return grad_x.reshape(shape), None, None, None, None, None, None
+        return grad_x, None, None, None, None, None, None
+
+
+def max_pool2d_indices(codes, size, kernel, stride, padding, dilation):
+    """torch's indices from the kernels' window codes: the flat position ih*W + iw of each
+    maximum in its input plane, (N, C, OH, OW) int64. (A window with every tap in the padding
+    has code -1 - torch's index for it.)"""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    codes = codes.transpose(0, 3, 1, 2).astype(np.int64)
+    top = (np.arange(codes.shape[2]) * sh - ph)[:, None]
+    left = (np.arange(codes.shape[3]) * sw - pw)[None, :]
+    inside = (top + codes // kw * dh) * size[1] + left + codes % kw * dw
+    return np.ascontiguousarray(np.where(codes >= 0, inside, -1 - codes))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -187,23 +209,17 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_size, count_include_pad, divisor_override):
-        x4 = _batched(x)
-        N, C = x4.shape[:2]
-        out = np.empty((N, C) + out_size, dtype=x.dtype)
-        _kernels.avg_pool2d_forward(x4, out, *kernel, *stride, *padding, count_include_pad,
-                                    divisor_override, get_num_threads())
-        ctx.args = (kernel, stride, padding, count_include_pad, divisor_override)
+        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+        ctx.args = (*kernel, *stride, *padding, count_include_pad, divisor_override)
+        _kernels.avg_pool2d_forward(_pixels(x), out_pixels, *ctx.args, get_num_threads())
         ctx.input_shape = x.shape
-        return out[0] if x.ndim == 3 else out
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        kernel, stride, padding, count_include_pad, divisor_override = ctx.args
-        shape = ctx.input_shape
-        grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-        _kernels.avg_pool2d_backward(_batched(grad), grad_x, *kernel, *stride, *padding,
-                                     count_include_pad, divisor_override, get_num_threads())
-        return grad_x.reshape(shape), None, None, None, None, None, None
+        grad_x, grad_x_pixels = _empty_like_batched(ctx.input_shape, grad.dtype)
+        _kernels.avg_pool2d_backward(_pixels(grad), grad_x_pixels, *ctx.args, get_num_threads())
+        return grad_x, None, None, None, None, None, None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -231,19 +247,16 @@ class AdaptiveAvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, out_size):
-        x4 = _batched(x)
-        N, C = x4.shape[:2]
-        out = np.empty((N, C) + out_size, dtype=x.dtype)
-        _kernels.adaptive_avg_pool2d_forward(x4, out, get_num_threads())
+        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+        _kernels.adaptive_avg_pool2d_forward(_pixels(x), out_pixels, get_num_threads())
         ctx.input_shape = x.shape
-        return out[0] if x.ndim == 3 else out
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        shape = ctx.input_shape
-        grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-        _kernels.adaptive_avg_pool2d_backward(_batched(grad), grad_x, get_num_threads())
-        return grad_x.reshape(shape), None
+        grad_x, grad_x_pixels = _empty_like_batched(ctx.input_shape, grad.dtype)
+        _kernels.adaptive_avg_pool2d_backward(_pixels(grad), grad_x_pixels, get_num_threads())
+        return grad_x, None
 
 
 def adaptive_avg_pool2d(input, output_size):
