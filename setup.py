@@ -153,7 +153,8 @@ def kernel_extensions():
                 include_dirs=[np.get_include(), "kernels"],
                 depends=[str(h.relative_to(HERE)) for h in sorted((HERE / "kernels").glob("*.h"))],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                extra_compile_args=OPTIMIZATION + ["-Wno-unused-function", "-Wno-unreachable-code"],
+                extra_compile_args=OPTIMIZATION + ["-Wno-unused-function",
+                                                   "-Wno-unreachable-code"],
                 extra_link_args=[],
             )
         )

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def generator():
-    spec = importlib.util.spec_from_file_location("generate_api", ROOT / "docs" / "generate_api.py")
+    path = ROOT / "docs" / "generate_api.py"
+    spec = importlib.util.spec_from_file_location("generate_api", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -51,7 +51,7 @@ def run(args, cwd, pythonpath=None, site=True):
 
 def test_unbuilt_checkout_hands_over_to_the_installed_package(checkout):
     result = run(["-c", "import minigrad, minigrad.nn, minigrad._kernels.gemm as g; "
-                        "print(minigrad.__file__); print(minigrad.nn.__file__); print(g.__file__)"],
+                        "print(minigrad.__file__, minigrad.nn.__file__, g.__file__)"],
                  cwd=checkout, pythonpath=BUILT.parent)
     assert result.returncode == 0, result.stderr
     for line in result.stdout.split():
