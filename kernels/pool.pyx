@@ -107,7 +107,7 @@ def max_pool2d_forward(const floating[:, :, :, ::1] x,     # IN  (N, H, W, C)
     rows = rows_per_item(N, w.OH, threads)
     blocks = (w.OH + rows - 1) // rows
     with nogil:
-        for item in prange(N * blocks, schedule="static", num_threads=threads):
+        for item in prange(N * blocks, schedule="dynamic", num_threads=threads):
             n = item // blocks
             oh0 = item % blocks * rows
             if floating is float:
@@ -135,7 +135,7 @@ def max_pool2d_backward(const floating[:, :, :, ::1] grad_out,   # IN  (N, OH, O
         return
     cdef int threads = threads_for(N * w.H * w.W * w.C, N, num_threads)
     with nogil:
-        for n in prange(N, schedule="static", num_threads=threads):
+        for n in prange(N, schedule="dynamic", num_threads=threads):
             if floating is float:
                 pn_max_backward_f32(_isa, &w, &grad_out[n, 0, 0, 0], &codes[n, 0, 0, 0],
                                     &grad_x[n, 0, 0, 0])
@@ -230,7 +230,7 @@ cdef void windowed_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1
     blocks = (w.OH + rows - 1) // rows
     acc = np.empty((N * blocks, w.C), dtype=np.float64)     # one row of sums per item
     with nogil:
-        for item in prange(N * blocks, schedule="static", num_threads=threads):
+        for item in prange(N * blocks, schedule="dynamic", num_threads=threads):
             n = item // blocks
             oh0 = item % blocks * rows
             if floating is float:
@@ -257,7 +257,7 @@ cdef void windowed_backward(const floating[:, :, :, ::1] grad_out,
         return
     cdef int threads = threads_for(N * w.H * w.W * w.C, N, num_threads)
     with nogil:
-        for n in prange(N, schedule="static", num_threads=threads):
+        for n in prange(N, schedule="dynamic", num_threads=threads):
             if floating is float:
                 pn_avg_backward_f32(_isa, &w, &bounds[0], &den_h[0], &den_w[0],
                                     &grad_out[n, 0, 0, 0], &grad_x[n, 0, 0, 0])
