@@ -7,9 +7,11 @@ from minigrad._memory import keep_freed_memory as _keep_freed_memory
 
 _keep_freed_memory()
 
-from minigrad.tensor import (  # noqa: F401  (tensor first: the ops import it)
-    Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
+from minigrad.tensor import Tensor  # noqa: F401  (tensor first: the ops import it)
+from minigrad.creation import (  # noqa: F401
+    arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+    tensor, zeros, zeros_like,
 )
 from minigrad import autograd  # noqa: F401
 from minigrad.autograd import enable_grad, no_grad, set_grad_enabled  # noqa: F401

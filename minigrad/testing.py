@@ -58,7 +58,7 @@ def _as_tuple(x):
 
 def _to_numpy(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if hasattr(value, "detach"):  # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)

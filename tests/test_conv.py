@@ -224,7 +224,7 @@ def test_batch_of_zero():
     assert y.shape == (0, 4, 3, 3)
     y.sum().backward()
     assert x.grad.shape == (0, 3, 5, 5)
-    assert np.all(w.grad.data == 0)
+    assert np.all(w.grad.array == 0)
 
 
 def test_grad_fn_name_and_skipped_input_grad():
@@ -262,9 +262,9 @@ def test_threads_give_the_same_result():
     before = minigrad.get_num_threads()
     try:
         minigrad.set_num_threads(1)
-        one = conv2d(x, w, padding=1).data
+        one = conv2d(x, w, padding=1).array
         minigrad.set_num_threads(2)
-        two = conv2d(x, w, padding=1).data
+        two = conv2d(x, w, padding=1).array
     finally:
         minigrad.set_num_threads(before)
     np.testing.assert_allclose(one, two, rtol=1e-6, atol=1e-6)

@@ -43,7 +43,7 @@ def _typename(value) -> str:
 
 def _as_array(value, key):
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     try:
         return np.asarray(value)
     except Exception as error:  # e.g. a torch tensor that requires grad
@@ -282,7 +282,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data.fill(0)
+                param.grad.array.fill(0)
 
     def apply(self, fn) -> "Module":
         """Call ``fn`` on every child (recursively), then on this module."""
@@ -301,13 +301,13 @@ class Module:
         for module in self.modules():
             for registry in (module._parameters, module._buffers):
                 for tensor in registry.values():
-                    if tensor is None or tensor.data.dtype.kind != "f":
+                    if tensor is None or tensor.array.dtype.kind != "f":
                         continue
-                    if tensor.data.dtype != dtype:
-                        tensor.data = tensor.data.astype(dtype)
+                    if tensor.array.dtype != dtype:
+                        tensor.array = tensor.array.astype(dtype)
                         tensor._version.value += 1
-                    if tensor.grad is not None and tensor.grad.data.dtype != dtype:
-                        tensor.grad.data = tensor.grad.data.astype(dtype)
+                    if tensor.grad is not None and tensor.grad.array.dtype != dtype:
+                        tensor.grad.array = tensor.grad.array.astype(dtype)
         return self
 
     def float(self) -> "Module":
@@ -379,13 +379,13 @@ class Module:
                         missing.append(key)
                         continue
                     value = _as_array(state_dict[key], key)
-                    if value.shape != tensor.data.shape:
+                    if value.shape != tensor.array.shape:
                         errors.append(f"size mismatch for {key}: copying a param with shape "
                                       f"{_size(value.shape)} from checkpoint, the shape in "
-                                      f"current model is {_size(tensor.data.shape)}.")
+                                      f"current model is {_size(tensor.array.shape)}.")
                         continue
                     if assign:
-                        tensor.data = np.array(value, dtype=tensor.data.dtype, order="C")
+                        tensor.array = np.array(value, dtype=tensor.array.dtype, order="C")
                         tensor._version.value += 1
                     else:
                         tensor.copy_(value)

@@ -1,11 +1,29 @@
-"""Elementwise ops, softmax and casts, on numpy arrays with numpy broadcasting.
+"""Elementwise ops, softmax and casts, on numpy arrays with numpy broadcasting: each op's
+Function (forward, backward) and its front door (validation, promotion, apply).
 
 Binary ops return their gradients in the broadcast shape; the engine sums them back to each
 input's shape. A Python number operand arrives as a plain float or int and gets no gradient.
+Backward formulas use only saved inputs and outputs and ``grad_math``, so that the same code
+runs on Tensors for ``create_graph=True``.
 """
+import math
+import warnings
+
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad import dtypes as _dtypes
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import check_floating, check_tensor, dim_alias, normalize_dim
+from minigrad.ops.arguments import type_name
+from minigrad.ops.promotion import floating, promote_operands, result_type
+from minigrad.tensor import Tensor
+
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "abs", "exp",
+           "log", "sqrt", "relu", "sigmoid", "tanh", "sign", "sin", "cos", "erf", "clamp",
+           "clip", "maximum", "minimum", "where", "softmax", "log_softmax", "clone", "eq", "ne",
+           "lt", "le", "gt", "ge", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "broadcast_error"]
 
 
 def broadcast_error(a, b) -> RuntimeError:
@@ -30,7 +48,9 @@ def _broadcasting(ufunc, a, b):
         raise broadcast_error(a, b) from None
 
 
-class Add(Function):
+# ----------------------------------------------------------------------------- arithmetic
+
+class Add(ArrayFunction):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
     @staticmethod
@@ -42,7 +62,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(ArrayFunction):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
     @staticmethod
@@ -60,7 +80,7 @@ class Rsub(Sub):
     node_name = "RsubBackward1"
 
 
-class Mul(Function):
+class Mul(ArrayFunction):
     """z = a * b;  dz/da = b, dz/db = a."""
 
     @staticmethod
@@ -76,7 +96,7 @@ class Mul(Function):
         return grad_a, grad_b
 
 
-class Div(Function):
+class Div(ArrayFunction):
     """z = a / b;  dz/da = 1/b, dz/db = -a/b² = -z/b."""
 
     @staticmethod
@@ -100,7 +120,30 @@ class Rdiv(Div):
     node_name = "MulBackward0"
 
 
-class Pow(Function):
+class DivRounding(ArrayFunction):
+    """z = a / b rounded toward zero ('trunc') or down ('floor'); piecewise constant, so both
+    gradients are zero (as torch: DivBackward2)."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        if np.result_type(a, b).kind in "iub":
+            if mode == "floor":
+                return _broadcasting(np.floor_divide, a, b)
+            quotient = _broadcasting(np.floor_divide, np.abs(a), np.abs(b))
+            return quotient * np.sign(a) * np.sign(b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = _broadcasting(np.true_divide, a, b)
+        return (np.floor if mode == "floor" else np.trunc)(exact)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = grad * 0
+        return zero, zero, None
+
+
+class Pow(ArrayFunction):
     """z = a ** b;  dz/da = b a^(b-1), dz/db = z ln a (taken as 0 where a = 0 and b >= 0).
     Named per call as torch: PowBackward0 for a number exponent (this class), PowBackward1
     for a tensor exponent, PowBackward2 for a number base."""
@@ -119,12 +162,14 @@ class Pow(Function):
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                grad_a = grad * b * np.power(a, b - 1)
-            if np.any(b == 0):  # d(a^0)/da = 0, also at a = 0 (as torch)
-                grad_a = np.where(b == 0, 0, grad_a)
+                grad_a = grad * b * a ** (b - 1)
+            zero_exponent = np.asarray(b.array if G.is_tensor(b) else b) == 0
+            if np.any(zero_exponent):  # d(a^0)/da = 0, also at a = 0 (as torch)
+                grad_a = G.where(zero_exponent, 0.0, grad_a)
         if ctx.needs_input_grad[1]:
+            base = np.asarray(a.array if G.is_tensor(a) else a)
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
+                log_a = G.where(base == 0, 0.0, G.log(G.where(base == 0, 1.0, a)))
             grad_b = grad * out * log_a
         return grad_a, grad_b
 
@@ -137,7 +182,7 @@ class PowNumberBase(Pow):
     node_name = "PowBackward2"
 
 
-class Maximum(Function):
+class Maximum(ArrayFunction):
     """z = max(a, b); the gradient goes to the larger input, split equally on ties."""
 
     @staticmethod
@@ -152,7 +197,7 @@ class Maximum(Function):
         return grad * share_a, grad * (1 - share_a)
 
 
-class Minimum(Function):
+class Minimum(ArrayFunction):
     """z = min(a, b); the gradient goes to the smaller input, split equally on ties."""
 
     @staticmethod
@@ -167,7 +212,7 @@ class Minimum(Function):
         return grad * share_a, grad * (1 - share_a)
 
 
-class Neg(Function):
+class Neg(ArrayFunction):
     """z = -a."""
 
     @staticmethod
@@ -179,7 +224,7 @@ class Neg(Function):
         return -grad
 
 
-class Abs(Function):
+class Abs(ArrayFunction):
     """z = |a|;  dz/da = sign(a) (0 at 0, as torch)."""
 
     @staticmethod
@@ -190,10 +235,22 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * np.sign(a)
+        return grad * G.sign(a)
 
 
-class Exp(Function):
+class Sign(ArrayFunction):
+    """z = sign(a) (-1, 0 or 1);  dz/da = 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.sign(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Exp(ArrayFunction):
     """z = e^a;  dz/da = z."""
 
     @staticmethod
@@ -208,7 +265,7 @@ class Exp(Function):
         return grad * out
 
 
-class Log(Function):
+class Log(ArrayFunction):
     """z = ln a;  dz/da = 1/a."""
 
     @staticmethod
@@ -223,7 +280,7 @@ class Log(Function):
         return grad / a
 
 
-class Sqrt(Function):
+class Sqrt(ArrayFunction):
     """z = √a;  dz/da = 1 / (2 z)."""
 
     @staticmethod
@@ -240,7 +297,57 @@ class Sqrt(Function):
             return grad / (2 * out)
 
 
-class Relu(Function):
+class Sin(ArrayFunction):
+    """z = sin a;  dz/da = cos a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * G.cos(a)
+
+
+class Cos(ArrayFunction):
+    """z = cos a;  dz/da = -sin a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -grad * G.sin(a)
+
+
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf_array(x: np.ndarray) -> np.ndarray:
+    """erf elementwise without scipy: math.erf is exact to double precision."""
+    return _erf_objects(x).astype(x.dtype)
+
+
+class Erf(ArrayFunction):
+    """z = erf a = 2/√π ∫₀ᵃ e^(-t²) dt;  dz/da = 2/√π e^(-a²)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return erf_array(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (2.0 / math.sqrt(math.pi)) * G.exp(-(a * a))
+
+
+class Relu(ArrayFunction):
     """z = max(a, 0);  dz/da = 1 where a > 0, else 0."""
 
     inplace_saves_output = True  # relu_ saves the tensor itself, as torch
@@ -257,7 +364,7 @@ class Relu(Function):
         return grad * (out > 0)
 
 
-class Sigmoid(Function):
+class Sigmoid(ArrayFunction):
     """z = 1 / (1 + e^-a);  dz/da = z (1 - z). Computed without overflow for large |a|."""
 
     @staticmethod
@@ -273,7 +380,7 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
-class Tanh(Function):
+class Tanh(ArrayFunction):
     """z = tanh a;  dz/da = 1 - z²."""
 
     @staticmethod
@@ -288,7 +395,7 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
-class Clamp(Function):
+class Clamp(ArrayFunction):
     """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch);
     tensor bounds: dz/dlo = 1 where a < lo, dz/dhi = 1 where a > hi. Number bounds name the
     node ClampBackward1, tensor bounds (ClampTensorBounds) ClampBackward0, as torch."""
@@ -309,13 +416,14 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        inside = True  # tensor bounds may broadcast a: no in-place mask
+        value = np.asarray(a.array if G.is_tensor(a) else a)
+        inside = np.ones(value.shape, dtype=bool)  # tensor bounds may broadcast a
         if ctx.low is not None:
-            inside = inside & (a >= ctx.low)
+            inside = inside & (value >= ctx.low)
         if ctx.high is not None:
-            inside = inside & (a <= ctx.high)
-        grad_low = grad * (a < ctx.low) if ctx.needs_input_grad[1] else None
-        grad_high = grad * (a > ctx.high) if ctx.needs_input_grad[2] else None
+            inside = inside & (value <= ctx.high)
+        grad_low = grad * (value < ctx.low) if ctx.needs_input_grad[1] else None
+        grad_high = grad * (value > ctx.high) if ctx.needs_input_grad[2] else None
         return grad * inside, grad_low, grad_high
 
 
@@ -323,7 +431,7 @@ class ClampTensorBounds(Clamp):
     node_name = "ClampBackward0"
 
 
-class Where(Function):
+class Where(ArrayFunction):
     """z = a where condition else b; the gradient goes to the chosen side."""
 
     @staticmethod
@@ -342,12 +450,12 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        grad_a = np.where(condition, grad, 0) if ctx.needs_input_grad[1] else None
-        grad_b = np.where(condition, 0, grad) if ctx.needs_input_grad[2] else None
+        grad_a = G.where(condition, grad, 0.0) if ctx.needs_input_grad[1] else None
+        grad_b = G.where(condition, 0.0, grad) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b
 
 
-class Cast(Function):
+class Cast(ArrayFunction):
     """z = a converted to another dtype; the gradient is converted back by the engine."""
 
     node_name = "ToCopyBackward0"
@@ -361,7 +469,7 @@ class Cast(Function):
         return grad, None
 
 
-class Clone(Function):
+class Clone(ArrayFunction):
     """z = a copy of a (C-contiguous)."""
 
     @staticmethod
@@ -373,7 +481,7 @@ class Clone(Function):
         return grad
 
 
-class Fill(Function):
+class Fill(ArrayFunction):
     """z = a filled with the value v (``fill_``);  da = 0, dv = Σ g (v a 0-d tensor)."""
 
     node_name = "FillBackward2"
@@ -384,7 +492,7 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.zeros_like(grad), (grad.sum() if ctx.needs_input_grad[1] else None)
+        return G.zeros_like(grad), (grad.sum() if ctx.needs_input_grad[1] else None)
 
 
 class FillTensor(Fill):
@@ -397,7 +505,7 @@ class Zero(Fill):
     node_name = "ZeroBackward0"
 
 
-class Copy(Function):
+class Copy(ArrayFunction):
     """z = src broadcast to a's shape and cast to its dtype (``copy_``);  da = 0, dsrc = g
     (summed back over the broadcast dimensions by the engine)."""
 
@@ -411,16 +519,15 @@ class Copy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.zeros_like(grad), grad
+        return G.zeros_like(grad), grad
 
 
-class Softmax(Function):
+class Softmax(ArrayFunction):
     """s = e^(a - max a) / Σ e^(a - max a) along dim;  da = s (g - Σ g s)."""
 
     @staticmethod
     def forward(ctx, a, dim):
-        shifted = np.exp(a - a.max(axis=dim, keepdims=True))
-        out = shifted / shifted.sum(axis=dim, keepdims=True)
+        out = G.softmax(a, dim)
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -431,7 +538,7 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(axis=ctx.dim, keepdims=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(ArrayFunction):
     """l = a - max a - ln Σ e^(a - max a) along dim;  da = g - softmax(a) Σ g."""
 
     @staticmethod
@@ -445,4 +552,361 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad - np.exp(out) * grad.sum(axis=ctx.dim, keepdims=True), None
+        return grad - G.exp(out) * grad.sum(axis=ctx.dim, keepdims=True), None
+
+
+# ----------------------------------------------------------------------------- front doors
+
+def _binary(function, input, other, name):
+    """Promote the operands as torch does and apply ``function``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    a, b = promote_operands(input, other)
+    if a is NotImplemented:
+        raise TypeError(f"{name}(): argument 'other' must be Tensor or Number, not "
+                        f"{type(other).__name__}")
+    return function.apply(a, b)
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else other * alpha
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha · other."""
+    if not isinstance(input, Tensor):
+        input, other = other, input  # torch.add(2, t) and 2 + t
+    return _binary(Add, input, _scaled(other, alpha), "add")
+
+
+def _check_not_bool_subtraction(a, other) -> None:
+    if a.array.dtype == np.bool_ or (isinstance(other, Tensor)
+                                     and other.array.dtype == np.bool_):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha · other."""
+    if not isinstance(input, Tensor):
+        return rsub(other, input, alpha=alpha)
+    _check_not_bool_subtraction(input, other)
+    return _binary(Sub, input, _scaled(other, alpha), "sub")
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha · input (``number - t``)."""
+    _check_not_bool_subtraction(input, other)
+    a, b = promote_operands(input, other)
+    if a is NotImplemented:
+        raise TypeError(f"rsub(): argument 'other' must be Tensor or Number, not "
+                        f"{type(other).__name__}")
+    return Rsub.apply(b, _scaled(a, alpha))
+
+
+def mul(input, other, *, out=None):
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    return _binary(Mul, input, other, "mul")
+
+
+multiply = mul
+
+
+def _true_division_operands(input, other):
+    """Integer by integer divides in float32; with a float operand, promotion decides."""
+    if input.array.dtype.kind == "f":
+        return input
+    other_is_float = (other.array.dtype.kind == "f" if isinstance(other, Tensor)
+                      else isinstance(other, float))
+    return input if other_is_float else input.type(_dtypes.default_float)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """input / other; rounding_mode 'trunc' or 'floor' rounds the quotient (zero gradient)."""
+    if not isinstance(input, Tensor):
+        return rdiv(other, input)
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                               f"'floor' but found '{rounding_mode}'")
+        a, b = promote_operands(input, other)
+        return DivRounding.apply(a, b, rounding_mode)
+    return _binary(Div, _true_division_operands(input, other), other, "div")
+
+
+divide = true_divide = div
+
+
+def rdiv(input, other):
+    """other / input (``number / t``)."""
+    a, b = promote_operands(_true_division_operands(input, other), other)
+    return Rdiv.apply(b, a)
+
+
+def floor_divide(input, other):
+    if not isinstance(input, Tensor):
+        a, b = promote_operands(other, input)
+        return DivRounding.apply(b, a, "floor")
+    return div(input, other, rounding_mode="floor")
+
+
+def pow(input, exponent, *, out=None):  # noqa: A001
+    """input ** exponent (a number or a tensor)."""
+    if not isinstance(input, Tensor):
+        return rpow(exponent, input)
+    function = PowTensorExponent if isinstance(exponent, Tensor) else Pow
+    return _binary(function, input, exponent, "pow")
+
+
+def rpow(input, base):
+    """base ** input (``2 ** t``)."""
+    a, b = promote_operands(input, base)
+    return PowNumberBase.apply(b, a)
+
+
+def _unary(function, input, name, to_float=True):
+    check_tensor(input, "input", name)
+    return function.apply(floating(input) if to_float else input)
+
+
+def neg(input):
+    if isinstance(input, Tensor) and input.array.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return _unary(Neg, input, "neg", to_float=False)
+
+
+negative = neg
+
+
+def abs(input):  # noqa: A001
+    return _unary(Abs, input, "abs", to_float=False)
+
+
+absolute = abs
+
+
+def sign(input):
+    return _unary(Sign, input, "sign", to_float=False)
+
+
+def exp(input):
+    return _unary(Exp, input, "exp")
+
+
+def log(input):
+    return _unary(Log, input, "log")
+
+
+def sqrt(input):
+    return _unary(Sqrt, input, "sqrt")
+
+
+def sin(input):
+    return _unary(Sin, input, "sin")
+
+
+def cos(input):
+    return _unary(Cos, input, "cos")
+
+
+def erf(input):
+    return _unary(Erf, input, "erf")
+
+
+def relu(input, inplace: bool = False):
+    """max(x, 0); with ``inplace``, written into ``input`` (``input.relu_()``)."""
+    check_tensor(input, "input", "relu")
+    return input.relu_() if inplace else Relu.apply(input)
+
+
+def sigmoid(input):
+    """1 / (1 + e^-x) (integers promote to float32, in every spelling)."""
+    return _unary(Sigmoid, input, "sigmoid")
+
+
+def tanh(input):
+    return _unary(Tanh, input, "tanh")
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    """min(max(input, min), max); bounds are numbers or tensors (broadcast)."""
+    check_tensor(input, "input", "clamp")
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input.array.dtype.kind != "f" and any(isinstance(b, float) or (
+            isinstance(b, Tensor) and b.array.dtype.kind == "f") for b in (min, max)):
+        input = input.type(_dtypes.default_float)  # an int clamped to a float bound is float
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        low = None if min is None else _bound(min, input)
+        high = None if max is None else _bound(max, input)
+        return ClampTensorBounds.apply(input, low, high)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def _bound(value, input):
+    if not isinstance(value, Tensor):
+        value = Tensor(np.asarray(value, dtype=input.array.dtype))
+    return value if value.array.dtype == input.array.dtype else value.type(input.array.dtype)
+
+
+def maximum(input, other):
+    check_tensor(other, "other", "maximum")
+    return _binary(Maximum, input, other, "maximum")
+
+
+def minimum(input, other):
+    check_tensor(other, "other", "minimum")
+    return _binary(Minimum, input, other, "minimum")
+
+
+def where(condition, input=None, other=None):
+    """input where condition else other (broadcasting; gradients to both); with the
+    condition alone, the indices of its nonzero elements (``nonzero(as_tuple=True)``)."""
+    condition_array = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(condition_array))
+    if condition_array.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {type_name(condition_array.dtype)}")
+    if isinstance(input, Tensor):
+        input, other = promote_operands(input, other)
+    elif isinstance(other, Tensor):
+        other, input = promote_operands(other, input)
+    else:
+        raise TypeError("where expects at least one of input and other to be a Tensor")
+    return Where.apply(Tensor(condition_array), input, other)
+
+
+def _implicit_softmax_dim(name: str, ndim: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_family(function, name: str, input, dim, dtype, axis):
+    check_tensor(input, "input", name)
+    dim = dim_alias(dim, axis)
+    if dim is None:
+        dim = _implicit_softmax_dim(name, input.ndim)
+    if dtype is not None:
+        input = input.type(dtype)
+    check_floating(input, f"{name}_lastdim_kernel_impl")
+    return function.apply(input, normalize_dim(dim, input.array.ndim))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
+    """exp(x) / Σ_dim exp(x)."""
+    return _softmax_family(Softmax, "softmax", input, dim, dtype, axis)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
+    """x - log Σ_dim exp(x)."""
+    return _softmax_family(LogSoftmax, "log_softmax", input, dim, dtype, axis)
+
+
+def clone(input, *, memory_format=None):
+    return Clone.apply(input)
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+def _compare(ufunc, input, other):
+    other = other.array if isinstance(other, Tensor) else other
+    try:
+        return Tensor(np.asarray(ufunc(input.array, other)))
+    except ValueError as error:
+        raise broadcast_error(input.array, np.asarray(other)) from error
+
+
+def eq(input, other):
+    return _compare(np.equal, input, other)
+
+
+def ne(input, other):
+    return _compare(np.not_equal, input, other)
+
+
+def lt(input, other):
+    return _compare(np.less, input, other)
+
+
+def le(input, other):
+    return _compare(np.less_equal, input, other)
+
+
+def gt(input, other):
+    return _compare(np.greater, input, other)
+
+
+def ge(input, other):
+    return _compare(np.greater_equal, input, other)
+
+
+# ----------------------------------------------------------------------------- bitwise
+
+def _integer_operands(name, input, other):
+    """Both operands as arrays of torch's result type; floats refused as torch does."""
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    dtype = result_type(input, other)
+    if dtype.kind not in "biu":
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(dtype)}\'')
+    other_array = other.array if isinstance(other, Tensor) else np.asarray(other)
+    if other_array.dtype.kind == "f":
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Float\'')
+    return input.array.astype(dtype, copy=False), other_array.astype(dtype, copy=False)
+
+
+def _bitwise(ufunc, name, input, other):
+    a, b = _integer_operands(name, input, other)
+    try:
+        return Tensor(np.asarray(ufunc(a, b)))
+    except ValueError as error:
+        raise broadcast_error(a, b) from error
+
+
+def bitwise_and(input, other):
+    return _bitwise(np.bitwise_and, "bitwise_and", input, other)
+
+
+def bitwise_or(input, other):
+    return _bitwise(np.bitwise_or, "bitwise_or", input, other)
+
+
+def bitwise_xor(input, other):
+    return _bitwise(np.bitwise_xor, "bitwise_xor", input, other)
+
+
+def bitwise_not(input):
+    if input.array.dtype.kind not in "biu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return Tensor(np.invert(input.array))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """|input - other| <= atol + rtol |other| everywhere."""
+    return bool(np.allclose(input.array, other.array, rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    other = other.array if isinstance(other, Tensor) else other
+    return Tensor(np.isclose(input.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other) -> bool:
+    """Same shape and the same values."""
+    return input.array.shape == other.array.shape and bool(np.array_equal(input.array,
+                                                                          other.array))

@@ -10,7 +10,9 @@ UnsafeViewBackward0 (other batched products).
 import numpy as np
 
 from minigrad._kernels import gemm as _gemm
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import scalar_type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -30,7 +32,7 @@ def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.reshape(batch + (m, n))
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     """Z = A B, a 1-D A read as a row (1, K) and a 1-D B as a column (K, 1), the added axis
     dropped from Z;  dA = G Bᵀ, dB = Aᵀ G (G with the dropped axes restored)."""
 
@@ -57,11 +59,11 @@ class MatMul(Function):
             grad = grad[..., None, :]
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = matrix_product(grad, np.swapaxes(b2, -1, -2))
+            grad_a = G.matmul(grad, G.swap_last_axes(b2))
             if a.ndim == 1:
                 grad_a = grad_a[..., 0, :]  # batch dimensions are summed by the engine
         if ctx.needs_input_grad[1]:
-            grad_b = matrix_product(np.swapaxes(a2, -1, -2), grad)
+            grad_b = G.matmul(G.swap_last_axes(a2), grad)
             if b.ndim == 1:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b
@@ -94,26 +96,23 @@ class Bmm(MatMul):
 _UNBATCHED = {(2, 2): Mm, (2, 1): Mv, (1, 1): Dot, (1, 2): VectorMatrix}
 
 
-def _dtype_name(dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long"}.get(str(dtype), str(dtype))
-
-
 def _shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def matmul(a: Tensor, b: Tensor, function=None) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out=None, function=None) -> Tensor:
     """torch.matmul: dot, matrix-vector, matrix-matrix and batched products. ``function``,
-    when given, is the MatMul subclass to apply (torch.bmm passes Bmm, for its node's name)."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul expects Tensors, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
+    when given, is the MatMul subclass to apply (bmm passes Bmm, for its node's name)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not "
+                        f"{type(other if isinstance(input, Tensor) else input).__name__}")
+    a, b = input.array, other.array
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_dtype_name(a.dtype)} != {_dtype_name(b.dtype)}")
+                           f"{scalar_type_name(a.dtype)} != {scalar_type_name(b.dtype)}")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
@@ -127,8 +126,26 @@ def matmul(a: Tensor, b: Tensor, function=None) -> Tensor:
                                f"{tuple(b.shape)} do not broadcast") from None
     if a.dtype.kind != "f":
         # Integer products are exact in numpy and carry no gradient.
-        return Tensor(np.asarray(np.matmul(a.data, b.data)))
+        return Tensor(np.asarray(np.matmul(a, b)))
     if function is None:
         function = _UNBATCHED.get((a.ndim, b.ndim), MatMul)
-    return function.apply(a, b)
+    return function.apply(input, other)
 
+
+def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
+    """The product of two matrices."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"self must be a matrix" if input.ndim != 2 else
+                           "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
+    """Products of two batches of matrices, (B, N, M) @ (B, M, P)."""
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor" if input.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{input.shape[0]} and {mat2.shape[0]}")
+    return matmul(input, mat2, function=Bmm)

@@ -14,28 +14,21 @@ import numbers
 import numpy as np
 
 from minigrad._kernels import pool as _kernels
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import FLOATS as _FLOATS
+from minigrad.ops.arguments import pair
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_output_size"]
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ----------------------------------------------------------------------------- validation
 
 def _pair(value, name, op):
     """An int or a sequence of one or two ints → (h, w)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        return (int(value[0]), int(value[0])) if len(value) == 1 else (int(value[0]), int(value[1]))
-    if isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in value):
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints")
-    raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not "
-                    f"{type(value).__name__}")
+    return pair(value, name, op, kind="pool")
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -50,12 +43,12 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
 def _check_input(input, op):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    shape = input.shape
-    if input.ndim not in (3, 4) or 0 in shape[-3:]:
+    shape = input.array.shape
+    if input.array.ndim not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {list(shape)}")
-    if input.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.dtype} (float32 and '
+    if input.array.dtype not in _FLOATS:
+        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
                            "float64 only)")
 
 
@@ -73,8 +66,8 @@ def _window_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     key = None
     if (type(kernel_size) is int and (stride is None or type(stride) is int)
             and type(padding) is int and type(dilation) is int):
-        key = (op, kernel_size, stride, padding, dilation, bool(ceil_mode), input.shape,
-               input.dtype)
+        key = (op, kernel_size, stride, padding, dilation, bool(ceil_mode), input.array.shape,
+               input.array.dtype)
         cached = _window_cache.get(key)
         if cached is not None:
             return cached
@@ -116,7 +109,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
                            f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
                            f"kH = {kernel[0]}")
-    C, H, W = input.shape[-3:]
+    C, H, W = input.array.shape[-3:]
     out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation))
     if min(out) < 1:
@@ -134,13 +127,15 @@ def _batched(x):
 
 # ----------------------------------------------------------------------------- max pool
 
-class MaxPool2d(Function):
-    """y = max over each window (padding is -inf); dx[argmax] += dy (overlaps add up)."""
+class MaxPool2d(ArrayFunction):
+    """(y, indices): y = max over each window (padding is -inf), indices the flat position
+    ih*W + iw of each maximum in its plane (not differentiable); dx[argmax] += dy (overlaps
+    add up)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"  # torch's grad_fn name
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, out_size, indices_sink):
+    def forward(ctx, x, kernel, stride, padding, dilation, out_size):
         x4 = _batched(x)
         N, C = x4.shape[:2]
         out = np.empty((N, C) + out_size, dtype=x.dtype)
@@ -149,20 +144,44 @@ class MaxPool2d(Function):
                                     get_num_threads())
         if x.ndim == 3:
             out, indices = out[0], indices[0]
-        if indices_sink is not None:
-            indices_sink.append(indices)
         ctx.save_for_backward(indices)
         ctx.input_shape = x.shape
-        return out
+        ctx.mark_non_differentiable(indices)
+        return out, indices
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_indices):
         (indices,) = ctx.saved_tensors
-        shape = ctx.input_shape
-        grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-        _kernels.max_pool2d_backward(_batched(grad), _batched(indices), grad_x,
-                                     get_num_threads())
-        return grad_x.reshape(shape), None, None, None, None, None, None
+        if G.is_tensor(grad):
+            return (MaxPool2dBackward.apply(grad, indices, ctx.input_shape),
+                    None, None, None, None, None)
+        return (_max_pool_input_gradient(grad, indices, ctx.input_shape),
+                None, None, None, None, None)
+
+
+def _max_pool_input_gradient(grad, indices, shape):
+    grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
+    _kernels.max_pool2d_backward(_batched(grad), _batched(indices), grad_x, get_num_threads())
+    return grad_x.reshape(shape)
+
+
+class MaxPool2dBackward(ArrayFunction):
+    """dx = the scatter of g to the maxima (linear in g);  dg = h read at the maxima."""
+
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, indices, input_shape):
+        ctx.indices = indices
+        return _max_pool_input_gradient(grad, indices, input_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        indices = ctx.indices
+        planes = indices.shape[:-2]
+        flat = upstream.reshape(*planes, -1)
+        read = G.gather_along(flat, indices.reshape(*planes, -1), len(planes))
+        return read.reshape(indices.shape), None, None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -171,39 +190,67 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     position ih*W + iw of each maximum in its input plane (int64), as torch."""
     kernel, stride, padding, dilation, out = _window_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    sink = [] if return_indices else None
-    result = MaxPool2d.apply(input, kernel, stride, padding, dilation, out, sink)
-    if return_indices:
-        return result, Tensor(sink[0])
-    return result
+    result, indices = MaxPool2d.apply(input, kernel, stride, padding, dilation, out)
+    return (result, indices) if return_indices else result
 
 
 # ----------------------------------------------------------------------------- avg pool
 
-class AvgPool2d(Function):
+def _avg_pool_forward(x, args, out_size):
+    kernel, stride, padding, count_include_pad, divisor_override = args
+    x4 = _batched(x)
+    N, C = x4.shape[:2]
+    out = np.empty((N, C) + out_size, dtype=x.dtype)
+    _kernels.avg_pool2d_forward(x4, out, *kernel, *stride, *padding, count_include_pad,
+                                divisor_override, get_num_threads())
+    return out[0] if x.ndim == 3 else out
+
+
+def _avg_pool_input_gradient(grad, args, shape):
+    kernel, stride, padding, count_include_pad, divisor_override = args
+    grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
+    _kernels.avg_pool2d_backward(_batched(grad), grad_x, *kernel, *stride, *padding,
+                                 count_include_pad, divisor_override, get_num_threads())
+    return grad_x.reshape(shape)
+
+
+class AvgPool2d(ArrayFunction):
     """y = window sum / divisor; dx[window] += dy / divisor."""
 
     node_name = "AvgPool2DBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_size, count_include_pad, divisor_override):
-        x4 = _batched(x)
-        N, C = x4.shape[:2]
-        out = np.empty((N, C) + out_size, dtype=x.dtype)
-        _kernels.avg_pool2d_forward(x4, out, *kernel, *stride, *padding, count_include_pad,
-                                    divisor_override, get_num_threads())
         ctx.args = (kernel, stride, padding, count_include_pad, divisor_override)
-        ctx.input_shape = x.shape
-        return out[0] if x.ndim == 3 else out
+        ctx.input_shape, ctx.out_size = x.shape, out_size
+        return _avg_pool_forward(x, ctx.args, out_size)
 
     @staticmethod
     def backward(ctx, grad):
-        kernel, stride, padding, count_include_pad, divisor_override = ctx.args
-        shape = ctx.input_shape
-        grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-        _kernels.avg_pool2d_backward(_batched(grad), grad_x, *kernel, *stride, *padding,
-                                     count_include_pad, divisor_override, get_num_threads())
-        return grad_x.reshape(shape), None, None, None, None, None, None
+        if G.is_tensor(grad):
+            grad_x = AvgPool2dBackward.apply(grad, ctx.args, ctx.input_shape, ctx.out_size)
+        else:
+            grad_x = _avg_pool_input_gradient(grad, ctx.args, ctx.input_shape)
+        return grad_x, None, None, None, None, None, None
+
+
+class AvgPool2dBackward(ArrayFunction):
+    """dx = the adjoint of average pooling applied to g (linear);  dg = avg_pool2d(h)."""
+
+    node_name = "AvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, args, input_shape, out_size):
+        ctx.args, ctx.out_size = args, out_size
+        return _avg_pool_input_gradient(grad, args, input_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        if G.is_tensor(upstream):
+            kernel, stride, padding, count_include_pad, divisor_override = ctx.args
+            return AvgPool2d.apply(upstream, kernel, stride, padding, ctx.out_size,
+                                   count_include_pad, divisor_override), None, None, None
+        return _avg_pool_forward(upstream, ctx.args, ctx.out_size), None, None, None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -224,26 +271,52 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 # ----------------------------------------------------------------------------- adaptive
 
-class AdaptiveAvgPool2d(Function):
+def _adaptive_forward(x, out_size):
+    x4 = _batched(x)
+    N, C = x4.shape[:2]
+    out = np.empty((N, C) + out_size, dtype=x.dtype)
+    _kernels.adaptive_avg_pool2d_forward(x4, out, get_num_threads())
+    return out[0] if x.ndim == 3 else out
+
+
+def _adaptive_input_gradient(grad, shape):
+    grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
+    _kernels.adaptive_avg_pool2d_backward(_batched(grad), grad_x, get_num_threads())
+    return grad_x.reshape(shape)
+
+
+class AdaptiveAvgPool2d(ArrayFunction):
     """y[oh, ow] = mean of x[floor(oh*H/OH):ceil((oh+1)*H/OH), (same for w)]."""
 
     node_name = "AdaptiveAvgPool2DBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, out_size):
-        x4 = _batched(x)
-        N, C = x4.shape[:2]
-        out = np.empty((N, C) + out_size, dtype=x.dtype)
-        _kernels.adaptive_avg_pool2d_forward(x4, out, get_num_threads())
-        ctx.input_shape = x.shape
-        return out[0] if x.ndim == 3 else out
+        ctx.input_shape, ctx.out_size = x.shape, out_size
+        return _adaptive_forward(x, out_size)
 
     @staticmethod
     def backward(ctx, grad):
-        shape = ctx.input_shape
-        grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-        _kernels.adaptive_avg_pool2d_backward(_batched(grad), grad_x, get_num_threads())
-        return grad_x.reshape(shape), None
+        if G.is_tensor(grad):
+            return AdaptiveAvgPool2dBackward.apply(grad, ctx.input_shape, ctx.out_size), None
+        return _adaptive_input_gradient(grad, ctx.input_shape), None
+
+
+class AdaptiveAvgPool2dBackward(ArrayFunction):
+    """dx = the adjoint of adaptive average pooling applied to g;  dg = the pooling of h."""
+
+    node_name = "AdaptiveAvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, out_size):
+        ctx.out_size = out_size
+        return _adaptive_input_gradient(grad, input_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        if G.is_tensor(upstream):
+            return AdaptiveAvgPool2d.apply(upstream, ctx.out_size), None, None
+        return _adaptive_forward(upstream, ctx.out_size), None, None
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -252,12 +325,12 @@ def adaptive_avg_pool2d(input, output_size):
     op = "adaptive_avg_pool2d"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
-    if input.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.dtype} (float32 and '
+    if input.array.ndim not in (3, 4):
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.array.shape)}")
+    if input.array.dtype not in _FLOATS:
+        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
                            "float64 only)")
-    H, W = input.shape[-2:]
+    H, W = input.array.shape[-2:]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise RuntimeError(f"{op}: output_size must be 2")

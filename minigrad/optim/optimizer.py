@@ -52,7 +52,7 @@ class _GroupArrays:
 
 def _grad_array(param: Tensor, data: np.ndarray) -> np.ndarray:
     """param.grad as a C-contiguous array of the parameter's dtype and shape."""
-    grad = param.grad.data
+    grad = param.grad.array
     if grad.shape != data.shape:
         raise RuntimeError(f"the gradient of a parameter of shape {data.shape} has shape "
                            f"{grad.shape}")
@@ -62,7 +62,7 @@ def _grad_array(param: Tensor, data: np.ndarray) -> np.ndarray:
 
 
 def _param_array(param: Tensor) -> np.ndarray:
-    data = param.data
+    data = param.array
     if data.dtype not in (np.float32, np.float64):
         raise TypeError(f"optimizers update float32 or float64 parameters, got {data.dtype}")
     if not (data.flags.c_contiguous and data.flags.writeable):
@@ -76,9 +76,9 @@ def _copy_state_value(value, param: Tensor, key):
     (except 'step', which keeps its own, as torch does)."""
     if isinstance(value, Tensor) or hasattr(value, "__array__"):   # also numpy and torch
         # np.array(order="C") copies and keeps a 0-d 'step' 0-d (ascontiguousarray would not).
-        array = np.array(value.data if isinstance(value, Tensor) else value, order="C")
+        array = np.array(value.array if isinstance(value, Tensor) else value, order="C")
         if key != "step" and array.dtype.kind == "f":
-            array = array.astype(param.data.dtype, copy=False)
+            array = array.astype(param.array.dtype, copy=False)
         return Tensor(array)
     if isinstance(value, dict):
         return {k: _copy_state_value(v, param, k) for k, v in value.items()}
@@ -210,7 +210,7 @@ class Optimizer:
                     else:
                         p.grad.grad_fn = None
                         p.grad.requires_grad = False
-                        p.grad.data.fill(0)
+                        p.grad.array.fill(0)
                         p.grad._version.value += 1
 
     def step(self, closure=None):
@@ -286,9 +286,9 @@ class Optimizer:
             grads = []
             for p, data in zip(params, arrays.datas):
                 grad = p.grad
-                if grad is None or p.data is not data:
+                if grad is None or p.array is not data:
                     break
-                grad = grad.data
+                grad = grad.array
                 if (grad.dtype is not data.dtype or grad.shape != data.shape
                         or not grad.flags.c_contiguous):
                     grad = _grad_array(p, data)
@@ -303,7 +303,7 @@ class Optimizer:
                 self._init_state(group, p, self.state[p])
         datas = [_param_array(p) for p in live]
         grads = [_grad_array(p, data) for p, data in zip(live, datas)]
-        state = {key: [self.state[p][key].data for p in live] for key in keys}
+        state = {key: [self.state[p][key].array for p in live] for key in keys}
         arrays = _GroupArrays(live, datas, state, fresh, keys, self._generation, self.state)
         if len(live) == len(params):
             self._arrays[id(group)] = arrays
