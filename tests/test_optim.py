@@ -478,3 +478,27 @@ def test_cache_follows_group_and_state_changes():
     np.testing.assert_allclose(a.array, -3.5)
     assert len(opt.state) == 2
 
+
+@pytest.mark.parametrize("replace", ["entry", "dict", "array"])
+def test_replacing_optimizer_state_takes_effect_as_in_torch(replace):
+    """opt.state[p]["momentum_buffer"] = ... is legal in torch and used by the next step."""
+    import minigrad as mg
+    results = []
+    for module in (mg, torch):
+        p = module.tensor([1.0, -2.0, 0.5], dtype=module.float64, requires_grad=True)
+        opt = module.optim.SGD([p], lr=0.1, momentum=0.9)
+        for step in range(6):
+            opt.zero_grad()
+            (p * p * p).sum().backward()
+            opt.step()
+            if step == 1:
+                buffer = module.full((3,), 40.0, dtype=module.float64)
+                if replace == "entry":
+                    opt.state[p]["momentum_buffer"] = buffer
+                elif replace == "dict":
+                    opt.state[p] = {"momentum_buffer": buffer}
+                else:
+                    opt.state[p]["momentum_buffer"].data = buffer
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    assert results[0].min() < -30  # the replaced buffer moved it (torch: about -92)

@@ -4,11 +4,10 @@ As ``torch.optim.Optimizer``. Each algorithm subclass names its state buffers
 (``_state_keys``), creates them (``_init_state``) and runs one fused update per group
 (``_update``). The base gathers, per group, the numpy arrays of the parameters that have a
 gradient, their gradients and their state buffers; those lists are cached while the same
-parameters have gradients, their arrays are unchanged and the state was not reloaded, so a step
-costs a few hundred nanoseconds of Python per parameter plus one kernel call per group.
-
-Replace optimizer state through ``load_state_dict`` (which resets the cache), not by assigning
-into ``optimizer.state[p]``.
+parameters have gradients, their arrays are unchanged and every state entry is still the same
+tensor holding the same array (so replacing ``optimizer.state[p]["momentum_buffer"]``, legal in
+torch, takes effect at the next step), so a step costs a few hundred nanoseconds of Python per
+parameter plus one kernel call per group.
 """
 import warnings
 from collections import defaultdict
@@ -36,13 +35,14 @@ required = _RequiredParameter()
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 
-    __slots__ = ("params", "datas", "state", "fresh", "keys", "generation", "source",
+    __slots__ = ("params", "datas", "state", "entries", "fresh", "keys", "generation", "source",
                  "source_size")
 
-    def __init__(self, params, datas, state, fresh, keys, generation, source):
+    def __init__(self, params, datas, state, entries, fresh, keys, generation, source):
         self.params = params          # the Tensors that have a gradient
-        self.datas = datas            # their .data arrays (updated in place)
+        self.datas = datas            # their arrays (updated in place)
         self.state = state            # {state key: [array per parameter]}
+        self.entries = entries        # per parameter: [(state dict, key, tensor, array)]
         self.fresh = fresh            # per parameter: True when its state was created this step
         self.keys = keys
         self.generation = generation
@@ -85,6 +85,19 @@ def _copy_state_value(value, param: Tensor, key):
     if key == "step" and isinstance(value, (int, float)):
         return Tensor(np.array(float(value), dtype=np.float32))
     return deepcopy(value)
+
+
+def _state_unchanged(state, param, entries) -> bool:
+    """Whether the state of ``param`` still holds the tensors (and arrays) a cached step
+    uses: a user may replace an entry, or the whole dict, between steps."""
+    if not entries:
+        return True
+    current = state.get(param)
+    for entry_dict, key, tensor, array in entries:
+        if (current is not entry_dict or current.get(key) is not tensor
+                or tensor.array is not array):
+            return False
+    return True
 
 
 class Optimizer:
@@ -284,9 +297,10 @@ class Optimizer:
                 and arrays.keys == keys and arrays.source is self.state
                 and arrays.source_size == len(self.state) and len(arrays.datas) == len(params)):
             grads = []
-            for p, data in zip(params, arrays.datas):
+            for p, data, entries in zip(params, arrays.datas, arrays.entries):
                 grad = p.grad
-                if grad is None or p.array is not data:
+                if grad is None or p.array is not data or not _state_unchanged(
+                        self.state, p, entries):
                     break
                 grad = grad.array
                 if (grad.dtype is not data.dtype or grad.shape != data.shape
@@ -304,7 +318,10 @@ class Optimizer:
         datas = [_param_array(p) for p in live]
         grads = [_grad_array(p, data) for p, data in zip(live, datas)]
         state = {key: [self.state[p][key].array for p in live] for key in keys}
-        arrays = _GroupArrays(live, datas, state, fresh, keys, self._generation, self.state)
+        entries = [[(self.state[p], key, self.state[p][key], self.state[p][key].array)
+                    for key in keys] for p in live]
+        arrays = _GroupArrays(live, datas, state, entries, fresh, keys, self._generation,
+                              self.state)
         if len(live) == len(params):
             self._arrays[id(group)] = arrays
         return arrays, grads
