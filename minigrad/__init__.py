@@ -15,6 +15,10 @@ from minigrad.creation import (  # noqa: F401
 )
 from minigrad import autograd  # noqa: F401
 from minigrad.autograd import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from minigrad.autograd import inference_mode, is_inference_mode_enabled  # noqa: F401
+from minigrad import accelerator, backends, cuda  # noqa: F401
+from minigrad.devices import device, get_default_device, set_default_device  # noqa: F401
+from minigrad.size import Size  # noqa: F401
 from minigrad.dtypes import (  # noqa: F401
     bool_ as bool, double, float, float16, float32, float64, half, int, int8, int16, int32,
     int64, long, uint8,

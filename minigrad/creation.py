@@ -311,7 +311,9 @@ def parse_to(args, kwargs):
                                                    and not _is_dtype_name(arg)):
             device = arg
         elif isinstance(arg, numbers.Integral) and not isinstance(arg, bool):
-            device = f"cuda:{arg}"  # torch reads a bare int as an accelerator index
+            # torch reads a bare int as an accelerator's index
+            raise RuntimeError(f"minigrad is CPU-only: cannot access accelerator device {arg} "
+                               "(none is available)")
         elif arg is not None:
             dtype = arg
     return _dtypes.to_dtype(dtype), device, copy

@@ -8,7 +8,8 @@ RuntimeError for MPS, meta and other backends.
 import builtins
 import numbers
 
-__all__ = ["device", "set_default_device", "get_default_device", "check_device", "CPU"]
+__all__ = ["device", "set_default_device", "get_default_device", "check_device",
+           "accelerator_error", "CPU"]
 
 _KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
@@ -88,12 +89,18 @@ def check_device(value, what: str = "tensors") -> device:
         value = device(value)
     if value.type == "cpu":
         return CPU
-    message = (f"minigrad is CPU-only: {what} cannot be placed on device '{value}'; use "
-               f"'cpu' (or leave the device out)")
-    if value.type in _ASSERTING:
-        raise AssertionError(f"{message} (Torch not compiled with {_ASSERTING[value.type]} "
-                             "enabled)")
-    raise RuntimeError(message)
+    raise accelerator_error(value, f"{what} cannot be placed on device '{value}'; use 'cpu' "
+                                   "(or leave the device out)")
+
+
+def accelerator_error(value, detail: str) -> Exception:
+    """The exception torch's CPU build raises for ``value``'s device type, naming minigrad
+    as CPU-only."""
+    kind = device(value).type
+    message = f"minigrad is CPU-only: {detail}"
+    if kind in _ASSERTING:
+        return AssertionError(f"{message} (Torch not compiled with {_ASSERTING[kind]} enabled)")
+    return RuntimeError(message)
 
 
 def set_default_device(value) -> None:

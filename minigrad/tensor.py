@@ -371,6 +371,18 @@ class Tensor:
     def __rmatmul__(self, other):
         return _linalg.matmul(_promotion.as_tensor_operand(other, self.array.dtype), self)
 
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ew.remainder(other, self)
+
     def __neg__(self):
         return _ew.neg(self)
 
@@ -484,6 +496,65 @@ class Tensor:
 
     def __or__(self, other):
         return _ew.bitwise_or(self, other)
+
+    def __xor__(self, other):
+        return _ew.bitwise_xor(self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __lshift__(self, other):
+        return _ew.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _ew.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _ew.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _ew.bitwise_right_shift(other, self)
+
+    def logical_not(self):
+        return _ew.logical_not(self)
+
+    def logical_and(self, other):
+        return _ew.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ew.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _ew.logical_xor(self, other)
+
+    def bitwise_and(self, other):
+        return _ew.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _ew.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _ew.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _ew.bitwise_not(self)
+
+    def floor_divide(self, other):
+        return _ew.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ew.remainder(self, other)
+
+    def fmod(self, other):
+        return _ew.fmod(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ew.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ew.isclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return _ew.equal(self, other)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, *args, **kwargs):
@@ -614,6 +685,70 @@ class Tensor:
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         return _inplace.normal_(self, mean, std, generator=generator)
+
+    def pow_(self, exponent):
+        return _inplace.pow_(self, exponent)
+
+    def floor_divide_(self, other):
+        return _inplace.floor_divide_(self, other)
+
+    # Python's in-place operators are the in-place ops (w -= lr * w.grad changes w), as torch.
+    def __iadd__(self, other):
+        return _inplace.add_(self, other)
+
+    def __isub__(self, other):
+        return _inplace.sub_(self, other)
+
+    def __imul__(self, other):
+        return _inplace.mul_(self, other)
+
+    def __itruediv__(self, other):
+        return _inplace.div_(self, other)
+
+    def __ifloordiv__(self, other):
+        return _inplace.floor_divide_(self, other)
+
+    def __imod__(self, other):
+        return _inplace.remainder_(self, other)
+
+    def __ipow__(self, other):
+        return _inplace.pow_(self, other)
+
+    def __iand__(self, other):
+        return _inplace.bitwise_and_(self, other)
+
+    def __ior__(self, other):
+        return _inplace.bitwise_or_(self, other)
+
+    def __ixor__(self, other):
+        return _inplace.bitwise_xor_(self, other)
+
+    def __ilshift__(self, other):
+        return _inplace.bitwise_left_shift_(self, other)
+
+    def __irshift__(self, other):
+        return _inplace.bitwise_right_shift_(self, other)
+
+    # ------------------------------------------------------------------ new tensors
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return _creation.tensor(data, dtype=dtype or self.array.dtype, device=device,
+                                requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.zeros(*size, dtype=dtype or self.array.dtype, device=device,
+                               requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(*size, dtype=dtype or self.array.dtype, device=device,
+                              requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _creation.full(size, fill_value, dtype=dtype or self.array.dtype, device=device,
+                              requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(*size, dtype=dtype or self.array.dtype, device=device,
+                               requires_grad=requires_grad)
 
 
 def _legacy_array(data, sizes, device, dtype) -> np.ndarray:

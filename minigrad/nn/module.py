@@ -12,6 +12,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from minigrad import creation as _creation
+from minigrad import devices as _devices
 from minigrad.autograd import no_grad
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
@@ -317,24 +319,18 @@ class Module:
         return self._cast_floating(np.float64)
 
     def to(self, *args, **kwargs) -> "Module":
-        """``to(dtype)``, ``to("cpu")`` or ``to(tensor)``: casts floating state in place."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"minigrad runs on the CPU only; got device {device!r}")
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts floating
+        state in place; devices other than the CPU are refused (minigrad is CPU-only)."""
+        dtype, device, _ = _creation.parse_to(args, kwargs)
+        _devices.check_device(device if device is not None else "cpu", "modules")
         return self if dtype is None else self._cast_floating(dtype)
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        _devices.check_device("cuda" if device is None else device if isinstance(
+            device, (str, _devices.device)) else f"cuda:{device}", "modules")
         return self
 
     # ------------------------------------------------------------------ state dict

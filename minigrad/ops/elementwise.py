@@ -23,7 +23,8 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "ab
            "log", "sqrt", "relu", "sigmoid", "tanh", "sign", "sin", "cos", "erf", "clamp",
            "clip", "maximum", "minimum", "where", "softmax", "log_softmax", "clone", "eq", "ne",
            "lt", "le", "gt", "ge", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-           "broadcast_error"]
+           "bitwise_left_shift", "bitwise_right_shift", "logical_not", "logical_and",
+           "logical_or", "logical_xor", "remainder", "fmod", "floor_divide", "broadcast_error"]
 
 
 def broadcast_error(a, b) -> RuntimeError:
@@ -141,6 +142,36 @@ class DivRounding(ArrayFunction):
     def backward(ctx, grad):
         zero = grad * 0
         return zero, zero, None
+
+
+class Remainder(ArrayFunction):
+    """z = a - b floor(a / b) (the sign of b, Python's %);  dz/da = 1, dz/db = -floor(a/b)."""
+
+    rounding = staticmethod(np.floor)
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        if cls.rounding is np.floor:
+            return _broadcasting(np.mod, a, b)
+        return _broadcasting(np.fmod, a, b)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            value_a = np.asarray(a.array if G.is_tensor(a) else a)
+            value_b = np.asarray(b.array if G.is_tensor(b) else b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_b = -grad * cls.rounding(value_a / value_b)
+        return grad, grad_b
+
+
+class Fmod(Remainder):
+    """z = a - b trunc(a / b) (the sign of a, C's fmod);  dz/da = 1, dz/db = -trunc(a/b)."""
+
+    rounding = staticmethod(np.trunc)
 
 
 class Pow(ArrayFunction):
@@ -656,6 +687,19 @@ def floor_divide(input, other):
     return div(input, other, rounding_mode="floor")
 
 
+def remainder(input, other):
+    """input - other · floor(input / other): Python's %, the sign of the divisor."""
+    if not isinstance(input, Tensor):
+        a, b = promote_operands(other, input)
+        return Remainder.apply(b, a)
+    return _binary(Remainder, input, other, "remainder")
+
+
+def fmod(input, other):
+    """input - other · trunc(input / other): C's fmod, the sign of the dividend."""
+    return _binary(Fmod, input, other, "fmod")
+
+
 def pow(input, exponent, *, out=None):  # noqa: A001
     """input ** exponent (a number or a tensor)."""
     if not isinstance(input, Tensor):
@@ -868,8 +912,10 @@ def _integer_operands(name, input, other):
     return input.array.astype(dtype, copy=False), other_array.astype(dtype, copy=False)
 
 
-def _bitwise(ufunc, name, input, other):
+def _bitwise(ufunc, name, input, other, reflected=False):
     a, b = _integer_operands(name, input, other)
+    if reflected:  # 3 << t: the number is the left operand
+        a, b = b, a
     try:
         return Tensor(np.asarray(ufunc(a, b)))
     except ValueError as error:
@@ -886,6 +932,39 @@ def bitwise_or(input, other):
 
 def bitwise_xor(input, other):
     return _bitwise(np.bitwise_xor, "bitwise_xor", input, other)
+
+
+def bitwise_left_shift(input, other):
+    """input · 2^other for integers (torch's <<)."""
+    return _bitwise(np.left_shift, "lshift", input, other, reflected=not isinstance(
+        input, Tensor))
+
+
+def bitwise_right_shift(input, other):
+    """input // 2^other for integers (torch's >>)."""
+    return _bitwise(np.right_shift, "rshift", input, other, reflected=not isinstance(
+        input, Tensor))
+
+
+def _bool_array(value):
+    array = value.array if isinstance(value, Tensor) else np.asarray(value)
+    return array != 0 if array.dtype != np.bool_ else array
+
+
+def logical_not(input):
+    return Tensor(np.logical_not(_bool_array(input)))
+
+
+def logical_and(input, other):
+    return Tensor(np.asarray(np.logical_and(_bool_array(input), _bool_array(other))))
+
+
+def logical_or(input, other):
+    return Tensor(np.asarray(np.logical_or(_bool_array(input), _bool_array(other))))
+
+
+def logical_xor(input, other):
+    return Tensor(np.asarray(np.logical_xor(_bool_array(input), _bool_array(other))))
 
 
 def bitwise_not(input):

@@ -17,7 +17,8 @@ from minigrad.tensor import Tensor
 
 __all__ = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "relu_", "zero_", "fill_",
            "copy_", "uniform_", "normal_", "floor_divide_", "bitwise_and_", "bitwise_or_",
-           "bitwise_xor_", "apply_"]
+           "bitwise_xor_", "bitwise_left_shift_", "bitwise_right_shift_", "remainder_",
+           "apply_"]
 
 
 def _array_of(value):
@@ -162,6 +163,21 @@ def _bitwise_(name, ufunc, tensor, other) -> Tensor:
         raise RuntimeError(f"result type {type_name(result.array.dtype)} can't be cast to the "
                            f"desired output type {type_name(tensor.array.dtype)}")
     return _write(tensor, ufunc, _array_of(other))
+
+
+def remainder_(tensor: Tensor, other) -> Tensor:
+    _check_result_type(tensor, other, "remainder_")
+    if inplace_is_recorded(tensor, (other,)):
+        return record_inplace(tensor, _ew.Remainder, other)
+    return _write(tensor, np.mod, _array_of(other))
+
+
+def bitwise_left_shift_(tensor: Tensor, other) -> Tensor:
+    return _bitwise_("bitwise_left_shift", np.left_shift, tensor, other)
+
+
+def bitwise_right_shift_(tensor: Tensor, other) -> Tensor:
+    return _bitwise_("bitwise_right_shift", np.right_shift, tensor, other)
 
 
 def bitwise_and_(tensor: Tensor, other) -> Tensor:
