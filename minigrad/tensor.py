@@ -441,6 +441,18 @@ class Tensor:
     def sqrt(self):
         return _ew.sqrt(self)
 
+    def sin(self):
+        return _ew.sin(self)
+
+    def cos(self):
+        return _ew.cos(self)
+
+    def erf(self):
+        return _ew.erf(self)
+
+    def sign(self):
+        return _ew.sign(self)
+
     def relu(self):
         return _ew.relu(self)
 

@@ -40,12 +40,20 @@ def _item_of(ref):
 
 
 def _topological_order(roots, targets=None):
-    """Nodes and leaves reachable from ``roots``, each after everything that consumes it, and
-    (when ``targets`` is given) the set of those that lead to a target, targets included:
-    only they have to run. Both come from one depth-first search: in its post-order an item
-    is placed after every item it reaches, so whether it leads to a target is known then."""
-    order, visited = [], set()
-    needed = None if targets is None else set()
+    """(order, waiting, needed) for a walk from ``roots``.
+
+    order: the nodes reachable from the roots, each after every node that consumes it (the
+    reverse post-order of a depth-first search: deterministic, later arguments' branches
+    first, as torch runs later-created nodes first). waiting: per leaf, how many edges lead to
+    it, so that the walk hands a leaf its gradient as soon as the last one has been followed
+    (torch runs AccumulateGrad as soon as it is ready). needed (when ``targets`` is given):
+    the items that lead to a target, targets included; only they have to run. A node's place
+    in the post-order comes after everything it reaches, so whether it leads to a target is
+    known then."""
+    order, visited, waiting = [], set(), {}
+    needed = None
+    if targets is not None:
+        needed = {t for t in targets if not isinstance(t, Node)}
     stack = [(root[0] if type(root) is tuple else root, False) for root in reversed(roots)]
     while stack:
         item, expanded = stack.pop()
@@ -54,21 +62,24 @@ def _topological_order(roots, targets=None):
             if needed is not None and (item in targets or _leads_to(item, needed)):
                 needed.add(item)
             continue
-        if item in visited:
+        if item in visited or not isinstance(item, Node):
             continue
         visited.add(item)
         stack.append((item, True))
-        if not isinstance(item, Node) or item.parents is None:
-            continue  # a leaf, or a released node (the walk raises when it reaches it)
+        if item.parents is None:
+            continue  # released: the walk raises when it reaches it
         for parent in reversed(item.parents):
             if parent is None:
                 continue
             if type(parent) is tuple:
                 parent = parent[0]
+            elif not isinstance(parent, Node):
+                waiting[parent] = waiting.get(parent, 0) + 1
+                continue
             if parent not in visited:
                 stack.append((parent, False))
     order.reverse()
-    return order, needed
+    return order, waiting, needed
 
 
 def _leads_to(item, needed) -> bool:
@@ -173,7 +184,7 @@ def _pre_hooks(node: Node, grads: list, graph: bool) -> list:
 def _post_hooks(node: Node, input_grads: tuple, grads: list, graph: bool) -> tuple:
     """A node's post-hooks: hook(grad_inputs, grad_outputs), one grad_input per Tensor
     argument; a result replaces grad_inputs."""
-    positions = [i for i, shape in enumerate(node.shapes) if shape is not None]
+    positions = node.tensor_positions()
     grad_outputs = tuple(_as_tensor(g) for g in grads)
     for hook in list(node.hooks.post.values()):
         grad_inputs = tuple(_as_tensor(input_grads[i]) if i < len(input_grads) else None
@@ -214,29 +225,27 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
     to a target (a ref) run. capture maps refs to lists that receive the total gradient
     arriving there. accumulate: leaves reached (or targets, when given) get it in ``.grad``.
     """
-    order, needed = _topological_order(
+    order, waiting, needed = _topological_order(
         roots, None if targets is None else {_item_of(t) for t in targets})
     grads = {}
     for ref, grad in zip(roots, root_grads):
         _add(grads, ref, grad)
-    owned = set()
+    leaf_state = (create_graph, capture, accumulate, targets, set())
+
+    def leaf_ready(leaf):
+        grad = grads.pop(leaf, None)
+        if grad is not None:
+            _leaf(leaf, grad, *leaf_state)
+
+    for ref in roots:
+        if not isinstance(ref, (Node, tuple)) and ref not in waiting:
+            leaf_ready(ref)  # a leaf nothing else leads to: backward() of the leaf itself
     simple = needed is None and capture is None and not create_graph
     pop = grads.pop
-    for item in order:
-        grad = pop(item, None)
+    for node in order:
+        grad = pop(node, None)
         if grad is None:
             continue
-        if not isinstance(item, Node):
-            if capture is None and "_backward_hooks" not in item.__dict__:
-                if accumulate:  # the common case of _leaf, inlined
-                    _accumulate_into_leaf(item, grad, owned, create_graph)
-                    if "_post_accumulate_hooks" in item.__dict__:
-                        _post_accumulate(item)
-                continue
-            _leaf(item, grad, create_graph, capture, accumulate and (
-                targets is None or item in targets), owned)
-            continue
-        node = item
         if node.released:
             raise RuntimeError(FREED_MESSAGE)
         if simple and node.plain and node.hooks is None:  # a training step's nodes
@@ -254,25 +263,34 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
                                f"{len(input_grads)} gradients for {len(node.parents)} inputs")
         for parent, shape, dtype, input_grad in zip(node.parents, node.shapes, node.dtypes,
                                                     input_grads):
-            if parent is None or input_grad is None:
+            if parent is None:
                 continue
             multi_parent = type(parent) is tuple
-            if needed is not None and (parent[0] if multi_parent else parent) not in needed:
-                continue
-            if create_graph:
-                if not isinstance(input_grad, Tensor):
-                    input_grad = Tensor(np.asarray(input_grad))  # a constant gradient
-                input_grad = _fit_gradient(input_grad, shape, dtype)
-            elif (type(input_grad) is not np.ndarray or input_grad.shape != shape
-                    or input_grad.dtype != dtype):  # the common case skips the call
-                input_grad = _fit_gradient(input_grad, shape, dtype)
-            if multi_parent:
-                _add(grads, parent, input_grad)
-            else:  # _add inlined: the common case
-                previous = grads.get(parent)
-                grads[parent] = input_grad if previous is None else previous + input_grad
+            if input_grad is not None and (needed is None or (
+                    parent[0] if multi_parent else parent) in needed):
+                if create_graph:
+                    if not isinstance(input_grad, Tensor):
+                        input_grad = Tensor(np.asarray(input_grad))  # a constant gradient
+                    input_grad = _fit_gradient(input_grad, shape, dtype)
+                elif (type(input_grad) is not np.ndarray or input_grad.shape != shape
+                        or input_grad.dtype != dtype):  # the common case skips the call
+                    input_grad = _fit_gradient(input_grad, shape, dtype)
+                if multi_parent:
+                    _add(grads, parent, input_grad)
+                else:  # _add inlined: the common case
+                    previous = grads.get(parent)
+                    grads[parent] = input_grad if previous is None else previous + input_grad
+            if not multi_parent and not isinstance(parent, Node):
+                remaining = waiting[parent] - 1
+                if remaining:
+                    waiting[parent] = remaining
+                else:
+                    del waiting[parent]
+                    leaf_ready(parent)
         if not retain_graph:
             node.release()
+    for leaf in list(waiting):  # leaves some of whose consumers never ran
+        leaf_ready(leaf)
 
 
 def _run_node(node: Node, grad, graph: bool, capture, needed):
@@ -306,8 +324,10 @@ def _run_node(node: Node, grad, graph: bool, capture, needed):
     return input_grads
 
 
-def _leaf(leaf: Tensor, grad, graph: bool, capture, accumulate: bool, owned: set) -> None:
+def _leaf(leaf: Tensor, grad, graph: bool, capture, accumulate: bool, targets,
+          owned: set) -> None:
     """A leaf's total gradient: its hooks, then .grad, then its post-accumulate hooks."""
+    accumulate = accumulate and (targets is None or leaf in targets)
     hooks = leaf.__dict__.get("_backward_hooks")
     if hooks:
         grad = _run_tensor_hooks(hooks, grad, graph, "tensor")

@@ -51,6 +51,7 @@ class ArrayFunction:
     is_view = False
     inplace_saves_output = False  # see autograd.inplace.record_inplace
     node_name = None  # the grad_fn's name when it is not f"{class name}Backward0"
+    graph_arguments = None  # see Node.tensor_positions
     _node_base = Node
     _node_class = Node
 

@@ -116,12 +116,16 @@ class Node:
         ``AccumulateGrad`` of a leaf, or (None, 0) when it needs no gradient."""
         if self.parents is None:
             return ()
-        result = []
-        for parent, shape in zip(self.parents, self.shapes):
-            if shape is None:
-                continue  # not a Tensor argument
-            result.append(function_of(parent))
-        return tuple(result)
+        return tuple(function_of(self.parents[i]) for i in self.tensor_positions())
+
+    def tensor_positions(self) -> list:
+        """The argument positions torch lists as this node's inputs (next_functions, hooks'
+        grad_inputs): the Tensor arguments, or the Function's ``graph_arguments`` where torch
+        wraps a number operand as a tensor (x * 2 has two inputs)."""
+        positions = self.function.graph_arguments
+        if positions is None:
+            return [i for i, shape in enumerate(self.shapes) if shape is not None]
+        return list(positions)
 
     @property
     def metadata(self) -> dict:

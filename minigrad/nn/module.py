@@ -15,8 +15,10 @@ import numpy as np
 from minigrad import creation as _creation
 from minigrad import devices as _devices
 from minigrad.autograd import no_grad
+from minigrad.nn import hooks as _hooks
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
+from minigrad.utils.hooks import RemovableHandle
 
 __all__ = ["Module"]
 
@@ -53,6 +55,14 @@ def _as_array(value, key):
                         f"turned into an array: {error}") from None
 
 
+# The hook registries of a module, and the dicts of per-hook flags each one's handles clear.
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+               "_backward_pre_hooks", "_backward_hooks")
+_FLAG_DICTS = {"_forward_pre_hooks": ("_forward_pre_hooks_with_kwargs",),
+               "_forward_hooks": ("_forward_hooks_with_kwargs", "_forward_hooks_always_called")}
+
+
 class Module:
     """Base class of every layer and model; subclasses define ``forward``."""
 
@@ -67,13 +77,55 @@ class Module:
         setattr_(self, "_buffers", OrderedDict())
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", OrderedDict())
+        for name in _HOOK_DICTS:
+            setattr_(self, name, OrderedDict())
+        setattr_(self, "_has_hooks", False)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._has_hooks or _hooks.any_global_hooks():
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ hooks
+    def _add_hook(self, registry_name, hook, prepend=False, flags=()):
+        registry = self.__dict__[registry_name]
+        extras = [self.__dict__[name] for name in _FLAG_DICTS.get(registry_name, ())]
+        handle = RemovableHandle(registry, extra_dict=extras)
+        registry[handle.id] = hook
+        if prepend:
+            registry.move_to_end(handle.id, last=False)
+        for name in flags:
+            self.__dict__[name][handle.id] = True
+        object.__setattr__(self, "_has_hooks", True)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args (with_kwargs: hook(module, args, kwargs)
+        -> None or (args, kwargs)), before forward."""
+        flags = ("_forward_pre_hooks_with_kwargs",) if with_kwargs else ()
+        return self._add_hook("_forward_pre_hooks", hook, prepend, flags)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """hook(module, args, output) -> None or a new output (with_kwargs: hook(module, args,
+        kwargs, output)), after forward; always_call runs it even when forward raised."""
+        flags = (("_forward_hooks_with_kwargs",) if with_kwargs else ()) + (
+            ("_forward_hooks_always_called",) if always_call else ())
+        return self._add_hook("_forward_hooks", hook, prepend, flags)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a new grad_output, when the gradients with
+        respect to the module's outputs are computed."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or a new grad_input, when the
+        gradients with respect to the module's inputs are computed."""
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     # ------------------------------------------------------------------ registration
     def _check_name(self, name, kind):
@@ -179,6 +231,9 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_has_hooks", any(self.__dict__[name] for name in _HOOK_DICTS))
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):

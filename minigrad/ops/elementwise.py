@@ -54,6 +54,8 @@ def _broadcasting(ufunc, a, b):
 class Add(ArrayFunction):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
+    graph_arguments = (0, 1)  # a number operand is an input without grad, as torch
+
     @staticmethod
     def forward(ctx, a, b):
         return _broadcasting(np.add, a, b)
@@ -65,6 +67,8 @@ class Add(ArrayFunction):
 
 class Sub(ArrayFunction):
     """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    graph_arguments = (0, 1)  # a number operand is an input without grad, as torch
 
     @staticmethod
     def forward(ctx, a, b):
@@ -79,10 +83,13 @@ class Rsub(Sub):
     """z = a - b with the Python number on the left (torch's rsub: ``1 - t``)."""
 
     node_name = "RsubBackward1"
+    graph_arguments = (1,)
 
 
 class Mul(ArrayFunction):
     """z = a * b;  dz/da = b, dz/db = a."""
+
+    graph_arguments = (0, 1)  # a number operand is an input without grad, as torch
 
     @staticmethod
     def forward(ctx, a, b):
@@ -99,6 +106,8 @@ class Mul(ArrayFunction):
 
 class Div(ArrayFunction):
     """z = a / b;  dz/da = 1/b, dz/db = -a/b² = -z/b."""
+
+    graph_arguments = (0, 1)  # a number operand is an input without grad, as torch
 
     @staticmethod
     def forward(ctx, a, b):
@@ -119,6 +128,7 @@ class Rdiv(Div):
     reciprocal(t) * 2, so its last node is a multiply; minigrad's one node keeps that name."""
 
     node_name = "MulBackward0"
+    graph_arguments = (1, 0)
 
 
 class DivRounding(ArrayFunction):
@@ -464,6 +474,8 @@ class ClampTensorBounds(Clamp):
 
 class Where(ArrayFunction):
     """z = a where condition else b; the gradient goes to the chosen side."""
+
+    graph_arguments = (1, 2)
 
     @staticmethod
     def forward(ctx, condition, a, b):
