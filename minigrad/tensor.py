@@ -644,6 +644,9 @@ class Tensor:
     def expand(self, *sizes):
         return _shape.expand(self, *sizes)
 
+    def gather(self, dim, index, **kwargs):
+        return _shape.gather(self, dim, index, **kwargs)
+
     def expand_as(self, other):
         return _shape.expand(self, other.array.shape)
 

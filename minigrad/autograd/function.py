@@ -88,7 +88,7 @@ class ArrayFunction:
         if type(out) is tuple:
             return _wrap_outputs(cls, ctx, args, out, requires_grad)
         if type(out) is not np.ndarray:
-            out = np.asarray(out)
+            out = _as_array(ctx, out)
         if cls.is_view:
             counter = args[0]._version
             counter.shared = True  # in-place ops on either tensor are no longer recorded
@@ -232,6 +232,15 @@ def track_saved(ctx, args, outputs) -> None:
     ctx.sources = sources
 
 
+def _as_array(ctx, out) -> np.ndarray:
+    """A forward's result that numpy gave as a scalar, as an array; if forward saved the
+    scalar, the array takes its place (so it is known as the output)."""
+    array = np.asarray(out)
+    if ctx.saved:
+        ctx.saved = tuple(array if value is out else value for value in ctx.saved)
+    return array
+
+
 def _wrap_outputs(cls, ctx, args, outs, requires_grad):
     """The tensors of a forward that returned several arrays (None entries stay None)."""
     non_differentiable = ctx.__dict__.pop("non_differentiable", ())
@@ -249,7 +258,7 @@ def _wrap_outputs(cls, ctx, args, outs, requires_grad):
             continue
         wanted = requires_grad and id(out) not in non_differentiable
         if type(out) is not np.ndarray:
-            out = np.asarray(out)
+            out = _as_array(ctx, out)
         wanted = wanted and out.dtype.kind in "fc"
         counter = view_counter if view_counter is not None else VersionCounter()
         result = Tensor(out, requires_grad=wanted, _version=counter)

@@ -78,8 +78,10 @@ def _grad_per_item(grad, reduction, shape, divisor, dtype):
         if reduction == "none":
             return grad.reshape(shape)
         if reduction == "mean":
+            if not G.is_tensor(divisor):
+                divisor = np.asarray(divisor, dtype=dtype)
             with np.errstate(divide="ignore", invalid="ignore"):
-                grad = grad / np.asarray(divisor, dtype=dtype)
+                grad = grad / divisor
         return G.broadcast_to(grad, shape)
     if reduction == "none":
         return np.asarray(grad, dtype=dtype).reshape(shape)
@@ -422,7 +424,10 @@ class _PointwiseLoss(ArrayFunction):
     def backward(cls, ctx, grad):
         x, y, w, out = ctx.saved_tensors
         diff = x - y
-        g = _grad_per_item(grad, ctx.reduction, tuple(diff.shape), ctx.divisor, x.dtype)
+        divisor = ctx.divisor
+        if ctx.weighted_mean and G.is_tensor(grad):
+            divisor = w.sum()  # recorded: the mean's divisor depends on the weights
+        g = _grad_per_item(grad, ctx.reduction, tuple(diff.shape), divisor, x.dtype)
         grad_x = cls.slope(diff) * g if w is None else w * cls.slope(diff) * g
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
         grad_w = None

@@ -245,7 +245,7 @@ def add_at_index(a, index, values) -> None:
 def _along_axis_index(indices: np.ndarray, axis: int) -> tuple:
     """The advanced index that reads a[..., indices[...], ...] along ``axis``, elsewhere the
     position itself (torch.gather's addressing)."""
-    grids = np.ogrid[tuple(slice(0, n) for n in indices.shape)]
+    grids = list(np.ogrid[tuple(slice(0, n) for n in indices.shape)])
     grids[axis] = indices
     return tuple(grids)
 
@@ -575,8 +575,9 @@ def getitem(input: Tensor, index) -> Tensor:
     """input[index]: basic indexing gives a view, index arrays a copy (torch's order when
     both are mixed)."""
     index = _convert_index(index, input.array.ndim)
-    if input.array.ndim == 0 and not isinstance(index, SplitIndex) and index not in (
-            (), Ellipsis, None) and not isinstance(index, np.ndarray):
+    if input.array.ndim == 0 and not isinstance(index, (SplitIndex, np.ndarray)) and not all(
+            item is None or item is Ellipsis for item in (
+                index if isinstance(index, tuple) else (index,))):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
     if type(index) is not SplitIndex and _is_basic_index(index):
