@@ -199,6 +199,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = _float_dtype(dtype)
+    if dtype.kind in "iub":  # the ends take the dtype first (an unsigned -3 is 253), as torch
+        start, end = (np.array([start, end]).astype(np.int64).astype(dtype)).tolist()
     values = np.linspace(start, end, steps, dtype=np.float64)
     if dtype.kind in "iu":
         values = np.trunc(values)

@@ -2,31 +2,48 @@
 the op's one front door in minigrad.ops, re-exported here for ``minigrad/__init__.py``."""
 from minigrad.autograd.grad_mode import is_grad_enabled  # noqa: F401
 from minigrad.ops.elementwise import (  # noqa: F401
-    abs, absolute, add, allclose, clamp, clip, div, divide, equal, exp, isclose, log, maximum,
-    minimum, mul, multiply, neg, negative, pow, relu, sigmoid, sign, sqrt, sub, subtract, tanh,
-    true_divide, where, softmax, log_softmax, erf, sin, cos, floor_divide, eq, ne, lt, le, gt,
-    ge, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
+    abs, absolute, acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan,
+    arctan2, arctanh, asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_left_shift,
+    bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, ceil, clamp, clip, cos, cosh,
+    div, divide, eq, equal, erf, exp, exp2, expm1, fix, floor, floor_divide, fmod, frac, ge,
+    gt, isclose, isfinite, isinf, isnan, isneginf, isposinf, le, log, log10, log1p, log2,
+    log_softmax, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul,
+    multiply, nan_to_num, ne, neg, negative, pow, reciprocal, relu, remainder, round, rsqrt,
+    sigmoid, sign, sin, sinh, softmax, sqrt, square, sub, subtract, tan, tanh, true_divide,
+    trunc, where,
 )
-from minigrad.ops.linalg import bmm, matmul, mm  # noqa: F401
+from minigrad.ops.linalg import bmm, einsum, matmul, mm  # noqa: F401
 from minigrad.ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, max, mean, min, std, sum, var,
 )
+from minigrad.ops.scan import cummax, cummin, cumprod, cumsum  # noqa: F401
 from minigrad.ops.shape import (  # noqa: F401
-    cat, concat, concatenate, flatten, gather, permute, reshape, squeeze, stack, swapaxes,
-    swapdims, t, transpose, unflatten, unsqueeze,
+    cat, chunk, concat, concatenate, flatten, flip, fliplr, flipud, gather, index_select,
+    masked_fill, meshgrid, permute, reshape, roll, scatter, scatter_add, split, squeeze,
+    stack, swapaxes, swapdims, t, tile, transpose, unbind, unflatten, unsqueeze,
 )
+from minigrad.ops.sort import argsort, msort, sort, topk  # noqa: F401
 from minigrad.tensor import Tensor
 
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
-           "neg", "negative", "abs", "absolute", "exp", "log", "sqrt", "relu", "sigmoid",
-           "tanh", "sign", "sin", "cos", "erf", "clamp", "clip", "where", "matmul", "mm", "bmm",
-           "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "all",
-           "any", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
-           "swapaxes", "swapdims", "t", "permute", "gather", "cat", "concat", "concatenate",
-           "stack", "softmax", "log_softmax", "maximum", "minimum", "floor_divide", "eq", "ne",
-           "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-           "allclose", "isclose", "equal", "is_tensor", "numel", "is_floating_point",
-           "is_grad_enabled"]
+__all__ = [  # every name imported above, and the few defined below
+    "is_grad_enabled", "abs", "absolute", "acos", "acosh", "add", "allclose", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan",
+    "atan2", "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
+    "bitwise_right_shift", "bitwise_xor", "ceil", "clamp", "clip", "cos", "cosh", "div",
+    "divide", "eq", "equal", "erf", "exp", "exp2", "expm1", "fix", "floor", "floor_divide",
+    "fmod", "frac", "ge", "gt", "isclose", "isfinite", "isinf", "isnan", "isneginf",
+    "isposinf", "le", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "lt", "maximum", "minimum", "mul",
+    "multiply", "nan_to_num", "ne", "neg", "negative", "pow", "reciprocal", "relu",
+    "remainder", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt",
+    "square", "sub", "subtract", "tan", "tanh", "true_divide", "trunc", "where", "bmm",
+    "einsum", "matmul", "mm", "all", "amax", "amin", "any", "argmax", "argmin", "max", "mean",
+    "min", "std", "sum", "var", "cummax", "cummin", "cumprod", "cumsum", "cat", "chunk",
+    "concat", "concatenate", "flatten", "flip", "fliplr", "flipud", "gather", "index_select",
+    "masked_fill", "meshgrid", "permute", "reshape", "roll", "scatter", "scatter_add", "split",
+    "squeeze", "stack", "swapaxes", "swapdims", "t", "tile", "transpose", "unbind",
+    "unflatten", "unsqueeze", "argsort", "msort", "sort", "topk", "is_tensor", "numel",
+    "is_floating_point", "get_default_dtype"]
 
 
 def is_tensor(obj) -> bool:
@@ -35,3 +52,9 @@ def is_tensor(obj) -> bool:
 
 numel = Tensor.numel
 is_floating_point = Tensor.is_floating_point
+
+
+def get_default_dtype():
+    """The dtype of float tensors created without one (float32)."""
+    from minigrad import dtypes
+    return dtypes.default_float

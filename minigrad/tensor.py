@@ -447,11 +447,103 @@ class Tensor:
     def cos(self):
         return _ew.cos(self)
 
+    def tan(self):
+        return _ew.tan(self)
+
+    def asin(self):
+        return _ew.asin(self)
+
+    def acos(self):
+        return _ew.acos(self)
+
+    def atan(self):
+        return _ew.atan(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def atan2(self, other):
+        return _ew.atan2(self, other)
+
+    arctan2 = atan2
+
+    def sinh(self):
+        return _ew.sinh(self)
+
+    def cosh(self):
+        return _ew.cosh(self)
+
+    def asinh(self):
+        return _ew.asinh(self)
+
+    def acosh(self):
+        return _ew.acosh(self)
+
+    def atanh(self):
+        return _ew.atanh(self)
+
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def exp2(self):
+        return _ew.exp2(self)
+
+    def expm1(self):
+        return _ew.expm1(self)
+
+    def log2(self):
+        return _ew.log2(self)
+
+    def log10(self):
+        return _ew.log10(self)
+
+    def log1p(self):
+        return _ew.log1p(self)
+
+    def rsqrt(self):
+        return _ew.rsqrt(self)
+
+    def square(self):
+        return _ew.square(self)
+
+    def reciprocal(self):
+        return _ew.reciprocal(self)
+
+    def floor(self):
+        return _ew.floor(self)
+
+    def ceil(self):
+        return _ew.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _ew.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _ew.trunc(self)
+
+    fix = trunc
+
+    def frac(self):
+        return _ew.frac(self)
+
     def erf(self):
         return _ew.erf(self)
 
     def sign(self):
         return _ew.sign(self)
+
+    def isnan(self):
+        return _ew.isnan(self)
+
+    def isinf(self):
+        return _ew.isinf(self)
+
+    def isfinite(self):
+        return _ew.isfinite(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _ew.nan_to_num(self, nan, posinf, neginf)
+
+    def where(self, condition, other):
+        return _ew.where(condition, self, other)
 
     def relu(self):
         return _ew.relu(self)
@@ -644,8 +736,68 @@ class Tensor:
     def expand(self, *sizes):
         return _shape.expand(self, *sizes)
 
-    def gather(self, dim, index, **kwargs):
+    def gather(self, dim=None, index=None, **kwargs):
         return _shape.gather(self, dim, index, **kwargs)
+
+    def scatter(self, dim, index, src=None, **kwargs):
+        return _shape.scatter(self, dim, index, src, **kwargs)
+
+    def scatter_add(self, dim, index, src, **kwargs):
+        return _shape.scatter_add(self, dim, index, src, **kwargs)
+
+    def index_select(self, dim=None, index=None, **kwargs):
+        return _shape.index_select(self, dim, index, **kwargs)
+
+    def masked_fill(self, mask, value):
+        return _shape.masked_fill(self, mask, value)
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return _shape.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _shape.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def fliplr(self):
+        return _shape.fliplr(self)
+
+    def flipud(self):
+        return _shape.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def cumsum(self, *args, **kwargs):
+        return _scan.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args, **kwargs):
+        return _scan.cumprod(self, *args, **kwargs)
+
+    def cummax(self, *args, **kwargs):
+        return _scan.cummax(self, *args, **kwargs)
+
+    def cummin(self, *args, **kwargs):
+        return _scan.cummin(self, *args, **kwargs)
+
+    def sort(self, *args, **kwargs):
+        return _sort.sort(self, *args, **kwargs)
+
+    def argsort(self, *args, **kwargs):
+        return _sort.argsort(self, *args, **kwargs)
+
+    def topk(self, *args, **kwargs):
+        return _sort.topk(self, *args, **kwargs)
 
     def expand_as(self, other):
         return _shape.expand(self, other.array.shape)
@@ -703,6 +855,15 @@ class Tensor:
 
     def pow_(self, exponent):
         return _inplace.pow_(self, exponent)
+
+    def masked_fill_(self, mask, value):
+        return _inplace.copy_(self, _shape.masked_fill(self, mask, value))
+
+    def scatter_(self, dim, index, src=None, **kwargs):
+        return _inplace.copy_(self, _shape.scatter(self, dim, index, src, **kwargs))
+
+    def scatter_add_(self, dim, index, src, **kwargs):
+        return _inplace.copy_(self, _shape.scatter_add(self, dim, index, src, **kwargs))
 
     def floor_divide_(self, other):
         return _inplace.floor_divide_(self, other)
@@ -810,5 +971,7 @@ from minigrad.ops import inplace as _inplace  # noqa: E402
 from minigrad.ops import linalg as _linalg  # noqa: E402
 from minigrad.ops import promotion as _promotion  # noqa: E402
 from minigrad.ops import reduce as _reduce  # noqa: E402
+from minigrad.ops import scan as _scan  # noqa: E402
 from minigrad.ops import shape as _shape  # noqa: E402
+from minigrad.ops import sort as _sort  # noqa: E402
 from minigrad.utils import hooks as _hooks  # noqa: E402

@@ -20,7 +20,10 @@ from minigrad.ops.promotion import floating, promote_operands, result_type
 from minigrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "abs", "exp",
-           "log", "sqrt", "relu", "sigmoid", "tanh", "sign", "sin", "cos", "erf", "clamp",
+           "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
+           "reciprocal", "relu", "sigmoid", "tanh", "sign", "sin", "cos", "tan", "asin", "acos",
+           "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "atan2", "erf", "floor", "ceil",
+           "round", "trunc", "frac", "isnan", "isinf", "isfinite", "nan_to_num", "clamp",
            "clip", "maximum", "minimum", "where", "softmax", "log_softmax", "clone", "eq", "ne",
            "lt", "le", "gt", "ge", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
            "bitwise_left_shift", "bitwise_right_shift", "logical_not", "logical_and",
@@ -291,79 +294,207 @@ class Sign(ArrayFunction):
         return grad * 0
 
 
-class Exp(ArrayFunction):
+class Unary(ArrayFunction):
+    """z = f(a) elementwise;  dz/da = f'(a), written by each subclass as ``derivative`` of
+    the input a, or of the output z when ``of_output`` (e^a, tan, ...)."""
+
+    of_output = False
+
+    @staticmethod
+    def compute(a):
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(value):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, a):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = cls.compute(a)
+        if type(out) is not np.ndarray or out.dtype != a.dtype:
+            out = np.asarray(out, dtype=a.dtype)
+        ctx.save_for_backward(out if cls.of_output else a)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (value,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return grad * cls.derivative(value)
+
+
+class Exp(Unary):
     """z = e^a;  dz/da = z."""
 
-    @staticmethod
-    def forward(ctx, a):
-        out = np.exp(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out
+    of_output = True
+    compute = staticmethod(np.exp)
+    derivative = staticmethod(lambda z: z)
 
 
-class Log(ArrayFunction):
+class Exp2(Unary):
+    """z = 2^a;  dz/da = z ln 2."""
+
+    of_output = True
+    compute = staticmethod(np.exp2)
+    derivative = staticmethod(lambda z: z * math.log(2.0))
+
+
+class Expm1(Unary):
+    """z = e^a - 1;  dz/da = z + 1."""
+
+    of_output = True
+    compute = staticmethod(np.expm1)
+    derivative = staticmethod(lambda z: z + 1)
+
+
+class Log(Unary):
     """z = ln a;  dz/da = 1/a."""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / a
+    compute = staticmethod(np.log)
+    derivative = staticmethod(lambda a: 1 / a)
 
 
-class Sqrt(ArrayFunction):
+class Log2(Unary):
+    """z = log2 a;  dz/da = 1/(a ln 2)."""
+
+    compute = staticmethod(np.log2)
+    derivative = staticmethod(lambda a: 1 / (a * math.log(2.0)))
+
+
+class Log10(Unary):
+    """z = log10 a;  dz/da = 1/(a ln 10)."""
+
+    compute = staticmethod(np.log10)
+    derivative = staticmethod(lambda a: 1 / (a * math.log(10.0)))
+
+
+class Log1p(Unary):
+    """z = ln(1 + a);  dz/da = 1/(1 + a)."""
+
+    node_name = "Log1PBackward0"
+
+    compute = staticmethod(np.log1p)
+    derivative = staticmethod(lambda a: 1 / (a + 1))
+
+
+class Sqrt(Unary):
     """z = √a;  dz/da = 1 / (2 z)."""
 
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(invalid="ignore"):
-            out = np.sqrt(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        with np.errstate(divide="ignore"):
-            return grad / (2 * out)
+    of_output = True
+    compute = staticmethod(np.sqrt)
+    derivative = staticmethod(lambda z: 1 / (2 * z))
 
 
-class Sin(ArrayFunction):
+class Rsqrt(Unary):
+    """z = 1/√a;  dz/da = -z³/2."""
+
+    of_output = True
+    compute = staticmethod(lambda a: 1 / np.sqrt(a))
+    derivative = staticmethod(lambda z: -0.5 * z * z * z)
+
+
+class Square(Unary):
+    """z = a²;  dz/da = 2a (torch computes it as pow(a, 2))."""
+
+    node_name = "PowBackward0"
+
+    compute = staticmethod(np.square)
+    derivative = staticmethod(lambda a: 2 * a)
+
+
+class Reciprocal(Unary):
+    """z = 1/a;  dz/da = -z²."""
+
+    of_output = True
+    compute = staticmethod(np.reciprocal)
+    derivative = staticmethod(lambda z: -(z * z))
+
+
+class Sin(Unary):
     """z = sin a;  dz/da = cos a."""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.sin(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * G.cos(a)
+    compute = staticmethod(np.sin)
+    derivative = staticmethod(lambda a: G.cos(a))
 
 
-class Cos(ArrayFunction):
+class Cos(Unary):
     """z = cos a;  dz/da = -sin a."""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.cos(a)
+    compute = staticmethod(np.cos)
+    derivative = staticmethod(lambda a: -G.sin(a))
 
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return -grad * G.sin(a)
+
+class Tan(Unary):
+    """z = tan a;  dz/da = 1 + z²."""
+
+    of_output = True
+    compute = staticmethod(np.tan)
+    derivative = staticmethod(lambda z: 1 + z * z)
+
+
+class Asin(Unary):
+    """z = asin a;  dz/da = 1/√(1 - a²)."""
+
+    compute = staticmethod(np.arcsin)
+    derivative = staticmethod(lambda a: 1 / G.sqrt(1 - a * a))
+
+
+class Acos(Unary):
+    """z = acos a;  dz/da = -1/√(1 - a²)."""
+
+    compute = staticmethod(np.arccos)
+    derivative = staticmethod(lambda a: -1 / G.sqrt(1 - a * a))
+
+
+class Atan(Unary):
+    """z = atan a;  dz/da = 1/(1 + a²)."""
+
+    compute = staticmethod(np.arctan)
+    derivative = staticmethod(lambda a: 1 / (1 + a * a))
+
+
+class Sinh(Unary):
+    """z = sinh a;  dz/da = cosh a."""
+
+    compute = staticmethod(np.sinh)
+    derivative = staticmethod(lambda a: G.cosh(a))
+
+
+class Cosh(Unary):
+    """z = cosh a;  dz/da = sinh a."""
+
+    compute = staticmethod(np.cosh)
+    derivative = staticmethod(lambda a: G.sinh(a))
+
+
+class Asinh(Unary):
+    """z = asinh a;  dz/da = 1/√(a² + 1)."""
+
+    compute = staticmethod(np.arcsinh)
+    derivative = staticmethod(lambda a: 1 / G.sqrt(a * a + 1))
+
+
+class Acosh(Unary):
+    """z = acosh a;  dz/da = 1/√(a² - 1)."""
+
+    compute = staticmethod(np.arccosh)
+    derivative = staticmethod(lambda a: 1 / G.sqrt(a * a - 1))
+
+
+class Atanh(Unary):
+    """z = atanh a;  dz/da = 1/(1 - a²)."""
+
+    compute = staticmethod(np.arctanh)
+    derivative = staticmethod(lambda a: 1 / (1 - a * a))
+
+
+class Tanh(Unary):
+    """z = tanh a;  dz/da = 1 - z²."""
+
+    of_output = True
+    compute = staticmethod(np.tanh)
+    derivative = staticmethod(lambda z: 1 - z * z)
 
 
 _erf_objects = np.frompyfunc(math.erf, 1, 1)
@@ -374,18 +505,69 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     return _erf_objects(x).astype(x.dtype)
 
 
-class Erf(ArrayFunction):
+class Erf(Unary):
     """z = erf a = 2/√π ∫₀ᵃ e^(-t²) dt;  dz/da = 2/√π e^(-a²)."""
 
+    compute = staticmethod(erf_array)
+    derivative = staticmethod(lambda a: (2.0 / math.sqrt(math.pi)) * G.exp(-(a * a)))
+
+
+class Rounding(Unary):
+    """z = floor, ceil, round (half to even, as torch) or trunc of a;  dz/da = 0."""
+
+    derivative = staticmethod(lambda a: a * 0)
+
+
+class Floor(Rounding):
+    compute = staticmethod(np.floor)
+
+
+class Ceil(Rounding):
+    compute = staticmethod(np.ceil)
+
+
+class Round(Rounding):
+    compute = staticmethod(np.round)
+
+
+class Trunc(Rounding):
+    compute = staticmethod(np.trunc)
+
+
+class Frac(Unary):
+    """z = a - trunc(a);  dz/da = 1."""
+
+    compute = staticmethod(lambda a: a - np.trunc(a))
+    derivative = staticmethod(lambda a: 1)
+
+
+class NanToNum(ArrayFunction):
+    """z = a with NaN, +inf and -inf replaced by numbers;  dz/da = 1 where a is finite."""
+
     @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return erf_array(a)
+    def forward(ctx, a, nan, posinf, neginf):
+        ctx.finite = np.isfinite(a)
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * (2.0 / math.sqrt(math.pi)) * G.exp(-(a * a))
+        return grad * ctx.finite, None, None, None
+
+
+class Atan2(ArrayFunction):
+    """z = atan2(a, b), the angle of (b, a);  dz/da = b/(a² + b²), dz/db = -a/(a² + b²)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcasting(np.arctan2, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        scale = grad / (a * a + b * b)
+        return (scale * b if ctx.needs_input_grad[0] else None,
+                -scale * a if ctx.needs_input_grad[1] else None)
 
 
 class Relu(ArrayFunction):
@@ -419,21 +601,6 @@ class Sigmoid(ArrayFunction):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
-
-
-class Tanh(ArrayFunction):
-    """z = tanh a;  dz/da = 1 - z²."""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
 
 
 class Clamp(ArrayFunction):
@@ -496,6 +663,20 @@ class Where(ArrayFunction):
         grad_a = G.where(condition, grad, 0.0) if ctx.needs_input_grad[1] else None
         grad_b = G.where(condition, 0.0, grad) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b
+
+
+class MaskedFill(Where):
+    """masked_fill(mask, number): z = value where mask else a;  da = g where not mask."""
+
+    node_name = "MaskedFillBackward0"
+    graph_arguments = (2,)
+
+
+class MaskedFillTensor(Where):
+    """masked_fill(mask, 0-d tensor): dvalue = Σ g where mask (the engine sums it)."""
+
+    node_name = "MaskedFillBackward1"
+    graph_arguments = (2, 1)
 
 
 class Cast(ArrayFunction):
@@ -757,12 +938,44 @@ def exp(input):
     return _unary(Exp, input, "exp")
 
 
+def exp2(input):
+    return _unary(Exp2, input, "exp2")
+
+
+def expm1(input):
+    return _unary(Expm1, input, "expm1")
+
+
 def log(input):
     return _unary(Log, input, "log")
 
 
+def log2(input):
+    return _unary(Log2, input, "log2")
+
+
+def log10(input):
+    return _unary(Log10, input, "log10")
+
+
+def log1p(input):
+    return _unary(Log1p, input, "log1p")
+
+
 def sqrt(input):
     return _unary(Sqrt, input, "sqrt")
+
+
+def rsqrt(input):
+    return _unary(Rsqrt, input, "rsqrt")
+
+
+def square(input):
+    return _unary(Square, input, "square", to_float=False)
+
+
+def reciprocal(input):
+    return _unary(Reciprocal, input, "reciprocal")
 
 
 def sin(input):
@@ -773,8 +986,123 @@ def cos(input):
     return _unary(Cos, input, "cos")
 
 
+def tan(input):
+    return _unary(Tan, input, "tan")
+
+
+def asin(input):
+    return _unary(Asin, input, "asin")
+
+
+def acos(input):
+    return _unary(Acos, input, "acos")
+
+
+def atan(input):
+    return _unary(Atan, input, "atan")
+
+
+def sinh(input):
+    return _unary(Sinh, input, "sinh")
+
+
+def cosh(input):
+    return _unary(Cosh, input, "cosh")
+
+
+def asinh(input):
+    return _unary(Asinh, input, "asinh")
+
+
+def acosh(input):
+    return _unary(Acosh, input, "acosh")
+
+
+def atanh(input):
+    return _unary(Atanh, input, "atanh")
+
+
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), in (-π, π] (integers promote to float32)."""
+    check_tensor(other, "other", "atan2")
+    a, b = promote_operands(floating(input), other)
+    return Atan2.apply(floating(a), floating(b))
+
+
+arctan2 = atan2
+
+
 def erf(input):
     return _unary(Erf, input, "erf")
+
+
+def _rounding(function, input, name):
+    check_tensor(input, "input", name)
+    if input.array.dtype.kind in "biu":  # integers are already whole (a copy, as torch)
+        return Tensor(input.array.copy())
+    return function.apply(input)
+
+
+def floor(input):
+    return _rounding(Floor, input, "floor")
+
+
+def ceil(input):
+    return _rounding(Ceil, input, "ceil")
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    """Half to even, as torch; with ``decimals``, at that decimal place."""
+    if decimals:
+        scale = 10.0 ** decimals
+        return _rounding(Round, input * scale, "round") / scale
+    return _rounding(Round, input, "round")
+
+
+def trunc(input):
+    return _rounding(Trunc, input, "trunc")
+
+
+fix = trunc
+
+
+def frac(input):
+    check_tensor(input, "input", "frac")
+    check_floating(input, "frac_cpu")
+    return Frac.apply(input)
+
+
+def isnan(input):
+    return Tensor(np.isnan(input.array))
+
+
+def isinf(input):
+    return Tensor(np.isinf(input.array))
+
+
+def isposinf(input):
+    return Tensor(np.isposinf(input.array))
+
+
+def isneginf(input):
+    return Tensor(np.isneginf(input.array))
+
+
+def isfinite(input):
+    return Tensor(np.isfinite(input.array))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN -> ``nan``, +inf -> ``posinf`` (default: the dtype's largest), -inf -> ``neginf``
+    (default: its lowest); integers pass through."""
+    check_tensor(input, "input", "nan_to_num")
+    if input.array.dtype.kind in "biu":
+        return Tensor(input.array.copy())
+    return NanToNum.apply(input, nan, posinf, neginf)
 
 
 def relu(input, inplace: bool = False):

@@ -14,7 +14,7 @@ import numpy as np
 from minigrad.tensor import Tensor
 
 __all__ = ["is_tensor", "where", "zeros_like", "exp", "log", "sign", "tanh", "erf", "sqrt",
-           "cos", "sin", "expand_dims", "broadcast_to", "permute", "swap_last_axes",
+           "cos", "sin", "sinh", "cosh", "expand_dims", "broadcast_to", "permute", "swap_last_axes",
            "matmul", "scatter_into_zeros", "index_into_zeros", "add_at_zeros", "split",
            "astype", "softmax", "gather_along"]
 
@@ -79,6 +79,14 @@ def sin(x):
     return _unary(_ew.sin, np.sin, x)
 
 
+def sinh(x):
+    return _unary(_ew.sinh, np.sinh, x)
+
+
+def cosh(x):
+    return _unary(_ew.cosh, np.cosh, x)
+
+
 def erf(x):
     return _unary(_ew.erf, _ew.erf_array, x)
 
@@ -130,12 +138,10 @@ def gather_along(x, indices, axis):
 
 
 def scatter_into_zeros(shape, indices, values, axis):
-    """zeros(shape) with ``values`` put at ``indices`` along ``axis`` (torch's scatter)."""
-    if isinstance(values, Tensor):
-        return _shape.ScatterIntoZeros.apply(values, tuple(shape), np.asarray(indices), axis)
-    out = np.zeros(shape, dtype=values.dtype)
-    np.put_along_axis(out, indices, values, axis=axis)
-    return out
+    """zeros(shape) with ``values`` added at ``indices`` along ``axis`` (torch's
+    scatter_add; repeated indices sum)."""
+    return _shape.ScatterAddIntoZeros.forward_or_apply(values, tuple(shape),
+                                                       np.asarray(indices), axis)
 
 
 def index_into_zeros(shape, index, values):

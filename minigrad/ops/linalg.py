@@ -149,3 +149,140 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{input.shape[0]} and {mat2.shape[0]}")
     return matmul(input, mat2, function=Bmm)
+
+
+# ----------------------------------------------------------------------------- einsum
+
+class Einsum(ArrayFunction):
+    """z = einsum(equation, a_1, ..., a_n): products of the operands summed over the letters
+    missing from the output. The gradient of operand k is the einsum of g with the other
+    operands onto k's letters; letters only k has are broadcast back, and a letter k repeats
+    (a diagonal) gets the gradient on that diagonal only."""
+
+    @staticmethod
+    def forward(ctx, subscripts, output, *arrays):
+        ctx.save_for_backward(*arrays)
+        ctx.subscripts, ctx.output = subscripts, output
+        return np.asarray(np.einsum(f"{','.join(subscripts)}->{output}", *arrays,
+                                    optimize=len(arrays) > 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        grads = [None, None]
+        for k, (subscript, array) in enumerate(zip(ctx.subscripts, arrays)):
+            if not ctx.needs_input_grad[k + 2]:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(ctx.subscripts, arrays)) if j != k]
+            grads.append(_einsum_operand_grad(grad, ctx.output, others, subscript,
+                                              tuple(array.shape)))
+        return tuple(grads)
+
+
+def _einsum_operand_grad(grad, output, others, subscript, shape):
+    """d einsum / d operand (see Einsum): the operand's dims are labelled by its letters and,
+    for "...", one label per ellipsis dim."""
+    letters = subscript.replace("...", "")
+    available = set(output.replace("...", "")) | {
+        c for s, _ in others for c in s.replace("...", "")}
+    ellipsis_ndim = len(shape) - len(letters)
+    keep_dots = "..." in subscript and "..." in output
+    unique = "".join(dict.fromkeys(c for c in letters if c in available))
+    equation = (",".join([output] + [s for s, _ in others]) + "->"
+                + ("..." if keep_dots else "") + unique)
+    operands = [grad] + [a for _, a in others]
+    if any(G.is_tensor(o) for o in operands):
+        result = einsum(equation, *[o if G.is_tensor(o) else Tensor(np.asarray(o))
+                                    for o in operands])
+    else:
+        result = np.einsum(equation, *operands)
+    before = subscript.index("...") if "..." in subscript else len(letters)
+    dots = [f".{i}" for i in range(ellipsis_ndim)]
+    operand_labels = list(letters[:before]) + dots + list(letters[before:])
+    dots_shape = shape[before:before + ellipsis_ndim]
+    if keep_dots:
+        extra = len(result.shape) - len(unique) - ellipsis_ndim
+        if extra > 0:  # other operands broadcast the ellipsis to more dims
+            result = result.sum(axis=tuple(range(extra)))
+        broadcast = tuple(i for i, n in enumerate(dots_shape)
+                          if n == 1 and result.shape[i] != 1)
+        if broadcast:
+            result = result.sum(axis=broadcast, keepdims=True)
+    elif ellipsis_ndim:
+        result = G.expand_dims(result, tuple(range(ellipsis_ndim)))
+    labels = dots + list(unique)
+    for c in dict.fromkeys(c for c in letters if c not in available):
+        result = G.expand_dims(result, (len(labels),))  # summed in forward by this operand
+        labels.append(c)
+    distinct = list(dict.fromkeys(operand_labels))
+    permutation = [labels.index(label) for label in distinct]
+    if permutation != list(range(len(permutation))):
+        result = G.permute(result, permutation)
+    distinct_shape = tuple(shape[operand_labels.index(label)] for label in distinct)
+    broadcast = tuple(i for i, (r, n) in enumerate(zip(result.shape, distinct_shape))
+                      if n == 1 and r != 1)
+    if broadcast:  # a size-1 dim the other operands broadcast
+        result = result.sum(axis=broadcast, keepdims=True)
+    if tuple(result.shape) != distinct_shape:
+        result = G.broadcast_to(result, distinct_shape)
+    if len(distinct) == len(operand_labels):
+        return result
+    grids = np.indices(distinct_shape, sparse=True)
+    index = tuple(grids[distinct.index(label)] for label in operand_labels)
+    return G.add_at_zeros(shape, index, result)  # a repeated letter: its diagonal
+
+
+def _split_equation(equation: str, count: int):
+    equation = equation.replace(" ", "")
+    if "->" in equation:
+        inputs, output = equation.split("->")
+    else:
+        inputs, output = equation, None
+    subscripts = inputs.split(",")
+    if len(subscripts) != count:
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
+                           f"equation" if count > len(subscripts) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    for s in subscripts + ([output] if output is not None else []):
+        body = s.replace("...", "")
+        if "." in body or any(not c.isalpha() for c in body):
+            raise RuntimeError(f"einsum(): invalid subscript given at index {equation.index(s)} "
+                               f"in the equation string, subscripts must be in [a-zA-Z]")
+    if output is None:
+        counts = {}
+        for s in subscripts:
+            for c in s.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        output = ("..." if any("..." in s for s in subscripts) else "") + "".join(
+            sorted(c for c, n in counts.items() if n == 1))
+    return subscripts, output
+
+
+def einsum(equation, *operands) -> Tensor:
+    """torch.einsum: sums of products of the operands' elements, named by letters
+    ("ij,jk->ik", "bij,bjk->bik", "ii->i", "...ij->...ji"); without "->", the letters that
+    appear once, in alphabetical order."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, t in enumerate(operands):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(t).__name__}")
+    subscripts, output = _split_equation(equation, len(operands))
+    for i, (s, t) in enumerate(zip(subscripts, operands)):
+        letters = len(s.replace("...", ""))
+        if ("..." not in s and letters != t.array.ndim) or letters > t.array.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({letters}) does not match the number of dimensions "
+                               f"({t.array.ndim}) for operand {i}"
+                               + (" and no ellipsis was given" if "..." not in s else ""))
+    dtype = operands[0].dtype
+    for t in operands[1:]:
+        if t.dtype != dtype:
+            raise RuntimeError(f"expected scalar type {scalar_type_name(dtype)} but found "
+                               f"{scalar_type_name(t.dtype)}")
+    try:
+        return Einsum.apply(tuple(subscripts), output, *operands)
+    except ValueError as error:
+        raise RuntimeError(f"einsum(): {error}") from None

@@ -25,7 +25,8 @@ from minigrad.tensor import Tensor
 
 __all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "permute", "t", "expand", "getitem", "setitem", "cat", "concat", "concatenate",
-           "stack", "gather"]
+           "stack", "gather", "scatter", "scatter_add", "index_select", "masked_fill", "repeat",
+           "tile", "split", "chunk", "unbind", "flip", "fliplr", "flipud", "roll", "meshgrid"]
 
 
 class View(ArrayFunction):
@@ -675,3 +676,422 @@ def stack(tensors, dim=0, *, axis=None, out=None) -> Tensor:
                                f"entry {i}")
     axis = normalize_dim(dim, tensors[0].ndim + 1)
     return _join(Stack, axis, [unsqueeze(t, axis) for t in tensors])
+
+
+# ----------------------------------------------------------------------------- scatter, select
+
+class Scatter(ArrayFunction):
+    """z = a with src written along a dim at ``index`` (torch.scatter: for dim 1,
+    z[i][index[i][j]] = src[i][j]); da = g with zeros where written, dsrc = g read back at the
+    same positions (zero where src was not used). A number src: ScatterValue."""
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, axis, indices, src):
+        out = a.copy()
+        position = _along_axis_index(indices, axis)
+        out[position] = _leading(src, indices.shape)
+        ctx.axis, ctx.indices, ctx.position = axis, indices, position
+        ctx.shape, ctx.src_shape = a.shape, np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad_src = None
+        if ctx.needs_input_grad[0]:
+            written = np.zeros(ctx.shape, dtype=bool)
+            written[ctx.position] = True
+            grad_a = G.where(written, 0.0, grad)
+        if ctx.needs_input_grad[3]:
+            grad_src = _padded(G.gather_along(grad, ctx.indices, ctx.axis), ctx.src_shape)
+        return grad_a, None, None, grad_src
+
+
+class ScatterValue(Scatter):
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(ArrayFunction):
+    """z = a with src added along a dim at ``index`` (repeats sum);  da = g,
+    dsrc = g read back at the positions (torch.scatter_add)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, indices, src):
+        out = a.copy()
+        np.add.at(out, _along_axis_index(indices, axis), _leading(src, indices.shape))
+        ctx.axis, ctx.indices, ctx.src_shape = axis, indices, np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = None
+        if ctx.needs_input_grad[3]:
+            grad_src = _padded(G.gather_along(grad, ctx.indices, ctx.axis), ctx.src_shape)
+        return grad, None, None, grad_src
+
+
+def _leading(src, shape):
+    """The block of src that an index of ``shape`` uses (its leading corner)."""
+    if np.ndim(src) == 0:
+        return src
+    return src[tuple(slice(0, n) for n in shape)]
+
+
+def _padded(values, shape):
+    """values placed in the leading corner of zeros(shape) (a src larger than its index)."""
+    if tuple(values.shape) == tuple(shape):
+        return values
+    return G.index_into_zeros(shape, tuple(slice(0, n) for n in values.shape), values)
+
+
+def _check_scatter(input, axis, index, src, name):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    indices = index.array
+    if indices.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    ndim = max(input.array.ndim, 1)
+    if indices.ndim != ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self "
+                           "tensor")
+    size = input.array.shape[axis] if input.array.ndim else 1
+    for d in range(indices.ndim):
+        if d != axis and indices.shape[d] > (input.array.shape[d] if input.array.ndim else 1):
+            raise RuntimeError(f"Expected index {list(indices.shape)} to be smaller than self "
+                               f"{list(input.array.shape)} apart from dimension {axis}")
+        if isinstance(src, Tensor) and indices.shape[d] > src.array.shape[d]:
+            raise RuntimeError(f"Expected index {list(indices.shape)} to be smaller than src "
+                               f"{list(src.array.shape)}")
+    if indices.size and (indices.min() < -size or indices.max() >= size):
+        bad = int(indices.max() if indices.max() >= size else indices.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size "
+                           f"{size}")
+    return indices % max(size, 1)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, axis=None) -> Tensor:
+    """input with ``src`` (a tensor, or ``value``) written along ``dim`` at ``index``."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not implemented in minigrad; use "
+                                  "scatter_add")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() missing argument 'src' or 'value'")
+    axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
+    indices = _check_scatter(input, axis, index, src, "scatter")
+    if isinstance(src, Tensor):
+        if src.dtype != input.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+        return Scatter.apply(input, axis, indices, src)
+    return ScatterValue.apply(input, axis, indices, src)
+
+
+def scatter_add(input, dim, index, src, *, axis=None) -> Tensor:
+    """input with ``src`` added along ``dim`` at ``index`` (repeated indices sum)."""
+    axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
+                        f"{type(src).__name__}")
+    indices = _check_scatter(input, axis, index, src, "scatter_add")
+    if src.dtype != input.dtype:
+        raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
+    return ScatterAdd.apply(input, axis, indices, src)
+
+
+class IndexSelect(Gather):
+    node_name = "IndexSelectBackward0"
+
+
+def index_select(input, dim, index, *, axis=None) -> Tensor:
+    """The slices of ``input`` along ``dim`` at the positions in ``index`` (1-D, int)."""
+    axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    indices = index.array
+    if indices.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select(): Expected dtype int32 or int64 for index")
+    size = input.array.shape[axis] if input.array.ndim else 1
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        bad = int(indices.max() if indices.max() >= size else indices.min())
+        raise IndexError(f"index out of range in self (index {bad} for dimension {axis} of "
+                         f"size {size})")
+    if input.array.ndim == 0:
+        return IndexSelect.apply(input.reshape(1), (indices.reshape(-1),)).reshape(
+            indices.shape)
+    return IndexSelect.apply(input, (_FULL_SLICE,) * axis + (indices.reshape(-1),))
+
+
+def masked_fill(input, mask, value) -> Tensor:
+    """input with ``value`` where ``mask`` (bool, broadcast to input) is True."""
+    from minigrad.ops import elementwise
+    if not isinstance(mask, Tensor) or mask.array.dtype != np.bool_:
+        got = mask.array.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                           f"dtype {type_name(got) if isinstance(got, np.dtype) else got}")
+    try:
+        condition = np.broadcast_to(mask.array, input.array.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of the mask {list(mask.array.shape)} must be "
+                           f"broadcastable to the size of the input "
+                           f"{list(input.array.shape)}") from None
+    if isinstance(value, Tensor):
+        if value.array.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.array.ndim} dimension(s).")
+        fill = value if value.dtype == input.dtype else value.type(input.dtype)
+        return elementwise.MaskedFillTensor.apply(Tensor(condition), fill, input)
+    return elementwise.MaskedFill.apply(Tensor(condition), input.array.dtype.type(value), input)
+
+
+# ----------------------------------------------------------------------------- repeat, split
+
+class Repeat(ArrayFunction):
+    """z = a tiled ``repeats`` times along each dim (torch.repeat);  da = g summed over the
+    copies."""
+
+    @staticmethod
+    def forward(ctx, a, repeats):
+        padded = (1,) * (len(repeats) - a.ndim) + a.shape
+        ctx.padded, ctx.repeats = padded, repeats
+        return np.tile(a.reshape(padded), repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        interleaved = [n for pair in zip(ctx.repeats, ctx.padded) for n in pair]
+        summed = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return summed.reshape(ctx.padded), None
+
+
+def repeat(input, *sizes) -> Tensor:
+    """input tiled sizes[i] times along dim i (new leading dims for extra sizes)."""
+    sizes = size_args(sizes)
+    if len(sizes) < input.array.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+    return Repeat.apply(input, sizes)
+
+
+def tile(input, dims) -> Tensor:
+    """torch.tile: repeat, with ``dims`` padded with leading 1s to the input's rank."""
+    dims = size_args((dims,) if isinstance(dims, int) else tuple(dims))
+    dims = (1,) * (input.array.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+class Split(ArrayFunction):
+    """(a[..., b_0:b_1, ...], a[..., b_1:b_2, ...], ...) along a dim (views);  da = the
+    gradients joined back (zeros for a piece that got none)."""
+
+    is_view = True
+    node_name = "SplitBackward0"
+
+    @staticmethod
+    def forward(ctx, a, axis, bounds):
+        edges = [0, *bounds, a.shape[axis]]
+        prefix = (_FULL_SLICE,) * axis
+        ctx.axis, ctx.edges, ctx.shape = axis, edges, a.shape
+        return tuple(a[prefix + (slice(lo, hi),)] for lo, hi in zip(edges[:-1], edges[1:]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        pieces = []
+        like = next(g for g in grads if g is not None)
+        for g, lo, hi in zip(grads, ctx.edges[:-1], ctx.edges[1:]):
+            if g is None:
+                shape = list(ctx.shape)
+                shape[ctx.axis] = hi - lo
+                g = _zeros(like, shape)
+            pieces.append(g)
+        if G.is_tensor(like):
+            return cat(pieces, ctx.axis), None, None
+        return np.concatenate(pieces, axis=ctx.axis), None, None
+
+
+def _zeros(like, shape):
+    zeros = np.zeros(shape, dtype=like.dtype)
+    return Tensor(zeros) if G.is_tensor(like) else zeros
+
+
+class SplitWithSizes(Split):
+    node_name = "SplitWithSizesBackward0"
+
+
+def split(input, split_size_or_sections, dim=0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the sizes
+    listed."""
+    axis = normalize_dim(dim, input.array.ndim)
+    size = input.array.shape[axis]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sections = size_args(split_size_or_sections)
+        if sum(sections) != size or any(s < 0 for s in sections):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {axis}), but got "
+                               f"split_sizes={list(sections)}")
+        bounds = [int(b) for b in np.cumsum(sections)[:-1]]
+        return SplitWithSizes.apply(input, axis, bounds)
+    step = split_size_or_sections
+    if isinstance(step, Tensor):
+        step = step.item()
+    if not isinstance(step, numbers.Integral) or step < 0 or (step == 0 and size):
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                           f"dimension size of {size}" if step == 0 else
+                           f"split expects split_size be non-negative, but got "
+                           f"split_size={step}")
+    bounds = list(range(step, size, step)) if step else []
+    return Split.apply(input, axis, bounds)
+
+
+def chunk(input, chunks, dim=0) -> tuple:
+    """At most ``chunks`` pieces of equal size (ceil(n / chunks)) along ``dim``."""
+    if not isinstance(chunks, numbers.Integral) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = normalize_dim(dim, input.array.ndim)
+    size = input.array.shape[axis]
+    step = max(-(-size // chunks), 1)
+    return split(input, step, axis)
+
+
+class Unbind(ArrayFunction):
+    """(a[0], a[1], ...) along a dim (views);  da = the gradients stacked (zeros for a slice
+    that got none)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis, ctx.shape = axis, a.shape
+        prefix = (_FULL_SLICE,) * axis
+        return tuple(a[prefix + (i,)] for i in range(a.shape[axis]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        like = next(g for g in grads if g is not None)
+        shape = ctx.shape[:ctx.axis] + ctx.shape[ctx.axis + 1:]
+        pieces = [_zeros(like, shape) if g is None else g for g in grads]
+        if G.is_tensor(like):
+            return stack(pieces, ctx.axis), None
+        return np.stack(pieces, axis=ctx.axis), None
+
+
+def unbind(input, dim=0) -> tuple:
+    """The slices of ``input`` along ``dim``, each without that dim."""
+    axis = normalize_dim(dim, input.array.ndim)
+    if input.array.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, axis)
+
+
+class Flip(ArrayFunction):
+    """z = a reversed along ``axes`` (a copy, as torch);  da = g reversed back."""
+
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.flip(a, axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return flip(grad, ctx.axes) if G.is_tensor(grad) else np.flip(grad, ctx.axes), None
+
+
+def _dims(input, dims, name):
+    if isinstance(dims, numbers.Integral):
+        dims = (dims,)
+    axes = tuple(normalize_dim(d, input.array.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+    return axes
+
+
+def flip(input, dims) -> Tensor:
+    """input reversed along each dim of ``dims``."""
+    return Flip.apply(input, _dims(input, dims, "flip"))
+
+
+def fliplr(input) -> Tensor:
+    if input.array.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input) -> Tensor:
+    if input.array.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+class Roll(ArrayFunction):
+    """z = a shifted cyclically by ``shifts`` along ``axes`` (flattened when none);
+    da = g shifted back."""
+
+    @staticmethod
+    def forward(ctx, a, shifts, axes):
+        ctx.shifts, ctx.axes, ctx.shape = shifts, axes, a.shape
+        if axes is None:
+            return np.roll(a.reshape(-1), shifts).reshape(a.shape)
+        return np.roll(a, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        back = tuple(-s for s in ctx.shifts) if ctx.axes is not None else -ctx.shifts
+        if G.is_tensor(grad):
+            return Roll.apply(grad, back, ctx.axes), None, None
+        if ctx.axes is None:
+            return np.roll(grad.reshape(-1), back).reshape(ctx.shape), None, None
+        return np.roll(grad, back, ctx.axes), None, None
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    """input shifted cyclically by ``shifts`` along ``dims`` (flattened when dims is None)."""
+    if dims is None:
+        if not isinstance(shifts, numbers.Integral):
+            if len(shifts) != 1:
+                raise RuntimeError("roll: shifts must be an int when dims is not given")
+            shifts = shifts[0]
+        return Roll.apply(input, int(shifts), None)
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    axes = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(axes):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(axes)}")
+    axes = tuple(normalize_dim(d, input.array.ndim) for d in axes)
+    return Roll.apply(input, tuple(int(s) for s in shifts), axes)
+
+
+def meshgrid(*tensors, indexing=None) -> tuple:
+    """Coordinate grids of 1-D tensors: 'ij' (matrix, the default, with torch's warning when
+    not given) or 'xy' (Cartesian: grids shaped (len(y), len(x), ...))."""
+    import warnings
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f'received: {indexing}')
+    for t in tensors:
+        if t.array.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+    order = list(tensors)
+    if indexing == "xy" and len(order) >= 2:
+        order[0], order[1] = order[1], order[0]
+    shape = tuple(t.array.size for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view_shape = [1] * len(order)
+        view_shape[i] = t.array.size
+        grids.append(expand(reshape(t, tuple(view_shape)), shape))
+    if indexing == "xy" and len(grids) >= 2:  # the grids of (y, x, ...), given back as (x, y)
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
