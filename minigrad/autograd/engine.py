@@ -66,8 +66,6 @@ def _topological_order(roots, targets=None):
             continue
         visited.add(item)
         stack.append((item, True))
-        if item.parents is None:
-            continue  # released: the walk raises when it reaches it
         for parent in reversed(item.parents):
             if parent is None:
                 continue
@@ -86,8 +84,8 @@ def _leads_to(item, needed) -> bool:
     """Whether a node has a parent that leads to a target (or was released)."""
     if not isinstance(item, Node):
         return False
-    if item.parents is None:
-        return True  # released: running it raises, as it should
+    if item.released:
+        return True  # running it raises, as it should
     for parent in item.parents:
         if parent is not None and (parent[0] if type(parent) is tuple else parent) in needed:
             return True

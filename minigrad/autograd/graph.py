@@ -114,8 +114,6 @@ class Node:
     def next_functions(self) -> tuple:
         """((node, output_nr), ...) per Tensor input: the node that made it, the
         ``AccumulateGrad`` of a leaf, or (None, 0) when it needs no gradient."""
-        if self.parents is None:
-            return ()
         return tuple(function_of(self.parents[i]) for i in self.tensor_positions())
 
     def tensor_positions(self) -> list:
@@ -151,15 +149,14 @@ class Node:
         return handle
 
     def release(self):
-        """Free what forward saved (and the op's other state); a node that saved nothing
-        stays usable, as in torch."""
+        """Free what forward saved (and the op's other state), as torch frees its saved
+        variables; a node that saved nothing stays usable, as in torch."""
         if self.saved:
             self.saved = None
             self.versions = None
             self.sources = None
-            self.parents = None
             self.released = True
-            self.__dict__.clear()
+            self.__dict__.clear()  # the graph's structure stays: next_functions still work
 
     def check_versions(self):
         for counter, version in self.versions:

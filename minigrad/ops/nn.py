@@ -75,6 +75,7 @@ class LinearAddmm(Linear):
     of its own (unfused) linear: mm, addmm, view, unsafe view or squeeze."""
 
     node_name = "AddmmBackward0"
+    graph_arguments = (2, 0, 1)  # torch's addmm(bias, input, weight.t()) lists them so
 
 
 class LinearMm(Linear):
