@@ -113,7 +113,10 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """((node, output_nr), ...) per Tensor input: the node that made it, the
-        ``AccumulateGrad`` of a leaf, or (None, 0) when it needs no gradient."""
+        ``AccumulateGrad`` of a leaf, or (None, 0) when it needs no gradient (nothing once
+        backward has freed the node, see ``release``)."""
+        if self.released:
+            return ()
         return tuple(function_of(self.parents[i]) for i in self.tensor_positions())
 
     def tensor_positions(self) -> list:
@@ -149,14 +152,18 @@ class Node:
         return handle
 
     def release(self):
-        """Free what forward saved (and the op's other state), as torch frees its saved
-        variables; a node that saved nothing stays usable, as in torch."""
+        """Free what forward saved (and the op's other state); a node that saved nothing
+        stays usable, as in torch."""
         if self.saved:
             self.saved = None
             self.versions = None
             self.sources = None
+            # Unlike torch, the links to the inputs' nodes go too: a chain of losses kept
+            # across steps (running_loss = loss + running_loss) then keeps one small node a
+            # step, not every step's graph. next_functions of a freed node is empty.
+            self.parents = self.shapes = self.dtypes = ()
             self.released = True
-            self.__dict__.clear()  # the graph's structure stays: next_functions still work
+            self.__dict__.clear()
 
     def check_versions(self):
         for counter, version in self.versions:

@@ -41,6 +41,8 @@ for t in range(2000):
     loss = (y_pred - y).pow(2).sum()
     if t % 100 == 99:
         print(t, loss.item())
+    if t == 0:
+        print(y_pred.grad_fn.next_functions[1][0].next_functions[1][0].name())
     loss.backward()
     with torch.no_grad():
         a -= learning_rate * a.grad
@@ -53,4 +55,3 @@ for t in range(2000):
         d.grad = None
 
 print(f'Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)')
-print(y_pred.grad_fn.next_functions[1][0].next_functions[1][0].name())
