@@ -171,6 +171,7 @@ CASES = {
     "conv2d strided unbatched": (lambda m, x, w: _sq(_f(m).conv2d(x, w, stride=2, dilation=1, groups=2)), lambda d: [
         random_array((2, 5, 5), d), random_array((2, 1, 2, 2), d, seed=1)]),
     "max_pool2d": (lambda m, x: _sq(_f(m).max_pool2d(x, 2)), lambda d: [random_array((1, 2, 4, 4), d)]),
+    "max_pool2d with indices": (lambda m, x: _sq(_f(m).max_pool2d(x, 3, 2, 1, return_indices=True)[0]), lambda d: [random_array((2, 5, 5), d)]),
     "avg_pool2d": (lambda m, x: _sq(_f(m).avg_pool2d(x, 3, 2, 1)), lambda d: [random_array((1, 1, 5, 5), d)]),
     "adaptive_avg_pool2d": (lambda m, x: _sq(_f(m).adaptive_avg_pool2d(x, (2, 3))), lambda d: [random_array((2, 5, 4), d)]),
     "cross_entropy": (lambda m, x: _f(m).cross_entropy(x, _idx(m, [2, 0, 1])), lambda d: [random_array((3, 4), d)]),

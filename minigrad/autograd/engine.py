@@ -35,10 +35,6 @@ def ref_of(tensor: Tensor):
     return grad_fn, tensor._output_nr
 
 
-def _item_of(ref):
-    return ref[0] if type(ref) is tuple else ref
-
-
 def _topological_order(roots, targets=None):
     """(order, waiting, needed) for a walk from ``roots``.
 
@@ -46,26 +42,34 @@ def _topological_order(roots, targets=None):
     reverse post-order of a depth-first search: deterministic, later arguments' branches
     first, as torch runs later-created nodes first). waiting: per leaf, how many edges lead to
     it, so that the walk hands a leaf its gradient as soon as the last one has been followed
-    (torch runs AccumulateGrad as soon as it is ready). needed (when ``targets`` is given):
-    the items that lead to a target, targets included; only they have to run. A node's place
-    in the post-order comes after everything it reaches, so whether it leads to a target is
-    known then."""
+    (torch runs AccumulateGrad as soon as it is ready). needed (when ``targets``, a set of
+    nodes and leaves, is given): the items that lead to a target, targets included; only they
+    have to run. A node's place in the post-order comes after everything it reaches, so
+    whether it leads to a target is known then."""
     order, visited, waiting = [], set(), {}
-    needed = None
-    if targets is not None:
-        needed = {t for t in targets if not isinstance(t, Node)}
-    stack = [(root[0] if type(root) is tuple else root, False) for root in reversed(roots)]
+    needed = None if targets is None else set(targets)
+    # A node is pushed twice: first to expand it, then (behind the marker) to place it.
+    stack = [root[0] if type(root) is tuple else root for root in reversed(roots)]
     while stack:
-        item, expanded = stack.pop()
-        if expanded:
+        item = stack.pop()
+        if item is _PLACE:
+            item = stack.pop()
             order.append(item)
-            if needed is not None and (item in targets or _leads_to(item, needed)):
-                needed.add(item)
+            if needed is not None and item not in needed:
+                if item.released:
+                    needed.add(item)  # running a freed node raises, as it should
+                else:
+                    for parent in item.parents:
+                        if parent is not None and (
+                                parent[0] if type(parent) is tuple else parent) in needed:
+                            needed.add(item)
+                            break
             continue
         if item in visited or not isinstance(item, Node):
             continue
         visited.add(item)
-        stack.append((item, True))
+        stack.append(item)
+        stack.append(_PLACE)
         for parent in reversed(item.parents):
             if parent is None:
                 continue
@@ -75,21 +79,36 @@ def _topological_order(roots, targets=None):
                 waiting[parent] = waiting.get(parent, 0) + 1
                 continue
             if parent not in visited:
-                stack.append((parent, False))
+                stack.append(parent)
     order.reverse()
     return order, waiting, needed
 
 
-def _leads_to(item, needed) -> bool:
-    """Whether a node has a parent that leads to a target (or was released)."""
-    if not isinstance(item, Node):
-        return False
-    if item.released:
-        return True  # running it raises, as it should
-    for parent in item.parents:
-        if parent is not None and (parent[0] if type(parent) is tuple else parent) in needed:
-            return True
-    return False
+_PLACE = object()  # the marker of _topological_order's stack
+
+
+def _plan(roots, targets, retain_graph):
+    """_topological_order's answer, kept on a single root node when the graph is retained:
+    a graph walked again (gradcheck, jacobian rows, a benchmark's repeated backward) is not
+    searched again. Its structure cannot change (a node's inputs are fixed when it is made;
+    a node freed since makes the walk raise when it reaches it, as a new search would). The
+    root itself is left out of what is kept, so the cache makes no reference cycle."""
+    root = roots[0] if len(roots) == 1 else None
+    if root is None or type(root) is tuple:
+        return _topological_order(roots, targets)
+    cached = root.__dict__.get("_plan")
+    if cached is not None and cached[0] == targets:
+        _, rest, waiting, needed, root_needed = cached
+        if needed is not None and root_needed:
+            needed = needed | {root}
+        return [root] + rest, dict(waiting), needed
+    order, waiting, needed = _topological_order(roots, targets)
+    if retain_graph and order and order[0] is root:
+        root_needed = needed is not None and root in needed
+        kept = None if needed is None else needed - {root}
+        key = None if targets is None else frozenset(targets)
+        root.__dict__["_plan"] = (key, order[1:], dict(waiting), kept, root_needed)
+    return order, waiting, needed
 
 
 # ----------------------------------------------------------------------------- fitting
@@ -219,34 +238,37 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
              accumulate=True):
     """Propagate ``root_grads`` from ``roots`` (refs) to the leaves.
 
-    targets: None runs every node and reaches every leaf; otherwise only the items on a path
-    to a target (a ref) run. capture maps refs to lists that receive the total gradient
-    arriving there. accumulate: leaves reached (or targets, when given) get it in ``.grad``.
+    targets: None runs every node and reaches every leaf; otherwise (a set of nodes and
+    leaves) only the items on a path to a target run. capture maps refs to lists that receive
+    the total gradient arriving there. accumulate: leaves reached (or targets, when given)
+    get it in ``.grad``.
     """
-    order, waiting, needed = _topological_order(
-        roots, None if targets is None else {_item_of(t) for t in targets})
-    grads = {}
-    for ref, grad in zip(roots, root_grads):
-        _add(grads, ref, grad)
-    leaf_state = (create_graph, capture, accumulate, targets, set())
-
-    def leaf_ready(leaf):
-        grad = grads.pop(leaf, None)
-        if grad is not None:
-            _leaf(leaf, grad, *leaf_state)
-
+    order, waiting, needed = _plan(roots, targets, retain_graph)
+    if len(roots) == 1 and type(roots[0]) is not tuple:
+        grads = {roots[0]: root_grads[0]}
+    else:
+        grads = {}
+        for ref, grad in zip(roots, root_grads):
+            _add(grads, ref, grad)
+    owned = set()
+    finished = []  # leaves without hooks: stored once the walk is done, as cheaply as can be
+    pop = grads.pop
     for ref in roots:
         if not isinstance(ref, (Node, tuple)) and ref not in waiting:
-            leaf_ready(ref)  # a leaf nothing else leads to: backward() of the leaf itself
+            # a leaf nothing else leads to: backward() of the leaf itself
+            _leaf(ref, pop(ref), create_graph, capture, accumulate, targets, owned)
     simple = needed is None and capture is None and not create_graph
-    pop = grads.pop
     for node in order:
         grad = pop(node, None)
         if grad is None:
             continue
         if node.released:
             raise RuntimeError(FREED_MESSAGE)
-        if simple and node.plain and node.hooks is None:  # a training step's nodes
+        if node.hooks is None and node.plain and not create_graph:  # the common case
+            if capture is not None and node in capture:
+                capture[node].append(grad)
+            if needed is not None and node not in needed:
+                continue
             if node.versions:
                 node.check_versions()
             input_grads = node.function.backward(node, grad)
@@ -282,13 +304,29 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
                 remaining = waiting[parent] - 1
                 if remaining:
                     waiting[parent] = remaining
-                else:
-                    del waiting[parent]
-                    leaf_ready(parent)
+                    continue
+                del waiting[parent]
+                leaf_grad = pop(parent, None)
+                if leaf_grad is None:
+                    continue
+                if parent.__dict__:  # it may have hooks
+                    _leaf(parent, leaf_grad, create_graph, capture, accumulate, targets, owned)
+                elif simple:  # the usual leaf of a training step
+                    if accumulate:
+                        finished.append((parent, leaf_grad))
+                else:  # _leaf without hooks, inlined
+                    if capture is not None and parent in capture:
+                        capture[parent].append(leaf_grad)
+                    if accumulate and (targets is None or parent in targets):
+                        _accumulate_into_leaf(parent, leaf_grad, owned, create_graph)
         if not retain_graph:
             node.release()
-    for leaf in list(waiting):  # leaves some of whose consumers never ran
-        leaf_ready(leaf)
+    for leaf in waiting:  # leaves some of whose consumers never ran
+        leaf_grad = pop(leaf, None)
+        if leaf_grad is not None:
+            _leaf(leaf, leaf_grad, create_graph, capture, accumulate, targets, owned)
+    for leaf, leaf_grad in finished:
+        _accumulate_into_leaf(leaf, leaf_grad, owned, False)
 
 
 def _run_node(node: Node, grad, graph: bool, capture, needed):
@@ -436,7 +474,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t in inputs:
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    targets = {ref_of(t) for t in inputs}
+    targets = {t if t.grad_fn is None else t.grad_fn for t in inputs}
     capture = {ref_of(t): [] for t in inputs if t.grad_fn is not None}
     _execute(refs, root_grads, retain_graph, create_graph, targets, capture or None)
     owned = set()
@@ -466,12 +504,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not "
                                "require grad")
     refs, root_grads = _roots(outputs, grad_outputs, create_graph)
-    targets = {ref_of(t) for t in inputs}
-    capture = {ref: [] for ref in targets}
+    input_refs = [ref_of(t) for t in inputs]
+    capture = {ref: [] for ref in input_refs}
+    targets = {t if t.grad_fn is None else t.grad_fn for t in inputs}
     _execute(refs, root_grads, retain_graph, create_graph, targets, capture, accumulate=False)
     results = []
-    for i, t in enumerate(inputs):
-        parts = capture[ref_of(t)]
+    for i, (t, ref) in enumerate(zip(inputs, input_refs)):
+        parts = capture[ref]
         if not parts:
             if not allow_unused:
                 raise RuntimeError(f"One of the differentiated Tensors (index {i}) appears "

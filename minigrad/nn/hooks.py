@@ -34,7 +34,16 @@ def any_global_hooks() -> bool:
                 or _global_backward_pre_hooks or _global_backward_hooks)
 
 
+class _Registered:
+    """Set once a global hook has been registered: Module.__call__ then takes the hooked
+    path (which finds nothing to call once they are removed). Until then a call pays for one
+    attribute read."""
+
+    any = False
+
+
 def _register(registry, hook, extra=None):
+    _Registered.any = True
     handle = RemovableHandle(registry, extra_dict=extra)
     registry[handle.id] = hook
     return handle

@@ -55,6 +55,8 @@ def _as_array(value, key):
                         f"turned into an array: {error}") from None
 
 
+_GLOBAL_HOOKS = _hooks._Registered
+
 # The hook registries of a module, and the dicts of per-hook flags each one's handles clear.
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
                "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
@@ -86,7 +88,7 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if self._has_hooks or _hooks.any_global_hooks():
+        if self._has_hooks or _GLOBAL_HOOKS.any:
             return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 

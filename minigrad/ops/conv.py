@@ -73,15 +73,6 @@ def _weight_gradient(x, grad_out, weight_shape, args):
     return grad_w
 
 
-def _bias_gradient(grad_out, dtype):
-    grad_out = np.ascontiguousarray(grad_out, dtype=dtype)
-    if grad_out.ndim == 3:
-        grad_out = grad_out[None]
-    grad_b = np.empty(grad_out.shape[1], dtype=dtype)
-    _kernels.conv2d_backward_bias(grad_out, grad_b, get_num_threads())
-    return grad_b
-
-
 class Convolution(ArrayFunction):
     """y = conv2d(x, w) + b with explicit (top, left) padding; see the module docstring.
 
@@ -114,12 +105,22 @@ class Convolution(ArrayFunction):
             if needs_b:
                 grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
             return grad_x, grad_w, grad_b, None, None, None, None
+        grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
+        unbatched = x.ndim == 3
+        if unbatched:
+            x, grad_out = x[None], grad_out[None]
+        threads = get_num_threads()
         if needs_x:
-            grad_x = _input_gradient(grad_out, weight, x.shape, ctx.args)
+            grad_x = np.empty_like(x)
+            _kernels.conv2d_backward_input(grad_out, weight, grad_x, *ctx.args, threads)
+            if unbatched:
+                grad_x = grad_x[0]
         if needs_w:
-            grad_w = _weight_gradient(x, grad_out, weight.shape, ctx.args)
+            grad_w = np.empty_like(weight)
+            _kernels.conv2d_backward_weight(x, grad_out, grad_w, *ctx.args, threads)
         if needs_b:
-            grad_b = _bias_gradient(grad_out, x.dtype)
+            grad_b = np.empty(weight.shape[0], dtype=x.dtype)
+            _kernels.conv2d_backward_bias(grad_out, grad_b, threads)
         return grad_x, grad_w, grad_b, None, None, None, None
 
 

@@ -296,9 +296,12 @@ class Sign(ArrayFunction):
 
 class Unary(ArrayFunction):
     """z = f(a) elementwise;  dz/da = f'(a), written by each subclass as ``derivative`` of
-    the input a, or of the output z when ``of_output`` (e^a, tan, ...)."""
+    the input a, or of the output z when ``of_output`` (e^a, tan, ...). Functions with poles
+    or a limited domain (``quiet``) compute without numpy's warnings, as torch gives inf and
+    NaN silently; the others skip that context (it costs a microsecond a call)."""
 
     of_output = False
+    quiet = False
 
     @staticmethod
     def compute(a):
@@ -310,7 +313,10 @@ class Unary(ArrayFunction):
 
     @classmethod
     def forward(cls, ctx, a):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if cls.quiet:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = cls.compute(a)
+        else:
             out = cls.compute(a)
         if type(out) is not np.ndarray or out.dtype != a.dtype:
             out = np.asarray(out, dtype=a.dtype)
@@ -320,8 +326,10 @@ class Unary(ArrayFunction):
     @classmethod
     def backward(cls, ctx, grad):
         (value,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return grad * cls.derivative(value)
+        if cls.quiet:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return grad * cls.derivative(value)
+        return grad * cls.derivative(value)
 
 
 class Exp(Unary):
@@ -351,12 +359,16 @@ class Expm1(Unary):
 class Log(Unary):
     """z = ln a;  dz/da = 1/a."""
 
+    quiet = True
+
     compute = staticmethod(np.log)
     derivative = staticmethod(lambda a: 1 / a)
 
 
 class Log2(Unary):
     """z = log2 a;  dz/da = 1/(a ln 2)."""
+
+    quiet = True
 
     compute = staticmethod(np.log2)
     derivative = staticmethod(lambda a: 1 / (a * math.log(2.0)))
@@ -365,12 +377,16 @@ class Log2(Unary):
 class Log10(Unary):
     """z = log10 a;  dz/da = 1/(a ln 10)."""
 
+    quiet = True
+
     compute = staticmethod(np.log10)
     derivative = staticmethod(lambda a: 1 / (a * math.log(10.0)))
 
 
 class Log1p(Unary):
     """z = ln(1 + a);  dz/da = 1/(1 + a)."""
+
+    quiet = True
 
     node_name = "Log1PBackward0"
 
@@ -381,6 +397,8 @@ class Log1p(Unary):
 class Sqrt(Unary):
     """z = √a;  dz/da = 1 / (2 z)."""
 
+    quiet = True
+
     of_output = True
     compute = staticmethod(np.sqrt)
     derivative = staticmethod(lambda z: 1 / (2 * z))
@@ -388,6 +406,8 @@ class Sqrt(Unary):
 
 class Rsqrt(Unary):
     """z = 1/√a;  dz/da = -z³/2."""
+
+    quiet = True
 
     of_output = True
     compute = staticmethod(lambda a: 1 / np.sqrt(a))
@@ -405,6 +425,8 @@ class Square(Unary):
 
 class Reciprocal(Unary):
     """z = 1/a;  dz/da = -z²."""
+
+    quiet = True
 
     of_output = True
     compute = staticmethod(np.reciprocal)
@@ -436,12 +458,16 @@ class Tan(Unary):
 class Asin(Unary):
     """z = asin a;  dz/da = 1/√(1 - a²)."""
 
+    quiet = True
+
     compute = staticmethod(np.arcsin)
     derivative = staticmethod(lambda a: 1 / G.sqrt(1 - a * a))
 
 
 class Acos(Unary):
     """z = acos a;  dz/da = -1/√(1 - a²)."""
+
+    quiet = True
 
     compute = staticmethod(np.arccos)
     derivative = staticmethod(lambda a: -1 / G.sqrt(1 - a * a))
@@ -478,12 +504,16 @@ class Asinh(Unary):
 class Acosh(Unary):
     """z = acosh a;  dz/da = 1/√(a² - 1)."""
 
+    quiet = True
+
     compute = staticmethod(np.arccosh)
     derivative = staticmethod(lambda a: 1 / G.sqrt(a * a - 1))
 
 
 class Atanh(Unary):
     """z = atanh a;  dz/da = 1/(1 - a²)."""
+
+    quiet = True
 
     compute = staticmethod(np.arctanh)
     derivative = staticmethod(lambda a: 1 / (1 - a * a))

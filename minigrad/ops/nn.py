@@ -61,10 +61,22 @@ class Linear(ArrayFunction):
         n_out, n_in = weight.shape
         g2 = grad.reshape(-1, n_out)
         grad_x = grad_w = grad_b = None
+        if G.is_tensor(grad):  # create_graph: the same products, recorded
+            if needs[0]:
+                grad_x = G.matmul(g2, weight).reshape(x.shape)
+            if needs[1]:
+                grad_w = G.matmul(g2.T, x.reshape(-1, n_in))
+            if needs[2]:
+                grad_b = g2.sum(axis=0)
+            return grad_x, grad_w, grad_b
+        threads = get_num_threads()
         if needs[0]:
-            grad_x = G.matmul(g2, weight).reshape(x.shape)
+            grad_x = np.empty((g2.shape[0], n_in), dtype=grad.dtype)
+            _gemm.gemm(g2, weight, grad_x, False, threads)
+            grad_x = grad_x.reshape(x.shape)
         if needs[1]:
-            grad_w = G.matmul(g2.T, x.reshape(-1, n_in))
+            grad_w = np.empty((n_out, n_in), dtype=grad.dtype)
+            _gemm.gemm(g2.T, x.reshape(-1, n_in), grad_w, False, threads)
         if needs[2]:
             grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b

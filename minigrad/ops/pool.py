@@ -128,14 +128,15 @@ def _batched(x):
 # ----------------------------------------------------------------------------- max pool
 
 class MaxPool2d(ArrayFunction):
-    """(y, indices): y = max over each window (padding is -inf), indices the flat position
-    ih*W + iw of each maximum in its plane (not differentiable); dx[argmax] += dy (overlaps
-    add up)."""
+    """y = max over each window (padding is -inf); dx[argmax] += dy (overlaps add up). The
+    argmax indices (the flat position ih*W + iw of each maximum in its plane) are kept for
+    backward; MaxPool2dWithIndices also returns them, a second output without gradient."""
 
     node_name = "MaxPool2DWithIndicesBackward0"  # torch's grad_fn name
+    returns_indices = False
 
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, out_size):
+    @classmethod
+    def forward(cls, ctx, x, kernel, stride, padding, dilation, out_size):
         x4 = _batched(x)
         N, C = x4.shape[:2]
         out = np.empty((N, C) + out_size, dtype=x.dtype)
@@ -146,17 +147,23 @@ class MaxPool2d(ArrayFunction):
             out, indices = out[0], indices[0]
         ctx.save_for_backward(indices)
         ctx.input_shape = x.shape
+        if not cls.returns_indices:
+            return out
         ctx.mark_non_differentiable(indices)
         return out, indices
 
     @staticmethod
-    def backward(ctx, grad, grad_indices):
+    def backward(ctx, grad, grad_indices=None):
         (indices,) = ctx.saved_tensors
         if G.is_tensor(grad):
             return (MaxPool2dBackward.apply(grad, indices, ctx.input_shape),
                     None, None, None, None, None)
         return (_max_pool_input_gradient(grad, indices, ctx.input_shape),
                 None, None, None, None, None)
+
+
+class MaxPool2dWithIndices(MaxPool2d):
+    returns_indices = True
 
 
 def _max_pool_input_gradient(grad, indices, shape):
@@ -190,8 +197,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     position ih*W + iw of each maximum in its input plane (int64), as torch."""
     kernel, stride, padding, dilation, out = _window_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    result, indices = MaxPool2d.apply(input, kernel, stride, padding, dilation, out)
-    return (result, indices) if return_indices else result
+    if return_indices:
+        return MaxPool2dWithIndices.apply(input, kernel, stride, padding, dilation, out)
+    return MaxPool2d.apply(input, kernel, stride, padding, dilation, out)
 
 
 # ----------------------------------------------------------------------------- avg pool
