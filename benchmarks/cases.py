@@ -78,15 +78,36 @@ def framework(name: str) -> SimpleNamespace:
             name=name, lib=minigrad, F=F, nn=nn, optim=optim, grad=autograd.grad,
             no_grad=minigrad.no_grad,
             array=lambda a, requires_grad=False: minigrad.tensor(a, requires_grad=requires_grad),
+            activation=_activation_minigrad, conv_weight=_conv_weight_minigrad,
             assign=_assign_minigrad)
     if name == "torch":
         import torch
+        array = lambda a, requires_grad=False: torch.tensor(a, requires_grad=requires_grad)
         return SimpleNamespace(
             name=name, lib=torch, F=torch.nn.functional, nn=torch.nn, optim=torch.optim,
-            grad=torch.autograd.grad, no_grad=torch.no_grad,
-            array=lambda a, requires_grad=False: torch.tensor(a, requires_grad=requires_grad),
-            assign=_assign_torch)
+            grad=torch.autograd.grad, no_grad=torch.no_grad, array=array, activation=array,
+            conv_weight=array, assign=_assign_torch)
     raise ValueError(f"unknown framework {name!r}: 'minigrad' or 'torch'")
+
+
+def _activation_minigrad(a: np.ndarray, requires_grad=False):
+    """An (N, C, H, W) array as minigrad's layers hand activations on: channels-last."""
+    import minigrad
+    from minigrad._kernels.buffers import channels_last_empty
+    if a.ndim != 4:
+        return minigrad.tensor(a, requires_grad=requires_grad)
+    stored = channels_last_empty(*a.shape, a.dtype)
+    stored[...] = a
+    return minigrad.Tensor(stored, requires_grad=requires_grad)
+
+
+def _conv_weight_minigrad(w: np.ndarray, requires_grad=False):
+    """A conv weight as minigrad's Conv2d stores it: (KH, KW, C, F) in memory."""
+    import minigrad
+    from minigrad.nn.conv import _empty_hwio
+    stored = _empty_hwio(w.shape[0], w.shape[1], w.shape[2:], w.dtype)
+    stored[...] = w
+    return minigrad.Tensor(stored, requires_grad=requires_grad)
 
 
 def _assign_minigrad(param, values: np.ndarray) -> None:
@@ -179,7 +200,10 @@ def _shape_text(shape) -> str:
 # ----------------------------------------------------------------------------- layer kernels
 
 def _layer_setup(name: str, batch: int, rng):
-    """(arrays, requires_grad flags, op(fw, *tensors), output shape, text, flops, bytes)."""
+    """(arrays, requires_grad flags, kinds, op(fw, *tensors), output shape, text, flops,
+    bytes). A kind says how each framework holds the array in the seed model: "activation"
+    (minigrad: channels-last, the layout its convolutions and pools hand on), "image" and
+    "array" (as given), "conv_weight" (minigrad: Conv2d's (KH, KW, C, F) storage)."""
     kind, item_shape, args = SEED_LAYERS[name]
     x_shape = (batch,) + item_shape
     if kind == "conv":
@@ -188,13 +212,15 @@ def _layer_setup(name: str, batch: int, rng):
         arrays = [_random(rng, x_shape), _random(rng, (c_out, c_in, KERNEL, KERNEL), 0.1),
                   _random(rng, (c_out,))]
         needs = [name != "conv1", True, True]
+        kinds = ["image" if name == "conv1" else "activation", "conv_weight", "array"]
 
         def op(fw, x, w, b):
             return fw.F.conv2d(x, w, b, stride=1, padding=PADDING)
         out_shape = (batch, c_out, size, size)
         text = f"{_shape_text(x_shape)} * {c_out}x{c_in}x{KERNEL}x{KERNEL}"
         flops = _conv_flops(batch, c_in, c_out, size)
-        return arrays, needs, op, out_shape, text, (flops, flops * (2 if needs[0] else 1)), None
+        return arrays, needs, kinds, op, out_shape, text, \
+            (flops, flops * (2 if needs[0] else 1)), None
     if kind == "pool":
         c, h, w = item_shape
         arrays, needs = [_random(rng, x_shape)], [True]
@@ -205,8 +231,8 @@ def _layer_setup(name: str, batch: int, rng):
         n_in, n_out = batch * c * h * w, batch * c * h * w // 4
         forward = (n_in + n_out) * ELEMENT + n_out * INDEX
         backward = 2 * n_out * ELEMENT + n_out * INDEX + n_in * ELEMENT
-        return arrays, needs, op, out_shape, f"{_shape_text(x_shape)} k2", None, \
-            (forward, backward)
+        return arrays, needs, ["activation"], op, out_shape, f"{_shape_text(x_shape)} k2", \
+            None, (forward, backward)
     if kind == "linear":
         n_in, n_out = args
         arrays = [_random(rng, x_shape), _random(rng, (n_out, n_in), 1 / np.sqrt(n_in)),
@@ -215,7 +241,7 @@ def _layer_setup(name: str, batch: int, rng):
         def op(fw, x, w, b):
             return fw.F.linear(x, w, b)
         flops = 2.0 * batch * n_in * n_out
-        return arrays, [True, True, True], op, (batch, n_out), \
+        return arrays, [True, True, True], ["array"] * 3, op, (batch, n_out), \
             f"{batch}x{n_in} * {n_out}x{n_in}", (flops, 2 * flops), None
     # cross-entropy: logits (N, 10) and class targets, mean reduction
     arrays = [_random(rng, x_shape), rng.integers(0, CLASSES, batch).astype(np.int64)]
@@ -225,23 +251,26 @@ def _layer_setup(name: str, batch: int, rng):
     n = batch * CLASSES
     forward = n * ELEMENT + batch * INDEX + ELEMENT
     backward = 2 * n * ELEMENT + batch * INDEX
-    return arrays, [True, False], op, (), f"{batch}x{CLASSES}", None, (forward, backward)
+    return arrays, [True, False], ["array"] * 2, op, (), f"{batch}x{CLASSES}", None, \
+        (forward, backward)
 
 
 def _layer_case(name: str, batch: int, direction: str) -> Case:
     rng = np.random.default_rng(2)
-    arrays, needs, op, out_shape, text, flops, traffic = _layer_setup(name, batch, rng)
+    arrays, needs, kinds, op, out_shape, text, flops, traffic = _layer_setup(name, batch, rng)
     upstream = _random(rng, out_shape)
     index = 0 if direction == "fwd" else 1
 
     def build(framework_name):
         fw = framework(framework_name)
-        tensors = [fw.array(a, requires_grad=r) for a, r in zip(arrays, needs)]
+        makers = {"activation": fw.activation, "conv_weight": fw.conv_weight,
+                  "image": fw.array, "array": fw.array}
+        tensors = [makers[k](a, requires_grad=r) for a, r, k in zip(arrays, needs, kinds)]
         if direction == "fwd":
             return lambda: op(fw, *tensors)
         out = op(fw, *tensors)
         inputs = [t for t, r in zip(tensors, needs) if r]
-        grad_out = fw.array(upstream)
+        grad_out = fw.activation(upstream) if len(out_shape) == 4 else fw.array(upstream)
         return lambda: fw.grad(out, inputs, grad_out, retain_graph=True)
 
     return Case(name=f"{name}-{direction}-b{batch}", group=name.rstrip("0123456789"),

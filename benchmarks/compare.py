@@ -40,7 +40,7 @@ import time
 import minigrad  # noqa: E402,F401  (before torch, see above)
 
 from benchmarks import cases as case_library
-from benchmarks.peak import measure_core_peak_gflops
+from benchmarks.peak import measure_core_peaks
 
 # (seconds of timed rounds per case for both frameworks together, rounds at least, at most,
 #  seconds one round should last at least)
@@ -266,10 +266,12 @@ def main(argv=None) -> int:
     if args.peak_gflops is not None:
         peak, peak_source = args.peak_gflops, "--peak-gflops"
     else:
-        core = measure_core_peak_gflops()
+        widths = measure_core_peaks()
+        core = max(widths.values(), default=None)
         peak = core * args.threads if core else None
-        peak_source = (f"FMA probe: {core:.1f} GFLOP/s per core x {args.threads} threads"
-                       if core else "unknown (no probe here: pass --peak-gflops)")
+        measured = ", ".join(f"{name} {rate:.1f}" for name, rate in widths.items())
+        peak_source = (f"FMA probe, GFLOP/s per core: {measured}; the best x {args.threads} "
+                       f"threads" if core else "unknown (no probe here: pass --peak-gflops)")
 
     machine = _machine()
     settings = SETTINGS["quick" if args.quick else "full"]

@@ -1,698 +1,719 @@
-"""conv2d on NCHW arrays (row-major): forward, backward to the input, to the weight, to the bias.
+"""conv2d: forward, gradient to the input, to the weights and to the bias.
 
-Shapes: x (N, C, H, W), weight (F, C/G, KH, KW), out (N, F, OH, OW), G groups.
+Shapes (as torch): x (N, C, H, W), weight (F, C/G, KH, KW), out (N, F, OH, OW), G groups.
 
     out[n, f, i, j] = bias[f] + sum over c < C/G, a < KH, b < KW of
                       weight[f, c, a, b] * x[n, g*C/G + c, i*SH - PT + a*DH, j*SW - PL + b*DW]
 
-with g = f // (F/G) the group of output channel f and x read as 0 outside the image (zero
-padding). Only the top and left padding (PT, PL) are arguments: the bottom and right padding
-are implied by the shape of out (and of grad_input in the backward pass).
+with g = f // (F/G) and x read as 0 outside the image. Only the top and left padding are
+arguments: the bottom and right padding are implied by the output's shape.
 
-Algorithm: im2col + the project's GEMM (minigrad._kernels.gemm). A chunk of NB samples is laid
-out as a matrix with one row per (c, a, b) and one column per (n, i, j), P = OH*OW:
+Layouts. Arrays are numpy arrays of these shapes with any strides. The direct kernels work
+channels-last: their activations are NHWC in memory (presented as (N, C, H, W) arrays whose
+strides put the channels innermost, as torch's channels_last tensors) and their weights HWIO
+(KH, KW, C, F) in memory, the layout minigrad's Conv2d keeps. Inputs in other layouts are
+read through a zero-padded channels-last copy of the rows each work item needs; outputs in
+other layouts are written through a copy.
 
-    cols[(c*KH + a)*KW + b, n*P + i*OW + j] = x[n, c, i*SH - PT + a*DH, j*SW - PL + b*DW]
+Algorithms (conv_nhwc.h has the math of the direct ones):
+- groups == 1: direct, channels-last, vectorised over output channels, for the forward pass
+  and the weight gradient at any stride and dilation, and for the input gradient at stride 1.
+- the input gradient at stride > 1, and every grouped convolution (depthwise included):
+  im2col + GEMM or the depthwise loops of conv_gemm.pyx, on NCHW copies.
 
-and with KG = C/G*KH*KW rows per group, FG = F/G output channels per group:
-
-    forward          out_g (FG, NB*P)   = weight_g (FG, KG) @ cols_g (KG, NB*P)
-    backward weight  dweight_g (FG, KG) += dout_g (FG, NB*P) @ cols_g^T
-    backward input   dcols_g (KG, NB*P)  = weight_g^T @ dout_g, then col2im adds dcols into dx
-    bias             dbias[f] = sum over n, i, j of dout[n, f, i, j]
-
-dout_g is dout with the batch moved next to the pixels, (F, NB*P); for a chunk of one sample
-out[n] already has that layout, so no transpose is needed, and a 1x1 stride-1 unpadded conv
-needs no im2col either (cols is x[n] itself). The chunk size bounds the im2col buffer and the
-transposed-output buffer to about CHUNK_ELEMENTS numbers each; both are cached per thread and
-dtype, and grow when a bigger one is needed.
-
-Depthwise convolutions (G = C > 1: one input channel per group) skip im2col and the GEMM, whose
-products would have a single row: direct loops over each plane and kernel tap instead.
-
-Stride-1, dilation-1 convolutions with a kernel larger than 1x1 and enough output pixels go
-to the direct kernels of conv_direct.pyx instead (no column matrix, rows of padding skipped);
-set_algorithm can force either algorithm.
+Which ISA, tile and work split the direct kernels use for a shape is decided at its first call
+by timing the candidates on the call's own data (`plans()` lists the decisions). Every
+candidate sums in the same order, so the decision never changes a result; nor does the thread
+count: each output is computed by one thread, in an order fixed by the shapes.
 """
+import os
+import sys
+import time
+
 import numpy as np
 
 from cython cimport floating
-from cython.parallel cimport prange
-from libc.string cimport memcpy, memset
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
 
-from minigrad._kernels import conv_direct
-from minigrad._kernels.conv_direct import scratch as _scratch
-from minigrad._kernels.gemm import gemm, gemm_batched
+from openmp cimport omp_get_num_threads, omp_get_thread_num
 
-# Largest im2col (or transposed-output) buffer, in numbers, that a chunk of samples may fill;
-# one sample always fits. Measured: 4 MB chunks beat 16 MB ones (the GEMM reads them warm).
-CHUNK_ELEMENTS = 1 << 20
+cimport numpy as cnp
 
-cdef enum:
-    PARALLEL_MIN_ELEMENTS = 32768   # loops over fewer numbers than this run on one thread
-    TAP_BLOCK = 64                  # columns summed side by side by the depthwise weight gradient
+cnp.import_array()
 
-# ---------------------------------------------------------------------------------------------
-# Inner math: one im2col row, one col2im plane, the layout moves around the GEMM.
+from minigrad._kernels import conv_gemm
+from minigrad._kernels.gemm import get_isa as gemm_get_isa
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
+from minigrad._kernels.buffers import channels_last_empty, scratch
 
-cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
-    """ceil(m / d) for d > 0 and any sign of m (both divisions see non-negative operands)."""
-    if m <= 0:
-        return -((-m) // d)
-    return (m + d - 1) // d
-
-
-cdef inline int threads_for(Py_ssize_t elements, int num_threads) noexcept nogil:
-    """One thread for loops too small to repay waking a team (a few microseconds)."""
-    return num_threads if elements >= PARALLEL_MIN_ELEMENTS else 1
-
-
-cdef inline Py_ssize_t clamp(Py_ssize_t v, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
-    return lo if v < lo else (hi if v > hi else v)
-
-
-cdef inline void zero_edges(floating* rows, Py_ssize_t W, Py_ssize_t i_lo, Py_ssize_t i_hi,
-                            Py_ssize_t j_lo, Py_ssize_t j_hi) noexcept nogil:
-    """rows[i, j] = 0 for i_lo <= i < i_hi and j < j_lo or j >= j_hi (rows is (., W))."""
-    cdef Py_ssize_t i, j
-    for i in range(i_lo, i_hi):
-        for j in range(j_lo):
-            rows[i * W + j] = 0
-        for j in range(j_hi, W):
-            rows[i * W + j] = 0
-
-
-cdef void copy_shifted_block(const floating* plane, floating* dst, Py_ssize_t H,
-                             Py_ssize_t W, Py_ssize_t oh, Py_ssize_t row_shift,
-                             Py_ssize_t base, Py_ssize_t j_lo, Py_ssize_t j_hi) noexcept nogil:
-    """dst[i, j] = plane[i + row_shift, j + base] (0 outside the plane) when OW == W and both
-    strides are 1: then dst is the plane shifted by one flat offset, so one memcpy does it and
-    only the columns that read padding need fixing."""
-    cdef Py_ssize_t start, end
-    cdef Py_ssize_t i_lo = clamp(-row_shift, 0, oh), i_hi = clamp(H - row_shift, i_lo, oh)
-    if i_lo == i_hi or j_lo == j_hi:
-        memset(dst, 0, oh * W * sizeof(floating))
-        return
-    start = i_lo * W + j_lo
-    end = (i_hi - 1) * W + j_hi
-    memset(dst, 0, start * sizeof(floating))
-    memcpy(dst + start, plane + start + row_shift * W + base, (end - start) * sizeof(floating))
-    memset(dst + end, 0, (oh * W - end) * sizeof(floating))
-    if j_lo > 0 or j_hi < W:
-        # The copy wrapped neighbouring rows' pixels into the columns that read padding
-        # (a few numbers per row: plain loops; a memset call per row took ~5% of the forward).
-        zero_edges(dst, W, i_lo, i_hi, j_lo, j_hi)
+cdef extern from "conv_nhwc.h" nogil:
+    int MG_ISA_AVX2, MG_ISA_AVX512
+    int mg_isa_best()
+    int cn_lanes(int isa, int element_bytes)
+    int cn_max_cw(int isa, int nv)
+    int CN_MAX_NV
+    ctypedef struct cn_plan:
+        Py_ssize_t C, H, W, F, OH, OW
+        int KH, KW, sh, sw, ph, pw, dh, dw
+        Py_ssize_t w_step, y_step, dy_step, Wp
+        int isa, nv, cw
+    void cn_copy_slab_f32(const float *x, Py_ssize_t sc, Py_ssize_t sy, Py_ssize_t sx,
+                          Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
+                          Py_ssize_t nrows, Py_ssize_t col0, Py_ssize_t Wp, Py_ssize_t cstep,
+                          float *xs)
+    void cn_copy_slab_f64(const double *x, Py_ssize_t sc, Py_ssize_t sy, Py_ssize_t sx,
+                          Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
+                          Py_ssize_t nrows, Py_ssize_t col0, Py_ssize_t Wp, Py_ssize_t cstep,
+                          double *xs)
+    void cn_forward_rows_f32(const cn_plan *p, const float *xs, Py_ssize_t i0, Py_ssize_t i1,
+                             const float *w, const float *bias, float *y)
+    void cn_forward_rows_f64(const cn_plan *p, const double *xs, Py_ssize_t i0, Py_ssize_t i1,
+                             const double *w, const double *bias, double *y)
+    void cn_sum_pixels_f32(int isa, const float *dyb, Py_ssize_t npix, Py_ssize_t step,
+                           Py_ssize_t F, double *sums)
+    void cn_sum_pixels_f64(int isa, const double *dyb, Py_ssize_t npix, Py_ssize_t step,
+                           Py_ssize_t F, double *sums)
+    void cn_weight_rows_f32(const cn_plan *p, const float *xs, Py_ssize_t i0, Py_ssize_t i1,
+                            const float *dyb, Py_ssize_t k0, Py_ssize_t k1, float *dwb)
+    void cn_weight_rows_f64(const cn_plan *p, const double *xs, Py_ssize_t i0, Py_ssize_t i1,
+                            const double *dyb, Py_ssize_t k0, Py_ssize_t k1, double *dwb)
 
 
-cdef void im2col_row(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t nb,
-                     floating* row, Py_ssize_t r, int kh, int kw, int sh, int sw,
-                     int pt, int pl, int dh, int dw, Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
-    """Fill row r = (c*KH + a)*KW + b of cols for samples n0 .. n0+nb-1."""
-    cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t c = r // (kh * kw), a = (r // kw) % kh, b = r % kw
-    cdef Py_ssize_t base = b * dw - pl       # input column of output column j is j*SW + base
-    # Output columns j_lo <= j < j_hi read inside the image, the others read padding.
-    cdef Py_ssize_t j_lo = clamp(ceil_div(-base, sw), 0, ow)
-    cdef Py_ssize_t j_hi = clamp(ceil_div(W - base, sw), j_lo, ow)
-    cdef Py_ssize_t n, i, j, ih
-    cdef floating* dst
-    cdef const floating* src
-    cdef const floating* plane
-    cdef bint shifted_copy = sh == 1 and sw == 1 and ow == W
-    for n in range(nb):
-        plane = &x[n0 + n, c, 0, 0]
-        if shifted_copy:
-            copy_shifted_block(plane, row + n * oh * ow, H, W, oh, a * dh - pt, base,
-                               j_lo, j_hi)
-            continue
-        for i in range(oh):
-            dst = row + (n * oh + i) * ow
-            ih = i * sh - pt + a * dh
-            if ih < 0 or ih >= H:
-                memset(dst, 0, ow * sizeof(floating))
-                continue
-            src = plane + ih * W
-            for j in range(j_lo):
-                dst[j] = 0
-            if sw == 1:
-                memcpy(dst + j_lo, src + j_lo + base, (j_hi - j_lo) * sizeof(floating))
-            else:
-                for j in range(j_lo, j_hi):
-                    dst[j] = src[j * sw + base]
-            for j in range(j_hi, ow):
-                dst[j] = 0
+# A call has at least ITEMS_PER_THREAD work items a thread where the rows allow, and runs on
+# one thread below PARALLEL_MIN_MACS multiply-adds (waking a team costs microseconds).
+ITEMS_PER_THREAD = 4
+PARALLEL_MIN_MACS = 65536
+# Pixels of a block of the weight gradient: the block's inputs and output gradients are read
+# once per tile of dw, and stay in the L1 cache between the tiles (measured best: 64 to 256
+# pixels on the seed model's layers, ~40 KB of data).
+WEIGHT_BLOCK_PIXELS = 128
+WEIGHT_BLOCK_BYTES = 40 * 1024
+# Candidate tile widths (pixels, or input numbers for the weight gradient) by NV, for 32
+# vector registers and for 16; the largest of each is the largest compiled.
+TILE_WIDTHS_32 = {1: (12, 16), 2: (8, 14), 3: (6, 9), 4: (5, 7)}
+TILE_WIDTHS_16 = {1: (8, 12), 2: (4, 6), 3: (3, 4), 4: (2, 3)}
 
-
-cdef void col2im_plane(floating* cols, Py_ssize_t row_stride, Py_ssize_t n,
-                       floating* plane, Py_ssize_t H, Py_ssize_t W, Py_ssize_t c,
-                       int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw,
-                       Py_ssize_t oh, Py_ssize_t ow) noexcept nogil:
-    """plane = dx[n0 + n, c]: zero it, then add every entry of cols that im2col read from it.
-
-    When OW == W and both strides are 1 (the mirror of copy_shifted_block), a tap's block of
-    cols lands on the plane shifted by one flat offset: its entries that read padding are set
-    to 0 in cols (scratch, and this block is read by this plane only), then one long
-    contiguous loop adds the block. x + 0 == x, so the sums are those of the row loop."""
-    cdef Py_ssize_t a, b, i, j, ih, base, j_lo, j_hi, i_lo, i_hi, row_shift, k, start, end
-    cdef floating* src
-    cdef floating* dst
-    cdef bint shifted_add = sh == 1 and sw == 1 and ow == W
-    memset(plane, 0, H * W * sizeof(floating))
-    for a in range(kh):
-        for b in range(kw):
-            base = b * dw - pl
-            j_lo = clamp(ceil_div(-base, sw), 0, ow)
-            j_hi = clamp(ceil_div(W - base, sw), j_lo, ow)
-            src = cols + ((c * kh + a) * kw + b) * row_stride + n * oh * ow
-            if shifted_add:
-                row_shift = a * dh - pt
-                i_lo = clamp(-row_shift, 0, oh)
-                i_hi = clamp(H - row_shift, i_lo, oh)
-                if i_lo == i_hi or j_lo == j_hi:
-                    continue
-                zero_edges(src, W, i_lo, i_hi, j_lo, j_hi)
-                start = i_lo * W + j_lo
-                end = (i_hi - 1) * W + j_hi
-                dst = plane + row_shift * W + base
-                for k in range(start, end):
-                    dst[k] += src[k]
-                continue
-            for i in range(oh):
-                ih = i * sh - pt + a * dh
-                if ih < 0 or ih >= H:
-                    continue
-                dst = plane + ih * W + base
-                if sw == 1:  # contiguous: lets the compiler vectorise
-                    for j in range(j_lo, j_hi):
-                        dst[j] += src[i * ow + j]
-                else:
-                    for j in range(j_lo, j_hi):
-                        dst[j * sw] += src[i * ow + j]
-
-
-cdef void add_bias(floating* dst, const floating[::1] bias, Py_ssize_t f,
-                   Py_ssize_t p) noexcept nogil:
-    """dst[0:p] += bias[f] (bias may be empty: nothing to add)."""
-    cdef Py_ssize_t k
-    cdef floating v
-    if bias.shape[0] == 0:
-        return
-    v = bias[f]
-    for k in range(p):
-        dst[k] += v
-
-
-# ---------------------------------------------------------------------------------------------
-# Loops over the inner math (parallel over independent rows / planes).
-
-cdef void im2col(const floating[:, :, :, ::1] x, Py_ssize_t n0, Py_ssize_t nb,
-                 floating[::1] cols, int kh, int kw, int sh, int sw, int pt, int pl,
-                 int dh, int dw, Py_ssize_t oh, Py_ssize_t ow, int num_threads) noexcept nogil:
-    cdef Py_ssize_t rows = x.shape[1] * kh * kw, row_stride = nb * oh * ow, r
-    num_threads = threads_for(rows * row_stride, num_threads)
-    for r in prange(rows, num_threads=num_threads, schedule="static"):
-        im2col_row(x, n0, nb, &cols[0] + r * row_stride, r, kh, kw, sh, sw, pt, pl,
-                   dh, dw, oh, ow)
-
-
-cdef void col2im(floating[::1] cols, Py_ssize_t n0, Py_ssize_t nb,
-                 floating[:, :, :, ::1] dx, int kh, int kw, int sh, int sw, int pt, int pl,
-                 int dh, int dw, Py_ssize_t oh, Py_ssize_t ow, int num_threads) noexcept nogil:
-    """dx[n0:n0+nb] = the adjoint of im2col applied to cols (each plane owned by one thread).
-    cols is scratch: entries that read padding may be overwritten with 0."""
-    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t row_stride = nb * oh * ow, k
-    num_threads = threads_for(cols.shape[0], num_threads)
-    for k in prange(nb * C, num_threads=num_threads, schedule="static"):
-        col2im_plane(&cols[0], row_stride, k // C, &dx[n0 + k // C, k % C, 0, 0], H, W, k % C,
-                     kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
-
-
-cdef void batch_to_rows(const floating[:, :, :, ::1] src, Py_ssize_t n0, Py_ssize_t nb,
-                        floating[::1] rows, int num_threads) noexcept nogil:
-    """rows[f, n*P + p] = src[n0 + n, f, p]: (NB, F, P) -> (F, NB*P)."""
-    cdef Py_ssize_t F = src.shape[1], P = src.shape[2] * src.shape[3], k
-    num_threads = threads_for(nb * F * P, num_threads)
-    for k in prange(nb * F, num_threads=num_threads, schedule="static"):
-        memcpy(&rows[0] + ((k % F) * nb + k // F) * P, &src[n0 + k // F, k % F, 0, 0],
-               P * sizeof(floating))
-
-
-cdef void rows_to_batch(const floating[::1] rows, const floating[::1] bias,
-                        floating[:, :, :, ::1] dst, Py_ssize_t n0, Py_ssize_t nb,
-                        int num_threads) noexcept nogil:
-    """dst[n0 + n, f, p] = rows[f, n*P + p] + bias[f]: (F, NB*P) -> (NB, F, P)."""
-    cdef Py_ssize_t F = dst.shape[1], P = dst.shape[2] * dst.shape[3], k
-    cdef floating* out_row
-    num_threads = threads_for(nb * F * P, num_threads)
-    for k in prange(nb * F, num_threads=num_threads, schedule="static"):
-        out_row = &dst[n0 + k // F, k % F, 0, 0]
-        memcpy(out_row, &rows[0] + ((k % F) * nb + k // F) * P, P * sizeof(floating))
-        add_bias(out_row, bias, k % F, P)
-
-
-cdef void add_bias_batch(floating[:, :, :, ::1] dst, const floating[::1] bias, Py_ssize_t n,
-                         int num_threads) noexcept nogil:
-    cdef Py_ssize_t F = dst.shape[1], P = dst.shape[2] * dst.shape[3], f
-    num_threads = threads_for(F * P, num_threads)
-    for f in prange(F, num_threads=num_threads, schedule="static"):
-        add_bias(&dst[n, f, 0, 0], bias, f, P)
-
-
-# ---------------------------------------------------------------------------------------------
-# Depthwise convolutions (one input channel per group): direct loops, no im2col, no GEMM.
-# Filter f reads input channel c = f // M (M = F/C filters per channel). For each kernel tap
-# (a, b) the output rows i_lo <= i < i_hi and columns j_lo <= j < j_hi read inside the image.
-
-cdef inline void tap_range(Py_ssize_t size, Py_ssize_t out_size, Py_ssize_t stride,
-                           Py_ssize_t offset, Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
-    """Output positions k with 0 <= k*stride + offset < size: lo <= k < hi."""
-    lo[0] = clamp(ceil_div(-offset, stride), 0, out_size)
-    hi[0] = clamp(ceil_div(size - offset, stride), lo[0], out_size)
-
-
-cdef void depthwise_forward_plane(const floating* xp, Py_ssize_t H, Py_ssize_t W,
-                                  const floating* wf, floating bias_value, floating* op,
-                                  Py_ssize_t oh, Py_ssize_t ow, int kh, int kw, int sh, int sw,
-                                  int pt, int pl, int dh, int dw) noexcept nogil:
-    """op[i, j] = bias + sum over a, b of wf[a, b] * xp[i*SH - PT + a*DH, j*SW - PL + b*DW]."""
-    cdef Py_ssize_t a, b, i, j, i_lo, i_hi, j_lo, j_hi, k
-    cdef const floating* src
-    cdef floating* dst
-    cdef floating v
-    for k in range(oh * ow):
-        op[k] = bias_value
-    for a in range(kh):
-        tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
-        for b in range(kw):
-            tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
-            v = wf[a * kw + b]
-            for i in range(i_lo, i_hi):
-                src = xp + (i * sh - pt + a * dh) * W + b * dw - pl
-                dst = op + i * ow
-                if sw == 1:
-                    for j in range(j_lo, j_hi):
-                        dst[j] += v * src[j]
-                else:
-                    for j in range(j_lo, j_hi):
-                        dst[j] += v * src[j * sw]
-
-
-cdef void depthwise_input_plane(const floating* dyp, const floating* wf, floating* dxp,
-                                Py_ssize_t H, Py_ssize_t W, Py_ssize_t oh, Py_ssize_t ow,
-                                int kh, int kw, int sh, int sw, int pt, int pl,
-                                int dh, int dw) noexcept nogil:
-    """dxp[i*SH - PT + a*DH, j*SW - PL + b*DW] += wf[a, b] * dyp[i, j] (the forward's adjoint)."""
-    cdef Py_ssize_t a, b, i, j, i_lo, i_hi, j_lo, j_hi
-    cdef const floating* src
-    cdef floating* dst
-    cdef floating v
-    for a in range(kh):
-        tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
-        for b in range(kw):
-            tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
-            v = wf[a * kw + b]
-            for i in range(i_lo, i_hi):
-                dst = dxp + (i * sh - pt + a * dh) * W + b * dw - pl
-                src = dyp + i * ow
-                if sw == 1:
-                    for j in range(j_lo, j_hi):
-                        dst[j] += v * src[j]
-                else:
-                    for j in range(j_lo, j_hi):
-                        dst[j * sw] += v * src[j]
-
-
-cdef double depthwise_weight_tap(const floating[:, :, :, ::1] x,
-                                 const floating[:, :, :, ::1] grad_out, Py_ssize_t f,
-                                 Py_ssize_t c, int a, int b, int sh, int sw, int pt, int pl,
-                                 int dh, int dw) noexcept nogil:
-    """sum over n, i, j of grad_out[n, f, i, j] * x[n, c, i*SH - PT + a*DH, j*SW - PL + b*DW].
-
-    Columns are summed in blocks of TAP_BLOCK into one partial sum per column, so that the
-    innermost loop has no loop-carried dependency and vectorises."""
-    cdef Py_ssize_t N = x.shape[0], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3]
-    cdef Py_ssize_t n, i, j, i_lo, i_hi, j_lo, j_hi, j0, width
-    cdef const floating* src
-    cdef const floating* g
-    cdef double partial[TAP_BLOCK]
-    cdef double total = 0
-    tap_range(H, oh, sh, a * dh - pt, &i_lo, &i_hi)
-    tap_range(W, ow, sw, b * dw - pl, &j_lo, &j_hi)
-    j0 = j_lo
-    while j0 < j_hi:
-        width = min(<Py_ssize_t>TAP_BLOCK, j_hi - j0)
-        for j in range(width):
-            partial[j] = 0
-        for n in range(N):
-            for i in range(i_lo, i_hi):
-                src = &x[n, c, 0, 0] + (i * sh - pt + a * dh) * W + (j0 * sw + b * dw - pl)
-                g = &grad_out[n, f, i, j0]
-                for j in range(width):
-                    partial[j] += g[j] * src[j * sw]
-        for j in range(width):
-            total += partial[j]
-        j0 += TAP_BLOCK
-    return total
-
-
-cdef void depthwise_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] weight,
-                            const floating[::1] bias, floating[:, :, :, ::1] out,
-                            int sh, int sw, int pt, int pl, int dh, int dw,
-                            int num_threads) noexcept nogil:
-    cdef Py_ssize_t N = out.shape[0], F = out.shape[1], C = x.shape[1], k, f
-    cdef Py_ssize_t per_channel = F // C
-    num_threads = threads_for(out.shape[0] * F * out.shape[2] * out.shape[3] * 8, num_threads)
-    for k in prange(N * F, num_threads=num_threads, schedule="static"):
-        f = k % F
-        depthwise_forward_plane(&x[k // F, f // per_channel, 0, 0], x.shape[2], x.shape[3],
-                                &weight[f, 0, 0, 0], bias[f] if bias.shape[0] > 0 else 0,
-                                &out[k // F, f, 0, 0], out.shape[2], out.shape[3],
-                                weight.shape[2], weight.shape[3], sh, sw, pt, pl, dh, dw)
-
-
-cdef void depthwise_backward_input(const floating[:, :, :, ::1] grad_out,
-                                   const floating[:, :, :, ::1] weight,
-                                   floating[:, :, :, ::1] grad_input, int sh, int sw, int pt,
-                                   int pl, int dh, int dw, int num_threads) noexcept nogil:
-    cdef Py_ssize_t N = grad_input.shape[0], C = grad_input.shape[1]
-    cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
-    cdef Py_ssize_t per_channel = grad_out.shape[1] // C, k, c, f
-    num_threads = threads_for(grad_out.shape[0] * grad_out.shape[1] * grad_out.shape[2]
-                              * grad_out.shape[3] * 8, num_threads)
-    for k in prange(N * C, num_threads=num_threads, schedule="static"):
-        c = k % C
-        memset(&grad_input[k // C, c, 0, 0], 0, H * W * sizeof(floating))
-        for f in range(c * per_channel, (c + 1) * per_channel):
-            depthwise_input_plane(&grad_out[k // C, f, 0, 0], &weight[f, 0, 0, 0],
-                                  &grad_input[k // C, c, 0, 0], H, W, grad_out.shape[2],
-                                  grad_out.shape[3], weight.shape[2], weight.shape[3],
-                                  sh, sw, pt, pl, dh, dw)
-
-
-cdef void depthwise_backward_weight(const floating[:, :, :, ::1] x,
-                                    const floating[:, :, :, ::1] grad_out,
-                                    floating[:, :, :, ::1] grad_weight, int sh, int sw, int pt,
-                                    int pl, int dh, int dw, int num_threads) noexcept nogil:
-    cdef Py_ssize_t F = grad_weight.shape[0], kh = grad_weight.shape[2]
-    cdef Py_ssize_t kw = grad_weight.shape[3], per_channel = F // x.shape[1], k, f
-    num_threads = threads_for(grad_out.shape[0] * F * grad_out.shape[2] * grad_out.shape[3]
-                              * kh * kw, num_threads)
-    for k in prange(F * kh * kw, num_threads=num_threads, schedule="static"):
-        f = k // (kh * kw)
-        grad_weight[f, 0, (k // kw) % kh, k % kw] = <floating>depthwise_weight_tap(
-            x, grad_out, f, f // per_channel, (k // kw) % kh, k % kw, sh, sw, pt, pl, dh, dw)
-
-
-# ---------------------------------------------------------------------------------------------
-# Python-level helpers: scratch buffers, chunking, the grouped GEMM.
-
-ALGORITHMS = ("auto", "direct", "im2col")
 _algorithm = "auto"
+_isa = mg_isa_best()
+_forced_tile = None
+_tuning = os.environ.get("MINIGRAD_CONV_TUNE", "1") != "0"
+_verbose = os.environ.get("MINIGRAD_VERBOSE", "0") not in ("", "0")
+_plans = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings (minigrad.backends offers them to users).
+
+def get_isa():
+    """The instruction set of the direct kernels: 'avx512', 'avx2' or 'base'."""
+    return ISA_NAMES[_isa]
+
+
+def set_isa(name):
+    """Run the direct kernels with this instruction set only ('avx512', 'avx2', 'base'), or
+    None for the default (the widest, or AVX2 where it measures faster)."""
+    global _isa
+    _isa = isa_code(name)
+    _plans.clear()
 
 
 def set_algorithm(name):
-    """Choose how stride-1, dilation-1 convolutions run: 'direct' (conv_direct.pyx), 'im2col'
-    (+ GEMM), or 'auto' (the default: direct from MIN_DIRECT_PIXELS* output pixels up). Every
-    other convolution runs im2col + GEMM, and depthwise ones their own loops, whatever is set.
-    For tests and benchmarks."""
+    """'direct' (channels-last direct kernels wherever they apply), 'gemm' (im2col + GEMM on
+    NCHW copies everywhere) or 'auto' (the default: direct wherever it applies)."""
     global _algorithm
-    if name not in ALGORITHMS:
-        raise ValueError(f"unknown convolution algorithm {name!r}; expected one of {ALGORITHMS}")
+    if name not in ("auto", "direct", "gemm"):
+        raise ValueError(f"unknown convolution algorithm {name!r}; expected 'auto', 'direct' "
+                         f"or 'gemm'")
     _algorithm = name
+    _plans.clear()
 
 
-# Output pixels (N * OH * OW) from which the direct kernels beat im2col + GEMM, per kernel:
-# below them the GEMM's better use of two threads wins (measured at the seed model's layers,
-# batch 1 to 8, 2 threads: at 8x8 and batch 1, forward 82 against 65 us, input gradient 95
-# against 63, weight gradient 124 against 112; at 16x16 and batch 1, 123 against 107, 124
-# against 127, 120 against 149).
-MIN_DIRECT_PIXELS = 512
-MIN_DIRECT_PIXELS_INPUT = 256
-MIN_DIRECT_PIXELS_WEIGHT = 128
+def set_tile(tile):
+    """Force the direct kernels' tile (NV, width) for every pass, or None to choose by
+    measurement. NV is the number of vectors of output channels (1 to 4), width the pixels
+    (forward) or input numbers (weight gradient) of a tile; widths past the largest compiled
+    for the ISA are cut to it."""
+    global _forced_tile
+    if tile is not None:
+        nv, width = tile
+        if not 1 <= nv <= CN_MAX_NV or width < 1:
+            raise ValueError(f"no tile {tile!r}: NV is 1 to {CN_MAX_NV}, the width positive")
+        tile = (int(nv), int(width))
+    _forced_tile = tile
+    _plans.clear()
 
 
-cdef bint use_direct(weight, dy, int sh, int sw, int dh, int dw, int groups,
-                     Py_ssize_t min_pixels):
-    """Stride 1, dilation 1, a kernel larger than 1x1 (a 1x1 conv is a plain GEMM), not
-    depthwise (one input channel per group: weight.shape[1] == 1 < groups), and at least
-    min_pixels output pixels in dy (the output or its gradient), unless set_algorithm
-    forced a choice."""
-    cdef Py_ssize_t kh = weight.shape[2], kw = weight.shape[3]
-    if _algorithm == "im2col" or sh != 1 or sw != 1 or dh != 1 or dw != 1 or kh * kw == 1 \
-            or (groups > 1 and weight.shape[1] == 1):
-        return False
-    return _algorithm == "direct" or dy.shape[0] * dy.shape[2] * dy.shape[3] >= min_pixels
+def set_verbose(enabled):
+    """Print each decision (pass, shape, algorithm, layout, ISA, tile) to stderr when it is
+    taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
+    global _verbose
+    _verbose = bool(enabled)
 
 
-cdef Py_ssize_t chunk_size(Py_ssize_t n, Py_ssize_t rows, Py_ssize_t p):
-    """Samples per chunk: as many as keep rows x (chunk*p) under CHUNK_ELEMENTS, at least 1.
-    rows is the larger of the im2col rows and the output channels (both buffers are bounded)."""
-    cdef Py_ssize_t per_sample = max(rows * p, 1)
-    return max(1, min(n, CHUNK_ELEMENTS // per_sample))
+def set_tuning(enabled):
+    """Choose tiles by timing the candidates at a shape's first call (True, the default) or
+    take the first candidate unmeasured (False: deterministic timing, for tests)."""
+    global _tuning
+    _tuning = bool(enabled)
+    _plans.clear()
 
 
-cdef grouped_matmul(a, b, out, bint accumulate, int num_threads):
-    """out[g] (+)= a[g] @ b[g] for every group g (a, b, out are (G, ., .) arrays)."""
-    if a.shape[0] == 1:
-        gemm(a[0], b[0], out[0], accumulate, num_threads)
+def plans():
+    """The decisions taken so far: one dict per (pass, shape, dtype, threads), with the
+    algorithm, layout, ISA and tile it runs and (for tuned ones) the seconds each candidate
+    took."""
+    return [dict(plan) for plan in _plans.values()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Layouts.
+
+cdef bint dense_in_order(cnp.ndarray a, int o0, int o1, int o2, int o3):
+    """Whether the 4-d array a is dense with its axes o0 (outermost) .. o3 (innermost) in
+    memory; axes of size 1 may have any stride."""
+    cdef cnp.npy_intp *shape = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *strides = cnp.PyArray_STRIDES(a)
+    cdef Py_ssize_t expected = cnp.PyArray_ITEMSIZE(a)
+    cdef int axis
+    for axis in (o3, o2, o1, o0):
+        if shape[axis] != 1 and strides[axis] != expected:
+            return False
+        expected *= shape[axis]
+    return True
+
+
+cdef inline bint is_channels_last(cnp.ndarray a):
+    """a (N, C, H, W) is dense NHWC in memory."""
+    return dense_in_order(a, 0, 2, 3, 1)
+
+
+cdef inline bint is_hwio(cnp.ndarray w):
+    """w (F, C, KH, KW) is dense (KH, KW, C, F) in memory."""
+    return dense_in_order(w, 2, 3, 1, 0)
+
+
+cdef inline bint aligned(cnp.ndarray a):
+    return <size_t>cnp.PyArray_DATA(a) % 64 == 0
+
+
+cdef inline Py_ssize_t ceil_div(Py_ssize_t m, Py_ssize_t d) noexcept nogil:
+    return (m + d - 1) // d
+
+
+cdef inline void element_strides(cnp.ndarray a, Py_ssize_t *out):
+    cdef int axis
+    for axis in range(4):
+        out[axis] = cnp.PyArray_STRIDES(a)[axis] // cnp.PyArray_ITEMSIZE(a)
+
+
+# ---------------------------------------------------------------------------------------------
+# The work loops: padded copies of input rows, then the tiles of conv_nhwc.h.
+
+cdef void forward_item(const cn_plan *p, const floating *x, const Py_ssize_t *xs_,
+                       Py_ssize_t rows, Py_ssize_t row_blocks, const floating *w,
+                       const floating *bias, floating *y, floating *slab,
+                       Py_ssize_t item) noexcept nogil:
+    """Rows [i0, i1) of sample n, item = n * row_blocks + block."""
+    cdef Py_ssize_t n = item // row_blocks, i0 = item % row_blocks * rows
+    cdef Py_ssize_t i1 = min(i0 + rows, p.OH)
+    cdef Py_ssize_t nrows = (i1 - i0 - 1) * p.sh + (p.KH - 1) * p.dh + 1
+    x = x + n * xs_[0]
+    y = y + n * p.OH * p.OW * p.y_step
+    if floating is float:
+        cn_copy_slab_f32(x, xs_[1], xs_[2], xs_[3], p.C, p.H, p.W, i0 * p.sh - p.ph, nrows,
+                         -p.pw, p.Wp, p.C, slab)
+        cn_forward_rows_f32(p, slab, i0, i1, w, bias, y)
     else:
-        gemm_batched(a, b, out, accumulate, num_threads)
+        cn_copy_slab_f64(x, xs_[1], xs_[2], xs_[3], p.C, p.H, p.W, i0 * p.sh - p.ph, nrows,
+                         -p.pw, p.Wp, p.C, slab)
+        cn_forward_rows_f64(p, slab, i0, i1, w, bias, y)
 
 
-cdef bint is_pointwise(Py_ssize_t H, Py_ssize_t W, int kh, int kw, int sh, int sw,
-                       int pt, int pl, Py_ssize_t oh, Py_ssize_t ow):
-    """A 1x1 stride-1 conv without padding: cols of one sample is x[n] itself."""
-    return kh == 1 and kw == 1 and sh == 1 and sw == 1 and pt == 0 and pl == 0 \
-        and oh == H and ow == W
+cdef void forward_loop(const cn_plan *p, const floating *x, const Py_ssize_t *xs_,
+                       Py_ssize_t N, Py_ssize_t rows, const floating *w, const floating *bias,
+                       floating *y, floating *slabs, Py_ssize_t slab_size,
+                       int num_threads) noexcept nogil:
+    """Every output row of every sample, items of `rows` rows spread over the threads."""
+    cdef Py_ssize_t row_blocks = ceil_div(p.OH, rows), items = N * row_blocks, item
+    if num_threads == 1 or items == 1:      # no OpenMP team to wake: ~3 us a call
+        for item in range(items):
+            forward_item(p, x, xs_, rows, row_blocks, w, bias, y, slabs, item)
+        return
+    with parallel(num_threads=num_threads):
+        for item in prange(items, schedule="dynamic"):
+            forward_item(p, x, xs_, rows, row_blocks, w, bias, y,
+                         slabs + omp_get_thread_num() * slab_size, item)
+
+
+cdef void weight_loop(const cn_plan *p, const floating *x, const Py_ssize_t *xs_,
+                      const floating *dy, const Py_ssize_t *dys_, Py_ssize_t N,
+                      Py_ssize_t rows, Py_ssize_t items, floating *dwb, double *db,
+                      floating *slabs, Py_ssize_t slab_size, floating *dybs,
+                      Py_ssize_t dyb_size, int num_threads) noexcept nogil:
+    """dwb += the weight gradient, db += the bias gradient (if not NULL). Thread t of T owns
+    items [items*t/T, items*(t+1)/T) and walks every block of `rows` output rows of every
+    sample in order; thread 0 also sums the bias gradient. Each sum runs over the pixels in
+    order whatever the thread count."""
+    cdef int tid, team
+    cdef Py_ssize_t n, i0, i1, k0, k1
+    cdef floating *slab
+    cdef floating *dyb
+    with parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        team = omp_get_num_threads()
+        k0 = items * tid // team
+        k1 = items * (tid + 1) // team
+        slab = slabs + tid * slab_size
+        dyb = dybs + tid * dyb_size
+        if k1 > k0 or (tid == 0 and db != NULL):
+            for n in range(N):
+                i0 = 0
+                while i0 < p.OH:
+                    i1 = min(i0 + rows, p.OH)
+                    copy_dy_rows(p, dy + n * dys_[0], dys_, i0, i1, dyb)
+                    if k1 > k0:
+                        copy_x_rows(p, x + n * xs_[0], xs_, i0, i1, slab)
+                        if floating is float:
+                            cn_weight_rows_f32(p, slab, i0, i1, dyb, k0, k1, dwb)
+                        else:
+                            cn_weight_rows_f64(p, slab, i0, i1, dyb, k0, k1, dwb)
+                    if tid == 0 and db != NULL:
+                        if floating is float:
+                            cn_sum_pixels_f32(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F,
+                                              db)
+                        else:
+                            cn_sum_pixels_f64(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F,
+                                              db)
+                    i0 = i1
+
+
+cdef inline void copy_x_rows(const cn_plan *p, const floating *x, const Py_ssize_t *xs_,
+                             Py_ssize_t i0, Py_ssize_t i1, floating *slab) noexcept nogil:
+    cdef Py_ssize_t nrows = (i1 - i0 - 1) * p.sh + (p.KH - 1) * p.dh + 1
+    if floating is float:
+        cn_copy_slab_f32(x, xs_[1], xs_[2], xs_[3], p.C, p.H, p.W, i0 * p.sh - p.ph, nrows,
+                         -p.pw, p.Wp, p.C, slab)
+    else:
+        cn_copy_slab_f64(x, xs_[1], xs_[2], xs_[3], p.C, p.H, p.W, i0 * p.sh - p.ph, nrows,
+                         -p.pw, p.Wp, p.C, slab)
+
+
+cdef inline void copy_dy_rows(const cn_plan *p, const floating *dy, const Py_ssize_t *dys_,
+                              Py_ssize_t i0, Py_ssize_t i1, floating *dyb) noexcept nogil:
+    """dyb[(i - i0) * OW + j, f] = dy[f, i, j], dy_step numbers a pixel (zero past F)."""
+    if floating is float:
+        cn_copy_slab_f32(dy, dys_[1], dys_[2], dys_[3], p.F, p.OH, p.OW, i0, i1 - i0, 0, p.OW,
+                         p.dy_step, dyb)
+    else:
+        cn_copy_slab_f64(dy, dys_[1], dys_[2], dys_[3], p.F, p.OH, p.OW, i0, i1 - i0, 0, p.OW,
+                         p.dy_step, dyb)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans: the candidates, and the choice among them.
+
+cdef object candidate_tiles(int isa, Py_ssize_t channels, int itemsize):
+    """(NV, width) candidates for `channels` output channels: NV dividing the vectors the
+    channels need (no vector of zeros but in the last block), or the most that fit."""
+    cdef int lanes = cn_lanes(isa, itemsize)
+    cdef Py_ssize_t vectors = ceil_div(max(channels, 1), lanes)
+    widths = TILE_WIDTHS_32 if isa == MG_ISA_AVX512 else TILE_WIDTHS_16
+    nvs = {nv for nv in range(2, CN_MAX_NV + 1) if vectors % nv == 0}
+    nvs.add(min(vectors, CN_MAX_NV))
+    tiles = []
+    for nv in sorted(nvs, reverse=True):
+        tiles += [(nv, width) for width in widths[nv]]
+    return tiles
+
+
+cdef object candidates(Py_ssize_t channels, int itemsize):
+    """(ISA, NV, width) to try: the selected ISA's tiles, and AVX2's too where AVX-512 is
+    selected (a CPU that runs 512-bit FMAs as two halves may prefer 256-bit vectors)."""
+    if _forced_tile is not None:
+        nv, width = _forced_tile
+        return [(_isa, nv, min(width, cn_max_cw(_isa, nv)))]
+    isas = [_isa]
+    if _isa == MG_ISA_AVX512:
+        isas.append(MG_ISA_AVX2)
+    return [(isa, nv, width) for isa in isas for nv, width in candidate_tiles(isa, channels,
+                                                                             itemsize)]
+
+
+def choose(pass_name, shape, dtype, int threads, run, options):
+    """The option in `options` that runs `run(option)` fastest (each timed twice; the first,
+    untimed, when tuning is off), remembered for (pass_name, shape, dtype, threads). `run`
+    does the call's real work: every option gives the same bits, so whichever ran last left
+    the call's result. (No negative indices here: the module is compiled without
+    wraparound.)"""
+    key = (pass_name, shape, dtype, threads)
+    plan = _plans.get(key)
+    if plan is not None:
+        run(plan["choice"])
+        return plan["choice"]
+    timings = {}
+    if not _tuning or len(options) == 1:
+        choice = options[0]
+        run(choice)
+    else:
+        for option in options:
+            best = float("inf")
+            for _ in range(2):
+                start = time.perf_counter()
+                run(option)
+                best = min(best, time.perf_counter() - start)
+            timings[option] = best
+        choice = min(timings, key=timings.get)
+    record(pass_name, shape, dtype, threads, "direct", "channels-last", ISA_NAMES[choice[0]],
+           choice[1:], choice, timings)
+    return choice
+
+
+cdef record(pass_name, shape, dtype, threads, algorithm, layout, isa, tile, choice, timings):
+    """Remember (and with verbose on, print) how one pass at one shape runs."""
+    _plans[(pass_name, shape, dtype, threads)] = {
+        "pass": pass_name, "shape": shape, "dtype": dtype, "threads": threads,
+        "algorithm": algorithm, "layout": layout, "isa": isa, "tile": tile, "choice": choice,
+        "seconds": timings}
+    if _verbose:
+        print(f"minigrad conv2d: {pass_name} {shape} {dtype} on {threads} thread(s): "
+              f"{algorithm}, {layout}, {isa}" + (f", tile {tile}" if tile else ""),
+              file=sys.stderr)
+
+
+cdef void fill_plan(cn_plan *p, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t F,
+                    Py_ssize_t OH, Py_ssize_t OW, int KH, int KW, int sh, int sw, int ph,
+                    int pw, int dh, int dw) noexcept nogil:
+    p.C, p.H, p.W, p.F, p.OH, p.OW = C, H, W, F, OH, OW
+    p.KH, p.KW, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw = KH, KW, sh, sw, ph, pw, dh, dw
+    p.Wp = (OW - 1) * sw + (KW - 1) * dw + 1
+    p.y_step = F
+
+
+cdef Py_ssize_t forward_rows_per_item(Py_ssize_t N, Py_ssize_t OH, int num_threads):
+    """Whole samples, unless there are too few of them to give each thread a few items."""
+    cdef Py_ssize_t wanted = ITEMS_PER_THREAD * num_threads
+    if num_threads == 1 or N >= wanted:
+        return OH
+    return ceil_div(OH, min(OH, ceil_div(wanted, N)))
+
+
+cdef run_forward(cn_plan *p, cnp.ndarray x, cnp.ndarray weight, bias, cnp.ndarray y,
+                 int num_threads):
+    """y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled in; y dense
+    NHWC, x any strides, the weight read in place when it is HWIO (else packed)."""
+    cdef Py_ssize_t rows = forward_rows_per_item(x.shape[0], p.OH, num_threads)
+    cdef Py_ssize_t slab_size = ((rows - 1) * p.sh + (p.KH - 1) * p.dh + 1) * p.Wp * p.C
+    cdef Py_ssize_t xs_[4]
+    cdef Py_ssize_t fb = p.nv * cn_lanes(p.isa, x.itemsize)
+    cdef void *bias_ptr = NULL
+    cdef cnp.ndarray w = weight
+    cdef cnp.ndarray slabs
+    element_strides(x, xs_)
+    slab_size = ceil_div(slab_size, 16) * 16
+    slabs = scratch("conv_slabs", x.dtype, slab_size * num_threads)
+    if is_hwio(weight) and p.F % fb == 0 and aligned(weight):
+        p.w_step = p.F
+    else:
+        p.w_step = ceil_div(p.F, fb) * fb
+        w = scratch("conv_weights", x.dtype, weight.shape[2] * weight.shape[3] * p.C
+                    * p.w_step).reshape(weight.shape[2], weight.shape[3], p.C, p.w_step)
+        w[..., :p.F] = weight.transpose(2, 3, 1, 0)
+        w[..., p.F:] = 0
+    if bias is not None:
+        if not bias.flags.c_contiguous:
+            bias = np.ascontiguousarray(bias)
+        if bias.shape[0] > 0:
+            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            forward_loop(p, <const float *>cnp.PyArray_DATA(x), xs_, x.shape[0], rows,
+                         <const float *>cnp.PyArray_DATA(w), <const float *>bias_ptr,
+                         <float *>cnp.PyArray_DATA(y), <float *>cnp.PyArray_DATA(slabs),
+                         slab_size, num_threads)
+        else:
+            forward_loop(p, <const double *>cnp.PyArray_DATA(x), xs_, x.shape[0], rows,
+                         <const double *>cnp.PyArray_DATA(w), <const double *>bias_ptr,
+                         <double *>cnp.PyArray_DATA(y), <double *>cnp.PyArray_DATA(slabs),
+                         slab_size, num_threads)
 
 
 # ---------------------------------------------------------------------------------------------
 # Kernels.
 
-def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top, int pad_left,
-                   int dilation_h, int dilation_w, int groups, int num_threads):
+cdef bint direct(int groups):
+    return groups == 1 and _algorithm != "gemm"
+
+
+def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top,
+                   int pad_left, int dilation_h, int dilation_w, int groups, int num_threads):
     """out = conv2d(x, weight) + bias: x (N, C, H, W), weight (F, C/G, KH, KW), bias (F,) or
-    None, out (N, F, OH, OW), C-contiguous arrays of one float dtype. The direct kernels or
-    im2col_forward, by use_direct (the arrays are not touched before that choice, so that the
-    chosen kernel takes them once)."""
-    if use_direct(weight, out, stride_h, stride_w, dilation_h, dilation_w, groups,
-                  MIN_DIRECT_PIXELS):
-        conv_direct.forward(x, weight, bias, out, pad_top, pad_left, groups, False, num_threads)
+    None, out (N, F, OH, OW) or None (then a new array: channels-last for the direct kernels,
+    NCHW otherwise). All of one float dtype. Returns out."""
+    cdef cn_plan p
+    cdef Py_ssize_t N = x.shape[0], F = weight.shape[0], OH, OW
+    if not direct(groups):
+        return _gemm_forward(x, weight, bias, out, stride_h, stride_w, pad_top, pad_left,
+                             dilation_h, dilation_w, groups, num_threads)
+    if out is None:
+        raise ValueError("conv2d_forward: out is required")   # the caller knows OH, OW
+    OH, OW = out.shape[2], out.shape[3]
+    if N == 0 or F == 0 or OH * OW == 0:
+        return out
+    if x.shape[1] * x.shape[2] * x.shape[3] == 0:       # no input numbers: the bias alone
+        out[...] = 0 if bias is None else bias[:, None, None]
+        return out
+    y = out if is_channels_last(out) else channels_last_empty(N, F, OH, OW, x.dtype)
+    fill_plan(&p, x.shape[1], x.shape[2], x.shape[3], F, OH, OW, weight.shape[2],
+              weight.shape[3], stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w)
+    shape = (x.shape, weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
+             dilation_w)
+    plan = _plans.get(("forward", shape, x.dtype.name, num_threads))
+    if plan is not None:            # the common case: no closure, no candidates
+        p.isa, p.nv, p.cw = plan["choice"]
+        run_forward(&p, x, weight, bias, y, num_threads)
     else:
-        im2col_forward(x, weight, bias, out, stride_h, stride_w, pad_top, pad_left, dilation_h,
-                       dilation_w, groups, num_threads)
+        def run(option):
+            p.isa, p.nv, p.cw = option
+            run_forward(&p, x, weight, bias, y, num_threads)
+
+        choose("forward", shape, x.dtype.name, num_threads, run, candidates(F, x.itemsize))
+    if y is not out:
+        out[...] = y
+    return out
 
 
 def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride_w,
-                          int pad_top, int pad_left, int dilation_h, int dilation_w, int groups,
-                          int num_threads):
-    """grad_input (N, C, H, W) from grad_out (N, F, OH, OW): the direct kernel (the adjoint of
-    a stride-1 convolution is dy convolved with the flipped weights, padding KH-1-top and
-    KW-1-left) or im2col_backward_input."""
-    if use_direct(weight, grad_out, stride_h, stride_w, dilation_h, dilation_w, groups,
-                  MIN_DIRECT_PIXELS_INPUT):
-        conv_direct.forward(grad_out, weight, None, grad_input, weight.shape[2] - 1 - pad_top,
-                            weight.shape[3] - 1 - pad_left, groups, True, num_threads)
+                          int pad_top, int pad_left, int dilation_h, int dilation_w,
+                          int groups, int num_threads):
+    """grad_input (N, C, H, W) from grad_out (N, F, OH, OW): at stride 1 the direct forward
+    kernels on grad_out with the weights flipped and transposed (padding dilation*(K-1) -
+    padding), else im2col + GEMM. Returns grad_input."""
+    cdef cn_plan p
+    cdef Py_ssize_t N = grad_input.shape[0], C = grad_input.shape[1]
+    cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
+    cdef int KH = weight.shape[2], KW = weight.shape[3]
+    if not direct(groups) or stride_h != 1 or stride_w != 1:
+        return _gemm_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
+                                    pad_left, dilation_h, dilation_w, groups, num_threads)
+    if N == 0 or C * H * W == 0:
+        return grad_input
+    if weight.shape[0] * grad_out.shape[2] * grad_out.shape[3] == 0:
+        grad_input[...] = 0
+        return grad_input
+    dx = grad_input if is_channels_last(grad_input) else channels_last_empty(N, C, H, W,
+                                                                              grad_out.dtype)
+    fill_plan(&p, weight.shape[0], grad_out.shape[2], grad_out.shape[3], C, H, W, KH, KW, 1, 1,
+              dilation_h * (KH - 1) - pad_top, dilation_w * (KW - 1) - pad_left, dilation_h,
+              dilation_w)
+    # wt (F, C, KH, KW) presented as the weights of the flipped convolution: (C, F, KH, KW)
+    flipped = np.flip(weight, (2, 3)).transpose(1, 0, 2, 3)
+    shape = (grad_input.shape, weight.shape, 1, 1, pad_top, pad_left, dilation_h, dilation_w)
+    plan = _plans.get(("backward_input", shape, grad_out.dtype.name, num_threads))
+    if plan is not None:
+        p.isa, p.nv, p.cw = plan["choice"]
+        run_forward(&p, grad_out, flipped, None, dx, num_threads)
     else:
-        im2col_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
-                              pad_left, dilation_h, dilation_w, groups, num_threads)
+        def run(option):
+            p.isa, p.nv, p.cw = option
+            run_forward(&p, grad_out, flipped, None, dx, num_threads)
+
+        choose("backward_input", shape, grad_out.dtype.name, num_threads, run,
+               candidates(C, grad_out.itemsize))
+    if dx is not grad_input:
+        grad_input[...] = dx
+    return grad_input
 
 
 def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w, int pad_top,
                            int pad_left, int dilation_h, int dilation_w, int groups,
-                           int num_threads):
-    """grad_weight (F, C/G, KH, KW) from x and grad_out: the direct kernel or
-    im2col_backward_weight."""
-    if use_direct(grad_weight, grad_out, stride_h, stride_w, dilation_h, dilation_w, groups,
-                  MIN_DIRECT_PIXELS_WEIGHT):
-        conv_direct.backward_weight(x, grad_out, grad_weight, pad_top, pad_left, groups,
-                                    num_threads)
+                           int num_threads, grad_bias=None):
+    """grad_weight (F, C/G, KH, KW) from x and grad_out, and, if grad_bias (F,) is given, the
+    bias gradient in the same pass over grad_out. Returns grad_weight."""
+    cdef cn_plan p
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], F = grad_weight.shape[0]
+    cdef Py_ssize_t OH = grad_out.shape[2], OW = grad_out.shape[3]
+    cdef int KH = grad_weight.shape[2], KW = grad_weight.shape[3]
+    if not direct(groups):
+        _gemm_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top, pad_left,
+                              dilation_h, dilation_w, groups, num_threads)
+        if grad_bias is not None:
+            conv2d_backward_bias(grad_out, grad_bias, num_threads)
+        return grad_weight
+    if F == 0 or C == 0:
+        if grad_bias is not None:
+            conv2d_backward_bias(grad_out, grad_bias, num_threads)
+        return grad_weight
+    if N * OH * OW * x.shape[2] * x.shape[3] == 0:
+        grad_weight[...] = 0
+        if grad_bias is not None:
+            grad_bias[...] = 0
+        return grad_weight
+    fill_plan(&p, C, x.shape[2], x.shape[3], F, OH, OW, KH, KW, stride_h, stride_w, pad_top,
+              pad_left, dilation_h, dilation_w)
+    shape = (x.shape, grad_weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
+             dilation_w)
+    # room for whole groups of 8 channels (cn_sum_pixels_ adds them eight at a time)
+    db = np.zeros(F + 7, dtype=np.float64) if grad_bias is not None else None
+    plan = _plans.get(("backward_weight", shape, x.dtype.name, num_threads))
+    if plan is not None:
+        p.isa, p.nv, p.cw = plan["choice"]
+        dwb = run_weight(&p, x, grad_out, db, num_threads)
     else:
-        im2col_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top, pad_left,
-                               dilation_h, dilation_w, groups, num_threads)
+        result = {}
+
+        def run(option):
+            p.isa, p.nv, p.cw = option
+            result["dwb"] = run_weight(&p, x, grad_out, db, num_threads)
+
+        choose("backward_weight", shape, x.dtype.name, num_threads, run,
+               candidates(F, x.itemsize))
+        dwb = result["dwb"]
+    np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
+    if grad_bias is not None:
+        grad_bias[...] = db[:F]
+    return grad_weight
 
 
-def im2col_forward(const floating[:, :, :, ::1] x,        # IN  (N, C, H, W)
-                   const floating[:, :, :, ::1] weight,   # IN  (F, C/G, KH, KW)
-                   const floating[::1] bias,              # IN  (F,), or None
-                   floating[:, :, :, ::1] out,            # OUT (N, F, OH, OW)
-                   int stride_h, int stride_w, int pad_top, int pad_left,
-                   int dilation_h, int dilation_w, int groups, int num_threads):
-    """out = conv2d(x, weight) + bias (see the module docstring for the math)."""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t F = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
-    cdef Py_ssize_t oh = out.shape[2], ow = out.shape[3], P = oh * ow
-    cdef Py_ssize_t G = groups, KG = C // G * kh * kw, FG = F // G, n0, nb, m
-    cdef const floating[::1] bias_or_empty
-    cdef floating[::1] cols, rows
-    if N == 0 or F == 0 or P == 0:
-        return
-    x_arr, out_arr = np.asarray(x), np.asarray(out)
-    dtype = out_arr.dtype
-    bias_or_empty = bias if bias is not None else np.empty(0, dtype=dtype)
-    if G > 1 and C == G:
-        with nogil:
-            depthwise_forward(x, weight, bias_or_empty, out, stride_h, stride_w, pad_top,
-                              pad_left, dilation_h, dilation_w, num_threads)
-        return
-    w3 = np.asarray(weight).reshape(G, FG, KG)
-    pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
-    nb = chunk_size(N, max(G * KG, F), P)
-    cols_arr = _scratch("cols", dtype, G * KG * nb * P)
-    rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
-    cols = cols_arr
-    for n0 in range(0, N, nb):
-        m = min(nb, N - n0)
-        if pointwise and m == 1:
-            b3 = x_arr[n0].reshape(G, KG, P)
-        else:
-            with nogil:
-                im2col(x, n0, m, cols, kh, kw, stride_h, stride_w, pad_top, pad_left,
-                       dilation_h, dilation_w, oh, ow, num_threads)
-            b3 = cols_arr[:G * KG * m * P].reshape(G, KG, m * P)
-        if m == 1:
-            grouped_matmul(w3, b3, out_arr[n0].reshape(G, FG, P), False, num_threads)
-            if bias is not None:
-                with nogil:
-                    add_bias_batch(out, bias_or_empty, n0, num_threads)
-        else:
-            o3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
-            grouped_matmul(w3, b3, o3, False, num_threads)
-            rows = o3.reshape(-1)
-            with nogil:
-                rows_to_batch(rows, bias_or_empty, out, n0, m, num_threads)
+cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int num_threads):
+    """The weight gradient as a (KH, KW, C, dy_step) array (zero past F); db (float64) gets the
+    bias gradient when given."""
+    cdef int lanes = cn_lanes(p.isa, x.itemsize)
+    cdef Py_ssize_t fb = p.nv * lanes, width
+    cdef Py_ssize_t run, tblocks, items, rows, slab_rows, dyb_size, slab_size
+    cdef Py_ssize_t xs_[4]
+    cdef Py_ssize_t dys_[4]
+    cdef int threads = num_threads
+    # whole tiles of fb channels, and whole groups of 8 for the bias sums
+    p.dy_step = ceil_div(p.F, fb * 8 // gcd(fb, 8)) * (fb * 8 // gcd(fb, 8))
+    run = p.C if p.dw != 1 else p.KW * p.C
+    width = min(p.cw, run)
+    p.cw = <int>width
+    tblocks = ceil_div(run, width)
+    items = p.KH * (p.KW if p.dw != 1 else 1) * tblocks * ceil_div(p.F, fb)
+    rows = max(1, min(p.OH, ceil_div(WEIGHT_BLOCK_PIXELS, p.OW)))
+    while rows > 1 and (rows * p.OW * p.dy_step + ((rows - 1) * p.sh + (p.KH - 1) * p.dh + 1)
+                        * p.Wp * p.C) * x.itemsize > WEIGHT_BLOCK_BYTES:
+        rows -= 1
+    slab_rows = (rows - 1) * p.sh + (p.KH - 1) * p.dh + 1
+    slab_size = ceil_div(slab_rows * p.Wp * p.C, 16) * 16
+    dyb_size = ceil_div(rows * p.OW * p.dy_step, 16) * 16
+    if items < 2 or weight_macs(p, x.shape[0]) < PARALLEL_MIN_MACS:
+        threads = 1
+    element_strides(x, xs_)
+    element_strides(dy, dys_)
+    slabs = scratch("conv_slabs", x.dtype, slab_size * threads)
+    dybs = scratch("conv_dy_rows", x.dtype, dyb_size * threads)
+    dwb = scratch("conv_weight_grad", x.dtype, p.KH * p.KW * p.C * p.dy_step)
+    dwb[...] = 0
+    if db is not None:
+        db[...] = 0
+    if x.dtype == np.float32:
+        weight_typed[float](p, x, xs_, dy, dys_, rows, items, dwb, db, slabs, slab_size, dybs,
+                            dyb_size, threads)
+    else:
+        weight_typed[double](p, x, xs_, dy, dys_, rows, items, dwb, db, slabs, slab_size, dybs,
+                             dyb_size, threads)
+    return dwb.reshape(p.KH, p.KW, p.C, p.dy_step)
 
 
-def im2col_backward_input(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
-                          const floating[:, :, :, ::1] weight,     # IN  (F, C/G, KH, KW)
-                          floating[:, :, :, ::1] grad_input,       # OUT (N, C, H, W)
-                          int stride_h, int stride_w, int pad_top, int pad_left,
-                          int dilation_h, int dilation_w, int groups, int num_threads):
-    """grad_input = d(sum(out * grad_out)) / dx: weight^T @ grad_out, then col2im."""
-    cdef Py_ssize_t N = grad_input.shape[0], C = grad_input.shape[1]
-    cdef Py_ssize_t H = grad_input.shape[2], W = grad_input.shape[3]
-    cdef Py_ssize_t F = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
-    cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3], P = oh * ow
-    cdef Py_ssize_t G = groups, KG = C // G * kh * kw, FG = F // G, n0, nb, m
-    cdef floating[::1] cols, rows
-    if N == 0 or C == 0 or H * W == 0:
-        return
-    gi_arr = np.asarray(grad_input)
-    dtype = gi_arr.dtype
-    if F == 0 or P == 0:
-        gi_arr.fill(0)
-        return
-    if G > 1 and C == G:
-        with nogil:
-            depthwise_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_top,
-                                     pad_left, dilation_h, dilation_w, num_threads)
-        return
-    dy_arr = np.asarray(grad_out)
-    w3_t = np.asarray(weight).reshape(G, FG, KG).transpose(0, 2, 1)
-    pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
-    nb = chunk_size(N, max(G * KG, F), P)
-    cols_arr = _scratch("cols", dtype, G * KG * nb * P)
-    rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
-    cols = cols_arr
-    for n0 in range(0, N, nb):
-        m = min(nb, N - n0)
-        if m == 1:
-            dy3 = dy_arr[n0].reshape(G, FG, P)
-        else:
-            rows = rows_arr[:F * m * P]
-            with nogil:
-                batch_to_rows(grad_out, n0, m, rows, num_threads)
-            dy3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
-        if pointwise and m == 1:
-            grouped_matmul(w3_t, dy3, gi_arr[n0].reshape(G, KG, P), False, num_threads)
-            continue
-        grouped_matmul(w3_t, dy3, cols_arr[:G * KG * m * P].reshape(G, KG, m * P), False,
-                       num_threads)
-        with nogil:
-            col2im(cols, n0, m, grad_input, kh, kw, stride_h, stride_w, pad_top, pad_left,
-                   dilation_h, dilation_w, oh, ow, num_threads)
+cdef inline Py_ssize_t gcd(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    while b:
+        a, b = b, a % b
+    return a
 
 
-def im2col_backward_weight(const floating[:, :, :, ::1] x,          # IN  (N, C, H, W)
-                           const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
-                           floating[:, :, :, ::1] grad_weight,      # OUT (F, C/G, KH, KW)
-                           int stride_h, int stride_w, int pad_top, int pad_left,
-                           int dilation_h, int dilation_w, int groups, int num_threads):
-    """grad_weight = d(sum(out * grad_out)) / dweight: grad_out @ cols^T summed over the batch."""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t F = grad_weight.shape[0], kh = grad_weight.shape[2], kw = grad_weight.shape[3]
-    cdef Py_ssize_t oh = grad_out.shape[2], ow = grad_out.shape[3], P = oh * ow
-    cdef Py_ssize_t G = groups, KG = C // G * kh * kw, FG = F // G, n0, nb, m
-    cdef floating[::1] cols, rows
-    if F == 0 or KG == 0:
-        return
-    gw_arr = np.asarray(grad_weight)
-    dtype = gw_arr.dtype
-    if N == 0 or P == 0:
-        gw_arr.fill(0)
-        return
-    if G > 1 and C == G:
-        with nogil:
-            depthwise_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top,
-                                      pad_left, dilation_h, dilation_w, num_threads)
-        return
-    x_arr, dy_arr = np.asarray(x), np.asarray(grad_out)
-    gw3 = gw_arr.reshape(G, FG, KG)
-    pointwise = is_pointwise(H, W, kh, kw, stride_h, stride_w, pad_top, pad_left, oh, ow)
-    nb = chunk_size(N, max(G * KG, F), P)
-    cols_arr = _scratch("cols", dtype, G * KG * nb * P)
-    rows_arr = _scratch("rows", dtype, F * nb * P) if nb > 1 else None
-    cols = cols_arr
-    for n0 in range(0, N, nb):
-        m = min(nb, N - n0)
-        if m == 1:
-            dy3 = dy_arr[n0].reshape(G, FG, P)
-        else:
-            rows = rows_arr[:F * m * P]
-            with nogil:
-                batch_to_rows(grad_out, n0, m, rows, num_threads)
-            dy3 = rows_arr[:F * m * P].reshape(G, FG, m * P)
-        if pointwise and m == 1:
-            b3 = x_arr[n0].reshape(G, KG, P)
-        else:
-            with nogil:
-                im2col(x, n0, m, cols, kh, kw, stride_h, stride_w, pad_top, pad_left,
-                       dilation_h, dilation_w, oh, ow, num_threads)
-            b3 = cols_arr[:G * KG * m * P].reshape(G, KG, m * P)
-        grouped_matmul(dy3, b3.transpose(0, 2, 1), gw3, n0 > 0, num_threads)
+cdef inline Py_ssize_t weight_macs(const cn_plan *p, Py_ssize_t N) noexcept nogil:
+    """Multiply-adds of the weight gradient."""
+    return N * p.OH * p.OW * p.F * p.C * p.KH * p.KW
 
 
-def conv2d_backward_bias(const floating[:, :, :, ::1] grad_out,   # IN  (N, F, OH, OW)
-                         floating[::1] grad_bias,                 # OUT (F,)
-                         int num_threads):
-    """grad_bias[f] = sum over n, i, j of grad_out[n, f, i, j] (accumulated in double)."""
-    cdef Py_ssize_t N = grad_out.shape[0], F = grad_out.shape[1]
-    cdef Py_ssize_t P = grad_out.shape[2] * grad_out.shape[3], f
-    num_threads = threads_for(N * F * P, num_threads)
+cdef void weight_typed(cn_plan *p, const floating[:, :, :, :] x, Py_ssize_t *xs_,
+                       const floating[:, :, :, :] dy, Py_ssize_t *dys_, Py_ssize_t rows,
+                       Py_ssize_t items, floating[::1] dwb, double[::1] db,
+                       floating[::1] slabs, Py_ssize_t slab_size, floating[::1] dybs,
+                       Py_ssize_t dyb_size, int num_threads):
+    cdef double *db_ptr = NULL
+    if db is not None:
+        db_ptr = &db[0]
     with nogil:
-        for f in prange(F, num_threads=num_threads, schedule="static"):
-            grad_bias[f] = <floating>sum_channel(grad_out, f, N, P)
+        weight_loop(p, &x[0, 0, 0, 0], xs_, &dy[0, 0, 0, 0], dys_, x.shape[0], rows, items,
+                    &dwb[0], db_ptr, &slabs[0], slab_size, &dybs[0], dyb_size, num_threads)
 
 
-cdef double sum_channel(const floating[:, :, :, ::1] grad_out, Py_ssize_t f, Py_ssize_t N,
-                        Py_ssize_t P) noexcept nogil:
-    """Eight running sums side by side: one chain of dependent double additions ran at a
-    fraction of the vector units' speed (1.8 ms for the seed model's first layer at batch 64)."""
-    cdef double partial[8]
-    cdef double total = 0
-    cdef Py_ssize_t n, k, lane, body = P - P % 8
-    cdef const floating* src
-    for lane in range(8):
-        partial[lane] = 0
-    for n in range(N):
-        src = &grad_out[n, f, 0, 0]
-        for k in range(0, body, 8):
-            for lane in range(8):
-                partial[lane] += src[k + lane]
-        for k in range(body, P):
-            total += src[k]
-    for lane in range(8):
-        total += partial[lane]
-    return total
+def conv2d_backward_bias(grad_out, grad_bias, int num_threads):
+    """grad_bias[f] = sum over n, i, j of grad_out[n, f, i, j], accumulated in float64 over
+    the pixels in order (channels-last), or by conv_gemm's planes (NCHW)."""
+    if grad_out.size == 0:
+        grad_bias[...] = 0
+    elif is_channels_last(grad_out):
+        pixels = grad_out.transpose(0, 2, 3, 1).reshape(-1, grad_out.shape[1])
+        sums = np.zeros(grad_out.shape[1], dtype=np.float64)
+        if grad_out.dtype == np.float32:
+            sum_rows[float](pixels, sums)
+        else:
+            sum_rows[double](pixels, sums)
+        grad_bias[...] = sums
+    else:
+        conv_gemm.backward_bias(np.ascontiguousarray(grad_out), grad_bias, num_threads)
+    return grad_bias
+
+
+cdef void sum_rows(const floating[:, ::1] rows, double[::1] sums) noexcept:
+    cdef Py_ssize_t k, f
+    with nogil:
+        for k in range(rows.shape[0]):
+            for f in range(rows.shape[1]):
+                sums[f] += rows[k, f]
+
+
+# ---------------------------------------------------------------------------------------------
+# The NCHW paths of conv_gemm.pyx, on C-contiguous copies.
+
+cdef note_gemm_path(pass_name, x_shape, w_shape, int sh, int sw, int pt, int pl, int dh,
+                    int dw, int groups, dtype, int num_threads):
+    """Record a call of the NCHW paths (once per shape)."""
+    shape = (tuple(x_shape), tuple(w_shape), sh, sw, pt, pl, dh, dw)
+    if (pass_name, shape, dtype.name, num_threads) in _plans:
+        return
+    depthwise = groups > 1 and w_shape[1] == 1
+    record(pass_name, shape, dtype.name, num_threads,
+           "depthwise loops" if depthwise else "im2col + GEMM", "NCHW", gemm_get_isa(), (),
+           None, {})
+
+
+def _gemm_forward(x, weight, bias, out, int sh, int sw, int pt, int pl, int dh, int dw,
+                  int groups, int num_threads):
+    note_gemm_path("forward", x.shape, weight.shape, sh, sw, pt, pl, dh, dw, groups, x.dtype,
+                   num_threads)
+    y = out if out.flags.c_contiguous else np.empty(out.shape, x.dtype)
+    conv_gemm.im2col_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight),
+                             None if bias is None else np.ascontiguousarray(bias), y, sh, sw,
+                             pt, pl, dh, dw, groups, num_threads)
+    if y is not out:
+        out[...] = y
+    return out
+
+
+def _gemm_backward_input(dy, weight, dx, int sh, int sw, int pt, int pl, int dh, int dw,
+                         int groups, int num_threads):
+    note_gemm_path("backward_input", dx.shape, weight.shape, sh, sw, pt, pl, dh, dw, groups,
+                   dy.dtype, num_threads)
+    g = dx if dx.flags.c_contiguous else np.empty(dx.shape, dy.dtype)
+    conv_gemm.im2col_backward_input(np.ascontiguousarray(dy), np.ascontiguousarray(weight), g,
+                                    sh, sw, pt, pl, dh, dw, groups, num_threads)
+    if g is not dx:
+        dx[...] = g
+    return dx
+
+
+def _gemm_backward_weight(x, dy, dw_out, int sh, int sw, int pt, int pl, int dh, int dw,
+                          int groups, int num_threads):
+    note_gemm_path("backward_weight", x.shape, dw_out.shape, sh, sw, pt, pl, dh, dw, groups,
+                   x.dtype, num_threads)
+    g = dw_out if dw_out.flags.c_contiguous else np.empty(dw_out.shape, x.dtype)
+    conv_gemm.im2col_backward_weight(np.ascontiguousarray(x), np.ascontiguousarray(dy), g, sh,
+                                     sw, pt, pl, dh, dw, groups, num_threads)
+    if g is not dw_out:
+        dw_out[...] = g
+    return dw_out

@@ -23,10 +23,11 @@ from libc.stdlib cimport free, malloc
 
 cimport numpy as cnp
 
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
+
 cnp.import_array()
 
 cdef extern from "gemm_core.h" nogil:
-    int GEMM_ISA_BASE, GEMM_ISA_AVX2, GEMM_ISA_AVX512
     int gemm_isa()
     int gemm_set_isa(int isa)
     void gemm_tile_f32(int *mr, int *nr)
@@ -34,17 +35,16 @@ cdef extern from "gemm_core.h" nogil:
     int gemm_serial_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         const float *a, Py_ssize_t rsa, Py_ssize_t csa,
                         const float *b, Py_ssize_t rsb, Py_ssize_t csb,
-                        float *c, Py_ssize_t ldc, int accumulate)
+                        float *c, Py_ssize_t ldc, int accumulate, Py_ssize_t m_whole,
+                        Py_ssize_t n_whole)
     int gemm_serial_f64(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         const double *a, Py_ssize_t rsa, Py_ssize_t csa,
                         const double *b, Py_ssize_t rsb, Py_ssize_t csb,
-                        double *c, Py_ssize_t ldc, int accumulate)
+                        double *c, Py_ssize_t ldc, int accumulate, Py_ssize_t m_whole,
+                        Py_ssize_t n_whole)
 
 # Below this many multiply-adds per thread, waking another thread costs more than it saves.
-cdef Py_ssize_t MIN_WORK_PER_THREAD = 48 * 48 * 48
-
-ISA_NAMES = {GEMM_ISA_BASE: "base", GEMM_ISA_AVX2: "avx2", GEMM_ISA_AVX512: "avx512"}
-
+cdef Py_ssize_t MIN_WORK_PER_THREAD = 64 * 64 * 64
 
 def get_isa():
     """The instruction set whose micro-kernel runs: 'avx512', 'avx2' or 'base'."""
@@ -52,12 +52,9 @@ def get_isa():
 
 
 def set_isa(name):
-    """Force the micro-kernel of one instruction set (for tests and benchmarks)."""
-    codes = {v: k for k, v in ISA_NAMES.items()}
-    if name not in codes:
-        raise ValueError(f"unknown instruction set {name!r}; expected one of {sorted(codes)}")
-    if gemm_set_isa(codes[name]) != 0:
-        raise RuntimeError(f"this CPU does not support {name}")
+    """Run the micro-kernel of this instruction set, or None for the widest."""
+    if gemm_set_isa(isa_code(name)) != 0:
+        raise RuntimeError(f"the GEMM has no {name} micro-kernel")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,16 +74,17 @@ cdef inline int gemm_block(const Product *pr, Py_ssize_t i0, Py_ssize_t i1, Py_s
     b = b + p0 * pr.rsb + j0 * pr.csb
     if floating is float:
         return gemm_serial_f32(i1 - i0, j1 - j0, p1 - p0, a, pr.rsa, pr.csa, b, pr.rsb, pr.csb,
-                               c + i0 * ldc + j0, ldc, accumulate)
+                               c + i0 * ldc + j0, ldc, accumulate, pr.m, pr.n)
     else:
         return gemm_serial_f64(i1 - i0, j1 - j0, p1 - p0, a, pr.rsa, pr.csa, b, pr.rsb, pr.csb,
-                               c + i0 * ldc + j0, ldc, accumulate)
+                               c + i0 * ldc + j0, ldc, accumulate, pr.m, pr.n)
 
 
-# How the threads share one product: a rows x cols grid of blocks of C, or (k_parts > 1) slices
-# of K, each summed into its own copy of C and added up at the end.
+# How the threads share one product: a rows x cols grid of blocks of C, on whole micro-tiles.
+# (Never slices of K: summing per-thread partial products would make the bits depend on the
+# thread count.)
 cdef struct Split:
-    int rows, cols, k_parts
+    int rows, cols
     int mr, nr    # the micro-kernel's tile: block boundaries fall on whole tiles
 
 
@@ -95,36 +93,30 @@ cdef inline Py_ssize_t ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 
 
 cdef Split split_product(const Product *pr, int threads, int mr, int nr) noexcept nogil:
-    """The split whose busiest thread does the least work.
-
-    Work counts multiply-adds over whole micro-tiles, plus the packing of the thread's own
-    panels for a grid, plus the final sum for slices of K.
-    """
+    """The grid of blocks whose busiest thread does the least work: multiply-adds over whole
+    micro-tiles plus the packing of the thread's own panels. Fewer blocks than threads when C
+    has fewer tiles."""
     cdef Split best
-    best.rows = best.cols = best.k_parts = 1
+    best.rows = best.cols = 1
     best.mr = mr
     best.nr = nr
-    if threads <= 1:
-        return best
-    cdef Py_ssize_t m = pr.m, n = pr.n, k = pr.k
-    cdef Py_ssize_t row_tiles = ceil_div(m, mr), col_tiles = ceil_div(n, nr)
-    cdef Py_ssize_t rows, cols, busiest_m, busiest_n, cost
-    # slices of K
-    cdef Py_ssize_t best_cost = (row_tiles * mr * col_tiles * nr * ceil_div(k, threads)
-                                 + m * n * threads)
-    best.k_parts = threads
-    for rows in range(1, threads + 1):
-        cols = threads // rows
-        if threads % rows or rows > row_tiles or cols > col_tiles:
-            continue
-        busiest_m = ceil_div(row_tiles, rows) * mr
-        busiest_n = ceil_div(col_tiles, cols) * nr
-        cost = busiest_m * busiest_n * k + 2 * k * (busiest_m + busiest_n)
-        if cost <= best_cost:
-            best_cost = cost
-            best.rows = <int> rows
-            best.cols = <int> cols
-            best.k_parts = 1
+    cdef Py_ssize_t row_tiles = ceil_div(pr.m, mr), col_tiles = ceil_div(pr.n, nr)
+    cdef Py_ssize_t rows, cols, busiest_m, busiest_n, cost, best_cost = -1
+    cdef int used
+    for used in range(threads, 0, -1):
+        for rows in range(1, used + 1):
+            cols = used // rows
+            if used % rows or rows > row_tiles or cols > col_tiles:
+                continue
+            busiest_m = ceil_div(row_tiles, rows) * mr
+            busiest_n = ceil_div(col_tiles, cols) * nr
+            cost = busiest_m * busiest_n * pr.k + 2 * pr.k * (busiest_m + busiest_n)
+            if best_cost < 0 or cost < best_cost:
+                best_cost = cost
+                best.rows = <int> rows
+                best.cols = <int> cols
+        if best_cost >= 0:
+            break
     return best
 
 
@@ -144,27 +136,6 @@ cdef int gemm_part(const Product *pr, Split split, Py_ssize_t part,
                       part_start(s, split.cols, pr.n, split.nr),
                       part_start(s + 1, split.cols, pr.n, split.nr),
                       0, pr.k, a, b, c, pr.n, accumulate)
-
-
-cdef int gemm_k_slices(const Product *pr, int parts, const floating *a, const floating *b,
-                       floating *c, bint accumulate) noexcept nogil:
-    """C (+)= A @ B with K cut into `parts` slices, one per thread: slice 0 goes to C, the
-    others to scratch copies of C that are added to it at the end. For small C and long K."""
-    cdef Py_ssize_t size = pr.m * pr.n, part, i
-    cdef floating *partial = <floating *> malloc((parts - 1) * size * sizeof(floating))
-    cdef int failed = 0
-    if partial == NULL:
-        return -1
-    for part in prange(parts, num_threads=parts, schedule="static", chunksize=1):
-        failed += gemm_block(pr, 0, pr.m, 0, pr.n, part_start(part, parts, pr.k, 1),
-                             part_start(part + 1, parts, pr.k, 1), a, b,
-                             c if part == 0 else partial + (part - 1) * size, pr.n,
-                             accumulate if part == 0 else False) != 0
-    for part in range(parts - 1):
-        for i in range(size):
-            c[i] += partial[part * size + i]
-    free(partial)
-    return -failed
 
 
 cdef int gemm_parallel(Py_ssize_t batch, const Product *pr,
@@ -192,17 +163,11 @@ cdef int gemm_parallel(Py_ssize_t batch, const Product *pr,
                                  b + t * batch_stride_b, c + t * out_size, pr.n, accumulate) != 0
     else:
         split = split_product(pr, threads, mr, nr)
-        if split.k_parts > 1:
-            for t in range(batch):
-                failed += gemm_k_slices(pr, split.k_parts, a + t * batch_stride_a,
-                                        b + t * batch_stride_b, c + t * out_size,
-                                        accumulate) != 0
-        else:
-            parts = split.rows * split.cols
-            for item in prange(batch * parts, num_threads=threads, schedule="static"):
-                t = item // parts
-                failed += gemm_part(pr, split, item % parts, a + t * batch_stride_a,
-                                    b + t * batch_stride_b, c + t * out_size, accumulate) != 0
+        parts = split.rows * split.cols
+        for item in prange(batch * parts, num_threads=threads, schedule="static"):
+            t = item // parts
+            failed += gemm_part(pr, split, item % parts, a + t * batch_stride_a,
+                                b + t * batch_stride_b, c + t * out_size, accumulate) != 0
     return -1 if failed else 0
 
 

@@ -18,13 +18,8 @@
 #define GEMM_CAT_(a, b) a##b
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)
 
-#ifndef GEMM_X86  /* -DGEMM_X86=0 builds the portable code only, as on ARM */
-#if defined(__x86_64__) || defined(__i386__)
-#define GEMM_X86 1
-#else
-#define GEMM_X86 0
-#endif
-#endif
+#include "isa.h"
+#define GEMM_X86 MG_X86
 
 /* A product with column-major B runs as dot products, without packing, up to this many rows
  * of A, or when A is row-major and C is small next to K: m n < GEMM_DOT_RATIO (m + n) (packing
@@ -34,39 +29,29 @@
 /* Typical per-core caches: L1 data 32-48 KB, L2 1-2 MB (AMD Zen 4, recent Intel). */
 #define GEMM_L1_BYTES (32 << 10)
 #define GEMM_L2_BYTES (1 << 20)
+#define GEMM_SMALL_B_BYTES (64 << 10)
 
-enum { GEMM_ISA_BASE = 0, GEMM_ISA_AVX2 = 1, GEMM_ISA_AVX512 = 2, GEMM_ISA_COUNT = 3 };
+enum { GEMM_ISA_BASE = MG_ISA_BASE, GEMM_ISA_AVX2 = MG_ISA_AVX2, GEMM_ISA_AVX512 = MG_ISA_AVX512,
+       GEMM_ISA_COUNT = MG_ISA_COUNT };
 
-/* -1 until the first call decides; a benign race (every thread computes the same answer) */
+/* The micro-kernels' instruction set; -1 until the first call takes the widest (a benign
+ * race: every thread computes the same answer). */
 static int gemm_isa_selected = -1;
-
-static int gemm_isa_supported(int isa)
-{
-#if GEMM_X86
-    __builtin_cpu_init();
-    if (isa == GEMM_ISA_AVX512)  /* the packing routines of AVX2 run with it */
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-               __builtin_cpu_supports("fma");
-    if (isa == GEMM_ISA_AVX2)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-    return isa == GEMM_ISA_BASE;
-}
 
 static inline int gemm_isa(void)
 {
-    if (gemm_isa_selected < 0) {
-        int isa = GEMM_ISA_AVX512;
-        while (!gemm_isa_supported(isa)) isa--;
-        gemm_isa_selected = isa;
-    }
+    if (gemm_isa_selected < 0) gemm_isa_selected = mg_isa_best();
     return gemm_isa_selected;
 }
 
-/* Force one instruction set (tests and benchmarks); returns 0, or -1 if this CPU lacks it. */
+/* Force one instruction set (-1: the widest again); returns 0, or -1 if this CPU lacks it. */
 static int gemm_set_isa(int isa)
 {
-    if (isa < 0 || isa >= GEMM_ISA_COUNT || !gemm_isa_supported(isa)) return -1;
+    if (isa < 0) {
+        gemm_isa_selected = mg_isa_best();
+        return 0;
+    }
+    if (isa >= GEMM_ISA_COUNT || !mg_isa_supported(isa)) return -1;
     gemm_isa_selected = isa;
     return 0;
 }

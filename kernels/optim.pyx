@@ -27,8 +27,9 @@ Scalars are computed in double and cast to the tensor's type once, as torch does
 When an option is off its term is still computed with a neutral constant (wd = 0, a factor of 1,
 a sign of +1), which is exact for finite parameters and keeps the loops branch-free.
 
-Instruction sets: the loops are compiled twice, for baseline x86-64 and for AVX2 (chosen at
-import from the CPU; ``isa()`` / ``set_isa()``). Neither uses FMA, so both give the same bits.
+Instruction sets: the loops are compiled three times, for the baseline ISA, AVX2 and AVX-512
+(the widest the CPU has runs; ``get_isa()`` / ``set_isa()``). None uses FMA, so all give the same
+bits.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -36,6 +37,8 @@ from libc.math cimport sqrt, sqrtf, fabs, pow
 from libc.stdlib cimport malloc, free
 
 cimport numpy as cnp
+
+from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
 
 cnp.import_array()
 
@@ -50,7 +53,7 @@ cdef enum:
     MAX_BUFFERS = 5
 
 
-cdef struct TensorRef:
+cdef public struct TensorRef:
     void* buf[MAX_BUFFERS]   # param, grad, state buffers (per algorithm)
     Py_ssize_t size
     bint is_double
@@ -63,7 +66,7 @@ cdef struct Chunk:
     Py_ssize_t stop
 
 
-cdef struct Options:
+cdef public struct Options:
     double lr
     double weight_decay
     double momentum
@@ -227,8 +230,9 @@ cdef void update_span(int algorithm, floating* p, const floating* g, floating* s
         adagrad_span(p, g, s0, n, o, scalar[0])
 
 
-cdef void run_chunk_baseline(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
-                             const Options* o) noexcept nogil:
+cdef public void minigrad_optim_update(int algorithm, const TensorRef* t, Py_ssize_t a,
+                                      Py_ssize_t b, const Options* o) noexcept nogil:
+    """Elements [a, b) of tensor t, baseline ISA (compiled again for wider ones below)."""
     if t.is_double:
         update_span(algorithm, <double*>t.buf[0] + a, <double*>t.buf[1] + a,
                     <double*>t.buf[2] + a, <double*>t.buf[3] + a, <double*>t.buf[4] + a,
@@ -239,69 +243,61 @@ cdef void run_chunk_baseline(int algorithm, const TensorRef* t, Py_ssize_t a, Py
                     b - a, o, t.scalar)
 
 
-# The AVX2 variant is the same code compiled for AVX2: a C wrapper with target("avx2") that
-# inlines (flatten) run_chunk_baseline and every loop under it. Without FMA the arithmetic is
-# the same IEEE operations, so both variants give bit-identical results.
+# The wider variants are the same code compiled for AVX2 and AVX-512: C wrappers with
+# target(...) that inline (flatten) minigrad_optim_update and every loop under it. Without FMA
+# the arithmetic is the same IEEE operations, so every variant gives bit-identical results.
 cdef extern from *:
     """
-    struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef;
-    struct __pyx_t_8minigrad_8_kernels_5optim_Options;
-    static void __pyx_f_8minigrad_8_kernels_5optim_run_chunk_baseline(
-        int, struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef const *, Py_ssize_t,
-        Py_ssize_t, struct __pyx_t_8minigrad_8_kernels_5optim_Options const *);
-    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    __attribute__((target("avx2"), flatten))
-    static void minigrad_optim_run_chunk_avx2(
-            int algorithm, struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef const *t,
-            Py_ssize_t a, Py_ssize_t b,
-            struct __pyx_t_8minigrad_8_kernels_5optim_Options const *o) {
-        __pyx_f_8minigrad_8_kernels_5optim_run_chunk_baseline(algorithm, t, a, b, o);
-    }
-    static int minigrad_optim_cpu_has_avx2(void) {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2");
-    }
+    #include "isa.h"
+    struct TensorRef;
+    struct Options;
+    #if MG_X86
+    #define MINIGRAD_OPTIM_VARIANT(name, isa)                                               \
+        __attribute__((target(isa), flatten)) static void name(                            \
+                int algorithm, struct TensorRef const *t, Py_ssize_t a, Py_ssize_t b,      \
+                struct Options const *o) {                                                 \
+            minigrad_optim_update(algorithm, t, a, b, o);                                  \
+        }
+    MINIGRAD_OPTIM_VARIANT(minigrad_optim_update_avx2, "avx2")
+    MINIGRAD_OPTIM_VARIANT(minigrad_optim_update_avx512, "avx512f,avx512vl,avx512bw,avx512dq")
     #else
-    static void minigrad_optim_run_chunk_avx2(
-            int algorithm, struct __pyx_t_8minigrad_8_kernels_5optim_TensorRef const *t,
-            Py_ssize_t a, Py_ssize_t b,
-            struct __pyx_t_8minigrad_8_kernels_5optim_Options const *o) {
-        __pyx_f_8minigrad_8_kernels_5optim_run_chunk_baseline(algorithm, t, a, b, o);
-    }
-    static int minigrad_optim_cpu_has_avx2(void) { return 0; }
+    #define minigrad_optim_update_avx2 minigrad_optim_update
+    #define minigrad_optim_update_avx512 minigrad_optim_update
     #endif
     """
-    void run_chunk_avx2 "minigrad_optim_run_chunk_avx2" (
+    int MG_ISA_AVX2, MG_ISA_AVX512
+    int mg_isa_best() noexcept nogil
+    void update_avx2 "minigrad_optim_update_avx2" (
         int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
         const Options* o) noexcept nogil
-    int cpu_has_avx2 "minigrad_optim_cpu_has_avx2" () noexcept nogil
+    void update_avx512 "minigrad_optim_update_avx512" (
+        int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
+        const Options* o) noexcept nogil
 
 
-cdef bint use_avx2 = cpu_has_avx2()
+cdef int _isa = mg_isa_best()
 
 
-def isa():
-    """The instruction set the update loops run with: 'avx2' or 'baseline'."""
-    return "avx2" if use_avx2 else "baseline"
+def get_isa():
+    """The instruction set the update loops run with: 'avx512', 'avx2' or 'base'."""
+    return ISA_NAMES[_isa]
 
 
-def set_isa(str name):
-    """Choose 'avx2' (when the CPU has it) or 'baseline' loops; returns the previous choice.
-    For tests, which hold both variants to the NumPy reference."""
-    global use_avx2
-    previous = isa()
-    if name not in ("avx2", "baseline"):
-        raise ValueError(f"isa must be 'avx2' or 'baseline', got {name!r}")
-    use_avx2 = name == "avx2" and cpu_has_avx2()
-    return previous
+def set_isa(name):
+    """Run the update loops with this instruction set, or None for the widest (tests hold
+    every variant to the NumPy reference)."""
+    global _isa
+    _isa = isa_code(name)
 
 
 cdef inline void run_chunk(int algorithm, const TensorRef* t, Py_ssize_t a, Py_ssize_t b,
                            const Options* o) noexcept nogil:
-    if use_avx2:
-        run_chunk_avx2(algorithm, t, a, b, o)
+    if _isa == MG_ISA_AVX512:
+        update_avx512(algorithm, t, a, b, o)
+    elif _isa == MG_ISA_AVX2:
+        update_avx2(algorithm, t, a, b, o)
     else:
-        run_chunk_baseline(algorithm, t, a, b, o)
+        minigrad_optim_update(algorithm, t, a, b, o)
 
 
 cdef void run_all(int algorithm, const TensorRef* refs, Py_ssize_t num_tensors,

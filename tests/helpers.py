@@ -28,18 +28,3 @@ def check(mg_fn, torch_fn, *inputs, **kwargs):
     """Forward values and every input's gradient of mg_fn against torch_fn (raises
     AssertionError naming each mismatch)."""
     return assert_close_to_torch(mg_fn, torch_fn, list(inputs), **kwargs)
-
-
-def supported_isas(module) -> list:
-    """The instruction sets this CPU runs of a kernel module with ``get_isa`` / ``set_isa``
-    ('base', 'avx2', 'avx512'), found by asking set_isa; the module's choice is restored."""
-    chosen = module.get_isa()
-    isas = []
-    for isa in ("base", "avx2", "avx512"):
-        try:
-            module.set_isa(isa)
-        except RuntimeError:
-            continue
-        isas.append(isa)
-    module.set_isa(chosen)
-    return isas

@@ -2,6 +2,7 @@
 the JSON and the chart. The case definitions themselves are checked against the seed model."""
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,15 @@ def test_peak_probe_is_plausible():
     from benchmarks.peak import measure_core_peak_gflops
     peak = measure_core_peak_gflops(seconds=0.002, repeats=5)
     assert peak is None or 1.0 < peak < 2000.0
+
+
+def test_peak_probe_measures_each_vector_width():
+    """Both widths measured where the CPU has them, neither absurd (the 512-bit rate is about
+    the 256-bit one's on Zen 4 and one-unit Xeons, up to twice it on two-unit Xeons)."""
+    sys.path.append(str(ROOT))
+    from benchmarks.peak import measure_core_peaks
+    rates = measure_core_peaks(seconds=0.002, repeats=5)
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert "avx2" in rates and rates["avx2"] > 1
+        if "avx512" in rates:
+            assert 0.5 * rates["avx2"] < rates["avx512"] < 4 * rates["avx2"]

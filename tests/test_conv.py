@@ -6,6 +6,8 @@ import torch.nn.functional as F
 
 import minigrad
 from minigrad._kernels import conv as kernels
+from minigrad._kernels import conv_gemm
+from minigrad._kernels.buffers import scratch
 from minigrad.autograd import gradcheck
 from minigrad.ops.conv import conv2d, conv2d_padding
 from minigrad.reference import conv as twins
@@ -66,10 +68,11 @@ def run_both(case, dtype, num_threads, rng):
     return results
 
 
-@pytest.fixture(params=["direct", "im2col"])
+@pytest.fixture(params=["direct", "gemm"])
 def algorithm(request):
-    """Every kernel test runs twice: stride-1 convolutions take the direct kernels under
-    'direct' and im2col + GEMM under 'im2col' (the others take im2col + GEMM both times)."""
+    """Every kernel test runs twice: ungrouped convolutions take the channels-last direct
+    kernels under 'direct' (but the input gradient of strided ones) and im2col + GEMM under
+    'gemm'; grouped ones take im2col + GEMM or the depthwise loops both times."""
     kernels.set_algorithm(request.param)
     yield request.param
     kernels.set_algorithm("auto")
@@ -91,8 +94,12 @@ def test_kernels_match_twins(case, dtype, num_threads, algorithm):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_kernels_match_twins_in_small_chunks(case, dtype, monkeypatch):
     """Chunks of a few samples (not one, not all) exercise the batch <-> rows transposes."""
-    monkeypatch.setattr(kernels, "CHUNK_ELEMENTS", 600)
-    results = run_both(case, dtype, 2, np.random.default_rng(1))
+    monkeypatch.setattr(conv_gemm, "CHUNK_ELEMENTS", 600)
+    kernels.set_algorithm("gemm")
+    try:
+        results = run_both(case, dtype, 2, np.random.default_rng(1))
+    finally:
+        kernels.set_algorithm("auto")
     rtol, atol = TIGHT[dtype]
     for mine, ref in zip(results["kernel"], results["twin"]):
         np.testing.assert_allclose(mine, ref, rtol=rtol, atol=atol)
@@ -111,15 +118,15 @@ def test_twins_match_torch():
 
 
 def test_scratch_buffers_are_reused(algorithm):
-    buffer = {"direct": "padded", "im2col": "cols"}[algorithm]
+    buffer = {"direct": "conv_slabs", "gemm": "cols"}[algorithm]
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
     weight = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
     out = np.empty((4, 5, 6, 6), np.float32)
     kernels.conv2d_forward(x, weight, None, out, 1, 1, 0, 0, 1, 1, 1, 1)
-    first = kernels._scratch(buffer, out.dtype, 1)
+    first = scratch(buffer, out.dtype, 1)
     kernels.conv2d_forward(x, weight, None, out, 1, 1, 0, 0, 1, 1, 1, 1)
-    assert np.shares_memory(first, kernels._scratch(buffer, out.dtype, 1))
+    assert np.shares_memory(first, scratch(buffer, out.dtype, 1))
 
 
 # ----------------------------------------------------------------------------- op vs torch
@@ -190,7 +197,7 @@ def test_seed_model_convs_match_torch(dtype):
 
 def test_batch_256_matches_torch(monkeypatch):
     """26 chunks of 10 samples (the last one shorter)."""
-    monkeypatch.setattr(kernels, "CHUNK_ELEMENTS", 27 * 72 * 10)
+    monkeypatch.setattr(conv_gemm, "CHUNK_ELEMENTS", 27 * 72 * 10)
     rng = np.random.default_rng(10)
     inputs = [rng.standard_normal((256, 3, 9, 8)).astype(np.float32),
               rng.standard_normal((5, 3, 3, 3)).astype(np.float32),
@@ -255,19 +262,28 @@ def test_gradcheck_float64():
                                             dilation=(1, 2), groups=2), (x, w, b))
 
 
-def test_threads_give_the_same_result():
+@pytest.mark.parametrize("groups", [1, 2])
+def test_threads_give_the_same_bits(groups):
+    """Forward, input, weight and bias gradients: bit for bit the same at 1, 2 and 3 threads."""
     rng = np.random.default_rng(9)
-    x = minigrad.tensor(rng.standard_normal((3, 4, 9, 9)).astype(np.float32))
-    w = minigrad.tensor(rng.standard_normal((5, 4, 3, 3)).astype(np.float32))
+    x0 = rng.standard_normal((3, 4, 9, 9)).astype(np.float32)
+    w0 = rng.standard_normal((6, 4 // groups, 3, 3)).astype(np.float32)
+    results = []
     before = minigrad.get_num_threads()
     try:
-        minigrad.set_num_threads(1)
-        one = conv2d(x, w, padding=1).array
-        minigrad.set_num_threads(2)
-        two = conv2d(x, w, padding=1).array
+        for threads in (1, 2, 3):
+            minigrad.set_num_threads(threads)
+            x = minigrad.tensor(x0, requires_grad=True)
+            w = minigrad.tensor(w0, requires_grad=True)
+            b = minigrad.zeros(6, requires_grad=True)
+            y = conv2d(x, w, b, padding=1, groups=groups)
+            (y * y).sum().backward()
+            results.append([y.array, x.grad.array, w.grad.array, b.grad.array])
     finally:
         minigrad.set_num_threads(before)
-    np.testing.assert_allclose(one, two, rtol=1e-6, atol=1e-6)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -338,3 +354,16 @@ def test_bad_input_raises_torchs_exception_types():
                  lambda: F.conv2d(x.double(), w)):
         with pytest.raises(RuntimeError):
             call()
+
+
+def test_conv2d_weight_gradient_keeps_the_weight_layout():
+    """Conv2d stores its weight (KH, KW, C, F) in memory; the gradient the engine stores is laid
+    out alike (as torch's gradients follow their parameter's memory format), so the optimizer
+    updates both element by element without a copy."""
+    layer = minigrad.nn.Conv2d(3, 8, 3, padding=1)
+    layer(minigrad.randn(2, 3, 6, 6)).sum().backward()
+    assert layer.weight.grad.array.strides == layer.weight.array.strides
+    assert not layer.weight.array.flags.c_contiguous
+    expected = layer.weight.array - 0.1 * layer.weight.grad.array
+    minigrad.optim.SGD(layer.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(layer.weight.array, expected, rtol=1e-6)

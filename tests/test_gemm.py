@@ -13,14 +13,13 @@ import torch
 from minigrad._kernels import gemm as kernel
 from minigrad.reference import gemm as twin
 
-from helpers import supported_isas
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 ODD_SIZES = [0, 1, 7, 33, 257]
 
 
-@pytest.fixture(params=supported_isas(kernel))
+@pytest.fixture(params=kernel.supported_isas())
 def isa(request):
     previous = kernel.get_isa()
     kernel.set_isa(request.param)
@@ -189,3 +188,27 @@ def test_isa_names():
     assert kernel.get_isa() in ("base", "avx2", "avx512")
     with pytest.raises(ValueError):
         kernel.set_isa("sse9")
+
+
+# (m, k, n, transpose a, transpose b): tall, wide, long K with a small C (which used to be cut
+# into per-thread slices of K), dot-product shapes, the seed model's linear layers
+DETERMINISM_SHAPES = [(64, 1024, 64, False, True), (16, 1024, 64, False, False),
+                      (10, 4096, 12, True, False), (3, 800, 500, False, True),
+                      (130, 70, 200, False, False), (1, 2000, 33, False, True),
+                      (1024, 64, 64, True, False), (5, 10000, 5, False, False),
+                      (1, 3000, 200, False, False), (4, 2500, 300, False, False)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", DETERMINISM_SHAPES)
+def test_thread_counts_give_the_same_bits(dtype, shape):
+    m, k, n, transpose_a, transpose_b = shape
+    a = random((k, m), dtype, 1).T if transpose_a else random((m, k), dtype, 1)
+    b = random((n, k), dtype, 2).T if transpose_b else random((k, n), dtype, 2)
+    results = []
+    for threads in (1, 2, 3, 4):
+        out = np.empty((m, n), dtype)
+        kernel.gemm(a, b, out, False, threads)
+        results.append(out)
+    for other in results[1:]:
+        np.testing.assert_array_equal(other, results[0])

@@ -61,9 +61,29 @@ def out_shape(x, k, s, p, d, ceil_mode):
 
 # ----------------------------------------------------------------------------- kernels vs twins
 
+def pixels(x):
+    """(N, C, H, W) -> the (N, H, W, C) C-contiguous layout of the kernels."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
+def pixel_shape(shape):
+    return (shape[0], shape[2], shape[3], shape[1])
+
+
+SUPPORTED_ISAS = kernel.supported_isas()
+
+
+@pytest.fixture(params=SUPPORTED_ISAS)
+def isa(request):
+    """Every kernel test runs with each instruction set this CPU has."""
+    kernel.set_isa(request.param)
+    yield request.param
+    kernel.set_isa(None)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_max_pool_kernel_matches_twin(dtype, threads):
+def test_max_pool_kernel_matches_twin(dtype, threads, isa):
     rng = np.random.default_rng(1)
     for trial in range(25):
         k, s, p, d, ceil_mode = random_window(rng)
@@ -71,46 +91,49 @@ def test_max_pool_kernel_matches_twin(dtype, threads):
         if trial == 0:  # enough work for the kernels to use the threads
             k, s, p, d, ceil_mode = (3, 3), (1, 1), (1, 1), (1, 1), False
             x = rng.standard_normal((3, 8, 48, 48)).astype(dtype)
+        if trial == 1:  # the seed model's 2x2 pool, with channels for whole vectors
+            k, s, p, d, ceil_mode = (2, 2), (2, 2), (0, 0), (1, 1), False
+            x = rng.standard_normal((2, 32, 9, 8)).astype(dtype)
         if rng.random() < 0.3:  # ties and NaNs exercise the first-max / last-NaN rules
             x = np.round(x).astype(dtype)
             x.flat[rng.integers(0, x.size, 3)] = np.nan
-        shape = out_shape(x, k, s, p, d, ceil_mode)
-        out, idx = np.empty(shape, dtype), np.empty(shape, np.int64)
-        ref_out, ref_idx = np.empty(shape, dtype), np.empty(shape, np.int64)
-        kernel.max_pool2d_forward(x, out, idx, *k, *s, *p, *d, threads)
-        twin.max_pool2d_forward(x, ref_out, ref_idx, *k, *s, *p, *d)
+        shape = pixel_shape(out_shape(x, k, s, p, d, ceil_mode))
+        out, codes = np.empty(shape, dtype), np.empty(shape, np.int32)
+        ref_out, ref_codes = np.empty(shape, dtype), np.empty(shape, np.int32)
+        kernel.max_pool2d_forward(pixels(x), out, codes, *k, *s, *p, *d, threads)
+        twin.max_pool2d_forward(pixels(x), ref_out, ref_codes, *k, *s, *p, *d)
         np.testing.assert_array_equal(out, ref_out)
-        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_array_equal(codes, ref_codes)
         grad_out = rng.standard_normal(shape).astype(dtype)
-        grad_x = np.full(x.shape, 7, dtype)  # the kernel overwrites, it does not add
-        ref_grad_x = np.empty(x.shape, dtype)
-        kernel.max_pool2d_backward(grad_out, idx, grad_x, threads)
-        twin.max_pool2d_backward(grad_out, ref_idx, ref_grad_x)
+        grad_x = np.full(pixel_shape(x.shape), 7, dtype)  # the kernel overwrites, not adds
+        ref_grad_x = np.empty(pixel_shape(x.shape), dtype)
+        kernel.max_pool2d_backward(grad_out, codes, grad_x, *k, *s, *p, *d, threads)
+        twin.max_pool2d_backward(grad_out, ref_codes, ref_grad_x, *k, *s, *p, *d)
         np.testing.assert_allclose(grad_x, ref_grad_x, **EXACT[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_max_pool_2x2_fast_path_matches_twin(dtype, threads):
-    """The 2x2 stride-2 kernel (vector selects): widths with and without a scalar tail, odd
-    sizes (last row/column unused), ties, NaNs and -inf, and planes big enough for threads."""
+def test_max_pool_2x2_matches_twin(dtype, threads, isa):
+    """The seed model's 2x2 stride-2 pool: channel counts with and without a vector tail, odd
+    sizes (last row/column unused), ties, NaNs and -inf."""
     rng = np.random.default_rng(5)
-    for shape in [(1, 1, 2, 2), (2, 3, 7, 9), (1, 2, 5, 19), (3, 4, 16, 16), (4, 8, 33, 34)]:
+    for shape in [(1, 1, 2, 2), (2, 3, 7, 9), (1, 19, 5, 4), (3, 32, 16, 16), (4, 33, 9, 10)]:
         x = np.round(rng.standard_normal(shape) * 2).astype(dtype)  # many ties
         x.flat[rng.integers(0, x.size, 1 + x.size // 20)] = np.nan
         x.flat[rng.integers(0, x.size, 1 + x.size // 20)] = -np.inf
-        out_shape_ = shape[:2] + (shape[2] // 2, shape[3] // 2)
-        out, idx = np.empty(out_shape_, dtype), np.empty(out_shape_, np.int64)
-        ref_out, ref_idx = np.empty(out_shape_, dtype), np.empty(out_shape_, np.int64)
-        kernel.max_pool2d_forward(x, out, idx, 2, 2, 2, 2, 0, 0, 1, 1, threads)
-        twin.max_pool2d_forward(x, ref_out, ref_idx, 2, 2, 2, 2, 0, 0, 1, 1)
+        out_pixels = (shape[0], shape[2] // 2, shape[3] // 2, shape[1])
+        out, codes = np.empty(out_pixels, dtype), np.empty(out_pixels, np.int32)
+        ref_out, ref_codes = np.empty(out_pixels, dtype), np.empty(out_pixels, np.int32)
+        kernel.max_pool2d_forward(pixels(x), out, codes, 2, 2, 2, 2, 0, 0, 1, 1, threads)
+        twin.max_pool2d_forward(pixels(x), ref_out, ref_codes, 2, 2, 2, 2, 0, 0, 1, 1)
         np.testing.assert_array_equal(out, ref_out)
-        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_array_equal(codes, ref_codes)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_avg_pool_kernel_matches_twin(dtype, threads):
+def test_avg_pool_kernel_matches_twin(dtype, threads, isa):
     rng = np.random.default_rng(2)
     for trial in range(25):
         k, s, p, d, ceil_mode = random_window(rng, dilation=False)
@@ -120,13 +143,14 @@ def test_avg_pool_kernel_matches_twin(dtype, threads):
             x = rng.standard_normal((3, 8, 48, 48)).astype(dtype)
         include_pad = bool(rng.integers(0, 2))
         divisor = int(rng.choice([0, 0, 3, -2]))
-        shape = out_shape(x, k, s, p, d, ceil_mode)
+        shape = pixel_shape(out_shape(x, k, s, p, d, ceil_mode))
         out, ref_out = np.empty(shape, dtype), np.empty(shape, dtype)
-        kernel.avg_pool2d_forward(x, out, *k, *s, *p, include_pad, divisor, threads)
-        twin.avg_pool2d_forward(x, ref_out, *k, *s, *p, include_pad, divisor)
+        kernel.avg_pool2d_forward(pixels(x), out, *k, *s, *p, include_pad, divisor, threads)
+        twin.avg_pool2d_forward(pixels(x), ref_out, *k, *s, *p, include_pad, divisor)
         np.testing.assert_allclose(out, ref_out, **EXACT[dtype])
         grad_out = rng.standard_normal(shape).astype(dtype)
-        grad_x, ref_grad_x = np.full(x.shape, 7, dtype), np.empty(x.shape, dtype)
+        grad_x = np.full(pixel_shape(x.shape), 7, dtype)
+        ref_grad_x = np.empty(pixel_shape(x.shape), dtype)
         kernel.avg_pool2d_backward(grad_out, grad_x, *k, *s, *p, include_pad, divisor, threads)
         twin.avg_pool2d_backward(grad_out, ref_grad_x, *k, *s, *p, include_pad, divisor)
         np.testing.assert_allclose(grad_x, ref_grad_x, **EXACT[dtype])
@@ -134,7 +158,7 @@ def test_avg_pool_kernel_matches_twin(dtype, threads):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_adaptive_avg_pool_kernel_matches_twin(dtype, threads):
+def test_adaptive_avg_pool_kernel_matches_twin(dtype, threads, isa):
     rng = np.random.default_rng(3)
     for trial in range(20):
         N, C = rng.integers(1, 4, 2)
@@ -142,8 +166,8 @@ def test_adaptive_avg_pool_kernel_matches_twin(dtype, threads):
         OH, OW = rng.integers(1, 2 * H + 1), rng.integers(1, 2 * W + 1)
         if trial == 0:  # enough work for the kernels to use the threads
             N, C, H, W, OH, OW = 4, 8, 48, 45, 7, 10
-        x = rng.standard_normal((N, C, H, W)).astype(dtype)
-        out, ref_out = np.empty((N, C, OH, OW), dtype), np.empty((N, C, OH, OW), dtype)
+        x = rng.standard_normal((N, H, W, C)).astype(dtype)
+        out, ref_out = np.empty((N, OH, OW, C), dtype), np.empty((N, OH, OW, C), dtype)
         kernel.adaptive_avg_pool2d_forward(x, out, threads)
         twin.adaptive_avg_pool2d_forward(x, ref_out)
         np.testing.assert_allclose(out, ref_out, **EXACT[dtype])
@@ -154,11 +178,31 @@ def test_adaptive_avg_pool_kernel_matches_twin(dtype, threads):
         np.testing.assert_allclose(grad_x, ref_grad_x, **EXACT[dtype])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kernels_give_the_same_bits_at_any_thread_count(dtype):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 10, 12, 24)).astype(dtype)
+    dy = rng.standard_normal((3, 5, 6, 24)).astype(dtype)
+    dy_overlap = rng.standard_normal((3, 9, 11, 24)).astype(dtype)
+    results = []
+    for threads in (1, 2, 3):
+        out, codes = np.empty(dy.shape, dtype), np.empty(dy.shape, np.int32)
+        kernel.max_pool2d_forward(x, out, codes, 2, 2, 2, 2, 0, 0, 1, 1, threads)
+        dx = np.empty_like(x)
+        kernel.max_pool2d_backward(dy, codes, dx, 2, 2, 2, 2, 0, 0, 1, 1, threads)
+        avg_dx = np.empty_like(x)
+        kernel.avg_pool2d_backward(dy_overlap, avg_dx, 3, 3, 1, 1, 1, 1, True, 0, threads)
+        results.append((out, codes, dx, avg_dx))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_kernels_accept_empty_batch():
-    x = np.zeros((0, 3, 4, 4), np.float32)
-    out, idx = np.empty((0, 3, 2, 2), np.float32), np.empty((0, 3, 2, 2), np.int64)
-    kernel.max_pool2d_forward(x, out, idx, 2, 2, 2, 2, 0, 0, 1, 1, 2)
-    kernel.max_pool2d_backward(out, idx, x, 2)
+    x = np.zeros((0, 4, 4, 3), np.float32)
+    out, codes = np.empty((0, 2, 2, 3), np.float32), np.empty((0, 2, 2, 3), np.int32)
+    kernel.max_pool2d_forward(x, out, codes, 2, 2, 2, 2, 0, 0, 1, 1, 2)
+    kernel.max_pool2d_backward(out, codes, x, 2, 2, 2, 2, 0, 0, 1, 1, 2)
     kernel.avg_pool2d_forward(x, out, 2, 2, 2, 2, 0, 0, True, 0, 2)
     kernel.adaptive_avg_pool2d_forward(x, out, 2)
 

@@ -384,17 +384,27 @@ def _post_accumulate(leaf: Tensor) -> None:
             hook(leaf)
 
 
+def _is_dense(array: np.ndarray) -> bool:
+    """Whether the array fills its memory without gaps, in some order of its axes."""
+    if array.flags.c_contiguous:
+        return True
+    order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
+    return array.transpose(order).flags.c_contiguous
+
+
 def _accumulate_into_leaf(leaf: Tensor, grad, owned: set, graph: bool) -> None:
     """leaf.grad += grad. The first gradient is stored without a copy only when nothing else
-    can see its array (a fresh, writable, contiguous array not handed out before); with
+    can see its array (a fresh, writable, dense array not handed out before). A dense array
+    keeps its memory order (a Conv2d weight's gradient is stored as the weight is, channels
+    innermost), as torch's gradients follow their parameter's memory format. With
     create_graph the gradient keeps its history (a recorded copy, then out-of-place sums)."""
     if graph:
         leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
         return
     if leaf.grad is None:
-        if not (grad.flags.owndata and grad.flags.writeable and grad.flags.c_contiguous
+        if not (grad.flags.owndata and grad.flags.writeable and _is_dense(grad)
                 and id(grad) not in owned):
-            grad = np.array(grad, order="C", copy=True)
+            grad = np.array(grad, order="K", copy=True)
         owned.add(id(grad))
         leaf.grad = Tensor(grad)
     else:

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from minigrad._kernels.buffers import aligned_empty
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.linear import _float_dtype
@@ -20,12 +21,22 @@ def _pair(value, name):
     return pair(value, name, "Conv2d")
 
 
+def _empty_hwio(out_channels, in_channels, kernel_size, dtype):
+    """A new (F, C, KH, KW) weight array stored as (KH, KW, C, F), from a 64-byte boundary:
+    the direct kernels read it as it is, with no repacking per call (minigrad.ops.conv)."""
+    kh, kw = kernel_size
+    flat = aligned_empty(out_channels * in_channels * kh * kw, dtype)
+    return flat.reshape(kh, kw, in_channels, out_channels).transpose(3, 2, 0, 1)
+
+
 class Conv2d(Module):
     """y[n, f] = b[f] + Σ_c Σ_kh,kw W[f, c, kh, kw] x[n, g·C/G + c, s·oh + d·kh - p, ...]
     over the channels c of the group g of filter f (see minigrad.ops.conv).
 
     Weight (out_channels, in_channels / groups, kh, kw), initialised as torch:
-    kaiming_uniform(a=√5) and bias U(-1/√fan_in, 1/√fan_in), fan_in = in/groups·kh·kw.
+    kaiming_uniform(a=√5) and bias U(-1/√fan_in, 1/√fan_in), fan_in = in/groups·kh·kw. Its
+    array is stored (kh, kw, in_channels / groups, out_channels) in memory (strides present it
+    in torch's shape), the layout the convolution kernels read directly.
     Only padding_mode='zeros' is implemented.
     """
 
@@ -68,8 +79,8 @@ class Conv2d(Module):
         self.output_padding = (0, 0)
         self.groups = int(groups)
         self.padding_mode = padding_mode
-        self.weight = Parameter(np.empty(
-            (out_channels, in_channels // groups) + kernel_size, dtype=dtype))
+        self.weight = Parameter(_empty_hwio(out_channels, in_channels // groups, kernel_size,
+                                            dtype))
         if bias:
             self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
         else:

@@ -1,5 +1,5 @@
-"""2-D convolution, torch.nn.functional.conv2d, on the kernels of kernels/conv.pyx (direct for
-stride 1 and dilation 1, im2col + GEMM otherwise).
+"""2-D convolution, torch.nn.functional.conv2d, on the kernels of kernels/conv.pyx (direct and
+channels-last for groups == 1, im2col + GEMM for grouped convolutions).
 
 Input x (N, C, H, W) or unbatched (C, H, W), weight w (F, C/G, KH, KW), bias b (F,) or None,
 G groups; per axis a stride s, a dilation d and a padding before/after (p0, p1):
@@ -13,12 +13,18 @@ are the adjoint maps (in im2col terms: dx = col2im(w_g^T @ dy_g), dw_g = sum ove
 dy_g @ cols_g^T), and db[f] = sum over n, i, j of dy[n, f, i, j]. padding may be an int, a
 pair, 'valid' (none) or 'same' (stride 1 only; total d*(k-1) per axis, the odd one on the
 bottom/right as torch does).
+
+Layout: the output (and the input gradient) of an ungrouped convolution is stored channels-last
+(NHWC in memory, strides presenting it as (N, C, H, W), like torch's channels_last tensors), the
+layout the next convolution and pooling read without a reorder. Values, shapes and every
+operation on the result are as torch's; only ``is_contiguous()`` and ``stride()`` tell.
 """
 import numbers
 
 import numpy as np
 
 from minigrad._kernels import conv as _kernels
+from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import FLOATS, pair, scalar_type_name
@@ -31,7 +37,7 @@ __all__ = ["Convolution", "conv2d", "conv2d_padding"]
 # ----------------------------------------------------------------------------- kernels
 
 def _conv_forward(x, weight, bias, stride, padding, dilation, groups):
-    """y = conv2d(x, w) + b on the kernel; x 3-D or 4-D, all C-contiguous; padding is
+    """y = conv2d(x, w) + b on the kernel; x 3-D or 4-D (any strides); padding is
     (top, bottom, left, right)."""
     unbatched = x.ndim == 3
     x4 = x[None] if unbatched else x
@@ -40,10 +46,18 @@ def _conv_forward(x, weight, bias, stride, padding, dilation, groups):
     top, bottom, left, right = padding
     oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    out = np.empty((n, f, oh, ow), dtype=x.dtype)
+    out = _empty_activation(n, f, oh, ow, x.dtype, groups)
     args = _kernel_args(stride, padding, dilation, groups)
     _kernels.conv2d_forward(x4, weight, bias, out, *args, get_num_threads())
     return out[0] if unbatched else out
+
+
+def _empty_activation(n, c, h, w, dtype, groups):
+    """A new (N, C, H, W) array in the layout the kernels write fastest: channels-last for
+    the direct kernels (groups == 1), NCHW for the grouped ones."""
+    if groups == 1:
+        return channels_last_empty(n, c, h, w, dtype)
+    return np.empty((n, c, h, w), dtype=dtype)
 
 
 def _kernel_args(stride, padding, dilation, groups) -> tuple:
@@ -53,19 +67,20 @@ def _kernel_args(stride, padding, dilation, groups) -> tuple:
 def _input_gradient(grad_out, weight, input_shape, args):
     """dx: the adjoint of x -> conv2d(x, w) applied to grad_out."""
     unbatched = len(input_shape) == 3
-    grad_out = np.ascontiguousarray(grad_out, dtype=weight.dtype)
+    if grad_out.dtype != weight.dtype:
+        grad_out = grad_out.astype(weight.dtype)
     if unbatched:
         grad_out = grad_out[None]
-    grad_x = np.empty(((1,) if unbatched else ()) + tuple(input_shape), dtype=weight.dtype)
-    _kernels.conv2d_backward_input(grad_out, np.ascontiguousarray(weight), grad_x, *args,
-                                   get_num_threads())
+    n, c, h, w = ((1,) if unbatched else ()) + tuple(input_shape)
+    grad_x = _empty_activation(n, c, h, w, weight.dtype, args[-1])
+    _kernels.conv2d_backward_input(grad_out, weight, grad_x, *args, get_num_threads())
     return grad_x[0] if unbatched else grad_x
 
 
 def _weight_gradient(x, grad_out, weight_shape, args):
     """dw: the adjoint of w -> conv2d(x, w) applied to grad_out."""
-    x = np.ascontiguousarray(x)
-    grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
+    if grad_out.dtype != x.dtype:
+        grad_out = grad_out.astype(x.dtype)
     if x.ndim == 3:
         x, grad_out = x[None], grad_out[None]
     grad_w = np.empty(weight_shape, dtype=x.dtype)
@@ -105,21 +120,25 @@ class Convolution(ArrayFunction):
             if needs_b:
                 grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
             return grad_x, grad_w, grad_b, None, None, None, None
-        grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
+        if grad_out.dtype != x.dtype:
+            grad_out = grad_out.astype(x.dtype)
         unbatched = x.ndim == 3
         if unbatched:
             x, grad_out = x[None], grad_out[None]
         threads = get_num_threads()
         if needs_x:
-            grad_x = np.empty_like(x)
+            n, c, h, w = x.shape
+            grad_x = _empty_activation(n, c, h, w, x.dtype, ctx.args[-1])
             _kernels.conv2d_backward_input(grad_out, weight, grad_x, *ctx.args, threads)
             if unbatched:
                 grad_x = grad_x[0]
-        if needs_w:
-            grad_w = np.empty_like(weight)
-            _kernels.conv2d_backward_weight(x, grad_out, grad_w, *ctx.args, threads)
         if needs_b:
             grad_b = np.empty(weight.shape[0], dtype=x.dtype)
+        if needs_w:
+            grad_w = np.empty_like(weight)      # in the weight's layout (HWIO for Conv2d's)
+            _kernels.conv2d_backward_weight(x, grad_out, grad_w, *ctx.args, threads,
+                                            grad_bias=grad_b)
+        elif needs_b:
             _kernels.conv2d_backward_bias(grad_out, grad_b, threads)
         return grad_x, grad_w, grad_b, None, None, None, None
 
@@ -153,7 +172,7 @@ class ConvolutionBackwardInput(ArrayFunction):
                                                            tuple(weight.shape), ctx.conv)
             return d_grad, d_weight, None, None
         if needs_g:
-            d_grad = _conv_forward(np.ascontiguousarray(upstream), weight, None, *ctx.conv)
+            d_grad = _conv_forward(upstream, weight, None, *ctx.conv)
         if needs_w:
             d_weight = _weight_gradient(upstream, grad_out, weight.shape,
                                         _kernel_args(*ctx.conv))
@@ -184,11 +203,10 @@ class ConvolutionBackwardWeight(ArrayFunction):
             if needs_g:
                 d_grad = Convolution.apply(_tensor(x), upstream, None, *ctx.conv)
             return d_x, d_grad, None, None
-        upstream = np.ascontiguousarray(upstream)
         if needs_x:
             d_x = _input_gradient(grad_out, upstream, x.shape, _kernel_args(*ctx.conv))
         if needs_g:
-            d_grad = _conv_forward(np.ascontiguousarray(x), upstream, None, *ctx.conv)
+            d_grad = _conv_forward(x, upstream, None, *ctx.conv)
         return d_x, d_grad, None, None
 
 
@@ -287,7 +305,5 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     sides = conv2d_padding(padding, weight.array.shape[2:], stride, dilation)
     in_shape = [1, *input.array.shape] if input.array.ndim == 3 else list(input.array.shape)
     _check_shapes(in_shape, weight, bias, int(groups), sides, dilation)
-    # The kernels read C-contiguous arrays; contiguous() is a no-op when they already are.
-    b = None if bias is None else bias.contiguous()
-    return Convolution.apply(input.contiguous(), weight.contiguous(), b, stride, sides,
-                             dilation, int(groups))
+    # The kernels read any strides (channels-last activations and HWIO weights fastest).
+    return Convolution.apply(input, weight, bias, stride, sides, dilation, int(groups))

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from minigrad._kernels import pool as _kernels
+from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import FLOATS as _FLOATS
@@ -110,6 +111,9 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
                            f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
                            f"kH = {kernel[0]}")
     C, H, W = input.array.shape[-3:]
+    if (H + 1) * W >= 2 ** 31:      # the kernels' int32 window codes hold flat plane indices
+        raise RuntimeError(f"{op}: input planes of {H}x{W} pixels are too large (at most "
+                           f"2**31 - 1 pixels with a row to spare)")
     out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation))
     if min(out) < 1:
@@ -118,47 +122,56 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
     return kernel, stride, padding, dilation, out
 
 
-def _batched(x):
-    """View (C, H, W) as (1, C, H, W); make the array C-contiguous for the kernels."""
-    if x.ndim == 3:
-        x = x[None]
-    return np.ascontiguousarray(x)
+def _pixels(a):
+    """An (N, C, H, W) or (C, H, W) array as the (N, H, W, C) C-contiguous array the kernels
+    read: a view of a channels-last array (a convolution's output), a copy of any other."""
+    if a.ndim == 3:
+        a = a[None]
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
+
+
+def _empty_like_batched(shape, dtype):
+    """A new channels-last array of shape (N, C, H, W), or (C, H, W) made (1, C, H, W); returns
+    (the array to hand back, its (N, H, W, C) view for the kernels)."""
+    n, c, h, w = shape if len(shape) == 4 else (1,) + tuple(shape)
+    out = channels_last_empty(n, c, h, w, dtype)
+    return (out if len(shape) == 4 else out[0]), out.transpose(0, 2, 3, 1)
 
 
 # ----------------------------------------------------------------------------- max pool
 
 class MaxPool2d(ArrayFunction):
     """y = max over each window (padding is -inf); dx[argmax] += dy (overlaps add up). The
-    argmax indices (the flat position ih*W + iw of each maximum in its plane) are kept for
-    backward; MaxPool2dWithIndices also returns them, a second output without gradient."""
+    kernels' window codes of the maxima are kept for backward; MaxPool2dWithIndices also
+    returns torch's indices (the flat position ih*W + iw of each maximum in its plane), a
+    second output without gradient."""
 
     node_name = "MaxPool2DWithIndicesBackward0"  # torch's grad_fn name
     returns_indices = False
 
     @classmethod
     def forward(cls, ctx, x, kernel, stride, padding, dilation, out_size):
-        x4 = _batched(x)
-        N, C = x4.shape[:2]
-        out = np.empty((N, C) + out_size, dtype=x.dtype)
-        indices = np.empty((N, C) + out_size, dtype=np.int64)
-        _kernels.max_pool2d_forward(x4, out, indices, *kernel, *stride, *padding, *dilation,
-                                    get_num_threads())
-        if x.ndim == 3:
-            out, indices = out[0], indices[0]
-        ctx.save_for_backward(indices)
+        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+        codes = np.empty(out_pixels.shape, dtype=np.int32)
+        window = (*kernel, *stride, *padding, *dilation)
+        _kernels.max_pool2d_forward(_pixels(x), out_pixels, codes, *window, get_num_threads())
+        ctx.save_for_backward(codes)
         ctx.input_shape = x.shape
+        ctx.window = window
         if not cls.returns_indices:
             return out
+        indices = max_pool2d_indices(codes, x.shape[-2:], kernel, stride, padding, dilation)
+        indices = indices if x.ndim == 4 else indices[0]
         ctx.mark_non_differentiable(indices)
         return out, indices
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
-        (indices,) = ctx.saved_tensors
+        (codes,) = ctx.saved_tensors
         if G.is_tensor(grad):
-            return (MaxPool2dBackward.apply(grad, indices, ctx.input_shape),
+            return (MaxPool2dBackward.apply(grad, codes, ctx.input_shape, ctx.window),
                     None, None, None, None, None)
-        return (_max_pool_input_gradient(grad, indices, ctx.input_shape),
+        return (_max_pool_input_gradient(grad, codes, ctx.input_shape, ctx.window),
                 None, None, None, None, None)
 
 
@@ -166,10 +179,10 @@ class MaxPool2dWithIndices(MaxPool2d):
     returns_indices = True
 
 
-def _max_pool_input_gradient(grad, indices, shape):
-    grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-    _kernels.max_pool2d_backward(_batched(grad), _batched(indices), grad_x, get_num_threads())
-    return grad_x.reshape(shape)
+def _max_pool_input_gradient(grad, codes, shape, window):
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.max_pool2d_backward(_pixels(grad), codes, grad_x_pixels, *window, get_num_threads())
+    return grad_x
 
 
 class MaxPool2dBackward(ArrayFunction):
@@ -178,17 +191,33 @@ class MaxPool2dBackward(ArrayFunction):
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, indices, input_shape):
-        ctx.indices = indices
-        return _max_pool_input_gradient(grad, indices, input_shape)
+    def forward(ctx, grad, codes, input_shape, window):
+        ctx.codes, ctx.input_shape, ctx.window = codes, input_shape, window
+        return _max_pool_input_gradient(grad, codes, input_shape, window)
 
     @staticmethod
     def backward(ctx, upstream):
-        indices = ctx.indices
+        kh, kw, sh, sw, ph, pw, dh, dw = ctx.window
+        indices = max_pool2d_indices(ctx.codes, ctx.input_shape[-2:], (kh, kw), (sh, sw),
+                                     (ph, pw), (dh, dw))
+        if len(ctx.input_shape) == 3:
+            indices = indices[0]
         planes = indices.shape[:-2]
         flat = upstream.reshape(*planes, -1)
         read = G.gather_along(flat, indices.reshape(*planes, -1), len(planes))
-        return read.reshape(indices.shape), None, None
+        return read.reshape(indices.shape), None, None, None
+
+
+def max_pool2d_indices(codes, size, kernel, stride, padding, dilation):
+    """torch's indices from the kernels' window codes: the flat position ih*W + iw of each
+    maximum in its input plane, (N, C, OH, OW) int64. (A window with every tap in the padding
+    has code -1 - torch's index for it.)"""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    codes = codes.transpose(0, 3, 1, 2).astype(np.int64)
+    top = (np.arange(codes.shape[2]) * sh - ph)[:, None]
+    left = (np.arange(codes.shape[3]) * sw - pw)[None, :]
+    inside = (top + codes // kw * dh) * size[1] + left + codes % kw * dw
+    return np.ascontiguousarray(np.where(codes >= 0, inside, -1 - codes))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -205,21 +234,15 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 # ----------------------------------------------------------------------------- avg pool
 
 def _avg_pool_forward(x, args, out_size):
-    kernel, stride, padding, count_include_pad, divisor_override = args
-    x4 = _batched(x)
-    N, C = x4.shape[:2]
-    out = np.empty((N, C) + out_size, dtype=x.dtype)
-    _kernels.avg_pool2d_forward(x4, out, *kernel, *stride, *padding, count_include_pad,
-                                divisor_override, get_num_threads())
-    return out[0] if x.ndim == 3 else out
+    out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+    _kernels.avg_pool2d_forward(_pixels(x), out_pixels, *args, get_num_threads())
+    return out
 
 
 def _avg_pool_input_gradient(grad, args, shape):
-    kernel, stride, padding, count_include_pad, divisor_override = args
-    grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-    _kernels.avg_pool2d_backward(_batched(grad), grad_x, *kernel, *stride, *padding,
-                                 count_include_pad, divisor_override, get_num_threads())
-    return grad_x.reshape(shape)
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.avg_pool2d_backward(_pixels(grad), grad_x_pixels, *args, get_num_threads())
+    return grad_x
 
 
 class AvgPool2d(ArrayFunction):
@@ -229,14 +252,15 @@ class AvgPool2d(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_size, count_include_pad, divisor_override):
-        ctx.args = (kernel, stride, padding, count_include_pad, divisor_override)
-        ctx.input_shape, ctx.out_size = x.shape, out_size
+        ctx.args = (*kernel, *stride, *padding, count_include_pad, divisor_override)
+        ctx.pool = (kernel, stride, padding, out_size, count_include_pad, divisor_override)
+        ctx.input_shape = x.shape
         return _avg_pool_forward(x, ctx.args, out_size)
 
     @staticmethod
     def backward(ctx, grad):
         if G.is_tensor(grad):
-            grad_x = AvgPool2dBackward.apply(grad, ctx.args, ctx.input_shape, ctx.out_size)
+            grad_x = AvgPool2dBackward.apply(grad, ctx.args, ctx.input_shape, ctx.pool)
         else:
             grad_x = _avg_pool_input_gradient(grad, ctx.args, ctx.input_shape)
         return grad_x, None, None, None, None, None, None
@@ -248,17 +272,15 @@ class AvgPool2dBackward(ArrayFunction):
     node_name = "AvgPool2DBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, args, input_shape, out_size):
-        ctx.args, ctx.out_size = args, out_size
+    def forward(ctx, grad, args, input_shape, pool):
+        ctx.args, ctx.pool = args, pool
         return _avg_pool_input_gradient(grad, args, input_shape)
 
     @staticmethod
     def backward(ctx, upstream):
         if G.is_tensor(upstream):
-            kernel, stride, padding, count_include_pad, divisor_override = ctx.args
-            return AvgPool2d.apply(upstream, kernel, stride, padding, ctx.out_size,
-                                   count_include_pad, divisor_override), None, None, None
-        return _avg_pool_forward(upstream, ctx.args, ctx.out_size), None, None, None
+            return AvgPool2d.apply(upstream, *ctx.pool), None, None, None
+        return _avg_pool_forward(upstream, ctx.args, ctx.pool[3]), None, None, None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -280,17 +302,15 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 # ----------------------------------------------------------------------------- adaptive
 
 def _adaptive_forward(x, out_size):
-    x4 = _batched(x)
-    N, C = x4.shape[:2]
-    out = np.empty((N, C) + out_size, dtype=x.dtype)
-    _kernels.adaptive_avg_pool2d_forward(x4, out, get_num_threads())
-    return out[0] if x.ndim == 3 else out
+    out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+    _kernels.adaptive_avg_pool2d_forward(_pixels(x), out_pixels, get_num_threads())
+    return out
 
 
 def _adaptive_input_gradient(grad, shape):
-    grad_x = np.empty(shape if len(shape) == 4 else (1,) + shape, dtype=grad.dtype)
-    _kernels.adaptive_avg_pool2d_backward(_batched(grad), grad_x, get_num_threads())
-    return grad_x.reshape(shape)
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.adaptive_avg_pool2d_backward(_pixels(grad), grad_x_pixels, get_num_threads())
+    return grad_x
 
 
 class AdaptiveAvgPool2d(ArrayFunction):

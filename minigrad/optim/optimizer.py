@@ -35,12 +35,15 @@ required = _RequiredParameter()
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 
-    __slots__ = ("params", "datas", "state", "entries", "fresh", "keys", "generation", "source",
-                 "source_size")
+    __slots__ = ("params", "arrays", "axes", "datas", "state", "entries", "fresh", "keys",
+                 "generation", "source", "source_size")
 
-    def __init__(self, params, datas, state, entries, fresh, keys, generation, source):
+    def __init__(self, params, axes, state, entries, fresh, keys, generation, source):
         self.params = params          # the Tensors that have a gradient
-        self.datas = datas            # their arrays (updated in place)
+        self.arrays = [p.array for p in params]   # their .array arrays, as they were gathered
+        self.axes = axes              # per parameter: the axes in memory order (None: C order)
+        # the arrays in memory order (C-contiguous views, updated in place)
+        self.datas = [in_memory_order(a, ax) for a, ax in zip(self.arrays, axes)]
         self.state = state            # {state key: [array per parameter]}
         self.entries = entries        # per parameter: [(state dict, key, tensor, array)]
         self.fresh = fresh            # per parameter: True when its state was created this step
@@ -50,25 +53,46 @@ class _GroupArrays:
         self.source_size = len(source)
 
 
-def _grad_array(param: Tensor, data: np.ndarray) -> np.ndarray:
-    """param.grad as a C-contiguous array of the parameter's dtype and shape."""
+def memory_axes(array: np.ndarray):
+    """The axes of a dense array in the order its memory holds them (None for C order): a
+    Conv2d weight is stored (KH, KW, C, F) and presented as (F, C, KH, KW). None also when
+    the array is not dense in any order (the caller then finds it not C-contiguous)."""
+    if array.flags.c_contiguous:
+        return None
+    axes = tuple(sorted(range(array.ndim), key=lambda i: -array.strides[i]))
+    return axes if array.transpose(axes).flags.c_contiguous else None
+
+
+def in_memory_order(array: np.ndarray, axes) -> np.ndarray:
+    """array with its axes in memory order: a C-contiguous view of a dense array, so that the
+    fused kernels walk parameter, gradient and state element by element alike. Arrays of
+    another rank (a 0-d 'step') are returned as they are."""
+    return array if axes is None or array.ndim != len(axes) else array.transpose(axes)
+
+
+def _grad_array(param: Tensor, data: np.ndarray, axes) -> np.ndarray:
+    """param.grad in the memory order of the parameter's array ``data`` (a C-contiguous array
+    of its dtype: a view where the layouts agree, else a copy)."""
     grad = param.grad.array
     if grad.shape != data.shape:
         raise RuntimeError(f"the gradient of a parameter of shape {data.shape} has shape "
                            f"{grad.shape}")
+    grad = in_memory_order(grad, axes)
     if grad.dtype != data.dtype or not grad.flags.c_contiguous:
         grad = np.ascontiguousarray(grad, dtype=data.dtype)
     return grad
 
 
-def _param_array(param: Tensor) -> np.ndarray:
+def _param_axes(param: Tensor):
+    """The memory order of a parameter the fused kernels can update in place."""
     data = param.array
     if data.dtype not in (np.float32, np.float64):
         raise TypeError(f"optimizers update float32 or float64 parameters, got {data.dtype}")
-    if not (data.flags.c_contiguous and data.flags.writeable):
+    axes = memory_axes(data)
+    if not (in_memory_order(data, axes).flags.c_contiguous and data.flags.writeable):
         raise ValueError(f"optimizers update parameters in place: a parameter of shape "
-                         f"{data.shape} is not a writable C-contiguous array")
-    return data
+                         f"{data.shape} is not a writable dense array")
+    return axes
 
 
 def _copy_state_value(value, param: Tensor, key):
@@ -79,6 +103,10 @@ def _copy_state_value(value, param: Tensor, key):
         array = np.array(value.array if isinstance(value, Tensor) else value, order="C")
         if key != "step" and array.dtype.kind == "f":
             array = array.astype(param.array.dtype, copy=False)
+            if array.shape == param.array.shape:     # in the parameter's memory order
+                in_layout = np.empty_like(param.array)
+                in_layout[...] = array
+                array = in_layout
         return Tensor(array)
     if isinstance(value, dict):
         return {k: _copy_state_value(v, param, k) for k, v in value.items()}
@@ -297,15 +325,18 @@ class Optimizer:
                 and arrays.keys == keys and arrays.source is self.state
                 and arrays.source_size == len(self.state) and len(arrays.datas) == len(params)):
             grads = []
-            for p, data, entries in zip(params, arrays.datas, arrays.entries):
+            for p, data, axes, entries in zip(params, arrays.arrays, arrays.axes,
+                                              arrays.entries):
                 grad = p.grad
                 if grad is None or p.array is not data or not _state_unchanged(
                         self.state, p, entries):
                     break
                 grad = grad.array
-                if (grad.dtype is not data.dtype or grad.shape != data.shape
-                        or not grad.flags.c_contiguous):
-                    grad = _grad_array(p, data)
+                if grad.shape != data.shape:
+                    grad = _grad_array(p, data, axes)       # raises
+                grad = in_memory_order(grad, axes)
+                if grad.dtype is not data.dtype or not grad.flags.c_contiguous:
+                    grad = _grad_array(p, data, axes)
                 grads.append(grad)
             else:
                 return arrays, grads
@@ -315,12 +346,13 @@ class Optimizer:
             fresh.append(not self.state.get(p))
             if fresh[-1] and keys:
                 self._init_state(group, p, self.state[p])
-        datas = [_param_array(p) for p in live]
-        grads = [_grad_array(p, data) for p, data in zip(live, datas)]
-        state = {key: [self.state[p][key].array for p in live] for key in keys}
+        axes = [_param_axes(p) for p in live]
+        grads = [_grad_array(p, p.array, ax) for p, ax in zip(live, axes)]
+        state = {key: [in_memory_order(self.state[p][key].array, ax) for p, ax in zip(live, axes)]
+                 for key in keys}
         entries = [[(self.state[p], key, self.state[p][key], self.state[p][key].array)
                     for key in keys] for p in live]
-        arrays = _GroupArrays(live, datas, state, entries, fresh, keys, self._generation,
+        arrays = _GroupArrays(live, axes, state, entries, fresh, keys, self._generation,
                               self.state)
         if len(live) == len(params):
             self._arrays[id(group)] = arrays

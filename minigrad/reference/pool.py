@@ -1,8 +1,12 @@
 """NumPy twins of kernels/pool.pyx: same names and arguments (less ``num_threads``), slow and
-obvious. Layout NCHW; outputs are given by the caller and filled in place.
+obvious. Layout (N, H, W, C) as the kernels'; the twins move the channels next to the batch
+and pool plane by plane. Outputs are given by the caller and filled in place.
 
 max_pool2d:  out[..., oh, ow] = max of x over rows oh*sh - ph + i*dh, cols ow*sw - pw + j*dw
-             inside the plane; a NaN wins (the last one); indices = ih*W + iw of the winner.
+             inside the plane; a NaN wins (the last one); codes = i*kw + j of the winner;
+             a window with every tap in the padding gives -inf and code -1 - torch's index
+             for it (its first tap at or past row 0 and column 0), which backward follows
+             where it lies inside the plane, as torch does.
 avg_pool2d:  window [oh*sh - ph, min(oh*sh - ph + kh, H + ph)) clipped to the plane; divisor
              is divisor_override (!= 0), the unclipped area (count_include_pad) or the clipped one.
 adaptive_avg_pool2d: window [floor(o*in/out), ceil((o+1)*in/out)), mean.
@@ -10,45 +14,52 @@ adaptive_avg_pool2d: window [floor(o*in/out), ceil((o+1)*in/out)), mean.
 import numpy as np
 
 
-def _taps(start, kernel, dilation, size):
-    """The in-bounds positions start + i*dilation, i < kernel."""
-    return [start + i * dilation for i in range(kernel) if 0 <= start + i * dilation < size]
+def _planes(a):
+    """(N, H, W, C) -> the (N, C, H, W) view the plane-by-plane twins below work on."""
+    return a.transpose(0, 3, 1, 2)
 
 
-def max_pool2d_forward(x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw):
-    N, C, H, W = x.shape
-    OH, OW = out.shape[2:]
+def max_pool2d_forward(x, out, codes, kh, kw, sh, sw, ph, pw, dh, dw):
+    N, H, W, C = x.shape
+    OH, OW = out.shape[1:3]
     for oh in range(OH):
-        rows = _taps(oh * sh - ph, kh, dh, H)
         for ow in range(OW):
-            cols = _taps(ow * sw - pw, kw, dw, W)
-            flat = np.array([r * W + c for r in rows for c in cols], dtype=np.int64)
-            if flat.size == 0:  # every tap in the padding: -inf at torch's index
-                hs, ws = oh * sh - ph, ow * sw - pw
-                first_h = hs + max(0, -(hs // dh)) * dh
-                first_w = ws + max(0, -(ws // dw)) * dw
-                out[:, :, oh, ow] = -np.inf
-                indices[:, :, oh, ow] = first_h * W + first_w
+            taps = [(i * kw + j, oh * sh - ph + i * dh, ow * sw - pw + j * dw)
+                    for i in range(kh) for j in range(kw)]
+            taps = [(k, r, q) for k, r, q in taps if 0 <= r < H and 0 <= q < W]
+            if not taps:      # every tap in the padding: -1 - torch's index for the window
+                top, left = oh * sh - ph, ow * sw - pw
+                first_row = top + max(0, -(top // dh)) * dh
+                first_col = left + max(0, -(left // dw)) * dw
+                out[:, oh, ow, :] = -np.inf
+                codes[:, oh, ow, :] = -1 - (first_row * W + first_col)
                 continue
-            window = x.reshape(N, C, H * W)[:, :, flat]
+            window = np.stack([x[:, r, q, :] for _, r, q in taps], axis=-1)   # (N, C, taps)
             # the first maximum, or the last NaN
-            best = np.argmax(window, axis=2)
+            best = np.argmax(window, axis=-1)
             nan = np.isnan(window)
-            last_nan = flat.size - 1 - np.argmax(nan[:, :, ::-1], axis=2)
-            best = np.where(nan.any(axis=2), last_nan, best)
-            out[:, :, oh, ow] = np.take_along_axis(window, best[:, :, None], axis=2)[:, :, 0]
-            indices[:, :, oh, ow] = flat[best]
+            last_nan = len(taps) - 1 - np.argmax(nan[..., ::-1], axis=-1)
+            best = np.where(nan.any(axis=-1), last_nan, best)
+            out[:, oh, ow, :] = np.take_along_axis(window, best[..., None], axis=-1)[..., 0]
+            codes[:, oh, ow, :] = np.array([k for k, _, _ in taps])[best]
 
 
-def max_pool2d_backward(grad_out, indices, grad_x):
-    N, C, H, W = grad_x.shape
-    flat = grad_x.reshape(N * C, H * W)
-    flat[...] = 0
-    gy = grad_out.reshape(N * C, -1)
-    ix = indices.reshape(N * C, -1)
-    for p in range(N * C):
-        inside = (ix[p] >= 0) & (ix[p] < H * W)
-        np.add.at(flat[p], ix[p][inside], gy[p][inside])
+def max_pool2d_backward(grad_out, codes, grad_x, kh, kw, sh, sw, ph, pw, dh, dw):
+    grad_x[...] = 0
+    N, OH, OW, C = grad_out.shape
+    H, W = grad_x.shape[1:3]
+    for n in range(N):
+        for oh in range(OH):
+            for ow in range(OW):
+                for c in range(C):
+                    k = codes[n, oh, ow, c]
+                    if k >= 0:
+                        r, q = oh * sh - ph + k // kw * dh, ow * sw - pw + k % kw * dw
+                    elif -1 - k < H * W:    # torch's index of an all-padding window
+                        r, q = divmod(-1 - k, W)
+                    else:
+                        continue
+                    grad_x[n, r, q, c] += grad_out[n, oh, ow, c]
 
 
 def _avg_window(o, stride, pad, kernel, size):
@@ -65,6 +76,7 @@ def _divisor(h, w, count_include_pad, divisor_override):
 
 
 def avg_pool2d_forward(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
+    x, out = _planes(x), _planes(out)
     H, W = x.shape[2:]
     OH, OW = out.shape[2:]
     for oh in range(OH):
@@ -81,6 +93,7 @@ def avg_pool2d_forward(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, diviso
 
 def avg_pool2d_backward(grad_out, grad_x, kh, kw, sh, sw, ph, pw, count_include_pad,
                         divisor_override):
+    grad_out, grad_x = _planes(grad_out), _planes(grad_x)
     H, W = grad_x.shape[2:]
     OH, OW = grad_out.shape[2:]
     grad_x[...] = 0
@@ -100,6 +113,7 @@ def _adaptive_window(o, out_size, in_size):
 
 
 def adaptive_avg_pool2d_forward(x, out):
+    x, out = _planes(x), _planes(out)
     H, W = x.shape[2:]
     OH, OW = out.shape[2:]
     for oh in range(OH):
@@ -110,6 +124,7 @@ def adaptive_avg_pool2d_forward(x, out):
 
 
 def adaptive_avg_pool2d_backward(grad_out, grad_x):
+    grad_out, grad_x = _planes(grad_out), _planes(grad_x)
     H, W = grad_x.shape[2:]
     OH, OW = grad_out.shape[2:]
     grad_x[...] = 0

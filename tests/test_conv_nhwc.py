@@ -1,0 +1,195 @@
+"""The channels-last direct convolution kernels: every ISA, tile shape, layout and thread count
+against the NumPy twin, and bit for bit against each other."""
+import warnings
+
+import numpy as np
+import pytest
+
+from minigrad._kernels import conv as kernels
+from minigrad._kernels.buffers import channels_last_empty
+from minigrad.reference import conv as twins
+
+DTYPES = [np.float32, np.float64]
+# (rtol, atol relative to the largest value): the sums have up to 800 terms.
+TOLERANCE = {np.float32: (2e-4, 2e-6), np.float64: (1e-11, 1e-13)}
+ALL_ISAS = ("avx512", "avx2", "base")
+SUPPORTED = kernels.supported_isas()
+# The ISAs with fused multiply-adds give the same bits as each other; the baseline rounds twice.
+FMA_ISAS = [isa for isa in SUPPORTED if isa != "base"]
+
+
+def test_names_the_isas_this_cpu_cannot_test():
+    missing = [isa for isa in ALL_ISAS if isa not in SUPPORTED]
+    if missing:
+        warnings.warn(f"this CPU lacks {', '.join(missing)}: those kernels are untested here")
+    assert "base" in SUPPORTED
+
+
+@pytest.fixture(autouse=True)
+def restore_settings():
+    yield
+    kernels.set_isa(None)
+    kernels.set_tile(None)
+    kernels.set_algorithm("auto")
+
+
+# (N, C, H, W, F, KH, KW, stride, (top, bottom, left, right), dilation)
+CASES = [
+    (2, 32, 8, 8, 64, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1)),       # the seed model's conv3
+    (1, 3, 12, 12, 32, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1)),      # conv1: 3 channels, batch 1
+    (2, 5, 7, 9, 17, 3, 2, (1, 1), (1, 0, 0, 1), (1, 1)),        # channels past whole vectors
+    (3, 4, 9, 7, 1, 3, 3, (2, 3), (1, 1, 0, 2), (1, 1)),         # one output channel, strided
+    (2, 6, 10, 11, 9, 3, 3, (1, 1), (2, 2, 3, 1), (2, 3)),       # dilated
+    (1, 1, 5, 5, 8, 7, 7, (1, 1), (3, 3, 3, 3), (1, 1)),         # kernel larger than the image
+    (2, 7, 6, 6, 12, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1)),        # 1x1
+    (2, 4, 6, 5, 6, 2, 2, (1, 1), (2, 2, 2, 2), (1, 1)),         # padding past the kernel
+    (1, 2, 3, 40, 3, 1, 3, (1, 1), (0, 0, 1, 1), (1, 1)),        # wide rows: several tiles
+]
+
+
+def output_size(size, k, stride, before, after, dilation):
+    return (size + before + after - dilation * (k - 1) - 1) // stride + 1
+
+
+def arrays(case, dtype, seed=0):
+    n, c, h, w, f, kh, kw, stride, (top, bottom, left, right), dil = case
+    rng = np.random.default_rng(seed)
+    oh = output_size(h, kh, stride[0], top, bottom, dil[0])
+    ow = output_size(w, kw, stride[1], left, right, dil[1])
+    return (rng.standard_normal((n, c, h, w)).astype(dtype),
+            rng.standard_normal((f, c, kh, kw)).astype(dtype),
+            rng.standard_normal(f).astype(dtype),
+            rng.standard_normal((n, f, oh, ow)).astype(dtype))
+
+
+def channels_last(a):
+    out = channels_last_empty(*a.shape, a.dtype)
+    out[...] = a
+    return out
+
+
+def hwio(w):
+    out = np.empty((w.shape[2], w.shape[3], w.shape[1], w.shape[0]), w.dtype)
+    out[...] = w.transpose(2, 3, 1, 0)
+    return out.transpose(3, 2, 0, 1)
+
+
+def run(module, case, x, weight, bias, dy, layout="channels_last", threads=2):
+    """(out, grad_x, grad_w, grad_b) from the kernels or (threads None) the twins."""
+    n, c, h, w, f, kh, kw, stride, (top, bottom, left, right), dil = case
+    args = (stride[0], stride[1], top, left, dil[0], dil[1], 1)
+    extra = () if threads is None else (threads,)
+    if layout == "channels_last":
+        x, dy, weight = channels_last(x), channels_last(dy), hwio(weight)
+        out = channels_last_empty(*dy.shape, x.dtype)
+        grad_x = channels_last_empty(*x.shape, x.dtype)
+    else:
+        out, grad_x = np.empty(dy.shape, x.dtype), np.empty(x.shape, x.dtype)
+    grad_w, grad_b = np.empty_like(weight), np.empty(f, x.dtype)
+    out[...] = grad_x[...] = grad_w[...] = grad_b[...] = np.nan
+    module.conv2d_forward(x, weight, bias, out, *args, *extra)
+    module.conv2d_backward_input(dy, weight, grad_x, *args, *extra)
+    if threads is None:
+        module.conv2d_backward_weight(x, dy, grad_w, *args)
+        module.conv2d_backward_bias(dy, grad_b)
+    else:
+        module.conv2d_backward_weight(x, dy, grad_w, *args, threads, grad_bias=grad_b)
+    return out, grad_x, grad_w, grad_b
+
+
+def assert_matches_twin(results, expected, dtype):
+    rtol, atol = TOLERANCE[dtype]
+    for name, mine, ref in zip(("out", "grad_x", "grad_w", "grad_b"), results, expected):
+        assert mine.dtype == dtype, name
+        scale = max(float(np.max(np.abs(ref))), 1.0)
+        np.testing.assert_allclose(mine, ref, rtol=rtol, atol=atol * scale, err_msg=name)
+
+
+def assert_same_bits(a, b):
+    for name, x, y in zip(("out", "grad_x", "grad_w", "grad_b"), a, b):
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+def tiles_for(isa):
+    """A spread of the compiled tiles: every NV, widths 1, 2, half and the largest."""
+    largest = {"avx512": (16, 14, 9, 7)}.get(isa, (12, 6, 4, 3))
+    return sorted({(nv, width) for nv, top in enumerate(largest, 1)
+                   for width in (1, 2, max(1, top // 2), top)})
+
+
+@pytest.mark.parametrize("isa", SUPPORTED)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+def test_every_tile_matches_the_twin_and_the_others(isa, dtype, case):
+    x, weight, bias, dy = arrays(case, dtype)
+    expected = run(twins, case, x, weight, bias, dy, layout="nchw", threads=None)
+    kernels.set_isa(isa)
+    first = None
+    for tile in tiles_for(isa):
+        kernels.set_tile(tile)
+        results = run(kernels, case, x, weight, bias, dy)
+        assert_matches_twin(results, expected, dtype)
+        if first is None:
+            first = results
+        else:
+            assert_same_bits(results, first)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES[:5])
+def test_fma_isas_give_the_same_bits(dtype, case):
+    x, weight, bias, dy = arrays(case, dtype)
+    results = []
+    for isa in FMA_ISAS:
+        kernels.set_isa(isa)
+        results.append(run(kernels, case, x, weight, bias, dy))
+    for other in results[1:]:
+        assert_same_bits(other, results[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+def test_layouts_give_the_same_bits(dtype, case):
+    """NCHW or channels-last activations, OIHW or HWIO weights, aligned or not: one result."""
+    x, weight, bias, dy = arrays(case, dtype)
+    reference = run(kernels, case, x, weight, bias, dy)
+    assert_same_bits(run(kernels, case, x, weight, bias, dy, layout="nchw"), reference)
+    # a weight one element off a 64-byte boundary, a transposed (non-dense) input
+    shifted = np.empty(weight.size + 1, dtype)[1:].reshape(weight.shape)
+    shifted[...] = weight
+    xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    assert_same_bits(run(kernels, case, xt, shifted, bias, dy, layout="nchw"), reference)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+def test_thread_counts_give_the_same_bits(dtype, case):
+    x, weight, bias, dy = arrays(case, dtype)
+    reference = run(kernels, case, x, weight, bias, dy, threads=1)
+    for threads in (2, 3, 4):
+        assert_same_bits(run(kernels, case, x, weight, bias, dy, threads=threads), reference)
+
+
+def test_tuning_is_recorded_and_can_be_forced():
+    case = CASES[0]
+    x, weight, bias, dy = arrays(case, np.float32)
+    run(kernels, case, x, weight, bias, dy)
+    passes = {plan["pass"] for plan in kernels.plans()}
+    assert {"forward", "backward_input", "backward_weight"} <= passes
+    kernels.set_tile((1, 3))
+    kernels.set_isa("base")
+    run(kernels, case, x, weight, bias, dy)
+    assert {(p["isa"], p["tile"]) for p in kernels.plans()} == {("base", (1, 3))}
+
+
+def test_bad_settings_raise():
+    with pytest.raises(ValueError, match="sse9"):
+        kernels.set_isa("sse9")
+    with pytest.raises(ValueError, match="NV is 1 to 4"):
+        kernels.set_tile((5, 2))
+    with pytest.raises(ValueError, match="algorithm"):
+        kernels.set_algorithm("winograd")
+    for isa in ALL_ISAS:
+        if isa not in SUPPORTED:
+            with pytest.raises(RuntimeError, match="does not support"):
+                kernels.set_isa(isa)
