@@ -274,7 +274,8 @@ def _check_shapes(in_shape, weight, bias, groups, padding, dilation):
                            f"{in_shape[1]} channels instead")
     if bias is not None and (bias.array.ndim != 1 or bias.array.shape[0] != f):
         raise RuntimeError(f"Given weight of size {w_shape}, expected bias to be 1-dimensional "
-                           f"with {f} elements, but got bias of size {list(bias.array.shape)} instead")
+                           f"with {f} elements, but got bias of size "
+                           f"{list(bias.array.shape)} instead")
     top, bottom, left, right = padding
     padded = (in_shape[2] + top + bottom, in_shape[3] + left + right)
     dilated = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)

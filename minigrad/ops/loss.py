@@ -30,7 +30,6 @@ from minigrad.ops.arguments import FLOATS as _FLOATS
 from minigrad.ops.arguments import check_tensor as _check_tensor
 from minigrad.ops.arguments import type_name as _torch_name
 from minigrad.ops.elementwise import log_softmax as _log_softmax
-from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
@@ -389,7 +388,8 @@ def _regression_inputs(input, target, weight, op):
     except ValueError:
         raise RuntimeError(f"{op}: the shapes of input {list(input.array.shape)}, target "
                            f"{list(target.array.shape)}" +
-                           (f" and weight {list(weight.array.shape)}" if weight is not None else "") +
+                           (f" and weight {list(weight.array.shape)}" if weight is not None
+                            else "") +
                            " cannot be broadcast together") from None
     if input.array.dtype not in _FLOATS:
         raise RuntimeError(f"{op}: expected a floating-point input, got "
@@ -554,6 +554,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         try:
             np.broadcast_shapes(extra.array.shape, input.array.shape)
         except ValueError:
-            raise RuntimeError(f"{op}: {name} of shape {list(extra.array.shape)} cannot be broadcast "
-                               f"to the input's shape {list(input.array.shape)}") from None
+            raise RuntimeError(f"{op}: {name} of shape {list(extra.array.shape)} cannot be "
+                               f"broadcast to the input's shape {list(input.array.shape)}") \
+                from None
     return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
