@@ -18,7 +18,7 @@ import numpy as np
 from minigrad import dtypes as _dtypes
 from minigrad.size import Size
 
-__all__ = ["Tensor", "VersionCounter"]
+__all__ = ["Tensor", "VersionCounter", "wrap"]
 
 
 class VersionCounter:
@@ -71,7 +71,7 @@ class Tensor:
     def data(self) -> "Tensor":
         """A tensor sharing this one's array, outside the graph (torch's ``.data``): changes
         made through it are not tracked by autograd."""
-        return Tensor(self.array)
+        return wrap(self.array)
 
     @data.setter
     def data(self, value) -> None:
@@ -274,7 +274,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data (shared memory and version counter), cut from the graph."""
-        return Tensor(self.array, _version=self._version)
+        return wrap(self.array, False, self._version)
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
@@ -301,6 +301,7 @@ class Tensor:
                                "gradient")
         if self.grad_fn is None:
             hooks = self.__dict__.setdefault("_backward_hooks", OrderedDict())
+            _engine.LeafHooks.registered = True
         else:
             hooks = self.grad_fn._hooks().tensor_pre.setdefault(self.output_nr, OrderedDict())
         handle = _hooks.RemovableHandle(hooks)
@@ -316,6 +317,7 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         hooks = self.__dict__.setdefault("_post_accumulate_hooks", OrderedDict())
+        _engine.LeafHooks.registered = True
         handle = _hooks.RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle
@@ -925,6 +927,22 @@ class Tensor:
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         return _creation.empty(*size, dtype=dtype or self.array.dtype, device=device,
                                requires_grad=requires_grad)
+
+
+_object_new = object.__new__
+
+
+def wrap(array: np.ndarray, requires_grad: bool = False, version=None) -> Tensor:
+    """``Tensor(array, requires_grad, _version=version)`` without the constructor's argument
+    parsing: the ops' and the engine's hot path (150 ns instead of 380 ns a tensor)."""
+    t = _object_new(Tensor)
+    t.array = array
+    t.grad = None
+    t.requires_grad = requires_grad
+    t.grad_fn = None
+    t._version = VersionCounter() if version is None else version
+    t._output_nr = None
+    return t
 
 
 def _legacy_array(data, sizes, device, dtype) -> np.ndarray:

@@ -19,7 +19,7 @@ from the roots to them run, as in torch.
 import numpy as np
 
 from minigrad.autograd.graph import FREED_MESSAGE, Node
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, wrap
 
 __all__ = ["backward", "grad", "ref_of"]
 
@@ -40,13 +40,16 @@ def _topological_order(roots, targets=None):
 
     order: the nodes reachable from the roots, each after every node that consumes it (the
     reverse post-order of a depth-first search: deterministic, later arguments' branches
-    first, as torch runs later-created nodes first). waiting: per leaf, how many edges lead to
-    it, so that the walk hands a leaf its gradient as soon as the last one has been followed
-    (torch runs AccumulateGrad as soon as it is ready). needed (when ``targets``, a set of
-    nodes and leaves, is given): the items that lead to a target, targets included; only they
-    have to run. A node's place in the post-order comes after everything it reaches, so
-    whether it leads to a target is known then."""
-    order, visited, waiting = [], set(), {}
+    first, as torch runs later-created nodes first). waiting (only when a leaf has hooks):
+    per leaf, how many edges lead to it, so that the walk hands the leaf its gradient as soon
+    as the last one has been followed, as torch runs AccumulateGrad as soon as it is ready;
+    None otherwise (the order in which hook-less leaves get their gradient cannot be seen).
+    needed (when ``targets``, a set of nodes and leaves, is given): the items that lead to a
+    target, targets included; only they have to run. A node's place in the post-order comes
+    after everything it reaches, so whether it leads to a target is known then."""
+    order, visited = [], set()
+    hooked_leaf = False
+    leaf_hooks = LeafHooks.registered
     needed = None if targets is None else set(targets)
     # A node is pushed twice: first to expand it, then (behind the marker) to place it.
     stack = [root[0] if type(root) is tuple else root for root in reversed(roots)]
@@ -71,20 +74,37 @@ def _topological_order(roots, targets=None):
         stack.append(item)
         stack.append(_PLACE)
         for parent in reversed(item.parents):
-            if parent is None:
-                continue
-            if type(parent) is tuple:
-                parent = parent[0]
-            elif not isinstance(parent, Node):
-                waiting[parent] = waiting.get(parent, 0) + 1
-                continue
-            if parent not in visited:
-                stack.append(parent)
+            if isinstance(parent, Node):
+                if parent not in visited:
+                    stack.append(parent)
+            elif type(parent) is tuple:
+                if parent[0] not in visited:
+                    stack.append(parent[0])
+            elif parent is not None and leaf_hooks and parent.__dict__:
+                hooked_leaf = True  # a leaf that may have hooks
     order.reverse()
-    return order, waiting, needed
+    return order, (_leaf_edges(order) if hooked_leaf else None), needed
+
+
+def _leaf_edges(order) -> dict:
+    """How many edges of the nodes in ``order`` lead to each leaf."""
+    waiting = {}
+    for node in order:
+        for parent in node.parents:
+            if parent is not None and type(parent) is not tuple and not isinstance(
+                    parent, Node):
+                waiting[parent] = waiting.get(parent, 0) + 1
+    return waiting
 
 
 _PLACE = object()  # the marker of _topological_order's stack
+
+
+class LeafHooks:
+    """Set once a hook has been registered on a leaf (Tensor.register_hook,
+    register_post_accumulate_grad_hook): until then no walk looks for them."""
+
+    registered = False
 
 
 def _plan(roots, targets, retain_graph):
@@ -101,13 +121,14 @@ def _plan(roots, targets, retain_graph):
         _, rest, waiting, needed, root_needed = cached
         if needed is not None and root_needed:
             needed = needed | {root}
-        return [root] + rest, dict(waiting), needed
+        return [root] + rest, (None if waiting is None else dict(waiting)), needed
     order, waiting, needed = _topological_order(roots, targets)
     if retain_graph and order and order[0] is root:
         root_needed = needed is not None and root in needed
         kept = None if needed is None else needed - {root}
         key = None if targets is None else frozenset(targets)
-        root.__dict__["_plan"] = (key, order[1:], dict(waiting), kept, root_needed)
+        root.__dict__["_plan"] = (key, order[1:], None if waiting is None else dict(waiting),
+                                  kept, root_needed)
     return order, waiting, needed
 
 
@@ -254,7 +275,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
     finished = []  # leaves without hooks: stored once the walk is done, as cheaply as can be
     pop = grads.pop
     for ref in roots:
-        if not isinstance(ref, (Node, tuple)) and ref not in waiting:
+        if not isinstance(ref, (Node, tuple)) and (waiting is None or ref not in waiting):
             # a leaf nothing else leads to: backward() of the leaf itself
             _leaf(ref, pop(ref), create_graph, capture, accumulate, targets, owned)
     simple = needed is None and capture is None and not create_graph
@@ -300,7 +321,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
                 else:  # _add inlined: the common case
                     previous = grads.get(parent)
                     grads[parent] = input_grad if previous is None else previous + input_grad
-            if not multi_parent and not isinstance(parent, Node):
+            if waiting is not None and not multi_parent and not isinstance(parent, Node):
                 remaining = waiting[parent] - 1
                 if remaining:
                     waiting[parent] = remaining
@@ -321,6 +342,14 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets=None, captur
                         _accumulate_into_leaf(parent, leaf_grad, owned, create_graph)
         if not retain_graph:
             node.release()
+    if waiting is None:  # no leaf has hooks: every leaf's gradient is complete now
+        for leaf, leaf_grad in grads.items():
+            if not isinstance(leaf, Node) and type(leaf) is not tuple:
+                if simple and accumulate:
+                    _accumulate_into_leaf(leaf, leaf_grad, owned, False)
+                else:
+                    _leaf(leaf, leaf_grad, create_graph, capture, accumulate, targets, owned)
+        return
     for leaf in waiting:  # leaves some of whose consumers never ran
         leaf_grad = pop(leaf, None)
         if leaf_grad is not None:
@@ -406,7 +435,7 @@ def _accumulate_into_leaf(leaf: Tensor, grad, owned: set, graph: bool) -> None:
                 and id(grad) not in owned):
             grad = np.array(grad, order="K", copy=True)
         owned.add(id(grad))
-        leaf.grad = Tensor(grad)
+        leaf.grad = wrap(grad)
     else:
         np.add(leaf.grad.array, grad, out=leaf.grad.array, casting="unsafe")
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from minigrad.autograd.grad_mode import _GradMode, no_grad, set_grad_enabled
 from minigrad.autograd.graph import Node
-from minigrad.tensor import Tensor, VersionCounter
+from minigrad.tensor import Tensor, VersionCounter, wrap
 
 __all__ = ["ArrayFunction", "Function", "FunctionCtx", "once_differentiable"]
 
@@ -94,7 +94,7 @@ class ArrayFunction:
             counter.shared = True  # in-place ops on either tensor are no longer recorded
         else:
             counter = VersionCounter()
-        result = Tensor(out, requires_grad=requires_grad, _version=counter)
+        result = wrap(out, requires_grad, counter)
         if not requires_grad:
             return result
         # connect() and track_saved(), inlined and specialised: the per-op cost of a step
@@ -302,8 +302,7 @@ def _wrap_outputs(cls, ctx, args, outs, requires_grad):
         if type(out) is not np.ndarray:
             out = _as_array(ctx, out)
         wanted = wanted and out.dtype.kind in "fc"
-        counter = view_counter if view_counter is not None else VersionCounter()
-        result = Tensor(out, requires_grad=wanted, _version=counter)
+        result = wrap(out, wanted, view_counter)
         if wanted:
             result.grad_fn = ctx
             result._output_nr = nr

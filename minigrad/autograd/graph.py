@@ -161,7 +161,7 @@ class Node:
             # Unlike torch, the links to the inputs' nodes go too: a chain of losses kept
             # across steps (running_loss = loss + running_loss) then keeps one small node a
             # step, not every step's graph. next_functions of a freed node is empty.
-            self.parents = self.shapes = self.dtypes = ()
+            self.parents = ()
             self.released = True
             self.__dict__.clear()
 

@@ -17,7 +17,7 @@ from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import check_floating, check_tensor, dim_alias, normalize_dim
 from minigrad.ops.arguments import type_name
 from minigrad.ops.promotion import floating, promote_operands, result_type
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, wrap
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "abs", "exp",
            "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
@@ -813,7 +813,7 @@ class LogSoftmax(ArrayFunction):
 
 def _binary(function, input, other, name):
     """Promote the operands as torch does and apply ``function``."""
-    if not isinstance(input, Tensor):
+    if type(input) is not Tensor and not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
     a, b = promote_operands(input, other)
@@ -829,9 +829,9 @@ def _scaled(other, alpha):
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha · other."""
-    if not isinstance(input, Tensor):
+    if type(input) is not Tensor and not isinstance(input, Tensor):
         input, other = other, input  # torch.add(2, t) and 2 + t
-    return _binary(Add, input, _scaled(other, alpha), "add")
+    return _binary(Add, input, other if alpha == 1 else other * alpha, "add")
 
 
 def _check_not_bool_subtraction(a, other) -> None:
@@ -864,7 +864,7 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
-    if not isinstance(input, Tensor):
+    if type(input) is not Tensor and not isinstance(input, Tensor):
         input, other = other, input
     return _binary(Mul, input, other, "mul")
 
@@ -1238,7 +1238,7 @@ def clone(input, *, memory_format=None):
 def _compare(ufunc, input, other):
     other = other.array if isinstance(other, Tensor) else other
     try:
-        return Tensor(np.asarray(ufunc(input.array, other)))
+        return wrap(np.asarray(ufunc(input.array, other)))
     except ValueError as error:
         raise broadcast_error(input.array, np.asarray(other)) from error
 
