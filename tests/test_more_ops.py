@@ -390,7 +390,7 @@ ERRORS = {
     "einsum with wrong subscripts": (lambda m: m.einsum("ijk", m.ones(2, 2)), RuntimeError,
                                      "number of subscripts"),
     "einsum of mismatched sizes": (lambda m: m.einsum("ij,jk", m.ones(2, 3), m.ones(2, 2)),
-                                   RuntimeError, ""),
+                                   RuntimeError, "subscript j has size 2 for operand 1"),
     "meshgrid of a matrix": (lambda m: m.meshgrid(m.ones(2, 2), indexing="ij"), RuntimeError,
                              "0D or 1D"),
     "meshgrid with a bad indexing": (lambda m: m.meshgrid(m.ones(2), indexing="ab"),

@@ -277,6 +277,19 @@ def einsum(equation, *operands) -> Tensor:
                                f"({letters}) does not match the number of dimensions "
                                f"({t.array.ndim}) for operand {i}"
                                + (" and no ellipsis was given" if "..." not in s else ""))
+    seen = {}
+    for i, (s, t) in enumerate(zip(subscripts, operands)):
+        head, _, tail = s.partition("...")
+        sizes = list(zip(head, t.array.shape)) + list(
+            zip(tail, t.array.shape[t.array.ndim - len(tail):] if tail else ()))
+        for letter, size in sizes:
+            known = seen.setdefault(letter, size)
+            if size != known and 1 not in (size, known):
+                raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand "
+                                   f"{i} which does not broadcast with previously seen size "
+                                   f"{known}")
+            if known == 1:
+                seen[letter] = size
     dtype = operands[0].dtype
     for t in operands[1:]:
         if t.dtype != dtype:
