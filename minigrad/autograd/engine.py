@@ -538,14 +538,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if allow_unused is None:
         allow_unused = materialize_grads
     inputs = _as_tuple(inputs)
+    input_refs, capture, targets = [], {}, set()
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not "
                                "require grad")
+        ref = ref_of(t)
+        input_refs.append(ref)
+        capture[ref] = []
+        targets.add(t if t.grad_fn is None else t.grad_fn)
     refs, root_grads = _roots(outputs, grad_outputs, create_graph)
-    input_refs = [ref_of(t) for t in inputs]
-    capture = {ref: [] for ref in input_refs}
-    targets = {t if t.grad_fn is None else t.grad_fn for t in inputs}
     _execute(refs, root_grads, retain_graph, create_graph, targets, capture, accumulate=False)
     results = []
     for i, (t, ref) in enumerate(zip(inputs, input_refs)):
@@ -566,5 +568,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         total = np.array(parts[0], copy=True)
         for part in parts[1:]:
             total += part
-        results.append(Tensor(total))
+        results.append(wrap(total))
     return tuple(results)

@@ -30,7 +30,8 @@ def scalar_type_name(dtype) -> str:
 
 def normalize_dim(dim, ndim: int) -> int:
     """A dim in [-ndim, ndim) as a non-negative axis (a 0-d tensor accepts -1 and 0)."""
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+    if type(dim) is not int and (isinstance(dim, bool)
+                                 or not isinstance(dim, numbers.Integral)):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
@@ -69,16 +70,19 @@ def size_args(args) -> tuple:
         args = args[0]
     sizes = []
     for size in args:
-        if not isinstance(size, numbers.Integral) and hasattr(size, "item"):
-            size = size.item()  # a one-element tensor
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise TypeError(f"sizes must be ints, got {type(size).__name__}")
-        sizes.append(int(size))
+        if type(size) is not int:
+            if not isinstance(size, numbers.Integral) and hasattr(size, "item"):
+                size = size.item()  # a one-element tensor
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+                raise TypeError(f"sizes must be ints, got {type(size).__name__}")
+            size = int(size)
+        sizes.append(size)
     return tuple(sizes)
 
 
 def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, numbers.Integral)
+                                  and not isinstance(value, bool))
 
 
 def pair(value, name: str, op: str, kind: str = "conv") -> tuple:

@@ -73,7 +73,7 @@ def _divide(total, divisor):
 
 def _grad_per_item(grad, reduction, shape, divisor, dtype):
     """The upstream gradient of each item's loss, as an array (or tensor) of ``shape``."""
-    if G.is_tensor(grad):
+    if type(grad) is not np.ndarray and G.is_tensor(grad):
         if reduction == "none":
             return grad.reshape(shape)
         if reduction == "mean":
