@@ -158,6 +158,10 @@ CASES = {
     ),
     "cumsum": (lambda m, a: _sq(a.cumsum(1)), lambda d: [random_array((2, 4), d)]),
     "cumprod": (lambda m, a: a.cumprod(0), lambda d: [random_array((4, 2), d, 0.5, 1.5)]),
+    "cumprod with zeros": (
+        lambda m, a: a.cumprod(1),
+        lambda d: [np.array([[1.5, 0.0, 2.0, -1.0], [0.5, 2.0, 0.0, 0.0]], d)],
+    ),
     "cummax": (lambda m, a: _sq(a.cummax(1)[0]), lambda d: [random_array((2, 5), d)]),
     "cummin": (lambda m, a: _sq(m.cummin(a, 0)[0]), lambda d: [random_array((4, 2), d)]),
     "sort": (

@@ -54,24 +54,26 @@ class Cumprod(ArrayFunction):
         values = a.array if G.is_tensor(a) else a
         if np.all(values != 0):
             return reverse_cumsum(grad * out, ctx.axis) / a, None, None
-        if G.is_tensor(grad):
-            raise NotImplementedError("minigrad: the double backward of cumprod through an "
-                                      "input with zeros is not implemented")
         return _cumprod_grad_with_zeros(a, grad, ctx.axis), None, None
 
 
 def _cumprod_grad_with_zeros(a, grad, axis):
-    """da_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} a_j, computed exactly (no division)."""
-    a = np.moveaxis(a, axis, -1)
-    g = np.moveaxis(grad, axis, -1)
-    n = a.shape[-1]
-    result = np.zeros(a.shape, dtype=np.result_type(a, g))
+    """da_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} a_j, computed exactly (no division); on arrays, or on
+    Tensors (create_graph: the same steps, recorded)."""
+    tensor = G.is_tensor(a) or G.is_tensor(grad)
+    n = a.shape[axis]
+    positions = np.arange(n).reshape((n,) + (1,) * (len(a.shape) - axis - 1))
+    head = (slice(None),) * axis
+    parts = []
     for i in range(n):
-        others = a.copy()
-        others[..., i] = 1
-        products = np.cumprod(others, axis=-1)
-        result[..., i] = (g[..., i:] * products[..., i:]).sum(axis=-1)
-    return np.moveaxis(result, -1, axis)
+        others = G.where(positions == i, 1, a)  # a with a_i replaced by 1
+        products = Cumprod.apply(others, axis, None) if tensor else np.cumprod(others, axis)
+        tail = head + (slice(i, None),)
+        parts.append((grad[tail] * products[tail]).sum(axis=axis))
+    if tensor:
+        from minigrad.ops.shape import stack
+        return stack(parts, axis)
+    return np.stack(parts, axis=axis)
 
 
 class CumulativeExtreme(ArrayFunction):
