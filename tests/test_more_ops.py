@@ -173,6 +173,32 @@ def test_gather_scatter_index_select_match_torch(dtype):
     both(lambda m, a, b: a.where(a > 0, b))
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_with_reduce_matches_torch_and_has_no_derivative(dtype, reduce):
+    x = random_array((3, 4), dtype, seed=6)
+    src = random_array((3, 4), dtype, seed=7)
+    index = np.array([[0, 2], [3, 3], [1, 1]])
+    for module in (mg, torch):
+        a = module.tensor(x, requires_grad=True)
+        results = [a.scatter(1, _idx(module, index), module.tensor(src[:, :2]), reduce=reduce),
+                   module.scatter(a, 0, _idx(module, [[2, 0, 2, 2]]), 1.5, reduce=reduce)]
+        z = a.detach().clone()
+        results.append(z.scatter_(1, _idx(module, index), module.tensor(src), reduce=reduce))
+        if module is mg:
+            mine = results
+        for result in results[:2]:
+            with pytest.raises(RuntimeError, match="derivative for aten::scatter is not "
+                                                   "implemented"):
+                result.sum().backward()
+    for m, t in zip(mine, results):
+        assert m.dtype == dtype and t.dtype == getattr(torch, np.dtype(dtype).name)
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+        mg.ones(2).scatter(0, _idx(mg, [1]), 2.0, reduce="max")
+
+
 def test_inplace_forms_match_torch():
     def program(module):
         def f(x, y):

@@ -14,6 +14,7 @@ what remains (``x[0, :, [0, 1]]`` has shape (3, 2, 5) for x of shape (2, 3, 4, 5
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -731,6 +732,24 @@ class ScatterAdd(ArrayFunction):
         return grad, None, None, grad_src
 
 
+class ScatterReduce(ArrayFunction):
+    """z = a with src added to (or multiplied into) it along a dim at ``index``: torch's
+    deprecated scatter(reduce=...), which has no derivative in torch either."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, axis, indices, src, reduce):
+        out = a.copy()
+        ufunc = np.add if reduce == "add" else np.multiply
+        ufunc.at(out, _along_axis_index(indices, axis), _leading(src, indices.shape))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
 def _leading(src, shape):
     """The block of src that an index of ``shape`` uses (its leading corner)."""
     if np.ndim(src) == 0:
@@ -773,18 +792,24 @@ def _check_scatter(input, axis, index, src, name):
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None, axis=None) -> Tensor:
     """input with ``src`` (a tensor, or ``value``) written along ``dim`` at ``index``."""
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not implemented in minigrad; use "
-                                  "scatter_add")
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter() missing argument 'src' or 'value'")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
     axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
     indices = _check_scatter(input, axis, index, src, "scatter")
+    if isinstance(src, Tensor) and src.dtype != input.dtype:
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+    if reduce is not None:
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated "
+                          "and will be removed in a future PyTorch release. Use "
+                          "torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
+        return ScatterReduce.apply(input, axis, indices, src, reduce)
     if isinstance(src, Tensor):
-        if src.dtype != input.dtype:
-            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
         return Scatter.apply(input, axis, indices, src)
     return ScatterValue.apply(input, axis, indices, src)
 
