@@ -293,3 +293,33 @@ def test_next_functions_list_torchs_inputs(expression):
         entries.append([(None if f is None else type(f).__name__, nr)
                         for f, nr in fn.next_functions])
     assert entries[0] == entries[1]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_next_functions_and_node_hooks_see_the_transposed_weight(bias):
+    """torch's linear of a matrix is addmm(bias, x, weight.t()) (mm without a bias): its
+    next_functions pass through a TBackward0 to the weight, and its node hooks get the
+    weight's gradient transposed; a hook's replacement is transposed back."""
+    runs = []
+    for module in (mg, torch):
+        linear = module.nn.Linear(3, 2, bias=bias)
+        with module.no_grad():
+            for p in linear.parameters():
+                p.copy_(module.tensor(np.linspace(-1, 1, p.numel(), dtype=np.float32)
+                                      .reshape(tuple(p.shape))))
+        x = _leaf(module, [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], np.float32)
+        y = linear(x)
+        names = [fn.name() for fn, _ in y.grad_fn.next_functions]
+        weight_view = y.grad_fn.next_functions[-1][0]
+        assert weight_view is y.grad_fn.next_functions[-1][0]
+        assert weight_view.next_functions[0][0].variable is linear.weight
+        events = [("names", names, [fn.name() for fn, _ in weight_view.next_functions])]
+
+        def hook(grad_inputs, grad_outputs):
+            events.append(("hook", [tuple(g.shape) for g in grad_inputs]))
+            return grad_inputs[:-1] + (grad_inputs[-1] * 3,)
+        y.grad_fn.register_hook(hook)
+        (y * y).sum().backward()
+        runs.append((events, linear.weight.grad.detach().numpy()))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-6)

@@ -223,10 +223,14 @@ def _post_hooks(node: Node, input_grads: tuple, grads: list, graph: bool) -> tup
     """A node's post-hooks: hook(grad_inputs, grad_outputs), one grad_input per Tensor
     argument; a result replaces grad_inputs."""
     positions = node.tensor_positions()
+    transposed = node.function.graph_transposed  # torch's op sees weight.t(): so do its hooks
     grad_outputs = tuple(_as_tensor(g) for g in grads)
     for hook in list(node.hooks.post.values()):
         grad_inputs = tuple(_as_tensor(input_grads[i]) if i < len(input_grads) else None
                             for i in positions)
+        if transposed:
+            grad_inputs = tuple(g.t() if i in transposed and g is not None else g
+                                for i, g in zip(positions, grad_inputs))
         result = hook(grad_inputs, grad_outputs)
         if result is None:
             continue
@@ -235,6 +239,8 @@ def _post_hooks(node: Node, input_grads: tuple, grads: list, graph: bool) -> tup
                                f"expected {len(positions)}")
         updated = list(input_grads) + [None] * (len(node.parents) - len(input_grads))
         for i, value in zip(positions, result):
+            if i in transposed and value is not None:
+                value = value.t()
             updated[i] = _as_gradient(value, graph, "post")
         input_grads = tuple(updated)
     return input_grads

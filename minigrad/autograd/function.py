@@ -52,6 +52,7 @@ class ArrayFunction:
     inplace_saves_output = False  # see autograd.inplace.record_inplace
     node_name = None  # the grad_fn's name when it is not f"{class name}Backward0"
     graph_arguments = None  # see Node.tensor_positions
+    graph_transposed = ()  # arguments torch's op takes transposed (see Node.next_functions)
     _node_base = Node
     _node_class = Node
 

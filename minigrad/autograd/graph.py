@@ -117,7 +117,17 @@ class Node:
         backward has freed the node, see ``release``)."""
         if self.released:
             return ()
-        return tuple(function_of(self.parents[i]) for i in self.tensor_positions())
+        transposed = self.function.graph_transposed
+        return tuple(self._transposed_view(i) if i in transposed else function_of(self.parents[i])
+                     for i in self.tensor_positions())
+
+    def _transposed_view(self, position: int) -> tuple:
+        """(TBackward0, 0) in front of argument ``position``: torch's fused linear takes
+        weight.t(), which is a node of its own there (one object per node and argument)."""
+        views = self.__dict__.setdefault("_transposed_views", {})
+        if position not in views:
+            views[position] = TransposeView(function_of(self.parents[position]))
+        return views[position], 0
 
     def tensor_positions(self) -> list:
         """The argument positions torch lists as this node's inputs (next_functions, hooks'
@@ -191,7 +201,7 @@ class AccumulateGrad:
         return ()
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
@@ -201,6 +211,30 @@ class AccumulateGrad:
                            "register_post_accumulate_grad_hook on the leaf instead")
 
     register_prehook = register_hook
+
+
+class TransposeView:
+    """What ``next_functions`` shows for a weight a fused linear uses transposed (torch's
+    TBackward0 of ``weight.t()``): it leads to the weight's own entry. Display only: the
+    gradient flows through the linear's node, whose hooks see it transposed, as torch's
+    addmm's do."""
+
+    def __init__(self, parent_function: tuple):
+        self._next = (parent_function,)
+
+    @property
+    def next_functions(self) -> tuple:
+        return self._next
+
+    def name(self) -> str:
+        return "TBackward0"
+
+    def __repr__(self) -> str:
+        return f"<TBackward0 object at {hex(id(self))}>"
+
+    @property
+    def metadata(self) -> dict:
+        return self.__dict__.setdefault("_metadata", {})
 
 
 def function_of(parent) -> tuple:

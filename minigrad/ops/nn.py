@@ -88,10 +88,12 @@ class LinearAddmm(Linear):
 
     node_name = "AddmmBackward0"
     graph_arguments = (2, 0, 1)  # torch's addmm(bias, input, weight.t()) lists them so
+    graph_transposed = (1,)
 
 
 class LinearMm(Linear):
     node_name = "MmBackward0"
+    graph_transposed = (1,)  # torch's mm(input, weight.t())
 
 
 class LinearView(Linear):
