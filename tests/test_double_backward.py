@@ -498,6 +498,7 @@ def _concrete_functions():
         "Unary",
         "Rounding",
         "CumulativeExtreme",
+        "ScatterReduce",  # no derivative, as torch's scatter(reduce=)
     }
     return {
         cls

@@ -100,9 +100,8 @@ class ArrayFunction:
             return result
         # connect() and track_saved(), inlined and specialised: the per-op cost of a step
         needs, parents, shapes, dtypes = [], [], [], []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                array = arg.array
+        for arg, array in zip(args, arrays):
+            if array is not arg:  # a Tensor (its array went to forward)
                 shapes.append(array.shape)
                 if arg.requires_grad:
                     needs.append(True)
@@ -136,8 +135,9 @@ class ArrayFunction:
                         for i, array in enumerate(arrays):
                             if array is value:
                                 arg = args[i]
-                                if isinstance(arg, Tensor):
-                                    versions.append((arg._version, arg._version.value))
+                                if arg is not array:  # a Tensor's array
+                                    arg_counter = arg._version
+                                    versions.append((arg_counter, arg_counter.value))
                                     source = i
                                 break
                 sources.append(source)
