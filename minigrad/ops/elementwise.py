@@ -831,7 +831,7 @@ def add(input, other, *, alpha=1, out=None):
     """input + alpha · other."""
     if type(input) is not Tensor and not isinstance(input, Tensor):
         input, other = other, input  # torch.add(2, t) and 2 + t
-    return _binary(Add, input, other if alpha == 1 else other * alpha, "add")
+    return _binary(Add, input, _scaled(other, alpha), "add")
 
 
 def _check_not_bool_subtraction(a, other) -> None:
