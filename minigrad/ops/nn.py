@@ -1,5 +1,6 @@
 """Ops of the neural-network layers: Linear (on the GEMM kernel), LeakyRelu, Gelu, BatchNorm
-and the Dropout mask multiply. Inputs are validated by the callers in minigrad.nn.functional.
+and the Dropout mask multiply; each op's front door (validation, then Function.apply) is
+here too, which minigrad.nn.functional and the modules call.
 
 Linear, x (..., K), W (N, K), b (N,):
     y = x Wᵀ + b;   dx = g W,  dW = gᵀ x,  db = Σ_rows g
