@@ -52,11 +52,17 @@ def _topological_order(roots, targets=None):
     leaf_hooks = LeafHooks.registered
     needed = None if targets is None else set(targets)
     # A node is pushed twice: first to expand it, then (behind the marker) to place it.
-    stack = [root[0] if type(root) is tuple else root for root in reversed(roots)]
+    stack = []
+    for root in reversed(roots):
+        if type(root) is tuple:
+            root = root[0]
+        if isinstance(root, Node):
+            stack.append(root)
+    append, pop = stack.append, stack.pop
     while stack:
-        item = stack.pop()
+        item = pop()
         if item is _PLACE:
-            item = stack.pop()
+            item = pop()
             order.append(item)
             if needed is not None and item not in needed:
                 if item.released:
@@ -68,19 +74,21 @@ def _topological_order(roots, targets=None):
                             needed.add(item)
                             break
             continue
-        if item in visited or not isinstance(item, Node):
+        if item in visited:
             continue
         visited.add(item)
-        stack.append(item)
-        stack.append(_PLACE)
+        append(item)
+        append(_PLACE)
         for parent in reversed(item.parents):
+            if parent is None:
+                continue
             if isinstance(parent, Node):
                 if parent not in visited:
-                    stack.append(parent)
+                    append(parent)
             elif type(parent) is tuple:
                 if parent[0] not in visited:
-                    stack.append(parent[0])
-            elif parent is not None and leaf_hooks and parent.__dict__:
+                    append(parent[0])
+            elif leaf_hooks and parent.__dict__:
                 hooked_leaf = True  # a leaf that may have hooks
     order.reverse()
     return order, (_leaf_edges(order) if hooked_leaf else None), needed
