@@ -16,12 +16,18 @@ from minigrad._memory import keep_freed_memory as _keep_freed_memory  # noqa: E4
 
 _keep_freed_memory()
 
-from minigrad.tensor import (  # noqa: F401  (tensor first: the ops import it)
-    Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
+from minigrad.tensor import Tensor  # noqa: F401  (tensor first: the ops import it)
+from minigrad.creation import (  # noqa: F401
+    arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+    tensor, zeros, zeros_like,
 )
 from minigrad import autograd  # noqa: F401
 from minigrad.autograd import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from minigrad.autograd import inference_mode, is_inference_mode_enabled  # noqa: F401
+from minigrad import accelerator, backends, cuda  # noqa: F401
+from minigrad.devices import device, get_default_device, set_default_device  # noqa: F401
+from minigrad.size import Size  # noqa: F401
 from minigrad.dtypes import (  # noqa: F401
     bool_ as bool, double, float, float16, float32, float64, half, int, int8, int16, int32,
     int64, long, uint8,

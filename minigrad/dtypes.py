@@ -87,3 +87,13 @@ def promote(a, b):
     if b_float and not a_float:
         return b
     return np.promote_types(a, b)
+
+
+_LEGACY_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor",
+                 int64: "LongTensor", int32: "IntTensor", int16: "ShortTensor",
+                 int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
+
+
+def legacy_type_name(dtype) -> str:
+    """What ``Tensor.type()`` returns: 'minigrad.FloatTensor' for torch's 'torch.FloatTensor'."""
+    return "minigrad." + _LEGACY_NAMES.get(np.dtype(dtype), str(dtype))

@@ -7,6 +7,10 @@ Inputs are numpy arrays (or Python scalars, passed through unchanged). Each floa
 becomes a leaf tensor that requires a gradient in both frameworks (``requires_grad`` may say
 otherwise per input). Both functions get the same upstream gradient, a fixed random array per
 output, so every gradient is compared through one backward call. torch is imported only here.
+
+With ``second_order=True`` the gradients are taken with ``create_graph=True`` and compared,
+then Σ_i <grad_i, v_i> (fixed random v_i) is differentiated again and those second-order
+gradients are compared too ("grad2[i]"): the double backward of every input.
 """
 from dataclasses import dataclass, field
 
@@ -58,7 +62,7 @@ def _as_tuple(x):
 
 def _to_numpy(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if hasattr(value, "detach"):  # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -94,7 +98,7 @@ def _measure(name, mine, theirs, rtol, atol, report: Comparison):
 
 
 def compare_to_torch(mg_fn, torch_fn, inputs, *, requires_grad=None, rtol=None, atol=None,
-                     grad=True, seed=0) -> Comparison:
+                     grad=True, seed=0, second_order=False) -> Comparison:
     """Run both functions on the same inputs and measure forward and gradient errors."""
     torch = _torch()
     inputs = list(inputs)
@@ -140,6 +144,10 @@ def compare_to_torch(mg_fn, torch_fn, inputs, *, requires_grad=None, rtol=None, 
         torch_loss = torch_term if torch_loss is None else torch_loss + torch_term
     if mg_loss is None:
         return report
+    if second_order:
+        _compare_second_order(mg_loss, torch_loss, mg_inputs, torch_inputs, rng, rtol, atol,
+                              report)
+        return report
     mg_loss.backward()
     torch_loss.backward()
     for i, (mine, theirs) in enumerate(zip(mg_inputs, torch_inputs)):
@@ -153,6 +161,48 @@ def compare_to_torch(mg_fn, torch_fn, inputs, *, requires_grad=None, rtol=None, 
             continue
         _measure(f"grad[{i}]", mine.grad, theirs.grad, rtol, atol, report)
     return report
+
+
+def _compare_second_order(mg_loss, torch_loss, mg_inputs, torch_inputs, rng, rtol, atol,
+                          report):
+    """First gradients with create_graph (compared), then the gradients of Σ <grad_i, v_i>."""
+    from minigrad.autograd import grad as mg_grad
+    torch = _torch()
+    pairs = [(i, m, t) for i, (m, t) in enumerate(zip(mg_inputs, torch_inputs))
+             if isinstance(m, Tensor) and m.requires_grad]
+    mine = mg_grad(mg_loss, [m for _, m, _ in pairs], create_graph=True, allow_unused=True)
+    theirs = torch.autograd.grad(torch_loss, [t for _, _, t in pairs], create_graph=True,
+                                 allow_unused=True)
+    mg_total = torch_total = None
+    for (i, m, _), g_mine, g_theirs in zip(pairs, mine, theirs):
+        if (g_mine is None) != (g_theirs is None):
+            report.messages.append(f"grad[{i}]: minigrad and torch disagree on its existence")
+            continue
+        if g_mine is None:
+            continue
+        _measure(f"grad[{i}]", g_mine, g_theirs, rtol, atol, report)
+        # A gradient that is recorded in one framework only must then have zero second
+        # derivatives: the comparison below shows it.
+        v = rng.standard_normal(m.shape).astype(m.dtype)
+        if g_mine.requires_grad:
+            mg_term = (g_mine * Tensor(v)).sum()
+            mg_total = mg_term if mg_total is None else mg_total + mg_term
+        if g_theirs.requires_grad:
+            torch_term = (g_theirs * torch.from_numpy(v)).sum()
+            torch_total = torch_term if torch_total is None else torch_total + torch_term
+    if (mg_total is None and torch_total is None) or not report.passed:
+        return
+    count = len(pairs)
+    second_mine = (None,) * count if mg_total is None else mg_grad(
+        mg_total, [m for _, m, _ in pairs], allow_unused=True)
+    second_theirs = (None,) * count if torch_total is None else torch.autograd.grad(
+        torch_total, [t for _, _, t in pairs], allow_unused=True)
+    for (i, m, _), a, b in zip(pairs, second_mine, second_theirs):
+        if a is None and b is None:
+            continue
+        a = np.zeros(m.shape, m.dtype) if a is None else a
+        b = np.zeros(m.shape, m.dtype) if b is None else b
+        _measure(f"grad2[{i}]", a, b, rtol, atol, report)
 
 
 def assert_close_to_torch(mg_fn, torch_fn, inputs, **kwargs) -> Comparison:

@@ -199,7 +199,7 @@ def test_detach():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()
     assert not d.requires_grad and d.grad_fn is None
-    assert d.data is x.data  # shares memory
+    assert d.array is x.array  # shares memory
     y = (x * d).sum()  # d is a constant
     y.backward()
     assert x.grad.tolist() == [1.0, 2.0]

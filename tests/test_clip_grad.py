@@ -38,12 +38,12 @@ def test_clip_grad_norm_matches_torch(dtypes, norm_type, max_norm):
     ours = clip_grad_norm_(mg, max_norm, norm_type=norm_type)
     theirs = torch.nn.utils.clip_grad_norm_(th, max_norm, norm_type=norm_type)
     rtol = 1e-12 if all(d == np.float64 for d in dtypes) else 1e-5
-    assert isinstance(ours, Tensor) and ours.data.shape == ()
-    assert ours.data.dtype == theirs.numpy().dtype
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=rtol)
+    assert isinstance(ours, Tensor) and ours.array.shape == ()
+    assert ours.array.dtype == theirs.numpy().dtype
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=rtol)
     for p, t in zip(mg, th):
-        assert p.grad.data.dtype == t.grad.numpy().dtype
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=rtol, atol=1e-7)
+        assert p.grad.array.dtype == t.grad.numpy().dtype
+        np.testing.assert_allclose(p.grad.array, t.grad.numpy(), rtol=rtol, atol=1e-7)
 
 
 def test_clip_grad_norm_single_tensor_missing_grads_and_generator():
@@ -52,25 +52,25 @@ def test_clip_grad_norm_single_tensor_missing_grads_and_generator():
     th[1].grad = None
     ours = clip_grad_norm_((p for p in mg), 0.1)
     theirs = torch.nn.utils.clip_grad_norm_((p for p in th), 0.1)
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
     assert mg[1].grad is None
     ours = clip_grad_norm_(mg[0], 0.01)
     theirs = torch.nn.utils.clip_grad_norm_(th[0], 0.01)
-    np.testing.assert_allclose(mg[0].grad.data, th[0].grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mg[0].grad.array, th[0].grad.numpy(), rtol=1e-12)
     empty = clip_grad_norm_([Tensor(np.zeros(2), requires_grad=True)], 1.0)
-    assert float(empty.data) == 0.0
+    assert float(empty.array) == 0.0
 
 
 def test_clip_grad_norm_nonfinite():
     mg, th = make(DTYPES[0])
-    mg[0].grad.data[0, 0] = np.inf
+    mg[0].grad.array[0, 0] = np.inf
     th[0].grad[0, 0] = math.inf
     with pytest.raises(RuntimeError) as ours:
         clip_grad_norm_(mg, 1.0, error_if_nonfinite=True)
     with pytest.raises(RuntimeError) as theirs:
         torch.nn.utils.clip_grad_norm_(th, 1.0, error_if_nonfinite=True)
     assert str(ours.value) == str(theirs.value)
-    assert math.isinf(float(clip_grad_norm_(mg, 1.0).data))
+    assert math.isinf(float(clip_grad_norm_(mg, 1.0).array))
 
 
 def test_clip_grad_norm_bumps_version():
@@ -84,19 +84,19 @@ def test_get_total_norm_matches_torch():
     mg, th = make(DTYPES[1])
     ours = get_total_norm([p.grad for p in mg], 2.0)
     theirs = torch.nn.utils.get_total_norm([p.grad for p in th], 2.0)
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtypes", DTYPES, ids=["f64", "f32", "mixed"])
 @pytest.mark.parametrize("clip_value", [0.3, 2, 100.0])
 def test_clip_grad_value_matches_torch(dtypes, clip_value):
     mg, th = make(dtypes, scale=2.0)
-    mg[2].grad.data[0, 0, 0] = np.nan
+    mg[2].grad.array[0, 0, 0] = np.nan
     th[2].grad[0, 0, 0] = math.nan
     assert clip_grad_value_(mg, clip_value) is None
     torch.nn.utils.clip_grad_value_(th, clip_value)
     for p, t in zip(mg, th):
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad.array, t.grad.numpy())
     single = make(dtypes, scale=2.0)[0][0]
     clip_grad_value_(single, 0.1)
-    assert np.abs(single.grad.data).max() <= 0.1
+    assert np.abs(single.grad.array).max() <= 0.1

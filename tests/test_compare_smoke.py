@@ -90,10 +90,10 @@ def test_seed_model_matches_torch_and_counts(cases):
     import numpy as np
     mine, theirs = cases.framework("minigrad"), cases.framework("torch")
     mg_model, torch_model = cases.seed_model(mine), cases.seed_model(theirs)
-    assert sum(p.data.size for p in mg_model.parameters()) == cases.seed_parameter_count()
+    assert sum(p.array.size for p in mg_model.parameters()) == cases.seed_parameter_count()
     mg_images, _ = cases.seed_batch(mine, 2)
     torch_images, _ = cases.seed_batch(theirs, 2)
-    np.testing.assert_allclose(mg_model(mg_images).data,
+    np.testing.assert_allclose(mg_model(mg_images).array,
                                torch_model(torch_images).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 

@@ -231,7 +231,7 @@ def test_batch_of_zero():
     assert y.shape == (0, 4, 3, 3)
     y.sum().backward()
     assert x.grad.shape == (0, 3, 5, 5)
-    assert np.all(w.grad.data == 0)
+    assert np.all(w.grad.array == 0)
 
 
 def test_grad_fn_name_and_skipped_input_grad():
@@ -278,7 +278,7 @@ def test_threads_give_the_same_bits(groups):
             b = minigrad.zeros(6, requires_grad=True)
             y = conv2d(x, w, b, padding=1, groups=groups)
             (y * y).sum().backward()
-            results.append([y.data, x.grad.data, w.grad.data, b.grad.data])
+            results.append([y.array, x.grad.array, w.grad.array, b.grad.array])
     finally:
         minigrad.set_num_threads(before)
     for other in results[1:]:
@@ -362,8 +362,8 @@ def test_conv2d_weight_gradient_keeps_the_weight_layout():
     updates both element by element without a copy."""
     layer = minigrad.nn.Conv2d(3, 8, 3, padding=1)
     layer(minigrad.randn(2, 3, 6, 6)).sum().backward()
-    assert layer.weight.grad.data.strides == layer.weight.data.strides
-    assert not layer.weight.data.flags.c_contiguous
-    expected = layer.weight.data - 0.1 * layer.weight.grad.data
+    assert layer.weight.grad.array.strides == layer.weight.array.strides
+    assert not layer.weight.array.flags.c_contiguous
+    expected = layer.weight.array - 0.1 * layer.weight.grad.array
     minigrad.optim.SGD(layer.parameters(), lr=0.1).step()
-    np.testing.assert_allclose(layer.weight.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(layer.weight.array, expected, rtol=1e-6)

@@ -23,7 +23,7 @@ class _Array:
 def _to_numpy_tree(value):
     """Replace minigrad and torch tensors by numpy arrays so structures compare directly."""
     if isinstance(value, Tensor):
-        return _Array("tensor", value.data)
+        return _Array("tensor", value.array)
     if isinstance(value, torch.Tensor):
         return _Array("tensor", value.numpy())
     if isinstance(value, np.ndarray):
@@ -218,30 +218,30 @@ def test_getitems_is_used_as_torch():
 
     dataset = WithGetItems()
     batches = list(mdata.DataLoader(dataset, batch_size=4))
-    assert dataset.calls == 0 and batches[1][1].data.tolist() == [4, 5, 6]
+    assert dataset.calls == 0 and batches[1][1].array.tolist() == [4, 5, 6]
 
 
 def test_shuffle_is_reproducible_and_covers_everything():
     dataset, _ = _datasets(50)
 
     def epoch(loader):
-        return np.concatenate([labels.data for _, labels in loader]), \
-            np.concatenate([x.data[:, 0, 0] for x, _ in loader])
+        return np.concatenate([labels.array for _, labels in loader]), \
+            np.concatenate([x.array[:, 0, 0] for x, _ in loader])
 
     minigrad.manual_seed(123)
     loader = mdata.DataLoader(dataset, batch_size=8, shuffle=True)
-    first = [batch[0].data[:, 0, 0] // 6 for batch in loader]
-    second = [batch[0].data[:, 0, 0] // 6 for batch in loader]
+    first = [batch[0].array[:, 0, 0] // 6 for batch in loader]
+    second = [batch[0].array[:, 0, 0] // 6 for batch in loader]
     order1, order2 = np.concatenate(first), np.concatenate(second)
     assert sorted(order1.tolist()) == list(range(50)) and not np.array_equal(order1, order2)
     minigrad.manual_seed(123)
-    again = np.concatenate([batch[0].data[:, 0, 0] // 6 for batch in loader])
+    again = np.concatenate([batch[0].array[:, 0, 0] // 6 for batch in loader])
     np.testing.assert_array_equal(order1, again)
     generator = minigrad.Generator(7)
     own = mdata.DataLoader(dataset, batch_size=8, shuffle=True, generator=generator)
-    a = np.concatenate([b[1].data for b in own])
+    a = np.concatenate([b[1].array for b in own])
     generator.manual_seed(7)
-    np.testing.assert_array_equal(a, np.concatenate([b[1].data for b in own]))
+    np.testing.assert_array_equal(a, np.concatenate([b[1].array for b in own]))
 
 
 def test_samplers():
@@ -266,13 +266,13 @@ def test_subset_concat_and_random_split():
     dataset, reference = _datasets(10)
     subset = mdata.Subset(dataset, [9, 2, 4])
     assert len(subset) == 3
-    np.testing.assert_array_equal(subset[0][0].data, dataset[9][0].data)
+    np.testing.assert_array_equal(subset[0][0].array, dataset[9][0].array)
     _assert_tree_equal(subset.get_batch([2, 0]),
                        tdata.default_collate([reference[4], reference[9]]))
     both = dataset + subset
     assert isinstance(both, mdata.ConcatDataset) and len(both) == 13
-    np.testing.assert_array_equal(both[-1][0].data, dataset[4][0].data)
-    np.testing.assert_array_equal(both[11][0].data, dataset[2][0].data)
+    np.testing.assert_array_equal(both[-1][0].array, dataset[4][0].array)
+    np.testing.assert_array_equal(both[11][0].array, dataset[2][0].array)
     _assert_tree_equal(both.get_batch([12, 3]), tdata.default_collate([reference[4], reference[3]]))
     _assert_tree_equal(list(mdata.DataLoader(both, batch_size=13))[0],
                        tdata.default_collate([reference[i] for i in list(range(10)) + [9, 2, 4]]))

@@ -57,7 +57,8 @@ CASES = {
         r"same dtype.*float != double"),
     "matmul float32 @ int64": (
         lambda m: m.ones(2, 3) @ m.ones(3, 2, dtype=m.int64), RuntimeError, r"float != long"),
-    "mm of a 3-d tensor": (lambda m: m.mm(m.ones(2, 2, 2), m.ones(2, 2)), RuntimeError, r"3D"),
+    "mm of a 3-d tensor": (
+        lambda m: m.mm(m.ones(2, 2, 2), m.ones(2, 2)), RuntimeError, r"self must be a matrix"),
     "bmm of mismatched batches": (
         lambda m: m.bmm(m.ones(2, 2, 3), m.ones(3, 3, 2)), RuntimeError, r"2.*3"),
     "backward of a non-scalar without gradient": (
@@ -103,14 +104,14 @@ CASES = {
     "integers to a negative integer power": (
         lambda m: m.arange(1, 4) ** -1, RuntimeError, r"negative integer powers"),
     "where with a float condition": (
-        lambda m: m.where(m.ones(3), m.ones(3), m.zeros(3)), RuntimeError, r"boolean.*float"),
+        lambda m: m.where(m.ones(3), m.ones(3), m.zeros(3)), RuntimeError, r"boolean.*Float"),
     "clamp without bounds": (lambda m: m.ones(3).clamp(), RuntimeError, r"min.*max"),
     "in-place add of a non-broadcastable shape": (
         lambda m: m.ones(3).add_(m.ones(4)), RuntimeError, r"\(3,\)"),
     "in-place add that would grow the tensor": (
         lambda m: m.ones(3).add_(m.ones(2, 3)), RuntimeError, r"\(3,\)"),
     "in-place float into an integer tensor": (
-        lambda m: m.arange(3).add_(1.5), RuntimeError, r"int64"),
+        lambda m: m.arange(3).add_(1.5), RuntimeError, r"Float can't be cast.*Long"),
     "copy_ from a wrong shape": (lambda m: m.ones(3).copy_(m.ones(4)), RuntimeError, r"\(4,\)"),
     "randint with high <= low": (lambda m: m.randint(5, 5, (2,)), RuntimeError, r"5"),
     "tensor of ragged lists": (lambda m: m.tensor([[1.0, 2.0], [3.0]]), ValueError, r"."),

@@ -116,7 +116,7 @@ def test_gradcheck_leaves_inputs_unchanged():
 
 def test_gradcheck_of_a_non_contiguous_input():
     base = mg.tensor(random_array((3, 4)))
-    x = mg.Tensor(base.data.T, requires_grad=True)  # a transposed (F-ordered) leaf
+    x = mg.Tensor(base.array.T, requires_grad=True)  # a transposed (F-ordered) leaf
     assert not x.is_contiguous()
     assert gradcheck(lambda x: (x @ mg.tensor(random_array((3, 2)))).exp(), [x])
 

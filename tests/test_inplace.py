@@ -214,8 +214,8 @@ def test_mul_by_itself_is_recorded_with_the_value_before_the_write():
     y = x + 1
     y.mul_(y)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * (x.data + 1))
-    np.testing.assert_allclose(y.data, (x.data + 1) ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (x.array + 1))
+    np.testing.assert_allclose(y.array, (x.array + 1) ** 2)
 
 
 def test_recording_does_not_trip_the_tensors_own_check():
@@ -281,8 +281,8 @@ def test_inplace_on_views_outside_any_graph_still_writes_through():
 def test_a_recorded_inplace_op_bumps_the_version_once_and_keeps_the_array():
     x, w = _leaves(mg, np.float64)
     y = x * 2
-    array, start = y.data, y._version.value
+    array, start = y.array, y._version.value
     y.add_(w).mul_(2.0)
     y[0] = 1.0
     assert y._version.value == start + 3  # torch's y._version counts the same
-    assert y.data is array  # written in place: views made earlier by numpy see the values
+    assert y.array is array  # written in place: views made earlier by numpy see the values

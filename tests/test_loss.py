@@ -275,7 +275,7 @@ def test_cross_entropy_thread_counts_agree():
             a = tensor(x, requires_grad=True)
             out = loss.cross_entropy(a, target, label_smoothing=0.1)
             out.backward()
-            values.append((out.data, a.grad.data))
+            values.append((out.array, a.grad.array))
         np.testing.assert_array_equal(values[0][0], values[1][0])
         np.testing.assert_array_equal(values[0][1], values[1][1])
     finally:
@@ -325,7 +325,7 @@ def test_class_target_bad_input(fn, x, target, kwargs, error, match):
         return getattr(F, fn)(torch.tensor(x), torch.tensor(target), **extra)
 
     if error is None:  # an ignored out-of-range target is fine
-        np.testing.assert_allclose(mg().data, th().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(mg().array, th().numpy(), rtol=1e-6)
     else:
         raises_like_torch(mg, th, error, match)
 

@@ -220,4 +220,4 @@ def test_scheduled_lr_reaches_the_update():
         p.grad = Tensor(np.ones(1))
         opt.step()
         sched.step()
-    assert math.isclose(float(p.data[0]), -(1 + 0.5 + 0.25))
+    assert math.isclose(float(p.array[0]), -(1 + 0.5 + 0.25))

@@ -30,7 +30,7 @@ def to_torch_dtype(dtype):
 def assert_close(mine, theirs, dtype, what, scale=1.0):
     rtol, atol = TOLERANCES[np.dtype(dtype)]
     theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else theirs
-    mine = mine.data if isinstance(mine, minigrad.Tensor) else mine
+    mine = mine.array if isinstance(mine, minigrad.Tensor) else mine
     assert mine.shape == theirs.shape, f"{what}: shape {mine.shape} != {theirs.shape}"
     assert mine.dtype == theirs.dtype, f"{what}: dtype {mine.dtype} != {theirs.dtype}"
     np.testing.assert_allclose(mine, theirs, rtol=rtol * scale, atol=atol * scale,
@@ -192,7 +192,7 @@ def test_max_pool_return_indices_matches_torch():
     out, idx = nn.MaxPool2d(3, 2, 1, return_indices=True)(minigrad.tensor(x))
     t_out, t_idx = torch.nn.MaxPool2d(3, 2, 1, return_indices=True)(torch.tensor(x))
     assert_close(out, t_out, np.float64, "values")
-    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    np.testing.assert_array_equal(idx.array, t_idx.numpy())
 
 
 # ----------------------------------------------------------------------------- activations
@@ -245,19 +245,19 @@ def test_dropout_train_eval_and_gradient():
     x = minigrad.tensor(np.ones((200, 50)), requires_grad=True)
     layer = nn.Dropout(0.3)
     out = layer(x)
-    zeros = (out.data == 0).mean()
+    zeros = (out.array == 0).mean()
     assert abs(zeros - 0.3) < 0.02
-    np.testing.assert_allclose(out.data[out.data != 0], 1 / 0.7)
+    np.testing.assert_allclose(out.array[out.array != 0], 1 / 0.7)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, out.data)  # d(sum)/dx = mask
+    np.testing.assert_array_equal(x.grad.array, out.array)  # d(sum)/dx = mask
     layer.eval()
     assert layer(x) is x
     assert nn.Dropout(0.0)(x) is x
-    np.testing.assert_array_equal(nn.Dropout(1.0)(x).data, 0)
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).array, 0)
     minigrad.manual_seed(5)
-    first = nn.Dropout()(x).data
+    first = nn.Dropout()(x).array
     minigrad.manual_seed(5)
-    np.testing.assert_array_equal(nn.Dropout()(x).data, first)
+    np.testing.assert_array_equal(nn.Dropout()(x).array, first)
     assert_same_error(lambda: nn.Dropout(1.5), lambda: torch.nn.Dropout(1.5))
     assert_same_error(lambda: nn.Dropout(-0.1), lambda: torch.nn.Dropout(-0.1))
 
@@ -464,7 +464,7 @@ def test_ops_nn_finite_differences_float64():
     assert gradcheck(lambda x, w, b: F.linear(x, w, b), (x, w, b))
     assert gradcheck(lambda x, w: F.linear(x, w), (leaf(rng, 2, 3, 4), w))
     z = leaf(rng, 3, 5)
-    z.data[np.abs(z.data) < 0.05] = 0.3  # away from the kink
+    z.array[np.abs(z.array) < 0.05] = 0.3  # away from the kink
     assert gradcheck(lambda z: F.leaky_relu(z, 0.1), (z,))
     assert gradcheck(lambda z: F.gelu(z), (z,))
     assert gradcheck(lambda z: F.gelu(z, approximate="tanh"), (z,))

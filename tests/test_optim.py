@@ -78,7 +78,7 @@ def assert_state_equal(mg_opt, mg_params, torch_opt, torch_params, **tol):
         assert sorted(mg_state) == sorted(torch_state)
         for key, value in torch_state.items():
             expected = value.detach().numpy()
-            actual = mg_state[key].data
+            actual = mg_state[key].array
             assert actual.shape == expected.shape and actual.dtype == expected.dtype, key
             np.testing.assert_allclose(actual, expected, err_msg=key, **tol)
 
@@ -103,9 +103,9 @@ def test_matches_torch_and_reference(case, dtype):
     run(reference_opt, reference_params, grads)
 
     for p, r, t in zip(fused_params, reference_params, tp):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), **tol)
-        np.testing.assert_allclose(p.data, r.data, rtol=1e-12 if dtype == np.float64 else 1e-6)
-        assert p.data.dtype == dtype
+        np.testing.assert_allclose(p.array, t.detach().numpy(), **tol)
+        np.testing.assert_allclose(p.array, r.array, rtol=1e-12 if dtype == np.float64 else 1e-6)
+        assert p.array.dtype == dtype
     assert_state_equal(fused_opt, fused_params, torch_opt, tp, **tol)
     assert_state_equal(reference_opt, reference_params, torch_opt, tp, **tol)
 
@@ -139,7 +139,7 @@ def test_missing_gradients_and_groups(case):
     opt = cls(groups(mp), **kwargs)
     run(opt, mp, grads)
     for p, t in zip(mp, tp):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert_state_equal(opt, mp, torch_opt, tp, rtol=1e-10, atol=1e-12)
 
 
@@ -156,14 +156,14 @@ def test_state_dict_round_trip(case):
     opt = cls(first, **kwargs)
     run(opt, first, grads[:20])
     saved = opt.state_dict()
-    second = [Tensor(p.data.copy(), requires_grad=True) for p in first]
+    second = [Tensor(p.array.copy(), requires_grad=True) for p in first]
     resumed = cls(second, lr=123.0)   # the options come back from the state dict
     resumed.load_state_dict(saved)
     run(resumed, second, grads[20:])
     run(opt, first, grads[20:])       # the source optimizer is independent of the copy
     for a, b, c in zip(straight, first, second):
-        np.testing.assert_array_equal(a.data, b.data)
-        np.testing.assert_array_equal(a.data, c.data)
+        np.testing.assert_array_equal(a.array, b.array)
+        np.testing.assert_array_equal(a.array, c.array)
 
     # The structure is torch's: integer keys, the same state names and param_groups options.
     tp = torch_params(initial)
@@ -193,7 +193,7 @@ def test_state_dict_accepts_torch_state():
     run(torch_opt, tp, grads[10:], make_grad=torch.tensor)
     run(opt, mp, grads[10:])
     for p, t in zip(mp, tp):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 KERNEL_CASES = {
@@ -298,11 +298,11 @@ def test_kernel_rejects_bad_arrays():
 
 def test_step_updates_in_place_and_bumps_version():
     p = Tensor(np.ones(3, np.float32), requires_grad=True)
-    data, version = p.data, p._version.value
+    data, version = p.array, p._version.value
     p.grad = Tensor(np.ones(3, np.float32))
     Adam([p], lr=0.1).step()
-    assert p.data is data and p._version.value == version + 1
-    np.testing.assert_allclose(p.data, 0.9, rtol=1e-6)
+    assert p.array is data and p._version.value == version + 1
+    np.testing.assert_allclose(p.array, 0.9, rtol=1e-6)
 
 
 def test_noncontiguous_or_other_dtype_gradient():
@@ -310,7 +310,7 @@ def test_noncontiguous_or_other_dtype_gradient():
     p.grad = Tensor(np.arange(6, dtype=np.float64).reshape(3, 2).T.copy().T.T)
     opt = SGD([p], lr=1.0)
     opt.step()
-    np.testing.assert_allclose(p.data, 1 - np.arange(6).reshape(3, 2).T)
+    np.testing.assert_allclose(p.array, 1 - np.arange(6).reshape(3, 2).T)
     p.grad = Tensor(np.ones((3, 2), np.float32))
     with pytest.raises(RuntimeError, match="shape"):
         opt.step()
@@ -325,9 +325,9 @@ def test_closure_zero_grad_and_repr():
         return 7.0
 
     assert opt.step(closure) == 7.0
-    np.testing.assert_allclose(p.data, 0.0)
+    np.testing.assert_allclose(p.array, 0.0)
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, 0.0)
+    np.testing.assert_array_equal(p.grad.array, 0.0)
     opt.zero_grad()
     assert p.grad is None
     opt.step()   # no gradients: nothing happens
@@ -424,7 +424,7 @@ def test_num_threads_honoured():
         p = Tensor(np.ones(70000, np.float32), requires_grad=True)
         p.grad = Tensor(np.ones(70000, np.float32))
         SGD([p], lr=0.5).step()
-        np.testing.assert_array_equal(p.data, 0.5)
+        np.testing.assert_array_equal(p.array, 0.5)
     finally:
         threads.set_num_threads(previous)
 
@@ -436,8 +436,8 @@ def test_training_a_layer_with_backward_matches_torch():
 
     layer, twin = nn.Linear(4, 3), torch.nn.Linear(4, 3)
     with torch.no_grad():
-        twin.weight.copy_(torch.from_numpy(layer.weight.data.copy()))
-        twin.bias.copy_(torch.from_numpy(layer.bias.data.copy()))
+        twin.weight.copy_(torch.from_numpy(layer.weight.array.copy()))
+        twin.bias.copy_(torch.from_numpy(layer.bias.array.copy()))
     opt = Adam(layer.parameters(), lr=0.1, amsgrad=True)
     torch_opt = torch.optim.Adam(twin.parameters(), lr=0.1, amsgrad=True)
     rng = np.random.default_rng(0)
@@ -450,9 +450,9 @@ def test_training_a_layer_with_backward_matches_torch():
         torch_opt.zero_grad()
         torch.nn.MSELoss()(twin(torch.from_numpy(x)), torch.from_numpy(y)).backward()
         torch_opt.step()
-    np.testing.assert_allclose(layer.weight.data, twin.weight.detach().numpy(), rtol=1e-5,
+    np.testing.assert_allclose(layer.weight.array, twin.weight.detach().numpy(), rtol=1e-5,
                                atol=1e-6)
-    np.testing.assert_allclose(layer.bias.data, twin.bias.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layer.bias.array, twin.bias.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_cache_follows_group_and_state_changes():
@@ -464,13 +464,38 @@ def test_cache_follows_group_and_state_changes():
     opt.step()
     opt.param_groups[0]["params"].append(b)
     opt.step()
-    np.testing.assert_allclose(b.data, 0.0)          # b's first step: b = g
-    np.testing.assert_allclose(a.data, -1.5)         # a: 1 - 1 - (0.5 * 1 + 1)
+    np.testing.assert_allclose(b.array, 0.0)          # b's first step: b = g
+    np.testing.assert_allclose(a.array, -1.5)         # a: 1 - 1 - (0.5 * 1 + 1)
     opt.state.clear()
     opt.step()                                       # fresh buffers: b = g again
-    np.testing.assert_allclose(a.data, -2.5)
-    np.testing.assert_allclose(b.data, -1.0)
+    np.testing.assert_allclose(a.array, -2.5)
+    np.testing.assert_allclose(b.array, -1.0)
     opt.state = type(opt.state)(dict)
     opt.step()
-    np.testing.assert_allclose(a.data, -3.5)
+    np.testing.assert_allclose(a.array, -3.5)
     assert len(opt.state) == 2
+
+
+@pytest.mark.parametrize("replace", ["entry", "dict", "array"])
+def test_replacing_optimizer_state_takes_effect_as_in_torch(replace):
+    """opt.state[p]["momentum_buffer"] = ... is legal in torch and used by the next step."""
+    import minigrad as mg
+    results = []
+    for module in (mg, torch):
+        p = module.tensor([1.0, -2.0, 0.5], dtype=module.float64, requires_grad=True)
+        opt = module.optim.SGD([p], lr=0.1, momentum=0.9)
+        for step in range(6):
+            opt.zero_grad()
+            (p * p * p).sum().backward()
+            opt.step()
+            if step == 1:
+                buffer = module.full((3,), 40.0, dtype=module.float64)
+                if replace == "entry":
+                    opt.state[p]["momentum_buffer"] = buffer
+                elif replace == "dict":
+                    opt.state[p] = {"momentum_buffer": buffer}
+                else:
+                    opt.state[p]["momentum_buffer"].data = buffer
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    assert results[0].min() < -30  # the replaced buffer moved it (torch: about -92)

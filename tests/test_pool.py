@@ -231,7 +231,7 @@ def test_max_pool2d_matches_torch(dtype):
 
         if has_empty_window(x, k, s, p, d, ceil_mode):  # -inf outputs: compare exactly
             for mine, theirs in zip(mg(tensor(x)), th(torch.tensor(x))):
-                np.testing.assert_array_equal(mine.data, theirs.numpy())
+                np.testing.assert_array_equal(mine.array, theirs.numpy())
         else:
             assert_close_to_torch(mg, th, [x])
 
@@ -242,10 +242,10 @@ def test_max_pool_window_all_in_padding():
     x_mg = tensor(x)
     mine, mine_idx = pool.max_pool2d(x_mg, *args, return_indices=True)
     theirs, their_idx = F.max_pool2d(torch.tensor(x), *args, return_indices=True)
-    np.testing.assert_array_equal(mine.data, theirs.numpy())
-    np.testing.assert_array_equal(mine_idx.data, their_idx.numpy())
+    np.testing.assert_array_equal(mine.array, theirs.numpy())
+    np.testing.assert_array_equal(mine_idx.array, their_idx.numpy())
     mine.sum().backward()  # index 4 lies outside the 4x1 plane: skipped, not spilled over
-    np.testing.assert_array_equal(x_mg.grad.data[:, :, :, 0], [[[0, 1, 0, 0]] * 2])
+    np.testing.assert_array_equal(x_mg.grad.array[:, :, :, 0], [[[0, 1, 0, 0]] * 2])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -296,8 +296,8 @@ def test_max_pool_non_contiguous_input_and_nan():
     x = np.array([[[[1.0, np.nan, 2.0, np.nan], [0.0, 5.0, -1.0, 3.0]]]])
     mine, mine_idx = pool.max_pool2d(tensor(x), 2, return_indices=True)
     theirs, their_idx = F.max_pool2d(torch.tensor(x), 2, return_indices=True)
-    np.testing.assert_array_equal(mine_idx.data, their_idx.numpy())
-    np.testing.assert_array_equal(mine.data, theirs.numpy())
+    np.testing.assert_array_equal(mine_idx.array, their_idx.numpy())
+    np.testing.assert_array_equal(mine.array, theirs.numpy())
 
 
 def test_pool_gradcheck_float64():
@@ -322,7 +322,7 @@ def test_pool_uses_the_thread_count():
         results = []
         for n in (1, 2):
             minigrad.set_num_threads(n)
-            results.append(pool.max_pool2d(tensor(x, False), 3, 2, 1).data)
+            results.append(pool.max_pool2d(tensor(x, False), 3, 2, 1).array)
         np.testing.assert_array_equal(*results)
     finally:
         minigrad.set_num_threads(previous)

@@ -130,7 +130,7 @@ def test_loaded_torch_weights_give_identical_outputs():
     result = model.load_state_dict(torch_weights_as_numpy(reference))
     assert result.missing_keys == [] and result.unexpected_keys == []
     images, _ = synthetic_cifar(4, seed=3)
-    mine = model(minigrad.from_numpy(images)).data
+    mine = model(minigrad.from_numpy(images)).array
     with torch.no_grad():
         theirs = reference(torch.from_numpy(images)).numpy()
     np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)
@@ -138,7 +138,7 @@ def test_loaded_torch_weights_give_identical_outputs():
     copy = MyModule()
     copy.load_state_dict(model.state_dict())
     for key, value in copy.state_dict().items():
-        np.testing.assert_array_equal(value.data, reference.state_dict()[key].numpy())
+        np.testing.assert_array_equal(value.array, reference.state_dict()[key].numpy())
 
 
 def test_seed_loop_running_losses_match_torch():
@@ -152,7 +152,7 @@ def test_seed_loop_running_losses_match_torch():
     assert theirs[2] < theirs[0]  # the set is learnable: the test compares real training
     np.testing.assert_allclose(mine, theirs, rtol=2e-4)
     for key, value in model.state_dict().items():
-        np.testing.assert_allclose(value.data, reference.state_dict()[key].numpy(),
+        np.testing.assert_allclose(value.array, reference.state_dict()[key].numpy(),
                                    rtol=1e-3, atol=2e-5, err_msg=key)
 
 

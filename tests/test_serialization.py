@@ -24,7 +24,7 @@ def _assert_same(a, b):
     assert type(a) is type(b), (type(a), type(b))
     if isinstance(a, Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape and a.requires_grad == b.requires_grad
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
     elif isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype and np.shape(a) == np.shape(b)
         np.testing.assert_array_equal(a, b)
@@ -77,7 +77,7 @@ def test_round_trip_optimizer_like_state(tmp_path):
     _assert_same(state, loaded)
     # Non-contiguous, transposed input is stored in logical order.
     save({"t": _tensor(np.arange(6.0).reshape(2, 3).T)}, path)
-    np.testing.assert_array_equal(load(path)["t"].data, np.arange(6.0).reshape(2, 3).T)
+    np.testing.assert_array_equal(load(path)["t"].array, np.arange(6.0).reshape(2, 3).T)
 
 
 def test_requires_grad_survives(tmp_path):
@@ -91,7 +91,7 @@ def test_file_objects(tmp_path):
     with open(path, "wb") as f:
         save({"a": _tensor(np.arange(3))}, f)
     with open(path, "rb") as f:
-        np.testing.assert_array_equal(load(f)["a"].data, np.arange(3))
+        np.testing.assert_array_equal(load(f)["a"].array, np.arange(3))
 
 
 def test_flat_state_dict_keys_are_kept_and_torch_reads_them(tmp_path):
@@ -105,14 +105,14 @@ def test_flat_state_dict_keys_are_kept_and_torch_reads_them(tmp_path):
     weights = safetensors.torch.load_file(str(path))
     assert set(weights) == set(state)
     for key, value in state.items():
-        assert weights[key].dtype == torch.from_numpy(value.data).dtype
-        np.testing.assert_array_equal(weights[key].numpy(), value.data)
+        assert weights[key].dtype == torch.from_numpy(value.array).dtype
+        np.testing.assert_array_equal(weights[key].numpy(), value.array)
     # And the other way: a file written by torch loads as a dict of tensors.
     torch_path = tmp_path / "torch.safetensors"
     safetensors.torch.save_file({"w": torch.arange(6.0).reshape(2, 3)}, str(torch_path))
     loaded = load(torch_path)
     assert isinstance(loaded["w"], Tensor)
-    np.testing.assert_array_equal(loaded["w"].data, np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    np.testing.assert_array_equal(loaded["w"].array, np.arange(6.0, dtype=np.float32).reshape(2, 3))
 
 
 def test_nested_keys_are_readable(tmp_path):
@@ -142,7 +142,7 @@ def test_minigrad_exports_save_and_load(tmp_path):
     save_fn = getattr(minigrad, "save", save)
     load_fn = getattr(minigrad, "load", load)
     save_fn({"x": _tensor(np.ones(2))}, tmp_path / "e.st")
-    np.testing.assert_array_equal(load_fn(tmp_path / "e.st")["x"].data, np.ones(2))
+    np.testing.assert_array_equal(load_fn(tmp_path / "e.st")["x"].array, np.ones(2))
 
 
 # ---------------------------------------------------------------------------- atomicity
@@ -296,7 +296,7 @@ def test_training_resumed_after_epoch_2_ends_with_the_same_weights(tmp_path, cap
     a, b = load(tmp_path / "a.st"), load(tmp_path / "b.st")
     assert a["epoch"] == b["epoch"] == 3
     for key, value in a["model"].items():
-        np.testing.assert_array_equal(value.data, b["model"][key].data, err_msg=key)
+        np.testing.assert_array_equal(value.array, b["model"][key].array, err_msg=key)
     for index, state in a["optimizer"]["state"].items():
         for name, value in state.items():
             other = b["optimizer"]["state"][index][name]

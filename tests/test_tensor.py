@@ -54,7 +54,7 @@ def test_creation_matches_torch(expression):
     assert mine.shape == tuple(theirs.shape)
     assert str(mine.dtype) == str(theirs.dtype).replace("torch.", "")
     assert mine.requires_grad == theirs.requires_grad
-    np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(mine.array, theirs.detach().numpy(), rtol=1e-6)
 
 
 def test_empty_has_shape_and_dtype():
@@ -70,7 +70,7 @@ def test_tensor_copies_and_from_numpy_shares_memory():
     array[0] = 42.0
     assert copied[0].item() == 0.0
     assert shared[0].item() == 42.0
-    shared.data[1] = -1.0
+    shared.array[1] = -1.0
     assert array[1] == -1.0
     assert shared.dtype == mg.float64  # from_numpy keeps the array's dtype
     with pytest.raises(TypeError):
@@ -162,7 +162,7 @@ def test_numpy_shares_memory():
     x = mg.zeros(3)
     x.numpy()[1] = 5.0
     assert x[1].item() == 5.0
-    assert x.detach().numpy() is x.data
+    assert x.detach().numpy() is x.array
 
 
 def test_item_tolist_shape_size_dim_numel():

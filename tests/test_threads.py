@@ -111,9 +111,9 @@ def _training_run(threads: int, optimizer: str, dtype) -> list:
         opt.zero_grad()
         loss = F.cross_entropy(model(images), targets)
         loss.backward()
-        arrays += [loss.data.copy()] + [p.grad.data.copy() for p in model.parameters()]
+        arrays += [loss.array.copy()] + [p.grad.array.copy() for p in model.parameters()]
         opt.step()
-    return arrays + [p.data.copy() for p in model.parameters()]
+    return arrays + [p.array.copy() for p in model.parameters()]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -144,7 +144,7 @@ def test_seed_model_training_is_bit_identical_at_one_two_and_three_threads(resto
             opt.zero_grad()
             F.cross_entropy(model(images), targets).backward()
             opt.step()
-        runs.append([p.data.copy() for p in model.parameters()])
+        runs.append([p.array.copy() for p in model.parameters()])
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
             np.testing.assert_array_equal(a, b)
@@ -165,11 +165,11 @@ def _independent_kernels(threads: int, dtype) -> list:
         t = minigrad.tensor(x, requires_grad=True)
         out = op(t)
         out.backward(minigrad.tensor(np.ones(out.shape, dtype)))
-        results += [out.data, t.grad.data]
+        results += [out.array, t.grad.array]
     t = minigrad.tensor(logits, requires_grad=True)
     loss = F.cross_entropy(t, targets, label_smoothing=0.1)
     loss.backward()
-    results += [loss.data, t.grad.data]
+    results += [loss.array, t.grad.array]
     for make in (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
                  lambda p: optim.Adam(p, lr=0.01, amsgrad=True)):
         params = [minigrad.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
@@ -179,7 +179,7 @@ def _independent_kernels(threads: int, dtype) -> list:
             for p in params:
                 p.grad = minigrad.tensor(np.full(p.shape, 0.5, dtype))
             opt.step()
-        results += [p.data.copy() for p in params]
+        results += [p.array.copy() for p in params]
     return results
 
 
@@ -199,10 +199,10 @@ def test_matmul_agrees_at_one_and_two_threads(restore_threads, dtype, shape):
     results = []
     for threads in (1, 2):
         minigrad.set_num_threads(threads)
-        results.append((a @ b).data)
+        results.append((a @ b).array)
     # the classic bound on a K-term dot product's rounding: K eps (|A| @ |B|)
     k = a.shape[-1]
-    bound = k * np.finfo(dtype).eps * (np.abs(a.data).astype(np.float64) @ np.abs(b.data))
+    bound = k * np.finfo(dtype).eps * (np.abs(a.array).astype(np.float64) @ np.abs(b.array))
     assert np.all(np.abs(results[0].astype(np.float64) - results[1]) <= bound)
 
 

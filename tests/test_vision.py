@@ -29,23 +29,23 @@ def test_to_tensor_matches_torch():
     out = T.ToTensor()(image)
     expected = torch.from_numpy(image).permute(2, 0, 1).float().div(255).numpy()
     assert isinstance(out, Tensor) and out.dtype == np.float32 and out.shape == (3, 6, 5)
-    np.testing.assert_array_equal(out.data, expected)
-    assert out.data.flags.c_contiguous
+    np.testing.assert_array_equal(out.array, expected)
+    assert out.array.flags.c_contiguous
 
 
 def test_to_tensor_grey_float_and_pil():
     Image = pytest.importorskip("PIL.Image")  # Pillow is optional
     grey = _image(shape=(4, 7))
-    np.testing.assert_array_equal(T.ToTensor()(grey).data, (grey / np.float32(255))[None])
+    np.testing.assert_array_equal(T.ToTensor()(grey).array, (grey / np.float32(255))[None])
     floats = np.random.default_rng(1).random((2, 3, 4))
     out = T.ToTensor()(floats)  # not uint8: values and dtype kept, as torchvision
     assert out.dtype == np.float64
-    np.testing.assert_array_equal(out.data, floats.transpose(2, 0, 1))
+    np.testing.assert_array_equal(out.array, floats.transpose(2, 0, 1))
     rgb = _image(2, (5, 4, 3))
-    np.testing.assert_array_equal(T.ToTensor()(Image.fromarray(rgb)).data,
-                                  T.ToTensor()(rgb).data)
+    np.testing.assert_array_equal(T.ToTensor()(Image.fromarray(rgb)).array,
+                                  T.ToTensor()(rgb).array)
     mask = Image.fromarray(grey > 128).convert("1")
-    np.testing.assert_array_equal(T.ToTensor()(mask).data, (grey > 128)[None].astype(np.float32))
+    np.testing.assert_array_equal(T.ToTensor()(mask).array, (grey > 128)[None].astype(np.float32))
 
 
 def test_to_tensor_errors_and_batch():
@@ -54,8 +54,8 @@ def test_to_tensor_errors_and_batch():
     with pytest.raises(ValueError, match="2/3 dimensional"):
         T.ToTensor()(np.zeros((1, 2, 3, 4), np.uint8))
     batch = _image(3, (4, 6, 5, 3))
-    stacked = np.stack([T.ToTensor()(image).data for image in batch])
-    np.testing.assert_array_equal(T.ToTensor().apply_batch(batch).data, stacked)
+    stacked = np.stack([T.ToTensor()(image).array for image in batch])
+    np.testing.assert_array_equal(T.ToTensor().apply_batch(batch).array, stacked)
 
 
 # ---------------------------------------------------------------------------- Normalize
@@ -68,17 +68,17 @@ def test_normalize_matches_torch(shape):
     expected = torch.from_numpy(x).sub(torch.tensor(mean).view(-1, 1, 1)).div(
         torch.tensor(std).view(-1, 1, 1))
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(out.data, expected.numpy())
+    np.testing.assert_array_equal(out.array, expected.numpy())
 
 
 def test_normalize_inplace_and_errors():
     x = Tensor(np.ones((3, 2, 2), np.float64))
     out = T.Normalize([0.5], [0.25], inplace=True)(x)
     assert out is x
-    np.testing.assert_array_equal(x.data, np.full((3, 2, 2), 2.0))
+    np.testing.assert_array_equal(x.array, np.full((3, 2, 2), 2.0))
     untouched = Tensor(np.ones((1, 2, 2), np.float32))
     T.Normalize([0.5], [0.25])(untouched)
-    np.testing.assert_array_equal(untouched.data, 1.0)
+    np.testing.assert_array_equal(untouched.array, 1.0)
     with pytest.raises(ValueError, match="std evaluated to zero"):
         T.Normalize([0.0], [0.0])(untouched)
     with pytest.raises(TypeError, match="float tensor"):
@@ -126,13 +126,13 @@ def test_random_crop_tensor_chw_and_padding_forms():
     x = Tensor(np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4))
     # (left/right, top/bottom) = (1, 2): the padded image is exactly the crop size.
     out = T.RandomCrop((7, 6), padding=(1, 2), fill=-1)(x)
-    expected = np.pad(x.data, ((0, 0), (2, 2), (1, 1)), constant_values=-1)
+    expected = np.pad(x.array, ((0, 0), (2, 2), (1, 1)), constant_values=-1)
     assert isinstance(out, Tensor)
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.array, expected)
     # (left, top, right, bottom)
     out = T.RandomCrop((3 + 1 + 3, 4 + 2 + 4), padding=(2, 1, 4, 3))(x)
-    np.testing.assert_array_equal(out.data, np.pad(x.data, ((0, 0), (1, 3), (2, 4))))
-    np.testing.assert_array_equal(T.RandomCrop((3, 4))(x).data, x.data)  # no room to move
+    np.testing.assert_array_equal(out.array, np.pad(x.array, ((0, 0), (1, 3), (2, 4))))
+    np.testing.assert_array_equal(T.RandomCrop((3, 4))(x).array, x.array)  # no room to move
 
 
 @pytest.mark.parametrize("mode, torch_mode", [("reflect", "reflect"), ("edge", "replicate")])
@@ -140,7 +140,7 @@ def test_random_crop_padding_modes_match_torch_pad(mode, torch_mode):
     x = np.random.default_rng(5).random((2, 5, 6), dtype=np.float32)
     out = T.RandomCrop((5 + 4, 6 + 4), padding=2, padding_mode=mode)(Tensor(x))
     expected = torch.nn.functional.pad(torch.from_numpy(x)[None], (2, 2, 2, 2), mode=torch_mode)
-    np.testing.assert_array_equal(out.data, expected[0].numpy())
+    np.testing.assert_array_equal(out.array, expected[0].numpy())
 
 
 def test_random_crop_symmetric_by_hand():
@@ -170,8 +170,8 @@ def test_random_crop_batch_crops_each_image_independently(as_tensor):
     else:
         height_axis, pad = 0, ((2, 2), (2, 2), (0, 0))
     out = T.RandomCrop(6, padding=2).apply_batch(batch)
-    data = batch.data if as_tensor else batch
-    result = out.data if as_tensor else out
+    data = batch.array if as_tensor else batch
+    result = out.array if as_tensor else out
     assert result.shape == data.shape and result.flags.c_contiguous
     offsets = {_offset_of(crop, np.pad(image, pad), (6, 6), height_axis)
                for crop, image in zip(result, data)}
@@ -185,16 +185,16 @@ def test_horizontal_flip():
     np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(image), image[:, ::-1])
     assert T.RandomHorizontalFlip(0.0)(image) is image
     x = Tensor(image.transpose(2, 0, 1).copy())
-    np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(x).data,
-                                  torch.from_numpy(x.data).flip(-1).numpy())
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(x).array,
+                                  torch.from_numpy(x.array).flip(-1).numpy())
     batch = Tensor(np.random.default_rng(0).random((64, 2, 3, 4)))
     minigrad.manual_seed(3)
-    out = T.RandomHorizontalFlip().apply_batch(batch).data
-    flipped = [np.array_equal(o, b[..., ::-1]) for o, b in zip(out, batch.data)]
-    kept = [np.array_equal(o, b) for o, b in zip(out, batch.data)]
+    out = T.RandomHorizontalFlip().apply_batch(batch).array
+    flipped = [np.array_equal(o, b[..., ::-1]) for o, b in zip(out, batch.array)]
+    kept = [np.array_equal(o, b) for o, b in zip(out, batch.array)]
     assert all(f != k for f, k in zip(flipped, kept)) and 10 < sum(flipped) < 54
     minigrad.manual_seed(3)
-    np.testing.assert_array_equal(T.RandomHorizontalFlip().apply_batch(batch).data, out)
+    np.testing.assert_array_equal(T.RandomHorizontalFlip().apply_batch(batch).array, out)
 
 
 def test_pil_images_stay_pil_images():
@@ -209,9 +209,9 @@ def test_pil_images_stay_pil_images():
 
 
 def test_compose_lambda_and_supports_batch():
-    pipeline = T.Compose([T.ToTensor(), T.Lambda(lambda t: Tensor(t.data * 2))])
+    pipeline = T.Compose([T.ToTensor(), T.Lambda(lambda t: Tensor(t.array * 2))])
     image = _image(9)
-    np.testing.assert_array_equal(pipeline(image).data, T.ToTensor()(image).data * 2)
+    np.testing.assert_array_equal(pipeline(image).array, T.ToTensor()(image).array * 2)
     assert not T.supports_batch(pipeline)
     assert T.supports_batch(T.Compose([T.ToTensor(), T.Normalize([0.5], [0.5])]))
     assert "ToTensor()" in repr(pipeline)
@@ -394,16 +394,16 @@ def test_cifar_transforms_get_batch_and_loader(tmp_path):
     indices = [3, 0, 19, 7]
     expected = default_collate([dataset[i] for i in indices])
     got = dataset.get_batch(indices)
-    np.testing.assert_allclose(got[0].data, expected[0].data, rtol=0, atol=1e-6)
-    np.testing.assert_array_equal(got[1].data, expected[1].data)
+    np.testing.assert_allclose(got[0].array, expected[0].array, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(got[1].array, expected[1].array)
     # Not batchable (a Lambda): the per-image path gives the same batch.
     dataset.transform = T.Compose([pipeline, T.Lambda(lambda t: t)])
-    np.testing.assert_allclose(dataset.get_batch(indices)[0].data, expected[0].data, atol=1e-6)
+    np.testing.assert_allclose(dataset.get_batch(indices)[0].array, expected[0].array, atol=1e-6)
     plain = CIFAR10(tmp_path)
     images, targets = next(iter(DataLoader(plain, batch_size=6)))
     assert images.dtype == np.uint8 and images.shape == (6, 32, 32, 3)
-    np.testing.assert_array_equal(images.data, plain.data[:6])
-    np.testing.assert_array_equal(targets.data, plain.targets[:6])
+    np.testing.assert_array_equal(images.array, plain.data[:6])
+    np.testing.assert_array_equal(targets.array, plain.targets[:6])
     assert targets.dtype == np.int64
 
 
@@ -505,10 +505,10 @@ def test_digits():
     assert np.bincount(test.targets).min() >= 30  # the split is stratified
     assert Digits().targets == train.targets  # and fixed
     batch = train.get_batch([5, 1, 9])
-    np.testing.assert_array_equal(batch[0].data, train.data[[5, 1, 9]])
-    np.testing.assert_array_equal(batch[1].data, np.array(train.targets)[[5, 1, 9]])
+    np.testing.assert_array_equal(batch[0].array, train.data[[5, 1, 9]])
+    np.testing.assert_array_equal(batch[1].array, np.array(train.targets)[[5, 1, 9]])
     flipped = Digits(transform=T.RandomHorizontalFlip(1.0))
-    np.testing.assert_array_equal(flipped.get_batch([2])[0].data, train.data[[2]][..., ::-1])
+    np.testing.assert_array_equal(flipped.get_batch([2])[0].array, train.data[[2]][..., ::-1])
 
 
 def test_digits_without_sklearn_names_the_extra(monkeypatch):

@@ -1,7 +1,6 @@
 """Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax."""
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
-from minigrad.ops import elementwise as _ew
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax"]
 
@@ -18,7 +17,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return input.relu_() if self.inplace else _ew.Relu.apply(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
@@ -33,7 +32,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
@@ -44,12 +43,12 @@ class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
     def forward(self, input):
-        return _ew.Sigmoid.apply(input)
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
     def forward(self, input):
-        return _ew.Tanh.apply(input)
+        return F.tanh(input)
 
 
 class GELU(Module):

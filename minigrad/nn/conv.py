@@ -10,6 +10,7 @@ from minigrad.nn import init
 from minigrad.nn.linear import _float_dtype
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
+from minigrad.ops.arguments import pair
 
 __all__ = ["Conv2d"]
 
@@ -17,12 +18,7 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _pair(value, name):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        return int(value[0]), int(value[1])
-    raise TypeError(f"Conv2d: {name} must be an int or a pair of ints, got {value!r}")
+    return pair(value, name, "Conv2d")
 
 
 def _empty_hwio(out_channels, in_channels, kernel_size, dtype):

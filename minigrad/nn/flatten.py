@@ -1,5 +1,5 @@
 """Flatten and Unflatten: reshape layers."""
-from minigrad.ops import shape as _shape
+from minigrad.nn import functional as F
 from minigrad.nn.module import Module
 
 __all__ = ["Flatten", "Unflatten"]
@@ -14,7 +14,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input):
-        return _shape.flatten(input, self.start_dim, self.end_dim)
+        return F.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -32,7 +32,7 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input):
-        return _shape.unflatten(input, self.dim, self.unflattened_size)
+        return F.unflatten(input, self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -12,9 +12,13 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from minigrad import creation as _creation
+from minigrad import devices as _devices
 from minigrad.autograd import no_grad
+from minigrad.nn import hooks as _hooks
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
+from minigrad.utils.hooks import RemovableHandle
 
 __all__ = ["Module"]
 
@@ -43,12 +47,22 @@ def _typename(value) -> str:
 
 def _as_array(value, key):
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     try:
         return np.asarray(value)
     except Exception as error:  # e.g. a torch tensor that requires grad
         raise TypeError(f"state_dict entry {key!r} of type {type(value).__name__} cannot be "
                         f"turned into an array: {error}") from None
+
+
+_GLOBAL_HOOKS = _hooks._Registered
+
+# The hook registries of a module, and the dicts of per-hook flags each one's handles clear.
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+               "_backward_pre_hooks", "_backward_hooks")
+_FLAG_DICTS = {"_forward_pre_hooks": ("_forward_pre_hooks_with_kwargs",),
+               "_forward_hooks": ("_forward_hooks_with_kwargs", "_forward_hooks_always_called")}
 
 
 class Module:
@@ -65,13 +79,55 @@ class Module:
         setattr_(self, "_buffers", OrderedDict())
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", OrderedDict())
+        for name in _HOOK_DICTS:
+            setattr_(self, name, OrderedDict())
+        setattr_(self, "_has_hooks", False)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._has_hooks or _GLOBAL_HOOKS.any:
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ hooks
+    def _add_hook(self, registry_name, hook, prepend=False, flags=()):
+        registry = self.__dict__[registry_name]
+        extras = [self.__dict__[name] for name in _FLAG_DICTS.get(registry_name, ())]
+        handle = RemovableHandle(registry, extra_dict=extras)
+        registry[handle.id] = hook
+        if prepend:
+            registry.move_to_end(handle.id, last=False)
+        for name in flags:
+            self.__dict__[name][handle.id] = True
+        object.__setattr__(self, "_has_hooks", True)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args (with_kwargs: hook(module, args, kwargs)
+        -> None or (args, kwargs)), before forward."""
+        flags = ("_forward_pre_hooks_with_kwargs",) if with_kwargs else ()
+        return self._add_hook("_forward_pre_hooks", hook, prepend, flags)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """hook(module, args, output) -> None or a new output (with_kwargs: hook(module, args,
+        kwargs, output)), after forward; always_call runs it even when forward raised."""
+        flags = (("_forward_hooks_with_kwargs",) if with_kwargs else ()) + (
+            ("_forward_hooks_always_called",) if always_call else ())
+        return self._add_hook("_forward_hooks", hook, prepend, flags)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a new grad_output, when the gradients with
+        respect to the module's outputs are computed."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or a new grad_input, when the
+        gradients with respect to the module's inputs are computed."""
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     # ------------------------------------------------------------------ registration
     def _check_name(self, name, kind):
@@ -177,6 +233,9 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_has_hooks", any(self.__dict__[name] for name in _HOOK_DICTS))
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
@@ -282,7 +341,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data.fill(0)
+                param.grad.array.fill(0)
 
     def apply(self, fn) -> "Module":
         """Call ``fn`` on every child (recursively), then on this module."""
@@ -301,13 +360,13 @@ class Module:
         for module in self.modules():
             for registry in (module._parameters, module._buffers):
                 for tensor in registry.values():
-                    if tensor is None or tensor.data.dtype.kind != "f":
+                    if tensor is None or tensor.array.dtype.kind != "f":
                         continue
-                    if tensor.data.dtype != dtype:
-                        tensor.data = tensor.data.astype(dtype)
+                    if tensor.array.dtype != dtype:
+                        tensor.array = tensor.array.astype(dtype)
                         tensor._version.value += 1
-                    if tensor.grad is not None and tensor.grad.data.dtype != dtype:
-                        tensor.grad.data = tensor.grad.data.astype(dtype)
+                    if tensor.grad is not None and tensor.grad.array.dtype != dtype:
+                        tensor.grad.array = tensor.grad.array.astype(dtype)
         return self
 
     def float(self) -> "Module":
@@ -317,24 +376,18 @@ class Module:
         return self._cast_floating(np.float64)
 
     def to(self, *args, **kwargs) -> "Module":
-        """``to(dtype)``, ``to("cpu")`` or ``to(tensor)``: casts floating state in place."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"minigrad runs on the CPU only; got device {device!r}")
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts floating
+        state in place; devices other than the CPU are refused (minigrad is CPU-only)."""
+        dtype, device, _ = _creation.parse_to(args, kwargs)
+        _devices.check_device(device if device is not None else "cpu", "modules")
         return self if dtype is None else self._cast_floating(dtype)
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        _devices.check_device("cuda" if device is None else device if isinstance(
+            device, (str, _devices.device)) else f"cuda:{device}", "modules")
         return self
 
     # ------------------------------------------------------------------ state dict
@@ -379,13 +432,13 @@ class Module:
                         missing.append(key)
                         continue
                     value = _as_array(state_dict[key], key)
-                    if value.shape != tensor.data.shape:
+                    if value.shape != tensor.array.shape:
                         errors.append(f"size mismatch for {key}: copying a param with shape "
                                       f"{_size(value.shape)} from checkpoint, the shape in "
-                                      f"current model is {_size(tensor.data.shape)}.")
+                                      f"current model is {_size(tensor.array.shape)}.")
                         continue
                     if assign:
-                        tensor.data = np.array(value, dtype=tensor.data.dtype, order="C")
+                        tensor.array = np.array(value, dtype=tensor.array.dtype, order="C")
                         tensor._version.value += 1
                     else:
                         tensor.copy_(value)

@@ -17,7 +17,7 @@ class Parameter(Tensor):
         if data is None:
             array = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data.array
         elif isinstance(data, np.ndarray):
             array = data
         else:
@@ -32,4 +32,4 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return Parameter, (self.data, self.requires_grad)
+        return Parameter, (self.array, self.requires_grad)

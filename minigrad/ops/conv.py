@@ -25,53 +25,112 @@ import numpy as np
 
 from minigrad._kernels import conv as _kernels
 from minigrad._kernels.buffers import channels_last_empty
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import FLOATS, pair, scalar_type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["Convolution", "conv2d", "conv2d_padding"]
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+# ----------------------------------------------------------------------------- kernels
+
+def _conv_forward(x, weight, bias, stride, padding, dilation, groups):
+    """y = conv2d(x, w) + b on the kernel; x 3-D or 4-D (any strides); padding is
+    (top, bottom, left, right)."""
+    unbatched = x.ndim == 3
+    x4 = x[None] if unbatched else x
+    n, _, h, w = x4.shape
+    f, _, kh, kw = weight.shape
+    top, bottom, left, right = padding
+    oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = _empty_activation(n, f, oh, ow, x.dtype, groups)
+    args = _kernel_args(stride, padding, dilation, groups)
+    _kernels.conv2d_forward(x4, weight, bias, out, *args, get_num_threads())
+    return out[0] if unbatched else out
 
 
-class Convolution(Function):
+def _empty_activation(n, c, h, w, dtype, groups):
+    """A new (N, C, H, W) array in the layout the kernels write fastest: channels-last for
+    the direct kernels (groups == 1), NCHW for the grouped ones."""
+    if groups == 1:
+        return channels_last_empty(n, c, h, w, dtype)
+    return np.empty((n, c, h, w), dtype=dtype)
+
+
+def _kernel_args(stride, padding, dilation, groups) -> tuple:
+    return stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1], groups
+
+
+def _input_gradient(grad_out, weight, input_shape, args):
+    """dx: the adjoint of x -> conv2d(x, w) applied to grad_out."""
+    unbatched = len(input_shape) == 3
+    if grad_out.dtype != weight.dtype:
+        grad_out = grad_out.astype(weight.dtype)
+    if unbatched:
+        grad_out = grad_out[None]
+    n, c, h, w = ((1,) if unbatched else ()) + tuple(input_shape)
+    grad_x = _empty_activation(n, c, h, w, weight.dtype, args[-1])
+    _kernels.conv2d_backward_input(grad_out, weight, grad_x, *args, get_num_threads())
+    return grad_x[0] if unbatched else grad_x
+
+
+def _weight_gradient(x, grad_out, weight_shape, args):
+    """dw: the adjoint of w -> conv2d(x, w) applied to grad_out."""
+    if grad_out.dtype != x.dtype:
+        grad_out = grad_out.astype(x.dtype)
+    if x.ndim == 3:
+        x, grad_out = x[None], grad_out[None]
+    grad_w = np.empty(weight_shape, dtype=x.dtype)
+    _kernels.conv2d_backward_weight(x, grad_out, grad_w, *args, get_num_threads())
+    return grad_w
+
+
+class Convolution(ArrayFunction):
     """y = conv2d(x, w) + b with explicit (top, left) padding; see the module docstring.
 
     forward(x, weight, bias, stride, padding, dilation, groups): stride and dilation are
     (h, w) pairs, padding is (top, bottom, left, right); x is 3-D or 4-D, all C-contiguous.
+    With create_graph the gradients are the ops ConvolutionBackwardInput and
+    ConvolutionBackwardWeight, so they can be differentiated again.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         # x itself is saved (not a reshaped view) so that in-place changes to it are caught.
         ctx.save_for_backward(x, weight)
-        ctx.unbatched = x.ndim == 3
-        x4 = x[None] if ctx.unbatched else x
-        n, _, h, w = x4.shape
-        f, _, kh, kw = weight.shape
-        top, bottom, left, right = padding
-        oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-        ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        out = _empty_activation(n, f, oh, ow, x.dtype, groups)
-        ctx.args = (stride[0], stride[1], top, left, dilation[0], dilation[1], groups)
-        _kernels.conv2d_forward(x4, weight, bias, out, *ctx.args, get_num_threads())
-        return out[0] if ctx.unbatched else out
+        ctx.conv = (stride, padding, dilation, groups)
+        ctx.args = _kernel_args(stride, padding, dilation, groups)
+        return _conv_forward(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
+        grad_x = grad_w = grad_b = None
+        if G.is_tensor(grad_out):
+            if needs_x:
+                grad_x = ConvolutionBackwardInput.apply(grad_out, weight, tuple(x.shape),
+                                                        ctx.conv)
+            if needs_w:
+                grad_w = ConvolutionBackwardWeight.apply(x, grad_out, tuple(weight.shape),
+                                                         ctx.conv)
+            if needs_b:
+                grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
+            return grad_x, grad_w, grad_b, None, None, None, None
         if grad_out.dtype != x.dtype:
             grad_out = grad_out.astype(x.dtype)
-        if ctx.unbatched:
+        unbatched = x.ndim == 3
+        if unbatched:
             x, grad_out = x[None], grad_out[None]
-        needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
         threads = get_num_threads()
-        grad_x = grad_w = grad_b = None
         if needs_x:
             n, c, h, w = x.shape
             grad_x = _empty_activation(n, c, h, w, x.dtype, ctx.args[-1])
             _kernels.conv2d_backward_input(grad_out, weight, grad_x, *ctx.args, threads)
-            if ctx.unbatched:
+            if unbatched:
                 grad_x = grad_x[0]
         if needs_b:
             grad_b = np.empty(weight.shape[0], dtype=x.dtype)
@@ -84,44 +143,74 @@ class Convolution(Function):
         return grad_x, grad_w, grad_b, None, None, None, None
 
 
-def _empty_activation(n, c, h, w, dtype, groups):
-    """A new (N, C, H, W) array in the layout the kernels write fastest: channels-last for
-    the direct kernels (groups == 1), NCHW for the grouped ones."""
-    if groups == 1:
-        return channels_last_empty(n, c, h, w, dtype)
-    return np.empty((n, c, h, w), dtype=dtype)
+def _tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+class ConvolutionBackwardInput(ArrayFunction):
+    """dx = Bx(g, w), the input gradient of conv2d, as an op: linear in g and in w, with
+    dg = conv2d(h, w) and dw = Bw(h, g) for an upstream h (the adjoints of the adjoint)."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad_out, weight, input_shape, conv):
+        ctx.save_for_backward(grad_out, weight)
+        ctx.conv = conv
+        return _input_gradient(grad_out, weight, input_shape, _kernel_args(*conv))
+
+    @staticmethod
+    def backward(ctx, upstream):
+        grad_out, weight = ctx.saved_tensors
+        needs_g, needs_w = ctx.needs_input_grad[:2]
+        d_grad = d_weight = None
+        if G.is_tensor(upstream):
+            if needs_g:
+                d_grad = Convolution.apply(upstream, _tensor(weight), None, *ctx.conv)
+            if needs_w:
+                d_weight = ConvolutionBackwardWeight.apply(upstream, _tensor(grad_out),
+                                                           tuple(weight.shape), ctx.conv)
+            return d_grad, d_weight, None, None
+        if needs_g:
+            d_grad = _conv_forward(upstream, weight, None, *ctx.conv)
+        if needs_w:
+            d_weight = _weight_gradient(upstream, grad_out, weight.shape,
+                                        _kernel_args(*ctx.conv))
+        return d_grad, d_weight, None, None
+
+
+class ConvolutionBackwardWeight(ArrayFunction):
+    """dw = Bw(x, g), the weight gradient of conv2d, as an op: linear in x and in g, with
+    dx = Bx(g, k) and dg = conv2d(x, k) for an upstream k."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grad_out, weight_shape, conv):
+        ctx.save_for_backward(x, grad_out)
+        ctx.conv = conv
+        return _weight_gradient(x, grad_out, weight_shape, _kernel_args(*conv))
+
+    @staticmethod
+    def backward(ctx, upstream):
+        x, grad_out = ctx.saved_tensors
+        needs_x, needs_g = ctx.needs_input_grad[:2]
+        d_x = d_grad = None
+        if G.is_tensor(upstream):
+            if needs_x:
+                d_x = ConvolutionBackwardInput.apply(_tensor(grad_out), upstream,
+                                                     tuple(x.shape), ctx.conv)
+            if needs_g:
+                d_grad = Convolution.apply(_tensor(x), upstream, None, *ctx.conv)
+            return d_x, d_grad, None, None
+        if needs_x:
+            d_x = _input_gradient(grad_out, upstream, x.shape, _kernel_args(*ctx.conv))
+        if needs_g:
+            d_grad = _conv_forward(x, upstream, None, *ctx.conv)
+        return d_x, d_grad, None, None
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _dtype_name(dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long"}.get(str(dtype), str(dtype))
-
-
-def _pair(value, name):
-    """An int or a sequence of one or two ints -> (h, w), as torch parses conv arguments."""
-    # Fast paths for what nn.Conv2d passes on every call: a plain int or a pair of ints.
-    if type(value) is int:
-        return value, value
-    if type(value) is tuple and len(value) == 2 and type(value[0]) is int \
-            and type(value[1]) is int:
-        return value
-
-    def is_int(v):
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    if is_int(value):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
-        if len(value) == 1:
-            return int(value[0]), int(value[0])
-        if len(value) == 2:
-            return int(value[0]), int(value[1])
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of 2 values "
-                           f"to match the convolution dimensions, but got {name}={list(value)}")
-    raise TypeError(f"conv2d(): argument '{name}' must be an int or a tuple of ints, not "
-                    f"{type(value).__name__}")
-
 
 def conv2d_padding(padding, kernel_size, stride, dilation):
     """torch's padding argument -> explicit (top, bottom, left, right)."""
@@ -137,7 +226,7 @@ def conv2d_padding(padding, kernel_size, stride, dilation):
             total = d * (k - 1)
             sides += [total // 2, total - total // 2]
         return tuple(sides)
-    ph, pw = _pair(padding, "padding")
+    ph, pw = pair(padding, "padding", "conv2d")
     if ph < 0 or pw < 0:
         raise RuntimeError("negative padding is not supported")
     return ph, ph, pw, pw
@@ -151,26 +240,26 @@ def _check_tensors(input, weight, bias):
     if bias is not None and not isinstance(bias, Tensor):
         raise TypeError(f"conv2d(): argument 'bias' must be Tensor or None, not "
                         f"{type(bias).__name__}")
-    if input.ndim not in (3, 4):
+    if input.array.ndim not in (3, 4):
         raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
-                           f"input of size: {list(input.shape)}")
-    if weight.ndim != 4:
+                           f"input of size: {list(input.array.shape)}")
+    if weight.array.ndim != 4:
         raise RuntimeError(f"Expected 4D weight (out_channels, in_channels/groups, kH, kW) for "
-                           f"conv2d, but got weight of size: {list(weight.shape)}")
-    if input.dtype not in _FLOATS:
+                           f"conv2d, but got weight of size: {list(weight.array.shape)}")
+    if input.array.dtype not in FLOATS:
         raise RuntimeError(f"conv2d expects a float32 or float64 input, but got input of dtype "
-                           f"{input.dtype}")
-    if weight.dtype != input.dtype:
-        raise RuntimeError(f"Input type ({_dtype_name(input.dtype)}) and weight type "
-                           f"({_dtype_name(weight.dtype)}) should be the same")
-    if bias is not None and bias.dtype != input.dtype:
-        raise RuntimeError(f"Input type ({_dtype_name(input.dtype)}) and bias type "
-                           f"({_dtype_name(bias.dtype)}) should be the same")
+                           f"{input.array.dtype}")
+    if weight.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(input.array.dtype)}) and weight type "
+                           f"({scalar_type_name(weight.array.dtype)}) should be the same")
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(input.array.dtype)}) and bias type "
+                           f"({scalar_type_name(bias.array.dtype)}) should be the same")
 
 
 def _check_shapes(in_shape, weight, bias, groups, padding, dilation):
     """Channel counts, groups, bias length and the padded input against the dilated kernel."""
-    w_shape = list(weight.shape)
+    w_shape = list(weight.array.shape)
     f, cg, kh, kw = w_shape
     if 0 in in_shape[2:]:
         raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input "
@@ -183,9 +272,10 @@ def _check_shapes(in_shape, weight, bias, groups, padding, dilation):
         raise RuntimeError(f"Given groups={groups}, weight of size {w_shape}, expected "
                            f"input{in_shape} to have {cg * groups} channels, but got "
                            f"{in_shape[1]} channels instead")
-    if bias is not None and (bias.ndim != 1 or bias.shape[0] != f):
+    if bias is not None and (bias.array.ndim != 1 or bias.array.shape[0] != f):
         raise RuntimeError(f"Given weight of size {w_shape}, expected bias to be 1-dimensional "
-                           f"with {f} elements, but got bias of size {list(bias.shape)} instead")
+                           f"with {f} elements, but got bias of size "
+                           f"{list(bias.array.shape)} instead")
     top, bottom, left, right = padding
     padded = (in_shape[2] + top + bottom, in_shape[3] + left + right)
     dilated = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
@@ -200,21 +290,21 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     bias (F,) or None; stride, dilation an int or pair; padding an int, a pair, 'valid' or
     'same'. Everything is validated here, before the kernel runs."""
     _check_tensors(input, weight, bias)
-    stride = _pair(stride, "stride")
-    dilation = _pair(dilation, "dilation")
+    stride = pair(stride, "stride", "conv2d")
+    dilation = pair(dilation, "dilation", "conv2d")
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"conv2d(): argument 'groups' must be int, not {type(groups).__name__}")
-    if min(weight.shape[2:]) <= 0:
+    if min(weight.array.shape[2:]) <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
-                           f"{weight.shape[2]} kernel_width: {weight.shape[3]}")
+                           f"{weight.array.shape[2]} kernel_width: {weight.array.shape[3]}")
     if min(stride) <= 0:
         raise RuntimeError("non-positive stride is not supported")
     if min(dilation) <= 0:
         raise RuntimeError("non-positive dilation is not supported")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    sides = conv2d_padding(padding, weight.shape[2:], stride, dilation)
-    in_shape = [1, *input.shape] if input.ndim == 3 else list(input.shape)
+    sides = conv2d_padding(padding, weight.array.shape[2:], stride, dilation)
+    in_shape = [1, *input.array.shape] if input.array.ndim == 3 else list(input.array.shape)
     _check_shapes(in_shape, weight, bias, int(groups), sides, dilation)
     # The kernels read any strides (channels-last activations and HWIO weights fastest).
     return Convolution.apply(input, weight, bias, stride, sides, dilation, int(groups))

@@ -10,7 +10,9 @@ UnsafeViewBackward0 (other batched products).
 import numpy as np
 
 from minigrad._kernels import gemm as _gemm
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import scalar_type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -30,7 +32,7 @@ def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.reshape(batch + (m, n))
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     """Z = A B, a 1-D A read as a row (1, K) and a 1-D B as a column (K, 1), the added axis
     dropped from Z;  dA = G Bᵀ, dB = Aᵀ G (G with the dropped axes restored)."""
 
@@ -57,11 +59,11 @@ class MatMul(Function):
             grad = grad[..., None, :]
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = matrix_product(grad, np.swapaxes(b2, -1, -2))
+            grad_a = G.matmul(grad, G.swap_last_axes(b2))
             if a.ndim == 1:
                 grad_a = grad_a[..., 0, :]  # batch dimensions are summed by the engine
         if ctx.needs_input_grad[1]:
-            grad_b = matrix_product(np.swapaxes(a2, -1, -2), grad)
+            grad_b = G.matmul(G.swap_last_axes(a2), grad)
             if b.ndim == 1:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b
@@ -94,26 +96,23 @@ class Bmm(MatMul):
 _UNBATCHED = {(2, 2): Mm, (2, 1): Mv, (1, 1): Dot, (1, 2): VectorMatrix}
 
 
-def _dtype_name(dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long"}.get(str(dtype), str(dtype))
-
-
 def _shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def matmul(a: Tensor, b: Tensor, function=None) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out=None, function=None) -> Tensor:
     """torch.matmul: dot, matrix-vector, matrix-matrix and batched products. ``function``,
-    when given, is the MatMul subclass to apply (torch.bmm passes Bmm, for its node's name)."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul expects Tensors, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
+    when given, is the MatMul subclass to apply (bmm passes Bmm, for its node's name)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not "
+                        f"{type(other if isinstance(input, Tensor) else input).__name__}")
+    a, b = input.array, other.array
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_dtype_name(a.dtype)} != {_dtype_name(b.dtype)}")
+                           f"{scalar_type_name(a.dtype)} != {scalar_type_name(b.dtype)}")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
@@ -127,8 +126,176 @@ def matmul(a: Tensor, b: Tensor, function=None) -> Tensor:
                                f"{tuple(b.shape)} do not broadcast") from None
     if a.dtype.kind != "f":
         # Integer products are exact in numpy and carry no gradient.
-        return Tensor(np.asarray(np.matmul(a.data, b.data)))
+        return Tensor(np.asarray(np.matmul(a, b)))
     if function is None:
         function = _UNBATCHED.get((a.ndim, b.ndim), MatMul)
-    return function.apply(a, b)
+    return function.apply(input, other)
 
+
+def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
+    """The product of two matrices."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"self must be a matrix" if input.ndim != 2 else
+                           "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
+    """Products of two batches of matrices, (B, N, M) @ (B, M, P)."""
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor" if input.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{input.shape[0]} and {mat2.shape[0]}")
+    return matmul(input, mat2, function=Bmm)
+
+
+# ----------------------------------------------------------------------------- einsum
+
+class Einsum(ArrayFunction):
+    """z = einsum(equation, a_1, ..., a_n): products of the operands summed over the letters
+    missing from the output. The gradient of operand k is the einsum of g with the other
+    operands onto k's letters; letters only k has are broadcast back, and a letter k repeats
+    (a diagonal) gets the gradient on that diagonal only."""
+
+    @staticmethod
+    def forward(ctx, subscripts, output, *arrays):
+        ctx.save_for_backward(*arrays)
+        ctx.subscripts, ctx.output = subscripts, output
+        return np.asarray(np.einsum(f"{','.join(subscripts)}->{output}", *arrays,
+                                    optimize=len(arrays) > 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        grads = [None, None]
+        for k, (subscript, array) in enumerate(zip(ctx.subscripts, arrays)):
+            if not ctx.needs_input_grad[k + 2]:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(ctx.subscripts, arrays)) if j != k]
+            grads.append(_einsum_operand_grad(grad, ctx.output, others, subscript,
+                                              tuple(array.shape)))
+        return tuple(grads)
+
+
+def _einsum_operand_grad(grad, output, others, subscript, shape):
+    """d einsum / d operand (see Einsum): the operand's dims are labelled by its letters and,
+    for "...", one label per ellipsis dim."""
+    letters = subscript.replace("...", "")
+    available = set(output.replace("...", "")) | {
+        c for s, _ in others for c in s.replace("...", "")}
+    ellipsis_ndim = len(shape) - len(letters)
+    keep_dots = "..." in subscript and "..." in output
+    unique = "".join(dict.fromkeys(c for c in letters if c in available))
+    equation = (",".join([output] + [s for s, _ in others]) + "->"
+                + ("..." if keep_dots else "") + unique)
+    operands = [grad] + [a for _, a in others]
+    if any(G.is_tensor(o) for o in operands):
+        result = einsum(equation, *[o if G.is_tensor(o) else Tensor(np.asarray(o))
+                                    for o in operands])
+    else:
+        result = np.einsum(equation, *operands)
+    before = subscript.index("...") if "..." in subscript else len(letters)
+    dots = [f".{i}" for i in range(ellipsis_ndim)]
+    operand_labels = list(letters[:before]) + dots + list(letters[before:])
+    dots_shape = shape[before:before + ellipsis_ndim]
+    if keep_dots:
+        extra = len(result.shape) - len(unique) - ellipsis_ndim
+        if extra > 0:  # other operands broadcast the ellipsis to more dims
+            result = result.sum(axis=tuple(range(extra)))
+        broadcast = tuple(i for i, n in enumerate(dots_shape)
+                          if n == 1 and result.shape[i] != 1)
+        if broadcast:
+            result = result.sum(axis=broadcast, keepdims=True)
+    elif ellipsis_ndim:
+        result = G.expand_dims(result, tuple(range(ellipsis_ndim)))
+    labels = dots + list(unique)
+    for c in dict.fromkeys(c for c in letters if c not in available):
+        result = G.expand_dims(result, (len(labels),))  # summed in forward by this operand
+        labels.append(c)
+    distinct = list(dict.fromkeys(operand_labels))
+    permutation = [labels.index(label) for label in distinct]
+    if permutation != list(range(len(permutation))):
+        result = G.permute(result, permutation)
+    distinct_shape = tuple(shape[operand_labels.index(label)] for label in distinct)
+    broadcast = tuple(i for i, (r, n) in enumerate(zip(result.shape, distinct_shape))
+                      if n == 1 and r != 1)
+    if broadcast:  # a size-1 dim the other operands broadcast
+        result = result.sum(axis=broadcast, keepdims=True)
+    if tuple(result.shape) != distinct_shape:
+        result = G.broadcast_to(result, distinct_shape)
+    if len(distinct) == len(operand_labels):
+        return result
+    grids = np.indices(distinct_shape, sparse=True)
+    index = tuple(grids[distinct.index(label)] for label in operand_labels)
+    return G.add_at_zeros(shape, index, result)  # a repeated letter: its diagonal
+
+
+def _split_equation(equation: str, count: int):
+    equation = equation.replace(" ", "")
+    if "->" in equation:
+        inputs, output = equation.split("->")
+    else:
+        inputs, output = equation, None
+    subscripts = inputs.split(",")
+    if len(subscripts) != count:
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
+                           f"equation" if count > len(subscripts) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    for s in subscripts + ([output] if output is not None else []):
+        body = s.replace("...", "")
+        if "." in body or any(not c.isalpha() for c in body):
+            raise RuntimeError(f"einsum(): invalid subscript given at index {equation.index(s)} "
+                               f"in the equation string, subscripts must be in [a-zA-Z]")
+    if output is None:
+        counts = {}
+        for s in subscripts:
+            for c in s.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        output = ("..." if any("..." in s for s in subscripts) else "") + "".join(
+            sorted(c for c, n in counts.items() if n == 1))
+    return subscripts, output
+
+
+def einsum(equation, *operands) -> Tensor:
+    """torch.einsum: sums of products of the operands' elements, named by letters
+    ("ij,jk->ik", "bij,bjk->bik", "ii->i", "...ij->...ji"); without "->", the letters that
+    appear once, in alphabetical order."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, t in enumerate(operands):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(t).__name__}")
+    subscripts, output = _split_equation(equation, len(operands))
+    for i, (s, t) in enumerate(zip(subscripts, operands)):
+        letters = len(s.replace("...", ""))
+        if ("..." not in s and letters != t.array.ndim) or letters > t.array.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({letters}) does not match the number of dimensions "
+                               f"({t.array.ndim}) for operand {i}"
+                               + (" and no ellipsis was given" if "..." not in s else ""))
+    seen = {}
+    for i, (s, t) in enumerate(zip(subscripts, operands)):
+        head, _, tail = s.partition("...")
+        sizes = list(zip(head, t.array.shape)) + list(
+            zip(tail, t.array.shape[t.array.ndim - len(tail):] if tail else ()))
+        for letter, size in sizes:
+            known = seen.setdefault(letter, size)
+            if size != known and 1 not in (size, known):
+                raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand "
+                                   f"{i} which does not broadcast with previously seen size "
+                                   f"{known}")
+            if known == 1:
+                seen[letter] = size
+    dtype = operands[0].dtype
+    for t in operands[1:]:
+        if t.dtype != dtype:
+            raise RuntimeError(f"expected scalar type {scalar_type_name(dtype)} but found "
+                               f"{scalar_type_name(t.dtype)}")
+    try:
+        return Einsum.apply(tuple(subscripts), output, *operands)
+    except ValueError as error:
+        raise RuntimeError(f"einsum(): {error}") from None

@@ -23,24 +23,20 @@ import warnings
 import numpy as np
 
 from minigrad._kernels import loss as _kernels
-from minigrad.autograd import Function, is_grad_enabled
-from minigrad.tensor import Tensor
+from minigrad.autograd.function import ArrayFunction
+from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import FLOATS as _FLOATS
+from minigrad.ops.arguments import check_tensor as _check_tensor
+from minigrad.ops.arguments import type_name as _torch_name
+from minigrad.ops.elementwise import log_softmax as _log_softmax
 from minigrad.threads import get_num_threads
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "binary_cross_entropy_with_logits"]
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _REDUCTIONS = ("none", "mean", "sum")
-_TORCH_NAMES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double",
-                np.dtype(np.float16): "Half", np.dtype(np.int64): "Long",
-                np.dtype(np.int32): "Int", np.dtype(np.int16): "Short",
-                np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte", np.dtype(np.bool_): "Bool"}
 _ones_cache = {}
-
-
-def _torch_name(dtype) -> str:
-    return _TORCH_NAMES.get(np.dtype(dtype), str(dtype))
 
 
 def _ones(n, dtype):
@@ -56,11 +52,6 @@ def _ones(n, dtype):
 def _check_reduction(reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _check_tensor(value, name, op):
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
 
 
 def _reduce(loss, reduction, divisor):
@@ -81,11 +72,31 @@ def _divide(total, divisor):
 
 
 def _grad_per_item(grad, reduction, shape, divisor, dtype):
-    """The upstream gradient of each item's loss, as an array of ``shape``."""
+    """The upstream gradient of each item's loss, as an array (or tensor) of ``shape``."""
+    if type(grad) is not np.ndarray and G.is_tensor(grad):
+        if reduction == "none":
+            return grad.reshape(shape)
+        if reduction == "mean":
+            if not G.is_tensor(divisor):
+                divisor = np.asarray(divisor, dtype=dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad = grad / divisor
+        return G.broadcast_to(grad, shape)
     if reduction == "none":
         return np.asarray(grad, dtype=dtype).reshape(shape)
     g = float(grad)
     return np.full(shape, _divide(g, divisor) if reduction == "mean" else g, dtype=dtype)
+
+
+def _reduce_tensor(loss, reduction, divisor, shape):
+    """The per-item losses of a decomposition (a tensor) reduced as the op reduces them."""
+    if reduction == "none":
+        return loss.reshape(shape)
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / np.asarray(divisor, dtype=loss.dtype)
 
 
 # ----------------------------------------------------------------------------- class targets
@@ -93,25 +104,25 @@ def _grad_per_item(grad, reduction, shape, divisor, dtype):
 def _class_layout(input, target, op):
     """Validate input (N, C, d...) or (C,) against a class-index target, in torch's order
     (batch size first); return (N, C, S), S the product of the d's."""
-    shape = input.shape
-    if input.ndim == 0:
+    shape = input.array.shape
+    if input.array.ndim == 0:
         raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
-    if input.ndim > 1 and (target.ndim == 0 or target.shape[0] != shape[0]):
-        got = target.shape[0] if target.ndim else 0
+    if input.array.ndim > 1 and (target.array.ndim == 0 or target.array.shape[0] != shape[0]):
+        got = target.array.shape[0] if target.array.ndim else 0
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
                          f"({got}).")
-    if target.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
+    if target.array.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_torch_name(target.dtype)}")
-    if input.ndim == 1:
-        if target.ndim > 1 or target.numel() != 1:
+                           f"{_torch_name(target.array.dtype)}")
+    if input.array.ndim == 1:
+        if target.array.ndim > 1 or target.numel() != 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return 1, shape[0], 1
-    if input.ndim == 2 and target.ndim != 1:
+    if input.array.ndim == 2 and target.array.ndim != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if target.shape != shape[:1] + shape[2:]:
+    if target.array.shape != shape[:1] + shape[2:]:
         raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got "
-                           f"{list(target.shape)}")
+                           f"{list(target.array.shape)}")
     return shape[0], shape[1], math.prod(shape[2:])
 
 
@@ -129,13 +140,13 @@ def _check_weight(weight, n_classes, dtype, op):
     if weight is None:
         return None
     _check_tensor(weight, "weight", op)
-    if weight.ndim != 1 or weight.shape[0] != n_classes:
+    if weight.array.ndim != 1 or weight.array.shape[0] != n_classes:
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
                            f"classes or no classes but got weight tensor of shape: "
-                           f"{list(weight.shape)}")
-    if weight.dtype != dtype:
+                           f"{list(weight.array.shape)}")
+    if weight.array.dtype != dtype:
         raise RuntimeError(f"expected scalar type {_torch_name(dtype)} but found "
-                           f"{_torch_name(weight.dtype)}")
+                           f"{_torch_name(weight.array.dtype)}")
     return weight
 
 
@@ -146,7 +157,7 @@ def _check_weight_needs_no_grad(weight):
                            "to argument 'weight'. This input cannot have requires_grad True.")
 
 
-class CrossEntropy(Function):
+class CrossEntropy(ArrayFunction):
     """Fused log-softmax + NLL with class-index targets; see kernels/loss.pyx for the math."""
 
     node_name = "NllLossBackward0"  # torch's name; cross_entropy is one fused node here
@@ -163,11 +174,29 @@ class CrossEntropy(Function):
             x3, t2, w, ignore_index, label_smoothing, lse, loss, get_num_threads())
         ctx.save_for_backward(x, t2, w, lse)  # x itself, so in-place changes are caught
         ctx.args = (ignore_index, reduction, label_smoothing, weight_total, layout)
+        ctx.target_shape = target.shape
         if reduction == "none":
             return loss.reshape(target.shape)
         if reduction == "sum":
             return np.asarray(loss_total, dtype=x.dtype)
         return np.asarray(_divide(loss_total, weight_total), dtype=x.dtype)
+
+    @staticmethod
+    def decomposition(ctx, x, t2, w, lse):
+        """log_softmax + a weighted pick of the target class (and the smoothing term), in
+        recorded ops (for create_graph=True)."""
+        ignore_index, reduction, label_smoothing, weight_total, (N, C, S) = ctx.args
+        w = w.array if G.is_tensor(w) else w
+        log_p = _log_softmax(x.reshape(N, C, S), 1)
+        keep = t2 != ignore_index
+        safe = np.where(keep, t2, 0)
+        w_t = np.where(keep, w[safe], 0).astype(x.dtype)
+        picked = G.gather_along(log_p, safe[:, None, :], 1).reshape(N, S)
+        loss = picked * (-(1 - label_smoothing) * w_t)
+        if label_smoothing:
+            smooth = (log_p * w.reshape(1, C, 1).astype(x.dtype)).sum(axis=1)
+            loss = loss - smooth * (keep * (label_smoothing / C)).astype(x.dtype)
+        return _reduce_tensor(loss, reduction, weight_total, ctx.target_shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -186,7 +215,7 @@ class CrossEntropy(Function):
 
 # ----------------------------------------------------------------------------- prob targets
 
-class CrossEntropyProbs(Function):
+class CrossEntropyProbs(ArrayFunction):
     """Fused log-softmax + cross-entropy against class probabilities (same shape as x).
     dx_c = g (p_c sum_k w_k q'_k - w_c q'_c);  dq_c = -g (1 - eps) w_c log p_c;
     dw_c = -sum over items of g q'_c log p_c."""
@@ -208,6 +237,16 @@ class CrossEntropyProbs(Function):
         if reduction == "sum":
             return np.asarray(loss_total, dtype=x.dtype)
         return np.asarray(_divide(loss_total, N * S), dtype=x.dtype)
+
+    @staticmethod
+    def decomposition(ctx, x, target, w, lse):
+        """-Σ_c w_c q'_c log_softmax(x)_c per item, in recorded ops."""
+        reduction, label_smoothing, (N, C, S) = ctx.args
+        log_p = _log_softmax(x.reshape(N, C, S), 1)
+        q = target.reshape(N, C, S) * (1 - label_smoothing) + label_smoothing / C
+        loss = -(log_p * q * w.reshape(1, C, 1)).sum(axis=1)
+        shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+        return _reduce_tensor(loss, reduction, N * S, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -242,36 +281,36 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input.dtype not in _FLOATS:
+    if input.array.dtype not in _FLOATS:
         raise NotImplementedError(f'"log_softmax" not implemented for '
-                                  f"'{_torch_name(input.dtype)}'")
+                                  f"'{_torch_name(input.array.dtype)}'")
     if not isinstance(label_smoothing, numbers.Real) or label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
     label_smoothing = max(float(label_smoothing), 0.0)  # torch ignores a negative one
-    if input.shape == target.shape:
-        if target.dtype not in _FLOATS:
+    if input.array.shape == target.array.shape:
+        if target.array.dtype not in _FLOATS:
             raise RuntimeError(f"Expected floating point type for target with class "
-                               f"probabilities, got {_torch_name(target.dtype)}")
-        if input.ndim == 0:
+                               f"probabilities, got {_torch_name(target.array.dtype)}")
+        if input.array.ndim == 0:
             raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
-        shape = input.shape if input.ndim > 1 else (1,) + input.shape
+        shape = input.array.shape if input.array.ndim > 1 else (1,) + input.array.shape
         layout = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
         if weight is not None:
-            _check_weight(weight, layout[1], input.dtype, op)
+            _check_weight(weight, layout[1], input.array.dtype, op)
         return CrossEntropyProbs.apply(input, target, weight, layout, reduction,
                                        label_smoothing)
     layout = _class_layout(input, target, op)
-    weight = _check_weight(weight, layout[1], input.dtype, op)
+    weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
-    classes = _check_classes(target.data, layout[1], ignore_index)
+    classes = _check_classes(target.array, layout[1], ignore_index)
     return CrossEntropy.apply(input, classes, weight, layout, int(ignore_index), reduction,
                               label_smoothing)
 
 
 # ----------------------------------------------------------------------------- nll_loss
 
-class NLLLoss(Function):
+class NLLLoss(ArrayFunction):
     """loss = -w_t x[t] per item (0 where t == ignore_index); dx[t] = -w_t g."""
 
     node_name = "NllLossBackward0"  # torch's grad_fn name
@@ -297,8 +336,7 @@ class NLLLoss(Function):
         safe, w_t = ctx.saved_tensors
         reduction, weight_total, shape, (N, C, S) = ctx.args
         g = _grad_per_item(grad, reduction, (N, S), weight_total, w_t.dtype)
-        grad_x = np.zeros((N, C, S), dtype=w_t.dtype)
-        np.put_along_axis(grad_x, safe[:, None, :], (-w_t * g)[:, None, :], axis=1)
+        grad_x = G.scatter_into_zeros((N, C, S), safe[:, None, :], (g * -w_t)[:, None, :], 1)
         return grad_x.reshape(shape), None, None, None, None, None
 
 
@@ -310,12 +348,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input.dtype not in _FLOATS:
-        raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.dtype)}\'')
+    if input.array.dtype not in _FLOATS:
+        raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.array.dtype)}\'')
     layout = _class_layout(input, target, op)
-    weight = _check_weight(weight, layout[1], input.dtype, op)
+    weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
-    classes = _check_classes(target.data, layout[1], ignore_index)
+    classes = _check_classes(target.array, layout[1], ignore_index)
     return NLLLoss.apply(input, classes, weight, layout, int(ignore_index), reduction)
 
 
@@ -334,31 +372,32 @@ def _legacy_reduction(size_average, reduce, reduction):
 def _regression_inputs(input, target, weight, op):
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
-    if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({list(target.shape)}) that is different to the "
-                      f"input size ({list(input.shape)}). This will likely lead to incorrect "
+    if target.array.shape != input.array.shape:
+        warnings.warn(f"Using a target size ({list(target.array.shape)}) that is different to the "
+                      f"input size ({list(input.array.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       stacklevel=3)
     if weight is not None:
         _check_tensor(weight, "weight", op)
-        if weight.shape != input.shape:
+        if weight.array.shape != input.array.shape:
             raise ValueError("Weights and input must have the same size.")
     try:
-        shape = np.broadcast_shapes(input.shape, target.shape)
+        shape = np.broadcast_shapes(input.array.shape, target.array.shape)
         if weight is not None:
-            shape = np.broadcast_shapes(shape, weight.shape)
+            shape = np.broadcast_shapes(shape, weight.array.shape)
     except ValueError:
-        raise RuntimeError(f"{op}: the shapes of input {list(input.shape)}, target "
-                           f"{list(target.shape)}" +
-                           (f" and weight {list(weight.shape)}" if weight is not None else "") +
+        raise RuntimeError(f"{op}: the shapes of input {list(input.array.shape)}, target "
+                           f"{list(target.array.shape)}" +
+                           (f" and weight {list(weight.array.shape)}" if weight is not None
+                            else "") +
                            " cannot be broadcast together") from None
-    if input.dtype not in _FLOATS:
+    if input.array.dtype not in _FLOATS:
         raise RuntimeError(f"{op}: expected a floating-point input, got "
-                           f"{_torch_name(input.dtype)}")
+                           f"{_torch_name(input.array.dtype)}")
     return shape
 
 
-class _PointwiseLoss(Function):
+class _PointwiseLoss(ArrayFunction):
     """loss = w f(x - y), reduced;  dx = w f'(x - y) g,  dy = -dx,  dw = f(x - y) g, or
     (f(x - y) - mean) g for a weighted mean, which divides by Σw. Subclasses give f and f'."""
 
@@ -374,23 +413,27 @@ class _PointwiseLoss(Function):
     def forward(cls, ctx, x, y, w, reduction):
         diff = np.subtract(x, y, dtype=x.dtype)
         loss = cls.pointwise(diff) if w is None else w * cls.pointwise(diff)
-        ctx.save_for_backward(diff, w)
         ctx.reduction = reduction
         ctx.divisor = loss.size if w is None else w.sum(dtype=np.float64)
         out = _reduce(np.asarray(loss, dtype=x.dtype), reduction, ctx.divisor)
-        ctx.weighted_mean, ctx.value = w is not None and reduction == "mean", out
+        ctx.weighted_mean = w is not None and reduction == "mean"
+        ctx.save_for_backward(x, y, w, out)
         return out
 
     @classmethod
     def backward(cls, ctx, grad):
-        diff, w = ctx.saved_tensors
-        g = _grad_per_item(grad, ctx.reduction, diff.shape, ctx.divisor, diff.dtype)
+        x, y, w, out = ctx.saved_tensors
+        diff = x - y
+        divisor = ctx.divisor
+        if ctx.weighted_mean and G.is_tensor(grad):
+            divisor = w.sum()  # recorded: the mean's divisor depends on the weights
+        g = _grad_per_item(grad, ctx.reduction, tuple(diff.shape), divisor, x.dtype)
         grad_x = cls.slope(diff) * g if w is None else w * cls.slope(diff) * g
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
         grad_w = None
         if ctx.needs_input_grad[2]:
             item = cls.pointwise(diff)
-            grad_w = (item - ctx.value) * g if ctx.weighted_mean else item * g
+            grad_w = (item - out) * g if ctx.weighted_mean else item * g
         return grad_x, grad_y, grad_w, None
 
 
@@ -413,11 +456,11 @@ class L1Loss(_PointwiseLoss):
 
     @staticmethod
     def pointwise(diff):
-        return np.abs(diff)
+        return abs(diff)
 
     @staticmethod
     def slope(diff):
-        return np.sign(diff)
+        return G.sign(diff)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -436,7 +479,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 # ----------------------------------------------------------------------------- BCE with logits
 
-class BCEWithLogits(Function):
+class BCEWithLogits(ArrayFunction):
     """loss = w ((1 - y) x + L softplus(-x)), L = 1 + (pw - 1) y;
     dx = w ((1 - y) + L (sigmoid(x) - 1)) g,  dy = w (-x + (pw - 1) softplus(-x)) g.
     As torch, no gradient for w or pw (binary_cross_entropy_with_logits refuses them)."""
@@ -454,6 +497,17 @@ class BCEWithLogits(Function):
         ctx.save_for_backward(x, y, w, pos_weight)
         ctx.reduction = reduction
         return _reduce(np.asarray(loss, dtype=x.dtype), reduction, loss.size)
+
+    @staticmethod
+    def decomposition(ctx, x, y, w, pos_weight):
+        """The forward in recorded ops: softplus(-x) = log(1 + e^-|x|) + relu(-x)."""
+        y = G.astype(y, x.dtype)
+        softplus_neg = G.log(G.exp(-abs(x)) + 1) + (-x).relu()
+        scale = 1 if pos_weight is None else (pos_weight - 1) * y + 1
+        loss = (1 - y) * x + softplus_neg * scale
+        if w is not None:
+            loss = loss * w
+        return _reduce_tensor(loss, ctx.reduction, loss.numel(), tuple(loss.shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -481,15 +535,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if target.shape != input.shape:
-        raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
-                         f"({list(input.shape)})")
-    if input.dtype not in _FLOATS:
+    if target.array.shape != input.array.shape:
+        raise ValueError(f"Target size ({list(target.array.shape)}) must be the same as input size "
+                         f"({list(input.array.shape)})")
+    if input.array.dtype not in _FLOATS:
         raise RuntimeError(f"{op}: expected a floating-point input, got "
-                           f"{_torch_name(input.dtype)}")
-    if target.dtype not in _FLOATS:
-        raise RuntimeError(f"result type {_torch_name(input.dtype)} can't be cast to the "
-                           f"desired output type {_torch_name(target.dtype)}")
+                           f"{_torch_name(input.array.dtype)}")
+    if target.array.dtype not in _FLOATS:
+        raise RuntimeError(f"result type {_torch_name(input.array.dtype)} can't be cast to the "
+                           f"desired output type {_torch_name(target.array.dtype)}")
     for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
         if extra is None:
             continue
@@ -498,8 +552,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
                                f"argument '{name}'. This input cannot have requires_grad True.")
         try:
-            np.broadcast_shapes(extra.shape, input.shape)
+            np.broadcast_shapes(extra.array.shape, input.array.shape)
         except ValueError:
-            raise RuntimeError(f"{op}: {name} of shape {list(extra.shape)} cannot be broadcast "
-                               f"to the input's shape {list(input.shape)}") from None
+            raise RuntimeError(f"{op}: {name} of shape {list(extra.array.shape)} cannot be "
+                               f"broadcast to the input's shape {list(input.array.shape)}") \
+                from None
     return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)

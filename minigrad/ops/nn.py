@@ -1,5 +1,6 @@
 """Ops of the neural-network layers: Linear (on the GEMM kernel), LeakyRelu, Gelu, BatchNorm
-and the Dropout mask multiply. Inputs are validated by the callers in minigrad.nn.functional.
+and the Dropout mask multiply; each op's front door (validation, then Function.apply) is
+here too, which minigrad.nn.functional and the modules call.
 
 Linear, x (..., K), W (N, K), b (N,):
     y = x Wᵀ + b;   dx = g W,  dW = gᵀ x,  db = Σ_rows g
@@ -13,31 +14,32 @@ BatchNorm over every axis but the channel axis 1, m values per channel:
     f σ²_B m/(m-1).   dγ = Σ g x̂,  dβ = Σ g,  with h = γ g:
     training:  dx = (h - mean(h) - x̂ mean(h x̂)) / √(σ² + ε);   evaluation: dx = h / √(σ² + ε)
 Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p));  dx = g ⊙ mask
+
+Each op's front door (linear, leaky_relu, gelu, batch_norm, dropout) validates its arguments
+here; minigrad.nn.functional and the layers call these.
 """
 import math
+import numbers
 
 import numpy as np
 
 from minigrad._kernels import gemm as _gemm
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops import inplace as _inplace
+from minigrad.ops.arguments import check_floating, check_tensor, type_name
+from minigrad.random import numpy_generator
+from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
-_erf_objects = np.frompyfunc(math.erf, 1, 1)
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf elementwise without scipy: math.erf is exact to double precision (GELU is not on
-    the seed model's hot path)."""
-    return _erf_objects(x).astype(x.dtype)
-
-__all__ = ["Linear", "linear_function", "LeakyRelu", "Gelu", "BatchNorm", "DropoutMask"]
+__all__ = ["linear", "leaky_relu", "gelu", "batch_norm", "dropout"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_TANH_C = 0.044715
 
 
-class Linear(Function):
+class Linear(ArrayFunction):
     """y = x Wᵀ + b in one GEMM call (the bias is written first and accumulated onto)."""
 
     @staticmethod
@@ -59,8 +61,16 @@ class Linear(Function):
         needs = ctx.needs_input_grad
         n_out, n_in = weight.shape
         g2 = grad.reshape(-1, n_out)
-        threads = get_num_threads()
         grad_x = grad_w = grad_b = None
+        if G.is_tensor(grad):  # create_graph: the same products, recorded
+            if needs[0]:
+                grad_x = G.matmul(g2, weight).reshape(x.shape)
+            if needs[1]:
+                grad_w = G.matmul(g2.T, x.reshape(-1, n_in))
+            if needs[2]:
+                grad_b = g2.sum(axis=0)
+            return grad_x, grad_w, grad_b
+        threads = get_num_threads()
         if needs[0]:
             grad_x = np.empty((g2.shape[0], n_in), dtype=grad.dtype)
             _gemm.gemm(g2, weight, grad_x, False, threads)
@@ -78,10 +88,13 @@ class LinearAddmm(Linear):
     of its own (unfused) linear: mm, addmm, view, unsafe view or squeeze."""
 
     node_name = "AddmmBackward0"
+    graph_arguments = (2, 0, 1)  # torch's addmm(bias, input, weight.t()) lists them so
+    graph_transposed = (1,)
 
 
 class LinearMm(Linear):
     node_name = "MmBackward0"
+    graph_transposed = (1,)  # torch's mm(input, weight.t())
 
 
 class LinearView(Linear):
@@ -107,7 +120,7 @@ def linear_function(ndim: int, has_bias: bool):
     return _LINEAR_FUNCTIONS[ndim if ndim < 3 else 3, has_bias]
 
 
-class LeakyRelu(Function):
+class LeakyRelu(ArrayFunction):
     """y = x if x > 0 else slope·x."""
 
     @staticmethod
@@ -120,10 +133,10 @@ class LeakyRelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (positive,) = ctx.saved_tensors
-        return np.where(positive, grad, grad * grad.dtype.type(ctx.negative_slope)), None
+        return G.where(positive, grad, grad * ctx.negative_slope), None
 
 
-class Gelu(Function):
+class Gelu(ArrayFunction):
     """GELU, exact (erf) or its tanh approximation; see the module docstring for the math."""
 
     @staticmethod
@@ -133,22 +146,22 @@ class Gelu(Function):
         if approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
             return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1.0 + G.erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
+            t = G.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
             du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * x * x)
             slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
         else:
-            cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
-            slope = cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return (grad * slope).astype(grad.dtype, copy=False), None
+            cdf = 0.5 * (1.0 + G.erf(x / math.sqrt(2.0)))
+            slope = cdf + x * _INV_SQRT_2PI * G.exp(-0.5 * x * x)
+        return G.astype(grad * slope, grad.dtype), None
 
 
-class BatchNorm(Function):
+class BatchNorm(ArrayFunction):
     """Batch normalisation over axis 1 (see the module docstring); updates the running
     statistics in place during a training forward."""
 
@@ -174,14 +187,27 @@ class BatchNorm(Function):
         out = xhat if weight is None else xhat * weight.reshape(shape)
         if bias is not None:
             out = out + bias.reshape(shape)
-        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.save_for_backward(x, weight, bias, xhat, invstd)
         ctx.training = training
-        ctx.axes = axes
+        ctx.axes, ctx.eps, ctx.mean = axes, eps, mean.reshape(shape)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
+    def decomposition(ctx, x, weight, bias, xhat, invstd):
+        """The forward in recorded ops (for create_graph=True)."""
+        shape = invstd.shape
+        if ctx.training:
+            centered = x - x.mean(axis=ctx.axes, keepdims=True)
+            xhat = centered / G.sqrt((centered * centered).mean(axis=ctx.axes, keepdims=True)
+                                     + ctx.eps)
+        else:
+            xhat = (x - ctx.mean.astype(invstd.dtype)) * invstd
+        out = xhat if weight is None else xhat * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
+
+    @staticmethod
     def backward(ctx, grad):
-        xhat, invstd, weight = ctx.saved_tensors
+        _, weight, _, xhat, invstd = ctx.saved_tensors
         axes, needs = ctx.axes, ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
         if needs[1]:
@@ -197,7 +223,7 @@ class BatchNorm(Function):
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
-class DropoutMask(Function):
+class DropoutMask(ArrayFunction):
     """y = x ⊙ mask, the mask holding 0 or 1/(1-p) (torch's dropout node is a multiply)."""
 
     node_name = "MulBackward0"
@@ -211,3 +237,109 @@ class DropoutMask(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
         return grad * mask, None
+
+
+# ----------------------------------------------------------------------------- front doors
+
+def linear(input, weight, bias=None):
+    """y = input Weightᵀ + bias for input (..., in_features), weight (out, in), bias (out,)."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        _linear_error(input, weight)
+    x, w = input.array, weight.array
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        _linear_error(input, weight)
+    if x.dtype != w.dtype or x.dtype.kind != "f":
+        _linear_error(input, weight)
+    if bias is not None and (bias.array.shape != (w.shape[0],) or bias.array.dtype != x.dtype):
+        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} and dtype "
+                           f"{bias.dtype} does not fit weight {tuple(weight.shape)} of dtype "
+                           f"{weight.dtype}")
+    return linear_function(x.ndim, bias is not None).apply(input, weight, bias)
+
+
+def _linear_error(input, weight):
+    check_tensor(input, "input", "linear", 1)
+    check_tensor(weight, "weight", "linear", 2)
+    x, w = input.array, weight.array
+    if x.ndim == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D "
+                           f"and {w.ndim}D")
+    if w.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D, got shape {tuple(w.shape)}")
+    if x.shape[-1] != w.shape[1]:
+        rows = int(np.prod(x.shape[:-1], dtype=np.int64))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} "
+                           f"and {w.shape[1]}x{w.shape[0]})")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"\"addmm_impl_cpu_\" not implemented for '{type_name(x.dtype)}'")
+    raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {type_name(x.dtype)} "
+                       f"and {type_name(w.dtype)}")
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """x if x > 0 else negative_slope·x; with ``inplace``, written into ``input``."""
+    check_tensor(input, "input", "leaky_relu", 1)
+    check_floating(input, "leaky_relu")
+    if inplace:
+        return _inplace.apply_(input, LeakyRelu, float(negative_slope))
+    return LeakyRelu.apply(input, float(negative_slope))
+
+
+def gelu(input, approximate: str = "none"):
+    """x Φ(x), or its tanh approximation when approximate='tanh'."""
+    check_tensor(input, "input", "gelu", 1)
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    check_floating(input, "GeluKernelImpl")
+    return Gelu.apply(input, approximate)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None):
+    """Zero each element with probability p and scale the rest by 1/(1-p), when training;
+    with ``inplace``, written into ``input``."""
+    if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    check_tensor(input, "input", "dropout", 1)
+    if not training or p == 0.0:
+        return input
+    check_floating(input, "dropout")
+    dtype = input.array.dtype
+    if p == 1.0:
+        mask = np.zeros(input.array.shape, dtype=dtype)
+    else:
+        keep = numpy_generator(generator).random(input.array.shape, dtype=dtype) >= p
+        mask = keep * dtype.type(1.0 / (1.0 - p))
+    if inplace:
+        return _inplace.apply_(input, DropoutMask, mask)
+    return DropoutMask.apply(input, mask)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise over every axis but the channel axis 1 (see BatchNorm).
+
+    In training the batch statistics are used and, when given, the running ones updated with
+    factor ``momentum``; otherwise the running statistics are used."""
+    check_tensor(input, "input", "batch_norm", 1)
+    check_floating(input, "batch_norm")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
+    channels = input.array.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and value.array.shape != (channels,):
+            raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not "
+                               f"{int(np.prod(value.array.shape))}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
+                           "evaluation mode")
+    if training and input.array.size // max(channels, 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {list(input.shape)}")
+    out = BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
+                          float(momentum), float(eps))
+    if training and running_mean is not None:
+        running_mean._version.value += 1
+        running_var._version.value += 1
+    return out

@@ -15,28 +15,21 @@ import numpy as np
 
 from minigrad._kernels import pool as _kernels
 from minigrad._kernels.buffers import channels_last_empty
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import FLOATS as _FLOATS
+from minigrad.ops.arguments import pair
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_output_size"]
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ----------------------------------------------------------------------------- validation
 
 def _pair(value, name, op):
     """An int or a sequence of one or two ints → (h, w)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        return (int(value[0]), int(value[0])) if len(value) == 1 else (int(value[0]), int(value[1]))
-    if isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in value):
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints")
-    raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not "
-                    f"{type(value).__name__}")
+    return pair(value, name, op, kind="pool")
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -51,12 +44,12 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
 def _check_input(input, op):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    shape = input.shape
-    if input.ndim not in (3, 4) or 0 in shape[-3:]:
+    shape = input.array.shape
+    if input.array.ndim not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {list(shape)}")
-    if input.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.dtype} (float32 and '
+    if input.array.dtype not in _FLOATS:
+        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
                            "float64 only)")
 
 
@@ -74,8 +67,8 @@ def _window_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     key = None
     if (type(kernel_size) is int and (stride is None or type(stride) is int)
             and type(padding) is int and type(dilation) is int):
-        key = (op, kernel_size, stride, padding, dilation, bool(ceil_mode), input.shape,
-               input.dtype)
+        key = (op, kernel_size, stride, padding, dilation, bool(ceil_mode), input.array.shape,
+               input.array.dtype)
         cached = _window_cache.get(key)
         if cached is not None:
             return cached
@@ -117,7 +110,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
                            f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
                            f"kH = {kernel[0]}")
-    C, H, W = input.shape[-3:]
+    C, H, W = input.array.shape[-3:]
     if (H + 1) * W >= 2 ** 31:      # the kernels' int32 window codes hold flat plane indices
         raise RuntimeError(f"{op}: input planes of {H}x{W} pixels are too large (at most "
                            f"2**31 - 1 pixels with a row to spare)")
@@ -147,32 +140,72 @@ def _empty_like_batched(shape, dtype):
 
 # ----------------------------------------------------------------------------- max pool
 
-class MaxPool2d(Function):
-    """y = max over each window (padding is -inf); dx[argmax] += dy (overlaps add up)."""
+class MaxPool2d(ArrayFunction):
+    """y = max over each window (padding is -inf); dx[argmax] += dy (overlaps add up). The
+    kernels' window codes of the maxima are kept for backward; MaxPool2dWithIndices also
+    returns torch's indices (the flat position ih*W + iw of each maximum in its plane), a
+    second output without gradient."""
 
     node_name = "MaxPool2DWithIndicesBackward0"  # torch's grad_fn name
+    returns_indices = False
 
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, out_size, indices_sink):
+    @classmethod
+    def forward(cls, ctx, x, kernel, stride, padding, dilation, out_size):
         out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
         codes = np.empty(out_pixels.shape, dtype=np.int32)
         window = (*kernel, *stride, *padding, *dilation)
         _kernels.max_pool2d_forward(_pixels(x), out_pixels, codes, *window, get_num_threads())
-        if indices_sink is not None:
-            indices = max_pool2d_indices(codes, x.shape[-2:], kernel, stride, padding, dilation)
-            indices_sink.append(indices if x.ndim == 4 else indices[0])
         ctx.save_for_backward(codes)
         ctx.input_shape = x.shape
         ctx.window = window
-        return out
+        if not cls.returns_indices:
+            return out
+        indices = max_pool2d_indices(codes, x.shape[-2:], kernel, stride, padding, dilation)
+        indices = indices if x.ndim == 4 else indices[0]
+        ctx.mark_non_differentiable(indices)
+        return out, indices
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_indices=None):
         (codes,) = ctx.saved_tensors
-        grad_x, grad_x_pixels = _empty_like_batched(ctx.input_shape, grad.dtype)
-        _kernels.max_pool2d_backward(_pixels(grad), codes, grad_x_pixels, *ctx.window,
-                                     get_num_threads())
-        return grad_x, None, None, None, None, None, None
+        if G.is_tensor(grad):
+            return (MaxPool2dBackward.apply(grad, codes, ctx.input_shape, ctx.window),
+                    None, None, None, None, None)
+        return (_max_pool_input_gradient(grad, codes, ctx.input_shape, ctx.window),
+                None, None, None, None, None)
+
+
+class MaxPool2dWithIndices(MaxPool2d):
+    returns_indices = True
+
+
+def _max_pool_input_gradient(grad, codes, shape, window):
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.max_pool2d_backward(_pixels(grad), codes, grad_x_pixels, *window, get_num_threads())
+    return grad_x
+
+
+class MaxPool2dBackward(ArrayFunction):
+    """dx = the scatter of g to the maxima (linear in g);  dg = h read at the maxima."""
+
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, codes, input_shape, window):
+        ctx.codes, ctx.input_shape, ctx.window = codes, input_shape, window
+        return _max_pool_input_gradient(grad, codes, input_shape, window)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        kh, kw, sh, sw, ph, pw, dh, dw = ctx.window
+        indices = max_pool2d_indices(ctx.codes, ctx.input_shape[-2:], (kh, kw), (sh, sw),
+                                     (ph, pw), (dh, dw))
+        if len(ctx.input_shape) == 3:
+            indices = indices[0]
+        planes = indices.shape[:-2]
+        flat = upstream.reshape(*planes, -1)
+        read = G.gather_along(flat, indices.reshape(*planes, -1), len(planes))
+        return read.reshape(indices.shape), None, None, None
 
 
 def max_pool2d_indices(codes, size, kernel, stride, padding, dilation):
@@ -193,33 +226,61 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     position ih*W + iw of each maximum in its input plane (int64), as torch."""
     kernel, stride, padding, dilation, out = _window_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    sink = [] if return_indices else None
-    result = MaxPool2d.apply(input, kernel, stride, padding, dilation, out, sink)
     if return_indices:
-        return result, Tensor(sink[0])
-    return result
+        return MaxPool2dWithIndices.apply(input, kernel, stride, padding, dilation, out)
+    return MaxPool2d.apply(input, kernel, stride, padding, dilation, out)
 
 
 # ----------------------------------------------------------------------------- avg pool
 
-class AvgPool2d(Function):
+def _avg_pool_forward(x, args, out_size):
+    out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+    _kernels.avg_pool2d_forward(_pixels(x), out_pixels, *args, get_num_threads())
+    return out
+
+
+def _avg_pool_input_gradient(grad, args, shape):
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.avg_pool2d_backward(_pixels(grad), grad_x_pixels, *args, get_num_threads())
+    return grad_x
+
+
+class AvgPool2d(ArrayFunction):
     """y = window sum / divisor; dx[window] += dy / divisor."""
 
     node_name = "AvgPool2DBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_size, count_include_pad, divisor_override):
-        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
         ctx.args = (*kernel, *stride, *padding, count_include_pad, divisor_override)
-        _kernels.avg_pool2d_forward(_pixels(x), out_pixels, *ctx.args, get_num_threads())
+        ctx.pool = (kernel, stride, padding, out_size, count_include_pad, divisor_override)
         ctx.input_shape = x.shape
-        return out
+        return _avg_pool_forward(x, ctx.args, out_size)
 
     @staticmethod
     def backward(ctx, grad):
-        grad_x, grad_x_pixels = _empty_like_batched(ctx.input_shape, grad.dtype)
-        _kernels.avg_pool2d_backward(_pixels(grad), grad_x_pixels, *ctx.args, get_num_threads())
+        if G.is_tensor(grad):
+            grad_x = AvgPool2dBackward.apply(grad, ctx.args, ctx.input_shape, ctx.pool)
+        else:
+            grad_x = _avg_pool_input_gradient(grad, ctx.args, ctx.input_shape)
         return grad_x, None, None, None, None, None, None
+
+
+class AvgPool2dBackward(ArrayFunction):
+    """dx = the adjoint of average pooling applied to g (linear);  dg = avg_pool2d(h)."""
+
+    node_name = "AvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, args, input_shape, pool):
+        ctx.args, ctx.pool = args, pool
+        return _avg_pool_input_gradient(grad, args, input_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        if G.is_tensor(upstream):
+            return AvgPool2d.apply(upstream, *ctx.pool), None, None, None
+        return _avg_pool_forward(upstream, ctx.args, ctx.pool[3]), None, None, None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -240,23 +301,50 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 # ----------------------------------------------------------------------------- adaptive
 
-class AdaptiveAvgPool2d(Function):
+def _adaptive_forward(x, out_size):
+    out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+    _kernels.adaptive_avg_pool2d_forward(_pixels(x), out_pixels, get_num_threads())
+    return out
+
+
+def _adaptive_input_gradient(grad, shape):
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.adaptive_avg_pool2d_backward(_pixels(grad), grad_x_pixels, get_num_threads())
+    return grad_x
+
+
+class AdaptiveAvgPool2d(ArrayFunction):
     """y[oh, ow] = mean of x[floor(oh*H/OH):ceil((oh+1)*H/OH), (same for w)]."""
 
     node_name = "AdaptiveAvgPool2DBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, out_size):
-        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
-        _kernels.adaptive_avg_pool2d_forward(_pixels(x), out_pixels, get_num_threads())
-        ctx.input_shape = x.shape
-        return out
+        ctx.input_shape, ctx.out_size = x.shape, out_size
+        return _adaptive_forward(x, out_size)
 
     @staticmethod
     def backward(ctx, grad):
-        grad_x, grad_x_pixels = _empty_like_batched(ctx.input_shape, grad.dtype)
-        _kernels.adaptive_avg_pool2d_backward(_pixels(grad), grad_x_pixels, get_num_threads())
-        return grad_x, None
+        if G.is_tensor(grad):
+            return AdaptiveAvgPool2dBackward.apply(grad, ctx.input_shape, ctx.out_size), None
+        return _adaptive_input_gradient(grad, ctx.input_shape), None
+
+
+class AdaptiveAvgPool2dBackward(ArrayFunction):
+    """dx = the adjoint of adaptive average pooling applied to g;  dg = the pooling of h."""
+
+    node_name = "AdaptiveAvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, out_size):
+        ctx.out_size = out_size
+        return _adaptive_input_gradient(grad, input_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        if G.is_tensor(upstream):
+            return AdaptiveAvgPool2d.apply(upstream, ctx.out_size), None, None
+        return _adaptive_forward(upstream, ctx.out_size), None, None
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -265,12 +353,12 @@ def adaptive_avg_pool2d(input, output_size):
     op = "adaptive_avg_pool2d"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
-    if input.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.dtype} (float32 and '
+    if input.array.ndim not in (3, 4):
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.array.shape)}")
+    if input.array.dtype not in _FLOATS:
+        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
                            "float64 only)")
-    H, W = input.shape[-2:]
+    H, W = input.array.shape[-2:]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise RuntimeError(f"{op}: output_size must be 2")

@@ -1,42 +1,34 @@
-"""Reductions: sum, mean, var, max/min (with indices), amax/amin, argmax/argmin.
+"""Reductions: sum, mean, var, std, max/min (with indices), amax/amin, argmax/argmin, all/any.
 
-``dim`` follows torch: None (all dimensions), an int, or a tuple of ints, negative allowed.
+``dim`` follows torch: None (all dimensions), an int, or a tuple of ints, negative allowed;
+``axis`` and ``keepdims`` are accepted as its aliases, as torch accepts them.
 """
+import builtins
 import math
 from collections import namedtuple
 
 import numpy as np
 
 from minigrad import dtypes
-from minigrad.autograd import Function
-from minigrad.ops.shape import normalize_dim
+from minigrad.autograd.function import ArrayFunction
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import dim_alias, normalize_dim, normalize_dims
 from minigrad.tensor import Tensor
 
-MaxMin = namedtuple("MaxMin", ["values", "indices"])
+__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
+           "all", "any", "normalize_dims"]
 
-
-def normalize_dims(dim, ndim: int):
-    """None or () → every axis (as torch); int or sequence → a sorted tuple of non-negative
-    axes."""
-    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
-        return tuple(range(ndim))
-    if isinstance(dim, (tuple, list)):
-        axes = tuple(sorted(normalize_dim(d, ndim) for d in dim))
-        if len(set(axes)) != len(axes):
-            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
-        return axes if ndim else ()
-    axis = normalize_dim(dim, ndim)
-    return (axis,) if ndim else ()  # a 0-d tensor accepts dim 0 or -1 and has no axis
+MaxMin = namedtuple("MaxMin", ["values", "indices"])  # torch.return_types.max / min
 
 
 def _expand_back(grad, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes of ``shape``."""
     if not keepdim:
-        grad = np.expand_dims(grad, axes)
-    return np.broadcast_to(grad, shape)
+        grad = G.expand_dims(grad, axes)
+    return G.broadcast_to(grad, shape)
 
 
-class Sum(Function):
+class Sum(ArrayFunction):
     """z = Σ a over axes;  da = g broadcast back."""
 
     @staticmethod
@@ -55,7 +47,7 @@ class SumDim(Sum):
     node_name = "SumBackward1"
 
 
-class Mean(Function):
+class Mean(ArrayFunction):
     """z = Σ a / n over axes;  da = g / n broadcast back."""
 
     @staticmethod
@@ -75,51 +67,54 @@ class MeanDim(Mean):
     node_name = "MeanBackward1"
 
 
-class Var(Function):
+class Var(ArrayFunction):
     """v = Σ (a - mean)² / (n - correction);  da = 2 (a - mean) g / (n - correction)."""
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
         count = math.prod(a.shape[i] for i in axes)
-        ctx.divisor = max(count - correction, 0)
+        ctx.divisor = builtins.max(count - correction, 0)
         centered = a - a.mean(axis=axes, keepdims=True)
-        ctx.save_for_backward(centered)
+        ctx.save_for_backward(a)
         with np.errstate(invalid="ignore", divide="ignore"):
             return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
 
     @staticmethod
     def backward(ctx, grad):
-        (centered,) = ctx.saved_tensors
+        (a,) = ctx.saved_tensors
+        centered = a - a.mean(axis=ctx.axes, keepdims=True)
         if not ctx.keepdim:
-            grad = np.expand_dims(grad, ctx.axes)
+            grad = G.expand_dims(grad, ctx.axes)
         with np.errstate(invalid="ignore", divide="ignore"):
             return 2 * centered * grad / ctx.divisor, None, None, None
 
 
-class Std(Function):
+class Std(ArrayFunction):
     """s = √v, v as in Var;  da = (a - mean) g / ((n - correction) s), taken as 0 where s = 0
     (as torch: a constant input gets a zero gradient, not 0 · ∞)."""
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
         out = np.sqrt(Var.forward(ctx, a, axes, correction, keepdim))
-        ctx.save_for_backward(ctx.saved[0], out)
+        ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        centered, out = ctx.saved_tensors
+        a, out = ctx.saved_tensors
+        centered = a - a.mean(axis=ctx.axes, keepdims=True)
         if not ctx.keepdim:
-            grad, out = np.expand_dims(grad, ctx.axes), np.expand_dims(out, ctx.axes)
+            grad, out = G.expand_dims(grad, ctx.axes), G.expand_dims(out, ctx.axes)
+        value = out.array if G.is_tensor(out) else out
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(out == 0, 0, grad / (ctx.divisor * out))
+            scale = G.where(value == 0, 0.0, grad / (ctx.divisor * G.where(value == 0, 1.0, out)))
         return centered * scale, None, None, None
 
 
-class MaxMinAlongDim(Function):
-    """values = max (or min) of a along one dim; the gradient goes to the index chosen
-    (the first extreme element, as torch)."""
+class MaxMinAlongDim(ArrayFunction):
+    """(values, indices) = max (or min) of a along one dim; the gradient goes to the index
+    chosen (the first extreme element, as torch). indices are not differentiable."""
 
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
@@ -127,15 +122,17 @@ class MaxMinAlongDim(Function):
         indices = np.expand_dims(indices, dim)
         values = np.take_along_axis(a, indices, axis=dim)
         ctx.shape, ctx.dim, ctx.keepdim, ctx.indices = a.shape, dim, keepdim, indices
-        return values if keepdim else np.squeeze(values, dim)
+        indices = indices.astype(np.int64, copy=False)
+        if not keepdim:
+            values, indices = np.squeeze(values, dim), np.squeeze(indices, dim)
+        ctx.mark_non_differentiable(indices)
+        return values, indices
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_indices):
         if not ctx.keepdim:
-            grad = np.expand_dims(grad, ctx.dim)
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(out, ctx.indices, grad, axis=ctx.dim)
-        return out, None, None, None
+            grad = G.expand_dims(grad, (ctx.dim,))
+        return G.scatter_into_zeros(ctx.shape, ctx.indices, grad, ctx.dim), None, None, None
 
 
 class MaxAlongDim(MaxMinAlongDim):
@@ -146,7 +143,7 @@ class MinAlongDim(MaxMinAlongDim):
     node_name = "MinBackward0"
 
 
-class AmaxAmin(Function):
+class AmaxAmin(ArrayFunction):
     """z = max (or min) over axes; the gradient is shared equally by all tied extremes
     (torch's amax/amin, and max()/min() without dim)."""
 
@@ -154,18 +151,17 @@ class AmaxAmin(Function):
     def forward(ctx, a, axes, keepdim, largest):
         out = np.amax(a, axis=axes, keepdims=True) if largest else np.amin(
             a, axis=axes, keepdims=True)
-        ctx.save_for_backward(a, out)
+        ctx.mask = a == out
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else np.squeeze(out, axes)
 
     @staticmethod
     def backward(ctx, grad):
-        a, out = ctx.saved_tensors
-        mask = a == out
+        mask = ctx.mask
         if not ctx.keepdim:
-            grad = np.expand_dims(grad, ctx.axes)
+            grad = G.expand_dims(grad, ctx.axes)
         share = grad / mask.sum(axis=ctx.axes, keepdims=True)
-        return mask * share, None, None, None
+        return share * mask, None, None, None
 
 
 class Amax(AmaxAmin):
@@ -186,85 +182,145 @@ class MinAll(AmaxAmin):
     node_name = "MinBackward1"
 
 
+# ----------------------------------------------------------------------------- front doors
+
 def _check_nonempty(t: Tensor, axes, name):
     for axis in axes:
-        if t.shape[axis] == 0:
+        if t.array.shape[axis] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
-    if t.data.size == 0 and not axes:
+    if t.array.size == 0 and not axes:
         raise RuntimeError(f"{name}(): Expected reduction over a non-empty tensor")
 
 
-def sum(t: Tensor, dim=None, keepdim=False, dtype=None) -> Tensor:  # noqa: A001
-    axes = normalize_dims(dim, t.ndim)
-    if dtype is None and t.dtype.kind in "biu":
+def _keepdim(keepdim, keepdims):
+    return keepdim if keepdims is None else keepdims
+
+
+def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None,  # noqa: A001
+        keepdims=None) -> Tensor:
+    """Σ over ``dim`` (all dimensions by default); integers and bools sum as int64."""
+    dim = dim_alias(dim, axis)
+    axes = normalize_dims(dim, input.array.ndim)
+    if dtype is None and input.array.dtype.kind in "biu":
         dtype = dtypes.int64  # torch sums integers and bools as int64
     function = Sum if dim is None else SumDim
-    return function.apply(t, axes, keepdim, dtypes.to_dtype(dtype))
+    return function.apply(input, axes, _keepdim(keepdim, keepdims), dtypes.to_dtype(dtype))
 
 
-def mean(t: Tensor, dim=None, keepdim=False) -> Tensor:
-    if t.dtype.kind != "f":
+def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None,
+         keepdims=None) -> Tensor:
+    dim = dim_alias(dim, axis)
+    if dtype is not None:
+        input = input.type(dtype)
+    if input.array.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
-                           f"a floating point or complex dtype. Got: {t.dtype}")
-    return (Mean if dim is None else MeanDim).apply(t, normalize_dims(dim, t.ndim), keepdim)
+                           f"a floating point or complex dtype. Got: "
+                           f"{_type_name(input.array.dtype)}")
+    return (Mean if dim is None else MeanDim).apply(
+        input, normalize_dims(dim, input.array.ndim), _keepdim(keepdim, keepdims))
 
 
-def var(t: Tensor, dim=None, unbiased=None, keepdim=False, correction=None,
-        function=Var) -> Tensor:
+def _type_name(dtype):
+    from minigrad.ops.arguments import type_name
+    return type_name(dtype)
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None, function=Var) -> Tensor:
+    """Σ (x - mean)² / (n - correction); correction 1 (Bessel's) unless unbiased=False."""
+    dim = dim_alias(dim, axis)
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
-    if t.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise RuntimeError(f"{function.__name__.lower()}(): expected a floating point input, "
-                           f"got {t.dtype}")
-    return function.apply(t, normalize_dims(dim, t.ndim), correction, keepdim)
+                           f"got {input.array.dtype}")
+    return function.apply(input, normalize_dims(dim, input.array.ndim), correction,
+                          _keepdim(keepdim, keepdims))
 
 
-def std(t: Tensor, dim=None, unbiased=None, keepdim=False, correction=None) -> Tensor:
-    return var(t, dim, unbiased, keepdim, correction, function=Std)
+def std(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None) -> Tensor:
+    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+               keepdims=keepdims, function=Std)
 
 
-def max_or_min(t: Tensor, dim, keepdim, which: str):
+def _max_or_min(input: Tensor, dim, keepdim, which: str):
     largest = which == "max"
     if dim is None:
-        _check_nonempty(t, (), which)
-        return (MaxAll if largest else MinAll).apply(t, tuple(range(t.ndim)), False, largest)
-    dim = normalize_dim(dim, t.ndim)
-    _check_nonempty(t, (dim,) if t.ndim else (), which)
-    if t.ndim == 0:
-        return MaxMin(t.clone(), Tensor(np.array(0)))
-    values = (MaxAlongDim if largest else MinAlongDim).apply(t, dim, keepdim, largest)
-    indices = values.grad_fn.indices if values.grad_fn is not None else None
-    if indices is None:  # no graph recorded: recompute the indices
-        indices = np.expand_dims(np.argmax(t.data, dim) if largest else np.argmin(t.data, dim),
-                                 dim)
-    indices = indices if keepdim else np.squeeze(indices, dim)
-    return MaxMin(values, Tensor(indices.astype(np.int64)))
+        _check_nonempty(input, (), which)
+        return (MaxAll if largest else MinAll).apply(input, tuple(range(input.array.ndim)),
+                                                     False, largest)
+    dim = normalize_dim(dim, input.array.ndim)
+    _check_nonempty(input, (dim,) if input.array.ndim else (), which)
+    if input.array.ndim == 0:
+        return MaxMin(input.clone(), Tensor(np.array(0)))
+    return MaxMin(*(MaxAlongDim if largest else MinAlongDim).apply(input, dim, keepdim,
+                                                                    largest))
 
 
-def amax_or_amin(t: Tensor, dim, keepdim, which: str) -> Tensor:
-    axes = normalize_dims(None if dim == () else dim, t.ndim)
-    _check_nonempty(t, axes, "a" + which)
+def max(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """max of every element; (values, indices) along ``dim``; maximum(input, other) when
+    ``dim`` is a tensor."""
+    if isinstance(dim, Tensor):
+        from minigrad.ops.elementwise import maximum
+        return maximum(input, dim)
+    return _max_or_min(input, dim_alias(dim, axis), _keepdim(keepdim, keepdims), "max")
+
+
+def min(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    if isinstance(dim, Tensor):
+        from minigrad.ops.elementwise import minimum
+        return minimum(input, dim)
+    return _max_or_min(input, dim_alias(dim, axis), _keepdim(keepdim, keepdims), "min")
+
+
+def _amax_or_amin(input: Tensor, dim, keepdim, which: str) -> Tensor:
+    axes = normalize_dims(None if dim == () else dim, input.array.ndim)
+    _check_nonempty(input, axes, "a" + which)
     function = Amax if which == "max" else Amin
-    return function.apply(t, axes, keepdim, which == "max")
+    return function.apply(input, axes, keepdim, which == "max")
 
 
-def _arg(t: Tensor, dim, keepdim, fn) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _amax_or_amin(input, dim_alias(dim, axis, ()), _keepdim(keepdim, keepdims), "max")
+
+
+def amin(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _amax_or_amin(input, dim_alias(dim, axis, ()), _keepdim(keepdim, keepdims), "min")
+
+
+def _arg(input: Tensor, dim, keepdim, fn) -> Tensor:
     if dim is None:
-        out = np.asarray(fn(t.data))
+        out = np.asarray(fn(input.array))
         if keepdim:
-            out = out.reshape((1,) * t.ndim)
+            out = out.reshape((1,) * input.array.ndim)
         return Tensor(out.astype(np.int64))
-    dim = normalize_dim(dim, t.ndim)
-    _check_nonempty(t, (dim,), fn.__name__)
-    out = fn(t.data, axis=dim, keepdims=keepdim)
+    dim = normalize_dim(dim, input.array.ndim)
+    _check_nonempty(input, (dim,), fn.__name__)
+    out = fn(input.array, axis=dim, keepdims=keepdim)
     return Tensor(np.asarray(out).astype(np.int64))
 
 
-def argmax(t: Tensor, dim=None, keepdim=False) -> Tensor:
-    return _arg(t, dim, keepdim, np.argmax)
+def argmax(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _arg(input, dim_alias(dim, axis), _keepdim(keepdim, keepdims), np.argmax)
 
 
-def argmin(t: Tensor, dim=None, keepdim=False) -> Tensor:
-    return _arg(t, dim, keepdim, np.argmin)
+def argmin(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _arg(input, dim_alias(dim, axis), _keepdim(keepdim, keepdims), np.argmin)
+
+
+def _logical_reduce(ufunc, input, dim, keepdim):
+    axes = None if dim is None else normalize_dims(dim, input.array.ndim)
+    out = ufunc(input.array != 0 if input.array.dtype != np.bool_ else input.array,
+                axis=axes, keepdims=keepdim)
+    return Tensor(np.asarray(out))
+
+
+def all(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:  # noqa
+    return _logical_reduce(np.all, input, dim_alias(dim, axis), _keepdim(keepdim, keepdims))
+
+
+def any(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:  # noqa
+    return _logical_reduce(np.any, input, dim_alias(dim, axis), _keepdim(keepdim, keepdims))

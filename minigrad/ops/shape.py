@@ -1,44 +1,36 @@
-"""Shape ops: reshape/view, squeeze/unsqueeze, transpose/permute, expand, indexing, cat/stack.
+"""Shape ops: reshape/view, squeeze/unsqueeze, transpose/permute, expand, indexing, gather,
+cat/stack.
 
 Each moves or selects elements without arithmetic, so each backward moves the gradient back:
 reshape it, transpose it back, sum it over expanded axes, or scatter it into the positions the
-index read (repeated positions summed).
+index read (repeated positions summed). The scatters are ops of their own (IndexIntoZeros,
+AddAtZeros, ScatterAddIntoZeros) whose backward is the matching read, so a gradient written
+with them can be differentiated again.
+
+Indexing follows torch, which differs from numpy in one case: integers (and None) in an index
+that also holds index arrays are applied first, as basic indexing, and the arrays then index
+what remains (``x[0, :, [0, 1]]`` has shape (3, 2, 5) for x of shape (2, 3, 4, 5); numpy gives
+(2, 3, 5)).
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd.function import ArrayFunction
+from minigrad.autograd.inplace import inplace_is_recorded, record_inplace
+from minigrad.ops import grad_math as G
+from minigrad.ops.arguments import dim_alias, normalize_dim, size_args, type_name
 from minigrad.tensor import Tensor
 
-
-def normalize_dim(dim, ndim: int) -> int:
-    """A dim in [-ndim, ndim) as a non-negative axis (a 0-d tensor accepts -1 and 0)."""
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    bound = max(ndim, 1)
-    if not -bound <= dim < bound:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-bound}, {bound - 1}], but got {dim})")
-    return dim % bound if ndim else 0
+__all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
+           "permute", "t", "expand", "getitem", "setitem", "cat", "concat", "concatenate",
+           "stack", "gather", "scatter", "scatter_add", "index_select", "masked_fill", "repeat",
+           "tile", "split", "chunk", "unbind", "flip", "fliplr", "flipud", "roll", "meshgrid"]
 
 
-def size_args(args) -> tuple:
-    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size) alike."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    sizes = []
-    for size in args:
-        if isinstance(size, Tensor):
-            size = size.item()
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise TypeError(f"sizes must be ints, got {type(size).__name__}")
-        sizes.append(int(size))
-    return tuple(sizes)
-
-
-class View(Function):
+class View(ArrayFunction):
     """z = a with a new shape (a view when numpy can make one)."""
 
     is_view = True
@@ -72,19 +64,19 @@ class Unsqueeze(View):
     node_name = "UnsqueezeBackward0"
 
 
-class Permute(Function):
+class Permute(ArrayFunction):
     """z = a with its axes reordered;  da = g with the inverse order."""
 
     is_view = True
 
     @staticmethod
     def forward(ctx, a, axes):
-        ctx.inverse = tuple(np.argsort(axes))
+        ctx.inverse = tuple(int(i) for i in np.argsort(axes))
         return a.transpose(axes)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(ctx.inverse), None
+        return G.permute(grad, ctx.inverse), None
 
 
 class Transpose(Permute):
@@ -99,7 +91,7 @@ class MatrixTranspose(Permute):
     node_name = "TBackward0"
 
 
-class Expand(Function):
+class Expand(ArrayFunction):
     """z = a broadcast to a larger shape (no copy);  da = g summed by the engine."""
 
     is_view = True
@@ -113,7 +105,7 @@ class Expand(Function):
         return grad, None
 
 
-class Index(Function):
+class Index(ArrayFunction):
     """z = a[index] for an index of ints and slices (a view);  da = zeros with g written
     where a was read. Used through the subclass that carries torch's name for the index
     (``basic_index_function``)."""
@@ -131,9 +123,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        out[ctx.index] = grad
-        return out, None
+        return G.index_into_zeros(ctx.shape, ctx.index, grad), None
 
 
 class Select(Index):
@@ -176,25 +166,139 @@ def basic_index_function(index):
 _FULL_SLICE = slice(None)
 
 
-class Gather(Function):
+class IndexIntoZeros(ArrayFunction):
+    """z = zeros(shape) with v written at a basic index;  dv = g[index]."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.index = index
+        out = np.zeros(shape, dtype=values.dtype)
+        out[index] = values
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None, None
+
+
+class Gather(ArrayFunction):
     """z = a[index] for an index with integer or boolean arrays (a copy);  da = zeros with g
-    added at the positions read, repeated positions summed (np.add.at)."""
+    added at the positions read, repeated positions summed."""
 
     node_name = "IndexBackward0"
 
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.index = a.shape, index
-        return a[index]
+        return read_index(a, index)
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.add.at(out, ctx.index, grad)
-        return out, None
+        return G.add_at_zeros(ctx.shape, ctx.index, grad), None
 
 
-class Concatenate(Function):
+class AddAtZeros(ArrayFunction):
+    """z = zeros(shape) with v added at an advanced index (repeats summed);  dv = g[index]."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.index = index
+        out = np.zeros(shape, dtype=values.dtype)
+        add_at_index(out, index, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if G.is_tensor(grad):
+            return Gather.apply(grad, ctx.index), None, None
+        return read_index(grad, ctx.index), None, None
+
+
+class SplitIndex:
+    """An index mixing ints or None with index arrays, read as torch reads it: ``basic``
+    (ints, None, slices, arrays' dims kept whole) applies first, then ``advanced``."""
+
+    __slots__ = ("basic", "advanced")
+
+    def __init__(self, basic: tuple, advanced: tuple):
+        self.basic, self.advanced = basic, advanced
+
+
+def read_index(a, index):
+    if type(index) is SplitIndex:
+        return a[index.basic][index.advanced]
+    return a[index]
+
+
+def write_index(a, index, value) -> None:
+    if type(index) is SplitIndex:
+        a[index.basic][index.advanced] = value  # a[basic] is a view of a
+    else:
+        a[index] = value
+
+
+def add_at_index(a, index, values) -> None:
+    if type(index) is SplitIndex:
+        np.add.at(a[index.basic], index.advanced, values)
+    else:
+        np.add.at(a, index, values)
+
+
+def _along_axis_index(indices: np.ndarray, axis: int) -> tuple:
+    """The advanced index that reads a[..., indices[...], ...] along ``axis``, elsewhere the
+    position itself (torch.gather's addressing)."""
+    grids = list(np.ogrid[tuple(slice(0, n) for n in indices.shape)])
+    grids[axis] = indices
+    return tuple(grids)
+
+
+class GatherAlong(ArrayFunction):
+    """z[i][j][k] = a[i][index[i][j][k]][k] along dim 1 (torch.gather);  da = zeros with g
+    added at the positions read."""
+
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, a, axis, indices):
+        ctx.shape, ctx.axis, ctx.indices = a.shape, axis, indices
+        return a[_along_axis_index(indices, axis)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAddIntoZeros.forward_or_apply(grad, ctx.shape, ctx.indices, ctx.axis), \
+            None, None
+
+
+class ScatterAddIntoZeros(ArrayFunction):
+    """z = zeros(shape) with v[i][j][k] added at [i][index[i][j][k]][k] along the axis;
+    dv = gather(g, axis, index)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, indices, axis):
+        ctx.axis, ctx.indices = axis, indices
+        out = np.zeros(shape, dtype=values.dtype)
+        np.add.at(out, _along_axis_index(indices, axis), values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if G.is_tensor(grad):
+            return GatherAlong.apply(grad, ctx.axis, ctx.indices), None, None, None
+        return grad[_along_axis_index(ctx.indices, ctx.axis)], None, None, None
+
+    @classmethod
+    def forward_or_apply(cls, values, shape, indices, axis):
+        if G.is_tensor(values):
+            return cls.apply(values, tuple(shape), indices, axis)
+        out = np.zeros(shape, dtype=values.dtype)
+        np.add.at(out, _along_axis_index(indices, axis), values)
+        return out
+
+
+ScatterIntoZeros = ScatterAddIntoZeros  # with unique indices, as max(dim)'s, put == add
+
+
+class Concatenate(ArrayFunction):
     """z = [a_1, a_2, ...] joined along axis;  da_i = the slice of g that a_i filled."""
 
     node_name = "CatBackward0"
@@ -202,12 +306,12 @@ class Concatenate(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
-        ctx.bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
+        ctx.bounds = [int(b) for b in np.cumsum([x.shape[axis] for x in arrays])[:-1]]
         return np.concatenate(arrays, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        return (None,) + tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
+        return (None,) + tuple(G.split(grad, ctx.bounds, ctx.axis))
 
 
 class Stack(Concatenate):
@@ -216,7 +320,7 @@ class Stack(Concatenate):
     node_name = "StackBackward0"
 
 
-class CopySlices(Function):
+class CopySlices(ArrayFunction):
     """z = a with value written at a basic index (``a[index] = value``, recorded when a or
     value requires grad);  da = g with zeros where value was written, dvalue = g[index]."""
 
@@ -225,21 +329,24 @@ class CopySlices(Function):
     @staticmethod
     def forward(ctx, a, value, index):
         out = a.copy()
-        out[index] = value
+        write_index(out, index, value)
         ctx.index, ctx.value_ndim = index, np.ndim(value)
+        ctx.shape = a.shape
         return out
 
     @staticmethod
     def backward(ctx, grad):
         grad_a = grad_value = None
         if ctx.needs_input_grad[0]:
-            grad_a = grad.copy()
-            grad_a[ctx.index] = 0
+            written = np.zeros(ctx.shape, dtype=bool)
+            write_index(written, ctx.index, True)
+            grad_a = G.where(written, 0.0, grad)
         if ctx.needs_input_grad[1]:
-            grad_value = np.array(grad[ctx.index])
+            grad_value = (Gather.apply(grad, ctx.index) if G.is_tensor(grad)
+                          else np.array(read_index(grad, ctx.index)))
             if grad_value.ndim < ctx.value_ndim:  # numpy drops a value's leading 1s
                 grad_value = grad_value.reshape((1,) * (ctx.value_ndim - grad_value.ndim)
-                                                + grad_value.shape)
+                                                + tuple(grad_value.shape))
         return grad_a, grad_value, None
 
 
@@ -250,6 +357,8 @@ class IndexPut(CopySlices):
     node_name = "IndexPutBackward0"
 
 
+# ----------------------------------------------------------------------------- indices
+
 def _is_basic_index(index) -> bool:
     """True when the index holds only ints, slices, None and Ellipsis (no arrays), so each
     element is read at most once and a plain assignment scatters the gradient."""
@@ -258,103 +367,198 @@ def _is_basic_index(index) -> bool:
                and not isinstance(i, bool) for i in items)
 
 
-def _convert_index(index):
-    """Tensors in an index become arrays; lists become arrays; the rest stays."""
-    if isinstance(index, tuple):
-        return tuple(_convert_index(i) for i in index)
-    if isinstance(index, Tensor):
-        index = index.data
-    if isinstance(index, list):
-        index = np.asarray(index) if index else np.zeros(0, dtype=np.int64)
-    if isinstance(index, np.ndarray) and index.dtype.kind not in "iub":
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return index
+def _convert_item(item):
+    if isinstance(item, Tensor):
+        item = item.array
+    if isinstance(item, list):
+        item = np.asarray(item) if item else np.zeros(0, dtype=np.int64)
+    if isinstance(item, np.ndarray):
+        if item.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if item.ndim == 0 and item.dtype.kind in "iu":
+            return int(item)  # a 0-d index tensor selects, as an int
+    return item
 
 
-def reshape(t: Tensor, shape: tuple) -> Tensor:
+def _convert_index(index, ndim: int):
+    """Tensors and lists in an index become arrays; an index mixing ints or None with arrays
+    becomes a SplitIndex (torch's order of application)."""
+    if type(index) is SplitIndex:
+        return index
+    if not isinstance(index, tuple):
+        return _convert_item(index)
+    items = tuple(_convert_item(i) for i in index)
+    has_array = any(isinstance(i, np.ndarray) or isinstance(i, bool) for i in items)
+    mixes = any(i is None or (isinstance(i, numbers.Integral) and not isinstance(i, bool))
+                for i in items)
+    if not (has_array and mixes):
+        return items
+    used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else
+               (0 if i is None or i is Ellipsis or isinstance(i, bool) else 1) for i in items)
+    basic, advanced = [], []
+    for item in items:
+        if item is Ellipsis:
+            basic.extend([_FULL_SLICE] * (ndim - used))
+            advanced.extend([_FULL_SLICE] * (ndim - used))
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            basic.append(item)
+        elif item is None or isinstance(item, slice):
+            basic.append(item)
+            advanced.append(_FULL_SLICE)
+        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            basic.extend([_FULL_SLICE] * item.ndim)
+            advanced.append(item)
+        else:
+            basic.append(_FULL_SLICE)
+            advanced.append(item)
+    return SplitIndex(tuple(basic), tuple(advanced))
+
+
+# ----------------------------------------------------------------------------- front doors
+
+def _shape_of(t: Tensor, args) -> tuple:
+    return size_args(args)
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """input with a new shape (one dim may be -1); a view when the layout allows."""
+    shape = size_args(shape)
+    size = input.array.size
     known = [s for s in shape if s != -1]
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     total = math.prod(known)
-    if (shape.count(-1) == 0 and total != t.data.size) or (
-            shape.count(-1) == 1 and (total == 0 or t.data.size % total)):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {t.data.size}")
-    return View.apply(t, shape)
+    if (shape.count(-1) == 0 and total != size) or (
+            shape.count(-1) == 1 and (total == 0 or size % total)):
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    return View.apply(input, shape)
 
 
-view = reshape
+def view(input: Tensor, *shape) -> Tensor:
+    """input with a new shape, or ``view(dtype)``: the same bytes read as another dtype (the
+    last dimension scales by the ratio of the element sizes; no gradient, as torch)."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+        return _view_as_dtype(input, shape[0])
+    return reshape(input, *shape)
 
 
-def flatten(t: Tensor, start_dim=0, end_dim=-1) -> Tensor:
-    if t.ndim == 0:
-        return reshape(t, (1,))
-    start, end = normalize_dim(start_dim, t.ndim), normalize_dim(end_dim, t.ndim)
+def _view_as_dtype(input: Tensor, dtype) -> Tensor:
+    from minigrad import dtypes
+    dtype = dtypes.to_dtype(dtype)
+    array = input.array
+    if dtype == array.dtype:
+        return input
+    if dtype.itemsize != array.itemsize:
+        if array.ndim == 0:
+            raise RuntimeError("self.dim() cannot be 0 to view "
+                               f"{type_name(array.dtype)} as {type_name(dtype)} (different "
+                               "element sizes)")
+        if not array.flags.c_contiguous or (array.shape[-1] * array.itemsize) % dtype.itemsize:
+            raise RuntimeError(f"self.size(-1) must be divisible by "
+                               f"{dtype.itemsize // array.itemsize or 1} to view "
+                               f"{type_name(array.dtype)} as {type_name(dtype)} (different "
+                               "element sizes), but got "
+                               f"{array.shape[-1]}")
+    result = Tensor(array.view(dtype), _version=input._version)
+    input._version.shared = True
+    return result
+
+
+def flatten(input: Tensor, start_dim=0, end_dim=-1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    ndim = input.array.ndim
+    if ndim == 0:
+        return reshape(input, (1,))
+    start, end = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = t.shape[:start] + (math.prod(t.shape[start:end + 1]),) + t.shape[end + 1:]
-    return View.apply(t, shape)  # valid by construction: reshape's checks are not needed
+    shape = input.array.shape
+    shape = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    return View.apply(input, shape)  # valid by construction: reshape's checks are not needed
 
 
-def unflatten(t: Tensor, dim, sizes) -> Tensor:
-    dim = normalize_dim(dim, t.ndim)
+def unflatten(input: Tensor, dim, sizes) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one may be -1)."""
+    shape = input.array.shape
+    dim = normalize_dim(dim, len(shape))
     sizes = tuple(sizes)
     if -1 in sizes:
         known = math.prod(s for s in sizes if s != -1)
-        sizes = tuple(t.shape[dim] // known if s == -1 else s for s in sizes)
-    if math.prod(sizes) != t.shape[dim]:
+        sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
+    if math.prod(sizes) != shape[dim]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
-                           f"size of dim {dim} ({t.shape[dim]}) in the input tensor")
-    return reshape(t, t.shape[:dim] + sizes + t.shape[dim + 1:])
+                           f"size of dim {dim} ({shape[dim]}) in the input tensor")
+    return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
 
 
-def squeeze(t: Tensor, dim=None) -> Tensor:
+def squeeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
+    """Drop size-1 dims: all of them, or those of ``dim`` (an int or a tuple)."""
+    dim = dim_alias(dim, axis)
+    shape = input.array.shape
     if dim is None:
-        return Squeeze.apply(t, tuple(s for s in t.shape if s != 1))
+        return Squeeze.apply(input, tuple(s for s in shape if s != 1))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    axes = {normalize_dim(d, t.ndim) for d in dims}
-    shape = tuple(s for i, s in enumerate(t.shape) if not (i in axes and s == 1))
-    return (SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim).apply(t, shape)
+    axes = {normalize_dim(d, len(shape)) for d in dims}
+    kept = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return (SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim).apply(input, kept)
 
 
-def unsqueeze(t: Tensor, dim) -> Tensor:
-    axis = normalize_dim(dim, t.ndim + 1)
-    return Unsqueeze.apply(t, t.shape[:axis] + (1,) + t.shape[axis:])
+def unsqueeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
+    """Insert a size-1 dim at ``dim``."""
+    dim = dim_alias(dim, axis)
+    if dim is None:
+        raise TypeError("unsqueeze() missing required argument 'dim'")
+    shape = input.array.shape
+    position = normalize_dim(dim, len(shape) + 1)
+    return Unsqueeze.apply(input, shape[:position] + (1,) + shape[position:])
 
 
-def transpose(t: Tensor, dim0, dim1, function=Transpose) -> Tensor:
-    axes = list(range(t.ndim))
-    a, b = normalize_dim(dim0, t.ndim), normalize_dim(dim1, t.ndim)
+def transpose(input: Tensor, dim0, dim1) -> Tensor:
+    """Swap two dims (a view)."""
+    ndim = input.array.ndim
+    axes = list(range(ndim))
+    a, b = normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
     axes[a], axes[b] = axes[b], axes[a]
-    return function.apply(t, tuple(axes)) if t.ndim else t
+    return Transpose.apply(input, tuple(axes)) if ndim else input
 
 
-def matrix_transpose(tensor: Tensor) -> Tensor:
-    """Tensor.t(): transpose a matrix; a vector or a 0-d tensor stays as it is (a view)."""
-    if tensor.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                           f"{tensor.ndim}D")
-    return MatrixTranspose.apply(tensor, tuple(reversed(range(tensor.ndim))))
+swapaxes = swapdims = transpose
 
 
-def permute(t: Tensor, dims: tuple) -> Tensor:
-    if len(dims) != t.ndim:
+def t(input: Tensor) -> Tensor:
+    """The transpose of a matrix; a vector or a 0-d tensor stays as it is (a view)."""
+    ndim = input.array.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    return MatrixTranspose.apply(input, tuple(reversed(range(ndim))))
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder the dims (a view)."""
+    dims = size_args(dims)
+    ndim = input.array.ndim
+    if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {t.ndim} is not equal to len(dims) = {len(dims)}")
-    axes = tuple(normalize_dim(d, t.ndim) for d in dims)
+                           f"input.dim() = {ndim} is not equal to len(dims) = {len(dims)}")
+    axes = tuple(normalize_dim(d, ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return Permute.apply(t, axes)
+    return Permute.apply(input, axes)
 
 
-def expand(t: Tensor, sizes: tuple) -> Tensor:
-    if len(sizes) < t.ndim:
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
+    sizes = size_args(sizes)
+    current_shape = input.array.shape
+    ndim = len(current_shape)
+    if len(sizes) < ndim:
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
-                           f"or equal to the number of dimensions in the tensor ({t.ndim})")
-    offset = len(sizes) - t.ndim
+                           f"or equal to the number of dimensions in the tensor ({ndim})")
+    offset = len(sizes) - ndim
     shape = []
     for i, size in enumerate(sizes):
-        current = t.shape[i - offset] if i >= offset else None
+        current = current_shape[i - offset] if i >= offset else None
         if size == -1:
             if current is None:
                 raise RuntimeError("expand: -1 is not allowed in a leading, non-existing "
@@ -363,50 +567,106 @@ def expand(t: Tensor, sizes: tuple) -> Tensor:
         elif current is not None and current != 1 and current != size:
             raise RuntimeError(f"The expanded size of the tensor ({size}) must match the "
                                f"existing size ({current}) at non-singleton dimension {i}.  "
-                               f"Target sizes: {list(sizes)}.  Tensor sizes: {list(t.shape)}")
+                               f"Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(current_shape)}")
         shape.append(size)
-    return Expand.apply(t, tuple(shape))
+    return Expand.apply(input, tuple(shape))
 
 
-def getitem(t: Tensor, index) -> Tensor:
-    index = _convert_index(index)
-    if t.ndim == 0 and index not in ((), Ellipsis, None):
+def getitem(input: Tensor, index) -> Tensor:
+    """input[index]: basic indexing gives a view, index arrays a copy (torch's order when
+    both are mixed)."""
+    index = _convert_index(index, input.array.ndim)
+    if input.array.ndim == 0 and not isinstance(index, (SplitIndex, np.ndarray)) and not all(
+            item is None or item is Ellipsis for item in (
+                index if isinstance(index, tuple) else (index,))):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
-    if _is_basic_index(index):
-        return basic_index_function(index).apply(t, index)
-    return Gather.apply(t, index)
+    if type(index) is not SplitIndex and _is_basic_index(index):
+        return basic_index_function(index).apply(input, index)
+    return Gather.apply(input, index)
 
 
-def setitem_function(index):
-    """The Function that records ``a[index] = value``, and the index as it takes it."""
-    index = _convert_index(index)
-    return (CopySlices if _is_basic_index(index) else IndexPut), index
+def setitem(input: Tensor, index, value) -> None:
+    """input[index] = value, recorded as torch records it when grad is involved."""
+    index = _convert_index(index, input.array.ndim)
+    if inplace_is_recorded(input, (value,)):
+        basic = type(index) is not SplitIndex and _is_basic_index(index)
+        record_inplace(input, CopySlices if basic else IndexPut, value, index)
+        return
+    write_index(input.array, index, value.array if isinstance(value, Tensor) else value)
+    input._version.value += 1
 
 
-def cat(tensors, dim=0, function=Concatenate) -> Tensor:
+def gather(input: Tensor, dim, index: Tensor, *, sparse_grad=False, axis=None) -> Tensor:
+    """out[i][j][k] = input[i][index[i][j][k]][k] for dim 1 (index int64, as many dims as
+    input, no larger than it outside ``dim``)."""
+    dim = dim_alias(dim, axis)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"gather(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    ndim = input.array.ndim
+    axis_ = normalize_dim(dim, ndim)
+    indices = index.array
+    if indices.dtype != np.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if indices.ndim != max(ndim, 1) and not (ndim == 0 and indices.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    for d in range(indices.ndim):
+        if d != axis_ and indices.shape[d] > input.array.shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(indices.shape)} to be no larger than self "
+                               f"{list(input.array.shape)} apart from dimension {axis_}")
+    if indices.size and (indices.min() < -input.array.shape[axis_]
+                         or indices.max() >= input.array.shape[axis_]):
+        bad = indices.max() if indices.max() >= input.array.shape[axis_] else indices.min()
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {axis_} with "
+                           f"size {input.array.shape[axis_]}")
+    return GatherAlong.apply(input, axis_, indices % max(input.array.shape[axis_], 1))
+
+
+def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
+    """Join tensors along an existing dim (dtypes promoted as torch)."""
+    dim = dim_alias(dim, axis, 0)
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        "Tensor")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     first = tensors[0]
     axis = normalize_dim(dim, first.ndim)
     for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
         if t.ndim != first.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got "
                                f"{first.ndim} and {t.ndim}")
         for d in range(first.ndim):
-            if d != axis and t.shape[d] != first.shape[d]:
+            if d != axis and t.array.shape[d] != first.array.shape[d]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. "
-                                   f"Expected size {first.shape[d]} but got size {t.shape[d]} "
-                                   f"for tensor number {i} in the list.")
-    dtype = first.dtype
+                                   f"Expected size {first.array.shape[d]} but got size "
+                                   f"{t.array.shape[d]} for tensor number {i} in the list.")
+    return _join(Concatenate, axis, tensors)
+
+
+concat = concatenate = cat
+
+
+def _join(function, axis, tensors):
+    from minigrad import dtypes
+    dtype = tensors[0].dtype
     for t in tensors[1:]:
-        dtype = np.promote_types(dtype, t.dtype) if t.dtype != dtype else dtype
+        dtype = dtypes.promote(dtype, t.dtype) if t.dtype != dtype else dtype
     tensors = [t if t.dtype == dtype else t.type(dtype) for t in tensors]
     return function.apply(axis, *tensors)
 
 
-def stack(tensors, dim=0) -> Tensor:
+def stack(tensors, dim=0, *, axis=None, out=None) -> Tensor:
+    """Join equally shaped tensors along a new dim."""
+    dim = dim_alias(dim, axis, 0)
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -416,4 +676,447 @@ def stack(tensors, dim=0) -> Tensor:
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
                                f"entry {i}")
     axis = normalize_dim(dim, tensors[0].ndim + 1)
-    return cat([unsqueeze(t, axis) for t in tensors], axis, function=Stack)
+    return _join(Stack, axis, [unsqueeze(t, axis) for t in tensors])
+
+
+# ----------------------------------------------------------------------------- scatter, select
+
+class Scatter(ArrayFunction):
+    """z = a with src written along a dim at ``index`` (torch.scatter: for dim 1,
+    z[i][index[i][j]] = src[i][j]); da = g with zeros where written, dsrc = g read back at the
+    same positions (zero where src was not used). A number src: ScatterValue."""
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, axis, indices, src):
+        out = a.copy()
+        position = _along_axis_index(indices, axis)
+        out[position] = _leading(src, indices.shape)
+        ctx.axis, ctx.indices, ctx.position = axis, indices, position
+        ctx.shape, ctx.src_shape = a.shape, np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad_src = None
+        if ctx.needs_input_grad[0]:
+            written = np.zeros(ctx.shape, dtype=bool)
+            written[ctx.position] = True
+            grad_a = G.where(written, 0.0, grad)
+        if ctx.needs_input_grad[3]:
+            grad_src = _padded(G.gather_along(grad, ctx.indices, ctx.axis), ctx.src_shape)
+        return grad_a, None, None, grad_src
+
+
+class ScatterValue(Scatter):
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(ArrayFunction):
+    """z = a with src added along a dim at ``index`` (repeats sum);  da = g,
+    dsrc = g read back at the positions (torch.scatter_add)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, indices, src):
+        out = a.copy()
+        np.add.at(out, _along_axis_index(indices, axis), _leading(src, indices.shape))
+        ctx.axis, ctx.indices, ctx.src_shape = axis, indices, np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = None
+        if ctx.needs_input_grad[3]:
+            grad_src = _padded(G.gather_along(grad, ctx.indices, ctx.axis), ctx.src_shape)
+        return grad, None, None, grad_src
+
+
+class ScatterReduce(ArrayFunction):
+    """z = a with src added to (or multiplied into) it along a dim at ``index``: torch's
+    deprecated scatter(reduce=...), which has no derivative in torch either."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, axis, indices, src, reduce):
+        out = a.copy()
+        ufunc = np.add if reduce == "add" else np.multiply
+        ufunc.at(out, _along_axis_index(indices, axis), _leading(src, indices.shape))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def _leading(src, shape):
+    """The block of src that an index of ``shape`` uses (its leading corner)."""
+    if np.ndim(src) == 0:
+        return src
+    return src[tuple(slice(0, n) for n in shape)]
+
+
+def _padded(values, shape):
+    """values placed in the leading corner of zeros(shape) (a src larger than its index)."""
+    if tuple(values.shape) == tuple(shape):
+        return values
+    return G.index_into_zeros(shape, tuple(slice(0, n) for n in values.shape), values)
+
+
+def _check_scatter(input, axis, index, src, name):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    indices = index.array
+    if indices.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    ndim = max(input.array.ndim, 1)
+    if indices.ndim != ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self "
+                           "tensor")
+    size = input.array.shape[axis] if input.array.ndim else 1
+    for d in range(indices.ndim):
+        if d != axis and indices.shape[d] > (input.array.shape[d] if input.array.ndim else 1):
+            raise RuntimeError(f"Expected index {list(indices.shape)} to be smaller than self "
+                               f"{list(input.array.shape)} apart from dimension {axis}")
+        if isinstance(src, Tensor) and indices.shape[d] > src.array.shape[d]:
+            raise RuntimeError(f"Expected index {list(indices.shape)} to be smaller than src "
+                               f"{list(src.array.shape)}")
+    if indices.size and (indices.min() < -size or indices.max() >= size):
+        bad = int(indices.max() if indices.max() >= size else indices.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size "
+                           f"{size}")
+    return indices % max(size, 1)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, axis=None) -> Tensor:
+    """input with ``src`` (a tensor, or ``value``) written along ``dim`` at ``index``."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() missing argument 'src' or 'value'")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
+    indices = _check_scatter(input, axis, index, src, "scatter")
+    if isinstance(src, Tensor) and src.dtype != input.dtype:
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+    if reduce is not None:
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated "
+                          "and will be removed in a future PyTorch release. Use "
+                          "torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
+        return ScatterReduce.apply(input, axis, indices, src, reduce)
+    if isinstance(src, Tensor):
+        return Scatter.apply(input, axis, indices, src)
+    return ScatterValue.apply(input, axis, indices, src)
+
+
+def scatter_add(input, dim, index, src, *, axis=None) -> Tensor:
+    """input with ``src`` added along ``dim`` at ``index`` (repeated indices sum)."""
+    axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
+                        f"{type(src).__name__}")
+    indices = _check_scatter(input, axis, index, src, "scatter_add")
+    if src.dtype != input.dtype:
+        raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
+    return ScatterAdd.apply(input, axis, indices, src)
+
+
+class IndexSelect(Gather):
+    node_name = "IndexSelectBackward0"
+
+
+def index_select(input, dim, index, *, axis=None) -> Tensor:
+    """The slices of ``input`` along ``dim`` at the positions in ``index`` (1-D, int)."""
+    axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    indices = index.array
+    if indices.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select(): Expected dtype int32 or int64 for index")
+    size = input.array.shape[axis] if input.array.ndim else 1
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        bad = int(indices.max() if indices.max() >= size else indices.min())
+        raise IndexError(f"index out of range in self (index {bad} for dimension {axis} of "
+                         f"size {size})")
+    if input.array.ndim == 0:
+        return IndexSelect.apply(input.reshape(1), (indices.reshape(-1),)).reshape(
+            indices.shape)
+    return IndexSelect.apply(input, (_FULL_SLICE,) * axis + (indices.reshape(-1),))
+
+
+def masked_fill(input, mask, value) -> Tensor:
+    """input with ``value`` where ``mask`` (bool, broadcast to input) is True."""
+    from minigrad.ops import elementwise
+    if not isinstance(mask, Tensor) or mask.array.dtype != np.bool_:
+        got = mask.array.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                           f"dtype {type_name(got) if isinstance(got, np.dtype) else got}")
+    try:
+        condition = np.broadcast_to(mask.array, input.array.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of the mask {list(mask.array.shape)} must be "
+                           f"broadcastable to the size of the input "
+                           f"{list(input.array.shape)}") from None
+    if isinstance(value, Tensor):
+        if value.array.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.array.ndim} dimension(s).")
+        fill = value if value.dtype == input.dtype else value.type(input.dtype)
+        return elementwise.MaskedFillTensor.apply(Tensor(condition), fill, input)
+    return elementwise.MaskedFill.apply(Tensor(condition), input.array.dtype.type(value), input)
+
+
+# ----------------------------------------------------------------------------- repeat, split
+
+class Repeat(ArrayFunction):
+    """z = a tiled ``repeats`` times along each dim (torch.repeat);  da = g summed over the
+    copies."""
+
+    @staticmethod
+    def forward(ctx, a, repeats):
+        padded = (1,) * (len(repeats) - a.ndim) + a.shape
+        ctx.padded, ctx.repeats = padded, repeats
+        return np.tile(a.reshape(padded), repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        interleaved = [n for pair in zip(ctx.repeats, ctx.padded) for n in pair]
+        summed = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return summed.reshape(ctx.padded), None
+
+
+def repeat(input, *sizes) -> Tensor:
+    """input tiled sizes[i] times along dim i (new leading dims for extra sizes)."""
+    sizes = size_args(sizes)
+    if len(sizes) < input.array.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+    return Repeat.apply(input, sizes)
+
+
+def tile(input, dims) -> Tensor:
+    """torch.tile: repeat, with ``dims`` padded with leading 1s to the input's rank."""
+    dims = size_args((dims,) if isinstance(dims, int) else tuple(dims))
+    dims = (1,) * (input.array.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+class Split(ArrayFunction):
+    """(a[..., b_0:b_1, ...], a[..., b_1:b_2, ...], ...) along a dim (views);  da = the
+    gradients joined back (zeros for a piece that got none)."""
+
+    is_view = True
+    node_name = "SplitBackward0"
+
+    @staticmethod
+    def forward(ctx, a, axis, bounds):
+        edges = [0, *bounds, a.shape[axis]]
+        prefix = (_FULL_SLICE,) * axis
+        ctx.axis, ctx.edges, ctx.shape = axis, edges, a.shape
+        return tuple(a[prefix + (slice(lo, hi),)] for lo, hi in zip(edges[:-1], edges[1:]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        pieces = []
+        like = next(g for g in grads if g is not None)
+        for g, lo, hi in zip(grads, ctx.edges[:-1], ctx.edges[1:]):
+            if g is None:
+                shape = list(ctx.shape)
+                shape[ctx.axis] = hi - lo
+                g = _zeros(like, shape)
+            pieces.append(g)
+        if G.is_tensor(like):
+            return cat(pieces, ctx.axis), None, None
+        return np.concatenate(pieces, axis=ctx.axis), None, None
+
+
+def _zeros(like, shape):
+    zeros = np.zeros(shape, dtype=like.dtype)
+    return Tensor(zeros) if G.is_tensor(like) else zeros
+
+
+class SplitWithSizes(Split):
+    node_name = "SplitWithSizesBackward0"
+
+
+def split(input, split_size_or_sections, dim=0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the sizes
+    listed."""
+    axis = normalize_dim(dim, input.array.ndim)
+    size = input.array.shape[axis]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sections = size_args(split_size_or_sections)
+        if sum(sections) != size or any(s < 0 for s in sections):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {axis}), but got "
+                               f"split_sizes={list(sections)}")
+        bounds = [int(b) for b in np.cumsum(sections)[:-1]]
+        return SplitWithSizes.apply(input, axis, bounds)
+    step = split_size_or_sections
+    if isinstance(step, Tensor):
+        step = step.item()
+    if not isinstance(step, numbers.Integral) or step < 0 or (step == 0 and size):
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                           f"dimension size of {size}" if step == 0 else
+                           f"split expects split_size be non-negative, but got "
+                           f"split_size={step}")
+    bounds = list(range(step, size, step)) if step else []
+    return Split.apply(input, axis, bounds)
+
+
+def chunk(input, chunks, dim=0) -> tuple:
+    """At most ``chunks`` pieces of equal size (ceil(n / chunks)) along ``dim``."""
+    if not isinstance(chunks, numbers.Integral) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = normalize_dim(dim, input.array.ndim)
+    size = input.array.shape[axis]
+    step = max(-(-size // chunks), 1)
+    return split(input, step, axis)
+
+
+class Unbind(ArrayFunction):
+    """(a[0], a[1], ...) along a dim (views);  da = the gradients stacked (zeros for a slice
+    that got none)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis, ctx.shape = axis, a.shape
+        prefix = (_FULL_SLICE,) * axis
+        return tuple(a[prefix + (i,)] for i in range(a.shape[axis]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        like = next(g for g in grads if g is not None)
+        shape = ctx.shape[:ctx.axis] + ctx.shape[ctx.axis + 1:]
+        pieces = [_zeros(like, shape) if g is None else g for g in grads]
+        if G.is_tensor(like):
+            return stack(pieces, ctx.axis), None
+        return np.stack(pieces, axis=ctx.axis), None
+
+
+def unbind(input, dim=0) -> tuple:
+    """The slices of ``input`` along ``dim``, each without that dim."""
+    axis = normalize_dim(dim, input.array.ndim)
+    if input.array.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, axis)
+
+
+class Flip(ArrayFunction):
+    """z = a reversed along ``axes`` (a copy, as torch);  da = g reversed back."""
+
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.flip(a, axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return flip(grad, ctx.axes) if G.is_tensor(grad) else np.flip(grad, ctx.axes), None
+
+
+def _dims(input, dims, name):
+    if isinstance(dims, numbers.Integral):
+        dims = (dims,)
+    axes = tuple(normalize_dim(d, input.array.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+    return axes
+
+
+def flip(input, dims) -> Tensor:
+    """input reversed along each dim of ``dims``."""
+    return Flip.apply(input, _dims(input, dims, "flip"))
+
+
+def fliplr(input) -> Tensor:
+    if input.array.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input) -> Tensor:
+    if input.array.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+class Roll(ArrayFunction):
+    """z = a shifted cyclically by ``shifts`` along ``axes`` (flattened when none);
+    da = g shifted back."""
+
+    @staticmethod
+    def forward(ctx, a, shifts, axes):
+        ctx.shifts, ctx.axes, ctx.shape = shifts, axes, a.shape
+        if axes is None:
+            return np.roll(a.reshape(-1), shifts).reshape(a.shape)
+        return np.roll(a, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        back = tuple(-s for s in ctx.shifts) if ctx.axes is not None else -ctx.shifts
+        if G.is_tensor(grad):
+            return Roll.apply(grad, back, ctx.axes), None, None
+        if ctx.axes is None:
+            return np.roll(grad.reshape(-1), back).reshape(ctx.shape), None, None
+        return np.roll(grad, back, ctx.axes), None, None
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    """input shifted cyclically by ``shifts`` along ``dims`` (flattened when dims is None)."""
+    if dims is None:
+        if not isinstance(shifts, numbers.Integral):
+            if len(shifts) != 1:
+                raise RuntimeError("roll: shifts must be an int when dims is not given")
+            shifts = shifts[0]
+        return Roll.apply(input, int(shifts), None)
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    axes = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(axes):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(axes)}")
+    axes = tuple(normalize_dim(d, input.array.ndim) for d in axes)
+    return Roll.apply(input, tuple(int(s) for s in shifts), axes)
+
+
+def meshgrid(*tensors, indexing=None) -> tuple:
+    """Coordinate grids of 1-D tensors: 'ij' (matrix, the default, with torch's warning when
+    not given) or 'xy' (Cartesian: grids shaped (len(y), len(x), ...))."""
+    import warnings
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f'received: {indexing}')
+    for t in tensors:
+        if t.array.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+    order = list(tensors)
+    if indexing == "xy" and len(order) >= 2:
+        order[0], order[1] = order[1], order[0]
+    shape = tuple(t.array.size for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view_shape = [1] * len(order)
+        view_shape[i] = t.array.size
+        grids.append(expand(reshape(t, tuple(view_shape)), shape))
+    if indexing == "xy" and len(grids) >= 2:  # the grids of (y, x, ...), given back as (x, y)
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

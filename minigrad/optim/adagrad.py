@@ -66,7 +66,7 @@ class Adagrad(Optimizer):
     def _init_state(self, group, param, state):
         # torch fills parameters added later with the optimizer's default, not the group's.
         state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["sum"] = Tensor(np.full_like(param.data, self.defaults["initial_accumulator_value"]))
+        state["sum"] = Tensor(np.full_like(param.array, self.defaults["initial_accumulator_value"]))
 
     def _update(self, group, arrays, grads):
         state = arrays.state

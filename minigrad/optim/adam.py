@@ -77,10 +77,10 @@ class Adam(Optimizer):
 
     def _init_state(self, group, param, state):
         state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["exp_avg"] = Tensor(np.zeros_like(param.data))
-        state["exp_avg_sq"] = Tensor(np.zeros_like(param.data))
+        state["exp_avg"] = Tensor(np.zeros_like(param.array))
+        state["exp_avg_sq"] = Tensor(np.zeros_like(param.array))
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = Tensor(np.zeros_like(param.data))
+            state["max_exp_avg_sq"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         beta1, beta2 = group["betas"]

@@ -4,11 +4,10 @@ As ``torch.optim.Optimizer``. Each algorithm subclass names its state buffers
 (``_state_keys``), creates them (``_init_state``) and runs one fused update per group
 (``_update``). The base gathers, per group, the numpy arrays of the parameters that have a
 gradient, their gradients and their state buffers; those lists are cached while the same
-parameters have gradients, their arrays are unchanged and the state was not reloaded, so a step
-costs a few hundred nanoseconds of Python per parameter plus one kernel call per group.
-
-Replace optimizer state through ``load_state_dict`` (which resets the cache), not by assigning
-into ``optimizer.state[p]``.
+parameters have gradients, their arrays are unchanged and every state entry is still the same
+tensor holding the same array (so replacing ``optimizer.state[p]["momentum_buffer"]``, legal in
+torch, takes effect at the next step), so a step costs a few hundred nanoseconds of Python per
+parameter plus one kernel call per group.
 """
 import warnings
 from collections import defaultdict
@@ -36,16 +35,17 @@ required = _RequiredParameter()
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 
-    __slots__ = ("params", "arrays", "axes", "datas", "state", "fresh", "keys", "generation",
-                 "source", "source_size")
+    __slots__ = ("params", "arrays", "axes", "datas", "state", "entries", "fresh", "keys",
+                 "generation", "source", "source_size")
 
-    def __init__(self, params, axes, state, fresh, keys, generation, source):
+    def __init__(self, params, axes, state, entries, fresh, keys, generation, source):
         self.params = params          # the Tensors that have a gradient
-        self.arrays = [p.data for p in params]   # their .data arrays, as they were gathered
+        self.arrays = [p.array for p in params]   # their .array arrays, as they were gathered
         self.axes = axes              # per parameter: the axes in memory order (None: C order)
         # the arrays in memory order (C-contiguous views, updated in place)
         self.datas = [in_memory_order(a, ax) for a, ax in zip(self.arrays, axes)]
         self.state = state            # {state key: [array per parameter]}
+        self.entries = entries        # per parameter: [(state dict, key, tensor, array)]
         self.fresh = fresh            # per parameter: True when its state was created this step
         self.keys = keys
         self.generation = generation
@@ -73,7 +73,7 @@ def in_memory_order(array: np.ndarray, axes) -> np.ndarray:
 def _grad_array(param: Tensor, data: np.ndarray, axes) -> np.ndarray:
     """param.grad in the memory order of the parameter's array ``data`` (a C-contiguous array
     of its dtype: a view where the layouts agree, else a copy)."""
-    grad = param.grad.data
+    grad = param.grad.array
     if grad.shape != data.shape:
         raise RuntimeError(f"the gradient of a parameter of shape {data.shape} has shape "
                            f"{grad.shape}")
@@ -85,7 +85,7 @@ def _grad_array(param: Tensor, data: np.ndarray, axes) -> np.ndarray:
 
 def _param_axes(param: Tensor):
     """The memory order of a parameter the fused kernels can update in place."""
-    data = param.data
+    data = param.array
     if data.dtype not in (np.float32, np.float64):
         raise TypeError(f"optimizers update float32 or float64 parameters, got {data.dtype}")
     axes = memory_axes(data)
@@ -100,11 +100,11 @@ def _copy_state_value(value, param: Tensor, key):
     (except 'step', which keeps its own, as torch does)."""
     if isinstance(value, Tensor) or hasattr(value, "__array__"):   # also numpy and torch
         # np.array(order="C") copies and keeps a 0-d 'step' 0-d (ascontiguousarray would not).
-        array = np.array(value.data if isinstance(value, Tensor) else value, order="C")
+        array = np.array(value.array if isinstance(value, Tensor) else value, order="C")
         if key != "step" and array.dtype.kind == "f":
-            array = array.astype(param.data.dtype, copy=False)
-            if array.shape == param.data.shape:     # in the parameter's memory order
-                in_layout = np.empty_like(param.data)
+            array = array.astype(param.array.dtype, copy=False)
+            if array.shape == param.array.shape:     # in the parameter's memory order
+                in_layout = np.empty_like(param.array)
                 in_layout[...] = array
                 array = in_layout
         return Tensor(array)
@@ -113,6 +113,19 @@ def _copy_state_value(value, param: Tensor, key):
     if key == "step" and isinstance(value, (int, float)):
         return Tensor(np.array(float(value), dtype=np.float32))
     return deepcopy(value)
+
+
+def _state_unchanged(state, param, entries) -> bool:
+    """Whether the state of ``param`` still holds the tensors (and arrays) a cached step
+    uses: a user may replace an entry, or the whole dict, between steps."""
+    if not entries:
+        return True
+    current = state.get(param)
+    for entry_dict, key, tensor, array in entries:
+        if (current is not entry_dict or current.get(key) is not tensor
+                or tensor.array is not array):
+            return False
+    return True
 
 
 class Optimizer:
@@ -238,7 +251,7 @@ class Optimizer:
                     else:
                         p.grad.grad_fn = None
                         p.grad.requires_grad = False
-                        p.grad.data.fill(0)
+                        p.grad.array.fill(0)
                         p.grad._version.value += 1
 
     def step(self, closure=None):
@@ -312,11 +325,13 @@ class Optimizer:
                 and arrays.keys == keys and arrays.source is self.state
                 and arrays.source_size == len(self.state) and len(arrays.datas) == len(params)):
             grads = []
-            for p, data, axes in zip(params, arrays.arrays, arrays.axes):
+            for p, data, axes, entries in zip(params, arrays.arrays, arrays.axes,
+                                              arrays.entries):
                 grad = p.grad
-                if grad is None or p.data is not data:
+                if grad is None or p.array is not data or not _state_unchanged(
+                        self.state, p, entries):
                     break
-                grad = grad.data
+                grad = grad.array
                 if grad.shape != data.shape:
                     grad = _grad_array(p, data, axes)       # raises
                 grad = in_memory_order(grad, axes)
@@ -332,10 +347,13 @@ class Optimizer:
             if fresh[-1] and keys:
                 self._init_state(group, p, self.state[p])
         axes = [_param_axes(p) for p in live]
-        grads = [_grad_array(p, p.data, ax) for p, ax in zip(live, axes)]
-        state = {key: [in_memory_order(self.state[p][key].data, ax) for p, ax in zip(live, axes)]
+        grads = [_grad_array(p, p.array, ax) for p, ax in zip(live, axes)]
+        state = {key: [in_memory_order(self.state[p][key].array, ax) for p, ax in zip(live, axes)]
                  for key in keys}
-        arrays = _GroupArrays(live, axes, state, fresh, keys, self._generation, self.state)
+        entries = [[(self.state[p], key, self.state[p][key], self.state[p][key].array)
+                    for key in keys] for p in live]
+        arrays = _GroupArrays(live, axes, state, entries, fresh, keys, self._generation,
+                              self.state)
         if len(live) == len(params):
             self._arrays[id(group)] = arrays
         return arrays, grads

@@ -73,11 +73,11 @@ class RMSprop(Optimizer):
 
     def _init_state(self, group, param, state):
         state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["square_avg"] = Tensor(np.zeros_like(param.data))
+        state["square_avg"] = Tensor(np.zeros_like(param.array))
         if group["momentum"] > 0:
-            state["momentum_buffer"] = Tensor(np.zeros_like(param.data))
+            state["momentum_buffer"] = Tensor(np.zeros_like(param.array))
         if group["centered"]:
-            state["grad_avg"] = Tensor(np.zeros_like(param.data))
+            state["grad_avg"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         state = arrays.state

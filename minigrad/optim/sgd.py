@@ -60,7 +60,7 @@ class SGD(Optimizer):
 
     def _init_state(self, group, param, state):
         # Filled by the first step (b_1 = g_1): see first_step in sgd().
-        state["momentum_buffer"] = Tensor(np.empty_like(param.data))
+        state["momentum_buffer"] = Tensor(np.empty_like(param.array))
 
     def _update(self, group, arrays, grads):
         sgd(arrays.datas, grads, arrays.state.get("momentum_buffer", []), arrays.fresh,

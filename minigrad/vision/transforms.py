@@ -40,7 +40,7 @@ def _is_pil_image(image) -> bool:
 def _unwrap(image):
     """(array, height axis, rewrap) for a Tensor, a numpy array or a PIL image."""
     if isinstance(image, Tensor):
-        return image.data, image.data.ndim - 2, Tensor
+        return image.array, image.array.ndim - 2, Tensor
     if isinstance(image, np.ndarray):
         return image, 0, lambda array: array
     if _is_pil_image(image):
@@ -52,7 +52,7 @@ def _unwrap(image):
 def _unwrap_batch(images):
     """(array, height axis, rewrap) for a batch: Tensor (N, C, H, W) or numpy (N, H, W[, C])."""
     if isinstance(images, Tensor):
-        return images.data, images.data.ndim - 2, Tensor
+        return images.array, images.array.ndim - 2, Tensor
     if isinstance(images, np.ndarray):
         return images, 1, lambda array: array
     raise TypeError(f"a batch should be a Tensor or a numpy array. Got {type(images)}")
@@ -145,9 +145,9 @@ class Normalize:
             raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, "
                              f"leading to division by zero.")
         if not self.inplace:
-            return Tensor((tensor.data - mean) / std)
-        tensor.data -= mean
-        tensor.data /= std
+            return Tensor((tensor.array - mean) / std)
+        tensor.array -= mean
+        tensor.array /= std
         tensor._version.value += 1
         return tensor
 

@@ -3,7 +3,7 @@
 clip_grad_norm_ scales every gradient by min(max_norm / (‖g‖ + 1e-6), 1), where ‖g‖ is the
 norm_type-norm of all gradients seen as one vector (computed as the norm of the per-tensor
 norms, as torch does); clip_grad_value_ clamps each gradient element into [-clip_value,
-clip_value]. Both work in place on ``p.grad.data`` and bump the gradients' version counters.
+clip_value]. Both work in place on ``p.grad.array`` and bump the gradients' version counters.
 Norms are accumulated in float64 and returned in the gradients' dtype (float32 and float64 mixed
 give float64, as torch's type promotion does).
 """
@@ -44,7 +44,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return Tensor(np.array(0.0, dtype=np.float32))
-    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    arrays = [t.array if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
     dtype = np.result_type(*[a.dtype for a in arrays])
     # Each per-tensor norm is rounded to its tensor's dtype first, as torch stacks them.
     norms = np.array([a.dtype.type(_vector_norm(a, norm_type)) for a in arrays], dtype=dtype)
@@ -62,12 +62,12 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> Non
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    total = total_norm.array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     # In the norm's dtype, as torch computes it with a 0-d tensor.
     coefficient = np.minimum(float(max_norm) / (total + total.dtype.type(1e-6)), 1.0)
     for grad in grads:
         with np.errstate(invalid="ignore"):   # a non-finite norm scales to nan, as in torch
-            np.multiply(grad.data, coefficient, out=grad.data, casting="unsafe")
+            np.multiply(grad.array, coefficient, out=grad.array, casting="unsafe")
         grad._version.value += 1
 
 
@@ -89,6 +89,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None) -> None:
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            grad = p.grad.data
+            grad = p.grad.array
             np.clip(grad, -clip_value, clip_value, out=grad)
             p.grad._version.value += 1

@@ -39,7 +39,7 @@ def default_collate(batch):
     """Collate a list of samples into a batch (see the module docstring)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([t.data for t in batch])
+        return _stack([t.array for t in batch])
     if isinstance(elem, np.ndarray):
         if _is_text_array(elem):
             raise TypeError(_ERROR.format(elem.dtype))

@@ -61,7 +61,7 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices) -> list:
         indices = np.asarray(indices, dtype=np.int64)
-        return [Tensor(t.data[indices]) for t in self.tensors]
+        return [Tensor(t.array[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):
@@ -88,7 +88,7 @@ class Subset(Dataset):
 
     def _index_array(self) -> np.ndarray:
         if self._cached[0] is not self.indices:
-            source = self.indices.data if isinstance(self.indices, Tensor) else self.indices
+            source = self.indices.array if isinstance(self.indices, Tensor) else self.indices
             self._cached = (self.indices, np.asarray(source, dtype=np.int64))
         return self._cached[1]
 

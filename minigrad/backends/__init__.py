@@ -13,15 +13,19 @@ The convolutions decide more per shape: the algorithm (direct channels-last, or 
 for grouped ones), and, for the direct kernels, the ISA and register tile, by timing the
 candidates at a shape's first call. ``conv_plans()`` lists those decisions; ``set_verbose``
 (or ``MINIGRAD_VERBOSE=1`` in the environment) prints each as it is taken.
+
+``cudnn`` and ``mps`` answer torch.backends' questions for scripts that ask them (minigrad has
+neither backend: their flags are stored and change nothing).
 """
 import os
 import platform
 
 from minigrad._kernels import build_info, conv, cpu, gemm, optim, pool
+from minigrad.backends import cudnn, mps  # noqa: F401
 from minigrad.threads import get_num_threads
 
 __all__ = ["FAMILIES", "cpu_info", "get_isa", "set_isa", "supported_isas", "conv_plans",
-           "set_conv_algorithm", "set_conv_tile", "set_verbose"]
+           "set_conv_algorithm", "set_conv_tile", "set_verbose", "cudnn", "mps"]
 
 # kernel family -> its compiled module (each has get_isa / set_isa)
 FAMILIES = {"gemm": gemm, "conv": conv, "pool": pool, "optim": optim}
