@@ -508,3 +508,22 @@ def _micrograd_expression(a, b):
 def test_micrograd_style_expression():
     check(_micrograd_expression, _micrograd_expression, np.array([-4.0, 2.0, 0.5]),
           np.array([2.0, -3.0, 1.5]))
+
+
+def test_grad_returns_the_kernels_fresh_arrays_without_copying_them():
+    """autograd.grad hands back a backward's own fresh array (here the channels-last input
+    gradient of a max pool): no copy, no reorder to C order; a gradient that could be shared
+    (a view of the caller's grad_outputs) is still copied."""
+    from minigrad._kernels.buffers import channels_last_empty, made_here
+    import minigrad.nn.functional as F
+    storage = channels_last_empty(2, 16, 8, 8, np.float32)
+    storage[...] = np.random.default_rng(0).standard_normal(storage.shape)
+    x = minigrad.Tensor(storage, requires_grad=True)
+    out = F.max_pool2d(x, 2)
+    (gx,) = minigrad.autograd.grad(out, [x], minigrad.ones(*out.shape))
+    assert made_here(gx.numpy()) and gx.numpy().strides == storage.strides
+    y = minigrad.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    upstream = np.full((12,), 2.0, np.float32)
+    (gy,) = minigrad.autograd.grad(y.reshape(12), [y], minigrad.tensor(upstream))
+    gy.numpy()[0, 0] = 7
+    assert upstream[0] == 2.0

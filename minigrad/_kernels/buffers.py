@@ -2,14 +2,16 @@
 from call to call (one set per thread and dtype), so that a training step allocates its large
 temporary arrays once, not once per step."""
 import threading
+import weakref
 
 import numpy as np
 
-__all__ = ["aligned_empty", "channels_last_empty", "scratch"]
+__all__ = ["aligned_empty", "channels_last_empty", "made_here", "scratch"]
 
 ALIGNMENT = 64  # bytes: one cache line, and the width of an AVX-512 vector
 
 _local = threading.local()
+_raw_buffers = weakref.WeakValueDictionary()    # id -> a byte buffer behind aligned_empty
 
 
 def aligned_empty(count: int, dtype) -> np.ndarray:
@@ -17,8 +19,16 @@ def aligned_empty(count: int, dtype) -> np.ndarray:
     guarantees 16: vector loads that straddle two cache lines cost the kernels 5-8%)."""
     dtype = np.dtype(dtype)
     raw = np.empty(max(count, 1) * dtype.itemsize + ALIGNMENT, dtype=np.uint8)
+    _raw_buffers[id(raw)] = raw
     skip = -raw.ctypes.data % ALIGNMENT
     return raw[skip:skip + count * dtype.itemsize].view(dtype)
+
+
+def made_here(array: np.ndarray) -> bool:
+    """Whether array is (a view of) memory aligned_empty allocated: a fresh array that owns its
+    memory in all but numpy's flag (the autograd engine may then keep it without a copy)."""
+    base = array.base
+    return base is not None and _raw_buffers.get(id(base)) is base
 
 
 def channels_last_empty(n: int, c: int, h: int, w: int, dtype) -> np.ndarray:

@@ -18,6 +18,7 @@ from the roots to them run, as in torch.
 """
 import numpy as np
 
+from minigrad._kernels.buffers import made_here
 from minigrad.autograd.graph import FREED_MESSAGE, Node
 from minigrad.tensor import Tensor, wrap
 
@@ -435,6 +436,13 @@ def _is_dense(array: np.ndarray) -> bool:
     return array.transpose(order).flags.c_contiguous
 
 
+def _is_fresh(array: np.ndarray) -> bool:
+    """A writable dense array whose memory nothing else holds: numpy's own (owndata), or the
+    kernels' aligned buffers (minigrad._kernels.buffers.made_here)."""
+    return ((array.flags.owndata or made_here(array)) and array.flags.writeable
+            and _is_dense(array))
+
+
 def _accumulate_into_leaf(leaf: Tensor, grad, owned: set, graph: bool) -> None:
     """leaf.grad += grad. The first gradient is stored without a copy only when nothing else
     can see its array (a fresh, writable, dense array not handed out before). A dense array
@@ -445,8 +453,7 @@ def _accumulate_into_leaf(leaf: Tensor, grad, owned: set, graph: bool) -> None:
         leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
         return
     if leaf.grad is None:
-        if not (grad.flags.owndata and grad.flags.writeable and _is_dense(grad)
-                and id(grad) not in owned):
+        if not (_is_fresh(grad) and id(grad) not in owned):
             grad = np.array(grad, order="K", copy=True)
         owned.add(id(grad))
         leaf.grad = wrap(grad)
@@ -564,6 +571,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     refs, root_grads = _roots(outputs, grad_outputs, create_graph)
     _execute(refs, root_grads, retain_graph, create_graph, targets, capture, accumulate=False)
     results = []
+    owned: set = set()
     for i, (t, ref) in enumerate(zip(inputs, input_refs)):
         parts = capture[ref]
         if not parts:
@@ -579,7 +587,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 total = total + part
             results.append(total)
             continue
-        total = np.array(parts[0], copy=True)
+        total = parts[0]
+        # the engine's own fresh array is returned as it is (an 8 MB activation's gradient
+        # copied cost as much as the pooling backward that made it); anything else is copied
+        if not (_is_fresh(total) and id(total) not in owned) or len(parts) > 1:
+            total = np.array(total, order="K", copy=True)
+        owned.add(id(total))
         for part in parts[1:]:
             total += part
         results.append(wrap(total))
