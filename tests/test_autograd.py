@@ -514,8 +514,9 @@ def test_grad_returns_the_kernels_fresh_arrays_without_copying_them():
     """autograd.grad hands back a backward's own fresh array (here the channels-last input
     gradient of a max pool): no copy, no reorder to C order; a gradient that could be shared
     (a view of the caller's grad_outputs) is still copied."""
-    from minigrad._kernels.buffers import channels_last_empty, made_here
+    import minigrad
     import minigrad.nn.functional as F
+    from minigrad._kernels.buffers import channels_last_empty, made_here
     storage = channels_last_empty(2, 16, 8, 8, np.float32)
     storage[...] = np.random.default_rng(0).standard_normal(storage.shape)
     x = minigrad.Tensor(storage, requires_grad=True)
