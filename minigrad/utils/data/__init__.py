@@ -5,7 +5,9 @@ from minigrad.utils.data.dataset import (ConcatDataset, Dataset, IterableDataset
                       random_split)
 from minigrad.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler)
+from minigrad.utils.data.worker import WorkerInfo, get_worker_info
 
 __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "default_collate", "default_convert", "random_split"]
+           "TensorDataset", "WorkerInfo", "default_collate", "default_convert",
+           "get_worker_info", "random_split"]
