@@ -90,6 +90,13 @@ def hwc_to_chw(array: np.ndarray, height_axis: int) -> np.ndarray:
     return out
 
 
+def float_image_to_bytes(array: np.ndarray) -> np.ndarray:
+    """torch's ``x.mul(255).byte()``: x * 255 in float32, truncated, wrapped modulo 256
+    (as the conversion wraps on x86 for values outside [0, 255])."""
+    scaled = np.trunc(array.astype(np.float32) * np.float32(255))
+    return (scaled.astype(np.int64) & 0xFF).astype(np.uint8)
+
+
 _PIL_MODE_OF = {np.dtype(np.uint8): "L", np.dtype(np.int16): "I;16",
                 np.dtype(np.int32): "I", np.dtype(np.float32): "F"}
 _PERMITTED_MODES = {2: ["LA"], 3: ["RGB", "YCbCr", "HSV"], 4: ["RGBA", "CMYK", "RGBX"]}
@@ -112,8 +119,7 @@ def to_pil_image(picture, mode=None):
             raise ValueError(f"pic should not have > 4 channels. Got {array.shape[-3]} "
                              f"channels.")
         if array.dtype.kind == "f" and mode != "F":
-            scaled = np.trunc(array.astype(np.float32) * np.float32(255))
-            array = (scaled.astype(np.int64) & 0xFF).astype(np.uint8)
+            array = float_image_to_bytes(array)
         array = np.transpose(array, (1, 2, 0))
     elif isinstance(picture, np.ndarray):
         array = picture
