@@ -34,13 +34,15 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["Case", "SEED_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES", "INFER_BATCHES",
-           "GEMM_SIZES", "OPTIMIZERS", "all_cases", "select", "seed_model", "seed_batch",
-           "seed_parameter_count", "make_optimizer", "framework"]
+           "GEMM_SIZES", "OPTIMIZERS", "RESNET_BATCHES", "all_cases", "select", "seed_model",
+           "seed_batch", "seed_parameter_count", "make_optimizer", "framework", "resnet18_model",
+           "resnet18_flops"]
 
 KERNEL_BATCHES = (1, 64)
 TRAIN_BATCHES = (1, 8, 32, 64, 256)
 INFER_BATCHES = (1, 64)
 GEMM_SIZES = (64, 128, 256, 512, 1024, 2048)
+RESNET_BATCHES = (8,)
 # name -> (optimizer class name, keyword arguments), the same in both frameworks
 OPTIMIZERS = {
     "sgd": ("SGD", {"lr": 0.01}),
@@ -360,8 +362,72 @@ def _infer_case(batch: int) -> Case:
                 flops=_model_flops(batch, training=False))
 
 
+# ----------------------------------------------------------------------------- ResNet-18
+
+def resnet18_model(fw):
+    """ResNet-18 with the CIFAR stem (torchvision's names), 10 classes, the same weights in
+    both frameworks: each parameter drawn, in state-dict order, from one numpy seed
+    (convolutions N(0, 2 / fan_out) as torchvision's init; BatchNorm weights 1, biases 0)."""
+    if fw.name == "torch":
+        from benchmarks.torch_resnet import ResNet18
+        model = ResNet18(num_classes=CLASSES, stem="cifar")
+    else:
+        from minigrad.vision.models import resnet18
+        model = resnet18(num_classes=CLASSES, stem="cifar")
+    rng = np.random.default_rng(5)
+    for name, param in model.named_parameters():
+        shape = tuple(param.shape)
+        if len(shape) == 4:
+            values = _random(rng, shape, np.sqrt(2.0 / (shape[0] * shape[2] * shape[3])))
+        elif name.startswith("fc."):
+            values = _random(rng, shape, 1.0 / np.sqrt(512))
+        else:
+            values = np.full(shape, 1.0 if name.endswith("weight") else 0.0, dtype=FLOAT)
+        fw.assign(param, values)
+    return model
+
+
+def resnet18_flops(batch: int) -> float:
+    """Multiply-adds x 2 of the convolutions and the linear layer, forward and backward
+    (the first convolution's input, the image, needs no gradient) on 32x32 images."""
+    convs = [(3, 64, 3, 32)]  # (in, out, kernel, output size)
+    inplanes, size = 64, 32
+    for stage, planes in enumerate((64, 128, 256, 512)):
+        if stage:
+            size //= 2
+            convs.append((inplanes, planes, 1, size))  # the shortcut's 1x1 convolution
+        convs += [(inplanes, planes, 3, size), (planes, planes, 3, size),
+                  (planes, planes, 3, size), (planes, planes, 3, size)]
+        inplanes = planes
+    total = 0.0
+    for i, (c_in, c_out, kernel, out) in enumerate(convs):
+        forward = 2.0 * batch * c_out * out * out * c_in * kernel * kernel
+        total += forward * (2 if i == 0 else 3)
+    return total + 3 * 2.0 * batch * 512 * CLASSES
+
+
+def _resnet_train_case(batch: int) -> Case:
+    def build(framework_name):
+        fw = framework(framework_name)
+        model = resnet18_model(fw)
+        optimizer = make_optimizer(fw, "momentum", model.parameters())
+        images, targets = seed_batch(fw, batch)
+
+        def step():
+            optimizer.zero_grad()
+            loss = fw.F.cross_entropy(model(images), targets)
+            loss.backward()
+            optimizer.step()
+            return loss
+        return step
+
+    return Case(name=f"train-resnet18-b{batch}", group="train", shape=f"{batch}x3x32x32",
+                build=build, flops=resnet18_flops(batch))
+
+
 def all_cases() -> list:
-    """Every case, in table order: layer kernels, GEMM, optimizers, training, inference."""
+    """Every case, in table order: layer kernels, GEMM, optimizers, training (the seed model,
+    then ResNet-18), inference."""
     cases = []
     for name in SEED_LAYERS:
         for batch in KERNEL_BATCHES:
@@ -370,6 +436,7 @@ def all_cases() -> list:
     cases += [_gemm_case(n) for n in GEMM_SIZES]
     cases += [_optimizer_case(kind) for kind in OPTIMIZERS]
     cases += [_train_case(batch, kind) for batch in TRAIN_BATCHES for kind in OPTIMIZERS]
+    cases += [_resnet_train_case(batch) for batch in RESNET_BATCHES]
     cases += [_infer_case(batch) for batch in INFER_BATCHES]
     return cases
 

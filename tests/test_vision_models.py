@@ -1,7 +1,11 @@
 """vision.models: resnet18 (both stems) and lenet5 against the same networks written in torch
-with torchvision's module names (torchvision is not installable here): the same state-dict
+with torchvision's module names (torchvision is not installable here; the ResNet-18 is
+benchmarks/torch_resnet.py, also the benchmark's torch side): the same state-dict
 keys and shapes, a torch state dict saved as safetensors loads, the same outputs in eval and
 train mode, and a few SGD steps with the same losses, float32 and float64."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import safetensors.torch
@@ -12,6 +16,9 @@ import minigrad
 from minigrad import nn
 from minigrad._kernels import conv as conv_kernels
 from minigrad.vision.models import lenet5, resnet18
+
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # the benchmarks package
+from benchmarks.torch_resnet import ResNet18  # noqa: E402  (torchvision's tree, in torch)
 
 
 @pytest.fixture(autouse=True)
@@ -24,54 +31,6 @@ def _untuned_convolutions():
 
 
 # ---------------------------------------------------------------------------- torch references
-
-class TorchBasicBlock(tnn.Module):
-    def __init__(self, inplanes, planes, stride=1):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(planes)
-        self.relu = tnn.ReLU(inplace=True)
-        self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(planes)
-        self.downsample = None
-        if stride != 1 or inplanes != planes:
-            self.downsample = tnn.Sequential(tnn.Conv2d(inplanes, planes, 1, stride, bias=False),
-                                             tnn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + identity)
-
-
-class TorchResNet18(tnn.Module):
-    """torchvision's ResNet-18 module tree (names as in its state dict)."""
-
-    def __init__(self, num_classes, stem):
-        super().__init__()
-        if stem == "imagenet":
-            self.conv1 = tnn.Conv2d(3, 64, 7, 2, 3, bias=False)
-            self.maxpool = tnn.MaxPool2d(3, 2, 1)
-        else:
-            self.conv1 = tnn.Conv2d(3, 64, 3, 1, 1, bias=False)
-            self.maxpool = tnn.Identity()
-        self.bn1 = tnn.BatchNorm2d(64)
-        self.relu = tnn.ReLU(inplace=True)
-        widths, inplanes = [64, 128, 256, 512], 64
-        for i, planes in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            setattr(self, f"layer{i + 1}", tnn.Sequential(TorchBasicBlock(inplanes, planes, stride),
-                                                          TorchBasicBlock(planes, planes)))
-            inplanes = planes
-        self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
-        self.fc = tnn.Linear(512, num_classes)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
 
 class TorchLeNet5(tnn.Module):
     def __init__(self, num_classes=10):
@@ -91,7 +50,7 @@ class TorchLeNet5(tnn.Module):
 
 def _torch_model(kind, dtype, num_classes=10, stem="cifar", seed=0):
     torch.manual_seed(seed)
-    model = TorchLeNet5(num_classes) if kind == "lenet5" else TorchResNet18(num_classes, stem)
+    model = TorchLeNet5(num_classes) if kind == "lenet5" else ResNet18(num_classes, stem)
     with torch.no_grad():  # BatchNorm with non-trivial affine parameters and statistics
         for module in model.modules():
             if isinstance(module, tnn.BatchNorm2d):
@@ -124,7 +83,7 @@ def _images(shape, dtype, seed=1):
 @pytest.mark.parametrize("stem", ["imagenet", "cifar"])
 def test_resnet18_state_dict_is_torchvisions(stem):
     mine = resnet18(num_classes=7, stem=stem).state_dict()
-    theirs = TorchResNet18(7, stem).state_dict()
+    theirs = ResNet18(7, stem).state_dict()
     assert list(mine) == list(theirs) and len(mine) == 122
     for key in theirs:
         assert tuple(mine[key].shape) == tuple(theirs[key].shape), key
@@ -172,7 +131,7 @@ def test_resnet18_from_a_torch_state_dict_gives_torchs_outputs(tmp_path, stem, s
 
 def test_loading_checks_names_and_shapes(tmp_path):
     model = resnet18(num_classes=10, stem="cifar")
-    state = dict(TorchResNet18(10, "imagenet").state_dict())
+    state = dict(ResNet18(10, "imagenet").state_dict())
     with pytest.raises(RuntimeError, match=r"size mismatch for conv1.weight"):
         model.load_state_dict({k: v.numpy() for k, v in state.items()})
     del state["fc.bias"]

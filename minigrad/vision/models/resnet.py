@@ -17,6 +17,9 @@ pooling, for 32x32 images; ``maxpool`` is an Identity, so the names stay torchvi
 Initialisation as torchvision: convolutions kaiming-normal (fan_out, ReLU gain), BatchNorm
 weights 1 and biases 0, the Linear layer torch's default; ``zero_init_residual`` sets each
 block's last BatchNorm weight to 0.
+
+The ReLUs are not in-place (torchvision's are, to save memory): minigrad records an in-place
+op on a graph as the out-of-place op plus a copy back, slower for the same values.
 """
 from minigrad import nn
 from minigrad.nn import init
@@ -46,7 +49,7 @@ class BasicBlock(nn.Module):
         super().__init__()
         self.conv1 = conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
+        self.relu = nn.ReLU()
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = nn.BatchNorm2d(planes)
         self.downsample = downsample
@@ -76,7 +79,7 @@ class ResNet(nn.Module):
         else:
             self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
+        self.relu = nn.ReLU()
         self.maxpool = (nn.MaxPool2d(kernel_size=3, stride=2, padding=1) if stem == "imagenet"
                         else nn.Identity())
         self.layer1 = self._make_layer(block, 64, layers[0])
