@@ -328,10 +328,11 @@ def _optimizer_case(kind: str) -> Case:
 
 # ----------------------------------------------------------------------------- the whole model
 
-def _train_case(batch: int, kind: str) -> Case:
+def _training_step(make_model, batch: int, kind: str):
+    """``build`` of a training case: zero_grad, forward, cross-entropy, backward, step."""
     def build(framework_name):
         fw = framework(framework_name)
-        model = seed_model(fw)
+        model = make_model(fw)
         optimizer = make_optimizer(fw, kind, model.parameters())
         images, targets = seed_batch(fw, batch)
 
@@ -342,9 +343,13 @@ def _train_case(batch: int, kind: str) -> Case:
             optimizer.step()
             return loss
         return step
+    return build
 
+
+def _train_case(batch: int, kind: str) -> Case:
     return Case(name=f"train-b{batch}-{kind}", group="train", shape=f"{batch}x3x32x32",
-                build=build, flops=_model_flops(batch, training=True))
+                build=_training_step(seed_model, batch, kind),
+                flops=_model_flops(batch, training=True))
 
 
 def _infer_case(batch: int) -> Case:
@@ -407,22 +412,9 @@ def resnet18_flops(batch: int) -> float:
 
 
 def _resnet_train_case(batch: int) -> Case:
-    def build(framework_name):
-        fw = framework(framework_name)
-        model = resnet18_model(fw)
-        optimizer = make_optimizer(fw, "momentum", model.parameters())
-        images, targets = seed_batch(fw, batch)
-
-        def step():
-            optimizer.zero_grad()
-            loss = fw.F.cross_entropy(model(images), targets)
-            loss.backward()
-            optimizer.step()
-            return loss
-        return step
-
     return Case(name=f"train-resnet18-b{batch}", group="train", shape=f"{batch}x3x32x32",
-                build=build, flops=resnet18_flops(batch))
+                build=_training_step(resnet18_model, batch, "momentum"),
+                flops=resnet18_flops(batch))
 
 
 def all_cases() -> list:

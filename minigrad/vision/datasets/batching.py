@@ -71,8 +71,12 @@ class ImageArrayDataset(Dataset):
             batch = default_collate([self[int(i)][0] for i in indices])
         return [batch, collate_targets(labels, indices, self.target_transform)]
 
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
+
     def _repr_lines(self) -> list:
-        return []
+        root = getattr(self, "root", None)
+        return ([] if root is None else [f"Root location: {root}"]) + [self.extra_repr()]
 
     def __repr__(self) -> str:
         lines = [f"Number of datapoints: {len(self)}"] + self._repr_lines()

@@ -211,12 +211,6 @@ class CIFAR10(ImageArrayDataset):
     def _arrays(self):
         return self.data, self._target_array
 
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
-
-    def _repr_lines(self) -> list:
-        return [f"Root location: {self.root}", self.extra_repr()]
-
 
 class CIFAR100(CIFAR10):
     """CIFAR-100: as :class:`CIFAR10` with 100 classes; targets are the fine labels."""

@@ -64,5 +64,3 @@ class Digits(ImageArrayDataset):
     def _batch_images(self, rows):
         return Tensor(rows)
 
-    def _repr_lines(self) -> list:
-        return [f"Split: {'Train' if self.train else 'Test'}"]

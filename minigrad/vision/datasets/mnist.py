@@ -191,12 +191,6 @@ class MNIST(ImageArrayDataset):
     def _arrays(self):
         return self._images, self._labels
 
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
-
-    def _repr_lines(self) -> list:
-        return [f"Root location: {self.root}", self.extra_repr()]
-
 
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST (``torchvision.datasets.FashionMNIST``): as :class:`MNIST`,

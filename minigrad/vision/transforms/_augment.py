@@ -2,14 +2,13 @@
 (Zhong et al., "Random Erasing Data Augmentation"), as torchvision draws it."""
 import math
 import numbers
-import warnings
-from collections.abc import Sequence
 
 import numpy as np
 
 from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 from minigrad.vision.transforms import functional as F
+from minigrad.vision.transforms._geometry import check_scale_and_ratio, draw_area_and_aspect
 
 __all__ = ["RandomErasing"]
 
@@ -28,12 +27,7 @@ class RandomErasing:
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+        check_scale_and_ratio(scale, ratio)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:
@@ -49,12 +43,9 @@ class RandomErasing:
         """(top, left, height, width, values) of the rectangle; the whole image and the image
         itself when no draw fits. ``value`` None draws standard normal values."""
         channels, height, width = image.shape[-3], image.shape[-2], image.shape[-1]
-        area = height * width
-        log_ratio = np.log(np.asarray(ratio, dtype=np.float32))
         rng = numpy_generator()
         for _ in range(10):
-            erase_area = area * float(np.float32(rng.uniform(scale[0], scale[1])))
-            aspect = float(np.exp(np.float32(rng.uniform(log_ratio[0], log_ratio[1]))))
+            erase_area, aspect = draw_area_and_aspect(rng, height * width, scale, ratio)
             h = int(round(math.sqrt(erase_area * aspect)))
             w = int(round(math.sqrt(erase_area / aspect)))
             if not (h < height and w < width):

@@ -213,8 +213,24 @@ class RandomHorizontalFlip:
         return f"{type(self).__name__}(p={self.p})"
 
 
-def _log_uniform(rng, log_bounds) -> float:
-    return float(np.exp(np.float32(rng.uniform(log_bounds[0], log_bounds[1]))))
+def check_scale_and_ratio(scale, ratio) -> None:
+    """torchvision's checks of the (min, max) ranges of an area fraction and an aspect
+    ratio (RandomResizedCrop, RandomErasing)."""
+    if not isinstance(scale, Sequence):
+        raise TypeError("Scale should be a sequence")
+    if not isinstance(ratio, Sequence):
+        raise TypeError("Ratio should be a sequence")
+    if scale[0] > scale[1] or ratio[0] > ratio[1]:
+        warnings.warn("Scale and ratio should be of kind (min, max)")
+
+
+def draw_area_and_aspect(rng, area: int, scale, ratio) -> tuple:
+    """(an area uniform in ``scale`` x ``area``, an aspect ratio log-uniform in ``ratio``),
+    drawn as torchvision draws them (the bounds in float32, as torch's tensors hold them)."""
+    log_ratio = np.log(np.asarray(ratio, dtype=np.float32))
+    target_area = area * float(np.float32(rng.uniform(scale[0], scale[1])))
+    aspect = float(np.exp(np.float32(rng.uniform(log_ratio[0], log_ratio[1]))))
+    return target_area, aspect
 
 
 class RandomResizedCrop:
@@ -226,12 +242,7 @@ class RandomResizedCrop:
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=F.InterpolationMode.BILINEAR, antialias=True):
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+        check_scale_and_ratio(scale, ratio)
         self.interpolation = F.interpolation_mode(interpolation)
         self.antialias = antialias
         self.scale = scale
@@ -241,12 +252,9 @@ class RandomResizedCrop:
     def get_params(image, scale, ratio) -> tuple:
         """(top, left, height, width) of a random window of ``image``."""
         _, height, width = get_dimensions(image)
-        area = height * width
-        log_ratio = np.log(np.asarray(ratio, dtype=np.float32))
         rng = numpy_generator()
         for _ in range(10):
-            target_area = area * float(np.float32(rng.uniform(scale[0], scale[1])))
-            aspect_ratio = _log_uniform(rng, log_ratio)
+            target_area, aspect_ratio = draw_area_and_aspect(rng, height * width, scale, ratio)
             w = int(round(math.sqrt(target_area * aspect_ratio)))
             h = int(round(math.sqrt(target_area / aspect_ratio)))
             if 0 < w <= width and 0 < h <= height:
