@@ -20,6 +20,9 @@ The peak: ``--peak-gflops`` if given, else one core's rate measured by a calibra
     python -m benchmarks.compare                       # everything, all cores, < 5 minutes
     python -m benchmarks.compare --quick --threads 1   # fewer rounds, one thread
     python -m benchmarks.compare --cases gemm-64,train-b1 --json out.json --png out.png
+
+Results go to benchmark_results/compare.json and .png in the current folder unless --json and
+--png say otherwise.
     python -m benchmarks.compare --list
 """
 import argparse
@@ -41,6 +44,10 @@ import minigrad  # noqa: E402,F401  (before torch, see above)
 
 from benchmarks import cases as case_library
 from benchmarks.peak import measure_core_peaks
+
+# Where results go unless told otherwise: a folder of the current directory that git ignores,
+# never a tracked file (benchmarks/results/ holds the figures BENCHMARKS.md quotes).
+RESULTS = "benchmark_results"
 
 # (seconds of timed rounds per case for both frameworks together, rounds at least, at most,
 #  seconds one round should last at least)
@@ -220,6 +227,10 @@ def write_png(rows: list, path: str, title: str) -> None:
     plt.close(figure)
 
 
+def _make_parent(path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.compare",
@@ -230,9 +241,9 @@ def parse_args(argv):
     parser.add_argument("--cases", default="",
                         help="comma-separated names or prefixes (gemm-64,train-b1,conv1,'*-b64')")
     parser.add_argument("--list", action="store_true", help="print the case names and exit")
-    parser.add_argument("--json", default="compare.json",
+    parser.add_argument("--json", default=os.path.join(RESULTS, "compare.json"),
                         help="where to write the results as JSON ('none' for nowhere)")
-    parser.add_argument("--png", default="compare.png",
+    parser.add_argument("--png", default=os.path.join(RESULTS, "compare.png"),
                         help="where to draw the ratio chart ('none' for nowhere)")
     parser.add_argument("--markdown", default="none",
                         help="also write the table as Markdown to this path (default: nowhere)")
@@ -308,6 +319,7 @@ def main(argv=None) -> int:
 
     command = "python -m benchmarks.compare " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.json.lower() != "none":
+        _make_parent(args.json)
         with open(args.json, "w") as f:
             json.dump({"command": command.strip(), "machine": machine, "threads": args.threads,
                        "mode": "quick" if args.quick else "full", "peak_gflops": peak,
@@ -316,10 +328,12 @@ def main(argv=None) -> int:
                        "failures": failures}, f, indent=1)
         print(f"wrote {args.json}")
     if args.markdown.lower() != "none":
+        _make_parent(args.markdown)
         with open(args.markdown, "w") as f:
             f.write(markdown_table(rows, peak))
         print(f"wrote {args.markdown}")
     if args.png.lower() != "none" and rows:
+        _make_parent(args.png)
         write_png(rows, args.png, f"minigrad vs torch {machine['torch']}, {machine['cpu']}, "
                                   f"{args.threads} thread(s)")
         if os.path.exists(args.png):

@@ -3,7 +3,16 @@
 The Python layer keeps the autograd graph; Cython kernels (``minigrad._kernels``) do the heavy
 math: GEMM, convolution, pooling, the fused loss and the fused optimizer updates.
 """
-from minigrad._memory import keep_freed_memory as _keep_freed_memory
+import os as _os
+
+from minigrad._source_tree import use_installed_package_if_unbuilt as _installed_instead
+
+# From a source checkout whose kernels are not compiled, the installed minigrad takes this
+# module's place in sys.modules (see _source_tree.py); the lines below then bind that
+# package's objects here, which is harmless: this module is discarded.
+_installed_instead(_os.path.dirname(__file__))
+
+from minigrad._memory import keep_freed_memory as _keep_freed_memory  # noqa: E402
 
 _keep_freed_memory()
 

@@ -7,8 +7,10 @@ a fault: measured on the seed model's training step at batch 64, about 2,000 min
 per step and 81-88 ms, against none and 77-79 ms with the thresholds below.
 
 Applied once at import, on Linux with glibc only, and never when the user chose otherwise:
-MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or MINIGRAD_NO_MALLOPT=1 in the environment
-leave the allocator as it is.
+MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, MINIGRAD_NO_MALLOPT=1 or
+MINIGRAD_PROCESS_SETTINGS=0 (minigrad's switch for every process-wide setting, README's
+"What import minigrad changes") in the environment leave the allocator as it is. The
+settings are the whole process's: every library's allocations in it follow them.
 """
 import ctypes
 import os
@@ -21,9 +23,16 @@ TRIM_THRESHOLD = 512 << 20  # keep up to 512 MiB of freed heap mapped for the ne
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MINIGRAD_NO_MALLOPT")
 
 
+def process_settings_allowed() -> bool:
+    """False when the user turned off minigrad's process-wide settings
+    (MINIGRAD_PROCESS_SETTINGS=0 in the environment)."""
+    return os.environ.get("MINIGRAD_PROCESS_SETTINGS", "1").strip() != "0"
+
+
 def keep_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds; True when both settings took effect."""
-    if not sys.platform.startswith("linux") or any(v in os.environ for v in _USER_SETTINGS):
+    if (not sys.platform.startswith("linux") or not process_settings_allowed()
+            or any(v in os.environ for v in _USER_SETTINGS)):
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the process's own C library

@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from minigrad._torch_checkpoint import TORCH_CPU_INSTALL
+
 __all__ = ["CASES", "run_checks", "main"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -547,8 +549,9 @@ def main(argv=None) -> int:
     try:
         import torch
     except ImportError:
-        print("minigrad.check compares minigrad with PyTorch, which is not installed: "
-              "pip install torch", file=sys.stderr)
+        print(f"minigrad.check compares minigrad with PyTorch, which is not installed. Install "
+              f"the CPU build it is tested with (plain `pip install torch` fetches a CUDA build "
+              f"of several GB on Linux):\n    {TORCH_CPU_INSTALL}", file=sys.stderr)
         return 2
 
     cases = CASES

@@ -9,23 +9,39 @@ gets the weights. Everything else (dicts with str or int keys, lists, tuples, nu
 strings, None, bools) is kept as JSON in the header's ``__metadata__["minigrad"]``, with the
 tensors referred to by key.
 
-Saving to a path is atomic: the bytes go to a temporary file in the same directory, which is
-flushed, fsynced and renamed over the target with ``os.replace``, then the directory is
-fsynced; a crash at any point leaves the previous file as it was. Loading parses the header
-itself, checks every offset against the file size, and never unpickles anything.
+The format does not depend on the file's name: ``save(obj, "model.pt")`` writes safetensors
+too (so a script that swapped ``import torch`` for minigrad reads it back with
+``minigrad.load``), and warns that ``torch.load`` cannot read it (``safetensors.torch.
+load_file`` can). PyTorch's own files (``torch.save``'s zip or pickle formats) are recognised
+by ``load`` and refused with a message saying how to convert them
+(``convert_torch_checkpoint``, with torch installed).
+
+Saving to a path is atomic (minigrad/_atomic_file.py): a crash at any point leaves the
+previous file as it was, and the temporary file of a save that was killed is removed by the
+next save to that path. Loading never unpickles anything and checks the whole header before
+it allocates: the header's size (at most MAX_HEADER_BYTES), every tensor's dtype, shape
+(its size in bytes must not overflow) and byte range, and that the ranges tile the data
+section exactly (in order, no gap, no overlap, nothing after). Every problem is a
+SerializationError that names the file, the tensor and what is wrong.
 """
-import contextlib
+import io
 import json
-import math
 import os
-import secrets
 import struct
+import warnings
 
 import numpy as np
 
+from minigrad._atomic_file import write_atomically
+from minigrad._torch_checkpoint import convert_torch_checkpoint, describe_torch_file
 from minigrad.tensor import Tensor
 
-__all__ = ["SerializationError", "save", "load"]
+__all__ = ["SerializationError", "save", "load", "convert_torch_checkpoint", "MAX_HEADER_BYTES"]
+
+# The safetensors library's own cap is 100 MB. Ours is lower: a header costs ~25 times its
+# size in Python objects while it is checked, and 16 MiB describes ~150,000 tensors, far
+# more than any model this engine trains has.
+MAX_HEADER_BYTES = 16 << 20
 
 _FORMAT_VERSION = 1
 _METADATA_KEY = "minigrad"
@@ -36,10 +52,16 @@ _DTYPES = {  # safetensors dtype name <-> numpy dtype
     "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
 }
 _STORABLE = set(_DTYPES.values())
+# Named by the safetensors format, but numpy (so minigrad) has no such type.
+_UNSUPPORTED_DTYPES = {"BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2",
+                       "F4", "C64"}
+_MAX_NDIM = 64  # numpy's limit
+_MAX_BYTES = np.iinfo(np.intp).max
+_TORCH_NAMES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
 
 
 class SerializationError(ValueError):
-    """A file is not a valid minigrad/safetensors file (truncated, corrupt, ...)."""
+    """A file is not a valid minigrad/safetensors file (truncated, corrupt, another format)."""
 
 
 # ---------------------------------------------------------------------------- save
@@ -100,103 +122,196 @@ def _to_bytes(obj) -> bytes:
     structure = flattener.encode(obj, [])
     header = json.dumps({"version": _FORMAT_VERSION, "structure": structure},
                         separators=(",", ":"))
-    return safetensors_save(flattener.arrays, metadata={_METADATA_KEY: header})
+    payload = safetensors_save(flattener.arrays, metadata={_METADATA_KEY: header})
+    (header_length,) = struct.unpack("<Q", payload[:8])
+    if header_length > MAX_HEADER_BYTES:  # refused now rather than written and never read
+        raise ValueError(f"minigrad.save: {len(flattener.arrays)} tensors make a "
+                         f"{header_length}-byte header, above the {MAX_HEADER_BYTES} bytes "
+                         f"minigrad.load accepts (MAX_HEADER_BYTES)")
+    return payload
 
 
 def _write_all(f, payload: bytes) -> None:
     f.write(payload)
 
 
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # platforms without directory handles (Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _save_atomic(payload: bytes, path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory,
-                             f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # os.open with 0o666 lets the umask decide the permissions, as open() would.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_all(f, payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(directory)
-
-
 def save(obj, f) -> None:
     """Save ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values)
-    to ``f``: a path (written atomically) or a binary file object."""
+    to ``f``: a path (written atomically) or a binary file object. The file is safetensors,
+    whatever its name."""
     payload = _to_bytes(obj)
     if isinstance(f, (str, os.PathLike)):
-        _save_atomic(payload, os.fspath(f))
+        path = os.fspath(f)
+        if path.lower().endswith(_TORCH_NAMES):
+            warnings.warn(f"minigrad.save writes safetensors, whatever the name: {path!r} "
+                          f"loads with minigrad.load or safetensors.torch.load_file, not "
+                          f"with torch.load. Name it .safetensors to say so.", stacklevel=2)
+        write_atomically(path, payload, write=lambda file, data: _write_all(file, data))
     else:
         f.write(payload)
 
 
 # ---------------------------------------------------------------------------- load
 
-def _parse(data: bytes, name: str):
-    """(header dict, tensors by key) of a safetensors byte string, every field checked."""
-    if len(data) < 8:
-        raise SerializationError(f"{name}: {len(data)} bytes is too short for a safetensors "
-                                 f"file (truncated?)")
-    (header_length,) = struct.unpack("<Q", data[:8])
-    if header_length > len(data) - 8:
-        raise SerializationError(f"{name}: header length {header_length} exceeds the "
-                                 f"{len(data) - 8} bytes that follow (truncated or corrupt)")
+class _Entry:
+    """One tensor of the header, checked: key, dtype, shape and byte range [begin, end)."""
+
+    __slots__ = ("key", "dtype", "shape", "begin", "end")
+
+    def __init__(self, key, dtype, shape, begin, end):
+        self.key, self.dtype, self.shape, self.begin, self.end = key, dtype, shape, begin, end
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _no_duplicate_keys(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice")
+        result[key] = value
+    return result
+
+
+def _parse_header(raw: bytes, name: str) -> dict:
     try:
-        header = json.loads(data[8:8 + header_length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # ValueError includes json's errors and Python's cap on an integer's digits
         raise SerializationError(f"{name}: header is not valid JSON ({error})") from None
     if not isinstance(header, dict):
         raise SerializationError(f"{name}: header is not a JSON object")
-    body = memoryview(data)[8 + header_length:]
-    arrays = {}
-    for key, entry in header.items():
-        if key == "__metadata__":
-            continue
-        arrays[key] = _read_entry(body, key, entry, name)
-    return header, arrays
+    return header
 
 
-def _read_entry(body, key: str, entry, name: str) -> np.ndarray:
+def _check_entry(key: str, entry, body_length: int, name: str) -> _Entry:
     where = f"{name}: tensor {key!r}"
-    if not isinstance(entry, dict) or entry.get("dtype") not in _DTYPES:
-        raise SerializationError(f"{where} has an unknown or missing dtype")
-    dtype = _DTYPES[entry["dtype"]]
-    shape, offsets = entry.get("shape"), entry.get("data_offsets")
-    if not (isinstance(shape, list)
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
-        raise SerializationError(f"{where} has an invalid shape {shape!r}")
-    if not (isinstance(offsets, list) and len(offsets) == 2
-            and all(isinstance(n, int) and not isinstance(n, bool) for n in offsets)):
-        raise SerializationError(f"{where} has invalid data_offsets {offsets!r}")
+    if not isinstance(entry, dict):
+        raise SerializationError(f"{where}: its description is not a JSON object")
+    dtype_name = entry.get("dtype")
+    if dtype_name in _UNSUPPORTED_DTYPES:
+        raise SerializationError(f"{where} has dtype {dtype_name}, which numpy (so minigrad) "
+                                 f"cannot hold")
+    if dtype_name not in _DTYPES:
+        raise SerializationError(f"{where} has an unknown or missing dtype {dtype_name!r}")
+    dtype = _DTYPES[dtype_name]
+    shape = entry.get("shape")
+    if not (isinstance(shape, list) and all(_is_int(n) and n >= 0 for n in shape)):
+        raise SerializationError(f"{where} has an invalid shape {shape!r:.80} (a list of "
+                                 f"non-negative integers is needed)")
+    if len(shape) > _MAX_NDIM:
+        raise SerializationError(f"{where} has {len(shape)} dimensions; at most {_MAX_NDIM}")
+    nbytes = dtype.itemsize
+    for n in shape:  # as numpy counts: zero-length dimensions aside, the size must fit
+        nbytes *= n or 1
+        if nbytes > _MAX_BYTES:
+            raise SerializationError(f"{where}: shape {shape!r:.80} of {dtype_name} is too "
+                                     f"large (its size in bytes overflows)")
+    if 0 in shape:
+        nbytes = 0
+    offsets = entry.get("data_offsets")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_int, offsets))
+            and 0 <= offsets[0] <= offsets[1]):
+        raise SerializationError(f"{where} has invalid data_offsets {offsets!r:.80} (two "
+                                 f"integers, begin <= end, are needed)")
     begin, end = offsets
-    if not 0 <= begin <= end <= len(body):
+    if end > body_length:
         raise SerializationError(f"{where}: bytes [{begin}, {end}) are outside the "
-                                 f"{len(body)}-byte data section (truncated or corrupt)")
-    count = math.prod(shape)
-    if end - begin != count * dtype.itemsize:
-        raise SerializationError(f"{where}: shape {shape} of {entry['dtype']} needs "
-                                 f"{count * dtype.itemsize} bytes, offsets give {end - begin}")
-    array = np.frombuffer(body[begin:end], dtype=dtype).reshape(tuple(shape))
-    return array.astype(dtype.newbyteorder("="), copy=True)
+                                 f"{body_length}-byte data section (truncated or corrupt)")
+    if end - begin != nbytes:
+        raise SerializationError(f"{where}: shape {shape} of {dtype_name} needs {nbytes} "
+                                 f"bytes, data_offsets give {end - begin}")
+    return _Entry(key, dtype, tuple(shape), begin, end)
+
+
+def _check_header(header: dict, body_length: int, name: str) -> list:
+    """The header's tensors in file order, every field checked, and their byte ranges
+    tiling the data section exactly; raises SerializationError naming the problem."""
+    metadata = header.get("__metadata__", {})
+    if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
+        raise SerializationError(f"{name}: __metadata__ is not a JSON object of strings")
+    entries = sorted((_check_entry(key, entry, body_length, name)
+                      for key, entry in header.items() if key != "__metadata__"),
+                     key=lambda e: (e.begin, e.end))
+    position, previous = 0, None
+    for entry in entries:
+        if entry.begin < position:
+            raise SerializationError(
+                f"{name}: tensor {entry.key!r} (bytes [{entry.begin}, {entry.end})) overlaps "
+                f"tensor {previous.key!r} (bytes [{previous.begin}, {previous.end}))")
+        if entry.begin > position:
+            raise SerializationError(
+                f"{name}: bytes [{position}, {entry.begin}) before tensor {entry.key!r} "
+                f"belong to no tensor (the data must be contiguous)")
+        position, previous = entry.end, entry
+    if position != body_length:
+        raise SerializationError(f"{name}: the last {body_length - position} bytes of the data "
+                                 f"section belong to no tensor")
+    return entries
+
+
+def _read_exactly(f, buffer, name: str) -> None:
+    view, done = memoryview(buffer), 0
+    while done < len(view):
+        count = f.readinto(view[done:])
+        if not count:
+            raise SerializationError(f"{name}: the file ended early (truncated while reading?)")
+        done += count
+
+
+def _read_tensors(f, entries: list, name: str) -> dict:
+    """Each tensor read straight into its own fresh array, in file order."""
+    arrays = {}
+    for entry in entries:
+        array = np.empty(entry.shape, dtype=entry.dtype)
+        if array.nbytes:
+            _read_exactly(f, array.reshape(-1).view(np.uint8), name)
+        arrays[entry.key] = array.astype(entry.dtype.newbyteorder("="), copy=False)
+    return arrays
+
+
+def _read(f, size: int, name: str, open_whole):
+    """(header, arrays by key) of a file of ``size`` bytes read from ``f``'s position;
+    ``open_whole()`` opens the whole file again (to look inside a zip archive)."""
+    first = f.read(min(size, 16))
+    message = describe_torch_file(first, open_whole, name)
+    if message is not None:
+        raise SerializationError(message)
+    if size < 8:
+        raise SerializationError(f"{name}: {size} bytes is too short for a safetensors file "
+                                 f"(truncated?)")
+    (header_length,) = struct.unpack("<Q", first[:8])
+    if header_length > MAX_HEADER_BYTES:
+        raise SerializationError(f"{name}: header length {header_length} exceeds minigrad's "
+                                 f"cap of {MAX_HEADER_BYTES} bytes (corrupt, or not safetensors)")
+    if header_length > size - 8:
+        raise SerializationError(f"{name}: header length {header_length} exceeds the "
+                                 f"{size - 8} bytes that follow (truncated or corrupt)")
+    raw = bytearray(first[8:8 + header_length])
+    rest = bytearray(header_length - len(raw))
+    _read_exactly(f, rest, name)
+    header = _parse_header(bytes(raw + rest), name)
+    entries = _check_header(header, size - 8 - header_length, name)
+    if len(first) > 8 + header_length:  # a tiny header: some tensor bytes already read
+        f = _Prefixed(first[8 + header_length:], f)
+    return header, _read_tensors(f, entries, name)
+
+
+class _Prefixed:
+    """``readinto`` over some bytes already read, then the file."""
+
+    def __init__(self, prefix: bytes, f):
+        self.prefix, self.f = memoryview(prefix), f
+
+    def readinto(self, buffer) -> int:
+        if not len(self.prefix):
+            return self.f.readinto(buffer)
+        count = min(len(buffer), len(self.prefix))
+        memoryview(buffer)[:count] = self.prefix[:count]
+        self.prefix = self.prefix[count:]
+        return count
 
 
 def _decode(node, arrays: dict, name: str):
@@ -209,8 +324,8 @@ def _decode(node, arrays: dict, name: str):
     kind = next(iter(node))
     value = node[kind]
     if kind in ("tensor", "ndarray", "numpy_scalar"):
-        if value not in arrays:
-            raise SerializationError(f"{name}: structure refers to a missing tensor {value!r}")
+        if not isinstance(value, str) or value not in arrays:
+            raise SerializationError(f"{name}: structure refers to a missing tensor {value!r:.60}")
         array = arrays[value]
         if kind == "ndarray":
             return array
@@ -231,31 +346,14 @@ def _decode(node, arrays: dict, name: str):
     raise SerializationError(f"{name}: malformed structure node {node!r:.60}")
 
 
-def load(f):
-    """Load what :func:`save` wrote (from a path or a binary file object).
-
-    A safetensors file written by another tool (no minigrad metadata) loads as a dict of
-    key -> Tensor. Raises SerializationError (a ValueError) naming the file when it is
-    truncated or corrupt.
-    """
-    if isinstance(f, (str, os.PathLike)):
-        name = os.fspath(f)
-        with open(name, "rb") as handle:
-            data = handle.read()
-    else:
-        name = getattr(f, "name", None) or "<file object>"
-        data = f.read()
-        if isinstance(data, str):
-            raise TypeError("minigrad.load needs a file opened in binary mode")
-    header, arrays = _parse(bytes(data), str(name))
+def _structure(header: dict, arrays: dict, name: str):
+    """What save() saved: the minigrad structure, or key -> Tensor for other files."""
     metadata = header.get("__metadata__") or {}
-    if not isinstance(metadata, dict):
-        raise SerializationError(f"{name}: __metadata__ is not a JSON object")
     if _METADATA_KEY not in metadata:
         return {key: Tensor(array) for key, array in arrays.items()}
     try:
         document = json.loads(metadata[_METADATA_KEY])
-    except (TypeError, json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:
         raise SerializationError(f"{name}: minigrad metadata is not valid JSON "
                                  f"({error})") from None
     version = document.get("version") if isinstance(document, dict) else None
@@ -263,7 +361,79 @@ def load(f):
         raise SerializationError(f"{name}: unsupported minigrad metadata (version {version}, "
                                  f"this minigrad reads {_FORMAT_VERSION})")
     try:
-        return _decode(document["structure"], arrays, str(name))
+        return _decode(document["structure"], arrays, name)
     except RecursionError:
         raise SerializationError(f"{name}: structure nested too deeply") from None
 
+
+def _check_device(map_location) -> None:
+    """minigrad keeps every tensor on the CPU: a map_location may only say so."""
+    if map_location is None or callable(map_location):
+        return  # torch calls it per storage; here every storage is on the CPU already
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if not (isinstance(target, str) or hasattr(target, "type")):
+            raise TypeError(f"map_location should be a string, a device, a dict or a "
+                            f"callable, got {type(target).__name__}")
+        device = str(target)
+        if device.split(":")[0] != "cpu":
+            raise RuntimeError(f"minigrad.load: map_location asks for device {device!r}, but "
+                               f"minigrad keeps every tensor on the CPU: use "
+                               f"map_location='cpu' or leave it out")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
+    """Load what :func:`save` wrote (from a path or a binary file object).
+
+    A safetensors file written by another tool (no minigrad metadata) loads as a dict of
+    key -> Tensor. The arguments torch.load takes are accepted as torch accepts them:
+    ``map_location`` may be None, ``"cpu"``, a CPU device, a dict mapping to the CPU or a
+    callable (every tensor is on the CPU); ``weights_only`` True, False or None gives the
+    same result, because a minigrad file holds data only and loading never runs code;
+    ``mmap`` is accepted and the file is read into memory. ``pickle_module`` must be None.
+
+    Raises SerializationError (a ValueError) naming the file, and the tensor where there
+    is one, when the file is truncated, corrupt, or not safetensors (a PyTorch checkpoint
+    is recognised, and the message says how to convert it).
+    """
+    _check_device(map_location)
+    if pickle_module is not None:
+        raise RuntimeError("minigrad.load never unpickles: pickle_module must be None")
+    for flag, value in (("weights_only", weights_only), ("mmap", mmap)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{flag} must be a bool or None, got {type(value).__name__}")
+    if isinstance(f, (str, os.PathLike)):
+        name = os.fspath(f)
+        with open(name, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            header, arrays = _read(handle, size, name, lambda: open(name, "rb"))
+    else:
+        name = str(getattr(f, "name", None) or "<file object>")
+        handle, size = _sized_stream(f)
+        start = handle.tell()
+
+        def open_whole():
+            handle.seek(start)
+            return io.BytesIO(handle.read(size))
+
+        header, arrays = _read(handle, size, name, open_whole)
+    return _structure(header, arrays, name)
+
+
+def _sized_stream(f):
+    """(a seekable binary stream at ``f``'s position, the bytes that remain in it)."""
+    if isinstance(f, io.TextIOBase):
+        raise TypeError("minigrad.load needs a file opened in binary mode")
+    seekable = getattr(f, "seekable", None)
+    if seekable is not None and seekable() and hasattr(f, "readinto"):
+        start = f.tell()
+        end = f.seek(0, io.SEEK_END)
+        f.seek(start)
+        probe = f.read(0)
+        if isinstance(probe, str):
+            raise TypeError("minigrad.load needs a file opened in binary mode")
+        return f, end - start
+    data = f.read()
+    if isinstance(data, str):
+        raise TypeError("minigrad.load needs a file opened in binary mode")
+    return io.BytesIO(data), len(data)

@@ -58,4 +58,7 @@ def test_a_wrong_op_fails_and_exits_nonzero(monkeypatch, capsys):
 def test_missing_torch_exits_2_with_a_message(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
     assert check.main(["--quick"]) == 2
-    assert "not installed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not installed" in err
+    # the CPU build, pinned: plain `pip install torch` is a multi-GB CUDA download
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in err

@@ -50,6 +50,15 @@ def test_quick_compare_runs_and_writes_its_files(tmp_path):
         assert (tmp_path / "out.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_results_go_to_an_untracked_folder_by_default(tmp_path):
+    """Never a file of the current folder itself (a clone's root had stray tracked ones)."""
+    result = run_compare("--quick", "--threads", "1", "--cases", "gemm-64", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["benchmark_results"]
+    assert (tmp_path / "benchmark_results" / "compare.json").is_file()
+    assert "benchmark_results/" in (ROOT / ".gitignore").read_text().split()  # git ignores it
+
+
 def test_unknown_case_is_an_error(tmp_path):
     result = run_compare("--cases", "no-such-case", cwd=tmp_path)
     assert result.returncode == 2 and "no-such-case" in result.stderr

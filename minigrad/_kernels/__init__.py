@@ -25,9 +25,12 @@ threads in the same process the default spin halves minigrad's speed or worse. T
 another process holds a core, waking the sleeping thread is slower than finding it spinning;
 there, OMP_WAIT_POLICY=passive or one thread (set_num_threads(1)) is the right setting.
 If libgomp was loaded before minigrad (torch imported first), this default comes too late:
-set GOMP_SPINCOUNT=10000 in the environment, or import minigrad first.
+set GOMP_SPINCOUNT=10000 in the environment, or import minigrad first. The variable stays in
+os.environ, so child processes inherit it; MINIGRAD_PROCESS_SETTINGS=0 leaves the
+environment untouched.
 """
 import os
 
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+if ("OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+        and os.environ.get("MINIGRAD_PROCESS_SETTINGS", "1").strip() != "0"):
     os.environ["GOMP_SPINCOUNT"] = "10000"
