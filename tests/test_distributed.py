@@ -62,3 +62,34 @@ def test_a_failing_rank_ends_the_job_quickly_with_a_message(mode, message):
     assert elapsed < 20, elapsed
     if mode == "raise":
         assert "this rank's data loader failed" in output   # the traceback is shown
+
+
+def test_the_example_on_two_ranks_reaches_the_accuracy_and_resumes_bit_for_bit(tmp_path):
+    from minigrad import load
+    train = ["-m", "minigrad.examples.train", "--quiet", "--plot", ""]
+    whole = mpirun(2, train + ["--checkpoint", tmp_path / "whole.safetensors"], cwd=tmp_path)
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    epochs = re.findall(r"epoch (\d)/6: train loss [\d.]+, test accuracy ([\d.]+)%",
+                        whole.stdout)
+    assert [int(e) for e, _ in epochs] == [1, 2, 3, 4, 5, 6]   # printed once: by rank 0
+    assert "2 ranks x 1 thread(s)" in whole.stdout
+    assert float(epochs[-1][1]) >= 96.0       # one process: 97.2% (seed 0), 97.2-98.6% (0-9)
+
+    part = tmp_path / "part.safetensors"
+    first = mpirun(2, train + ["--epochs", "4", "--checkpoint", part], cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    resumed = mpirun(2, train + ["--resume", "--checkpoint", part], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.stdout.count("resumed from") == 1
+    assert re.findall(r"epoch (\d)/6:", resumed.stdout) == ["5", "6"]
+    ends = [load(tmp_path / name) for name in ("whole.safetensors", "part.safetensors")]
+    assert ends[0]["config"] == ends[1]["config"] and ends[0]["config"]["world_size"] == 2
+    for key, value in ends[0]["model"].items():
+        assert value.numpy().tobytes() == ends[1]["model"][key].numpy().tobytes(), key
+    assert ends[0]["history"]["test_accuracy"] == ends[1]["history"]["test_accuracy"]
+
+
+def test_the_example_refuses_a_batch_the_ranks_cannot_share(tmp_path):
+    result = mpirun(3, ["-m", "minigrad.examples.train", "--batch-size", "32"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("must be divisible by the 3 ranks") == 1, result.stderr
