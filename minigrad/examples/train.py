@@ -402,8 +402,11 @@ def plot_curves(history, path, title) -> bool:
 def main(argv=None) -> dict:
     """Run the command; returns the history (train_loss, test_accuracy per epoch)."""
     parser = build_parser()
-    if launcher_rank() != 0:  # usage errors are the same on every rank: rank 0 says them
-        parser.error = lambda message: parser.exit(2)
+    if launcher_rank() != 0:
+        # A usage error is the same on every rank: rank 0 says it and exits with 2, which
+        # mpirun returns; the others leave quietly, with 0, so that mpirun does not end the
+        # job (and rank 0) before rank 0 has printed it.
+        parser.error = lambda message: parser.exit(0)
     args = parse_args(argv, parser)
     if args.world_size == 1:
         return _train(args, parser, check_checkpoint(args, parser), rank=0)
