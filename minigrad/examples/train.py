@@ -51,7 +51,7 @@ from minigrad.utils.data import DataLoader, DistributedSampler, Subset
 from minigrad.vision import transforms
 from minigrad.vision.datasets import CIFAR10, Digits
 
-__all__ = ["SeedModel", "main", "parse_args", "build_parser", "run_name"]
+__all__ = ["SeedModel", "main", "command", "parse_args", "build_parser", "run_name"]
 
 DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "rmsprop": 0.002, "adam": 0.003}
 DEFAULT_LR_DECAY = 0.7
@@ -491,6 +491,12 @@ def _train(args, parser, resume: bool, rank: int) -> dict:
             print("matplotlib is not installed (pip install 'minigrad[examples]'): no plot",
                   file=sys.stderr)
     return history
+
+
+def command() -> None:
+    """The ``minigrad-train`` console script: ``main`` without its return value (a console
+    script exits with what its function returns, and a dict would be an error)."""
+    main()
 
 
 def _summed(values) -> list:
