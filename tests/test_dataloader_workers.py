@@ -197,6 +197,17 @@ def test_persistent_workers_restart_an_iterable_dataset():
     assert _no_children_left()
 
 
+def test_persistent_workers_start_again_after_a_crash():
+    loader = DataLoader(_Mapped(6, _exit_in_worker), batch_size=2, num_workers=2,
+                        persistent_workers=True)
+    with pytest.raises(RuntimeError, match="exited unexpectedly"):
+        list(loader)
+    loader.dataset.function = int  # the data is fixed: a new epoch gets new workers
+    assert [b.array.tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]
+    del loader
+    assert _no_children_left()
+
+
 def test_persistent_workers_after_an_epoch_cut_short():
     loader = DataLoader(Squares(30), batch_size=2, num_workers=2, persistent_workers=True,
                         prefetch_factor=3)

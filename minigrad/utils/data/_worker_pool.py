@@ -111,10 +111,13 @@ class WorkerPool:
         for _ in range(self._prefetch * self._num_workers):
             self._send_task()
 
+    @property
+    def closed(self) -> bool:
+        """Whether the workers have been stopped (the pool cannot start another epoch)."""
+        return self._closed
+
     def reset(self) -> "WorkerPool":
         """A new epoch on the same workers (persistent_workers)."""
-        if self._closed:
-            raise RuntimeError("the DataLoader's persistent workers have shut down")
         self._start_epoch(None if self._iterable else iter(self._index_sampler), resume=True)
         return self
 

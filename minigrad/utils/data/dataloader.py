@@ -145,7 +145,7 @@ class DataLoader:
         from minigrad.utils.data._worker_pool import WorkerPool
         if not self.persistent_workers:
             return WorkerPool(self)
-        if self._iterator is None:
+        if self._iterator is None or self._iterator.closed:  # first epoch, or after a crash
             self._iterator = WorkerPool(self)
             return self._iterator
         return self._iterator.reset()
