@@ -180,13 +180,11 @@ class _SingleProcessIterator:
         self._dataset = loader.dataset
         self._collate_fn = loader.collate_fn
         self._auto_collation = loader._auto_collation
-        if loader._iterable:
-            self._sampler_iter = None
+        self._sampler_iter = None if loader._iterable else iter(loader._index_sampler)
+        self._base_seed = draw_base_seed(loader.generator)
+        if loader._iterable:  # iter(dataset) after the seed, as torch makes its fetcher
             self._stream = StreamFetcher(loader.dataset, loader.batch_size, loader.drop_last,
                                          loader.collate_fn)
-        else:
-            self._sampler_iter = iter(loader._index_sampler)
-        self._base_seed = draw_base_seed(loader.generator)
 
     def __iter__(self):
         return self
