@@ -32,6 +32,19 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+def _check_cpu_only_options(capturable: bool, differentiable: bool) -> None:
+    """torch's capturable (CUDA graphs) and differentiable (autograd through the update)
+    modes: accepted as False, torch's default, so torch's signatures carry over; True is
+    refused before the first step, where torch's CPU build would fail or record the update."""
+    if capturable:
+        raise AssertionError("capturable=True is for CUDA graph capture: minigrad runs on the "
+                             "CPU, where torch refuses it too")
+    if differentiable:
+        raise NotImplementedError("differentiable=True (autograd through the optimizer step) is "
+                                  "not supported: minigrad's optimizers update the parameters in "
+                                  "place with fused kernels")
+
+
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 
