@@ -1,7 +1,7 @@
 """Losses, as torch.nn.functional: cross_entropy (one fused Cython kernel per direction),
-nll_loss, mse_loss, l1_loss and binary_cross_entropy_with_logits (NumPy); at the end of the
-file binary_cross_entropy, smooth_l1_loss, huber_loss, kl_div, cosine_embedding_loss and
-margin_ranking_loss (their math in their docstrings).
+nll_loss, mse_loss, l1_loss, binary_cross_entropy_with_logits, binary_cross_entropy,
+smooth_l1_loss, huber_loss and kl_div (NumPy), cosine_embedding_loss and margin_ranking_loss
+(composed of ops, as torch composes them). The math of the last six is in their docstrings.
 
 Reductions: 'none' keeps the per-item losses, 'sum' adds them, 'mean' divides the sum by
 the number of items, except for class-index cross_entropy and nll_loss with reduction='mean',
