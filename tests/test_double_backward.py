@@ -527,6 +527,7 @@ def _concrete_functions():
         "AmaxAmin",
         "MaxMinAlongDim",
         "_PointwiseLoss",
+        "_QuadraticThenLinear",
         "Index",
         "Linear",
         "Alias",

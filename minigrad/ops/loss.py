@@ -688,53 +688,87 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
-class SmoothL1Loss(ArrayFunction):
-    """d = x - y:  loss = 0.5 d² / β where |d| < β, else |d| - 0.5 β;
-    dx = g (d / β clipped to [-1, 1]),  dy = -dx."""
+class _QuadraticThenLinear(ArrayFunction):
+    """d = x - y, a loss quadratic in d for |d| < t and linear beyond (t: beta or delta);
+    subclasses give the two pieces and the slopes. dx = g slope(d), dy = -dx, where the slope
+    is the quadratic's inside and ±edge outside (so the second derivative is 0 from |d| = t
+    on, as torch's)."""
 
     @staticmethod
-    def forward(ctx, x, y, reduction, beta):
+    def quadratic(size, t):
+        raise NotImplementedError
+
+    @staticmethod
+    def linear(size, t):
+        raise NotImplementedError
+
+    @staticmethod
+    def inner_slope(diff, t):
+        raise NotImplementedError
+
+    @staticmethod
+    def edge_slope(t):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction, t):
         diff = x - y
         size = np.abs(diff)
-        loss = np.where(size < beta, 0.5 * size * size / beta, size - 0.5 * beta)
+        loss = np.where(size < t, cls.quadratic(size, t), cls.linear(size, t))
         ctx.save_for_backward(x, y)
-        ctx.args = reduction, beta, diff.shape
+        ctx.args = reduction, t, diff.shape
         return _reduce(np.asarray(loss, dtype=diff.dtype), reduction, diff.size)
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         x, y = ctx.saved_tensors
-        reduction, beta, shape = ctx.args
+        reduction, t, shape = ctx.args
         diff = x - y
         g = _grad_per_item(grad, reduction, shape, math.prod(shape), x.dtype)
-        # |d| >= β takes ±1 (so the second derivative there is 0, as torch's)
-        slope = G.where(diff <= -beta, -1.0, G.where(diff >= beta, 1.0, diff / beta))
+        edge = cls.edge_slope(t)
+        slope = G.where(diff <= -t, -edge, G.where(diff >= t, edge, cls.inner_slope(diff, t)))
         grad_x = slope * g
         return grad_x, -grad_x if ctx.needs_input_grad[1] else None, None, None
 
 
-class HuberLoss(ArrayFunction):
-    """d = x - y:  loss = 0.5 d² where |d| < δ, else δ (|d| - 0.5 δ);
-    dx = g (d clipped to [-δ, δ]),  dy = -dx."""
+class SmoothL1Loss(_QuadraticThenLinear):
+    """loss = 0.5 d² / β where |d| < β, else |d| - 0.5 β;  slope d / β inside, ±1 outside."""
 
     @staticmethod
-    def forward(ctx, x, y, reduction, delta):
-        diff = x - y
-        size = np.abs(diff)
-        loss = np.where(size < delta, 0.5 * size * size, delta * (size - 0.5 * delta))
-        ctx.save_for_backward(x, y)
-        ctx.args = reduction, delta, diff.shape
-        return _reduce(np.asarray(loss, dtype=diff.dtype), reduction, diff.size)
+    def quadratic(size, beta):
+        return 0.5 * size * size / beta
 
     @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        reduction, delta, shape = ctx.args
-        diff = x - y
-        g = _grad_per_item(grad, reduction, shape, math.prod(shape), x.dtype)
-        slope = G.where(diff <= -delta, -delta, G.where(diff >= delta, delta, diff))
-        grad_x = slope * g
-        return grad_x, -grad_x if ctx.needs_input_grad[1] else None, None, None
+    def linear(size, beta):
+        return size - 0.5 * beta
+
+    @staticmethod
+    def inner_slope(diff, beta):
+        return diff / beta
+
+    @staticmethod
+    def edge_slope(beta):
+        return 1.0
+
+
+class HuberLoss(_QuadraticThenLinear):
+    """loss = 0.5 d² where |d| < δ, else δ (|d| - 0.5 δ);  slope d inside, ±δ outside."""
+
+    @staticmethod
+    def quadratic(size, delta):
+        return 0.5 * size * size
+
+    @staticmethod
+    def linear(size, delta):
+        return delta * (size - 0.5 * delta)
+
+    @staticmethod
+    def inner_slope(diff, delta):
+        return diff
+
+    @staticmethod
+    def edge_slope(delta):
+        return delta
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):

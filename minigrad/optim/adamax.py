@@ -2,7 +2,9 @@
 import numpy as np
 
 from minigrad._kernels import optim as _kernels
-from minigrad.optim.optimizer import Optimizer, _check_cpu_only_options
+from minigrad.optim.optimizer import (
+    Optimizer, _check_cpu_only_options, _check_options, _setdefault_options,
+)
 from minigrad.reference import optim as _reference
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
@@ -43,16 +45,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False,
                  fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         _check_cpu_only_options(capturable, differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable,
@@ -61,12 +54,8 @@ class Adamax(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            group.setdefault("fused", None)
+        _setdefault_options(self.param_groups, foreach=None, maximize=False, differentiable=False,
+                            capturable=False, fused=None)
 
     def _state_keys(self, group):
         return ("step", "exp_avg", "exp_inf")
