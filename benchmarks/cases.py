@@ -327,7 +327,10 @@ def _optimizer_case(kind: str) -> Case:
         params = list(seed_model(fw).parameters())
         rng = np.random.default_rng(4)
         for param in params:
-            param.grad = fw.array(_random(rng, tuple(param.shape)))
+            # in the parameter's memory layout, as backward hands it over in training
+            # (minigrad's conv weights and their gradients are HWIO in memory)
+            layout = fw.conv_weight if len(param.shape) == 4 else fw.array
+            param.grad = layout(_random(rng, tuple(param.shape)))
         optimizer = make_optimizer(fw, kind, params)
         optimizer.step()  # the state (momentum, moments) exists before timing
         return optimizer.step

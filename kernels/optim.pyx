@@ -1,5 +1,7 @@
-# distutils: extra_compile_args = -fno-math-errno
-# (sqrt without errno lets the compiler vectorize the update loops)
+# distutils: extra_compile_args = -fno-math-errno -fno-semantic-interposition -ffp-contract=off
+# (sqrt without errno lets the compiler vectorize the update loops; without interposition the
+# per-ISA wrappers below can inline the loops and compile them for their ISA; no contraction:
+# no FMA in any variant, so all give the same bits)
 """Fused optimizer updates: one call per step over all of a parameter group's tensors.
 
 Every kernel takes Python lists of C-contiguous float32/float64 numpy arrays: the parameters, their
