@@ -34,8 +34,8 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["Case", "SEED_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES", "INFER_BATCHES",
-           "GEMM_SIZES", "OPTIMIZERS", "STEP_OPTIMIZERS", "all_cases", "select", "seed_model", "seed_batch",
-           "seed_parameter_count", "make_optimizer", "framework"]
+           "GEMM_SIZES", "OPTIMIZERS", "STEP_OPTIMIZERS", "all_cases", "select", "seed_model",
+           "seed_batch", "seed_parameter_count", "make_optimizer", "framework"]
 
 KERNEL_BATCHES = (1, 64)
 TRAIN_BATCHES = (1, 8, 32, 64, 256)
