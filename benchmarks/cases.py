@@ -34,9 +34,9 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["Case", "SEED_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES", "INFER_BATCHES",
-           "GEMM_SIZES", "OPTIMIZERS", "RESNET_BATCHES", "all_cases", "select", "seed_model",
-           "seed_batch", "seed_parameter_count", "make_optimizer", "framework", "resnet18_model",
-           "resnet18_flops"]
+           "GEMM_SIZES", "OPTIMIZERS", "STEP_OPTIMIZERS", "RESNET_BATCHES", "all_cases",
+           "select", "seed_model", "seed_batch", "seed_parameter_count", "make_optimizer",
+           "framework", "resnet18_model", "resnet18_flops"]
 
 KERNEL_BATCHES = (1, 64)
 TRAIN_BATCHES = (1, 8, 32, 64, 256)
@@ -49,9 +49,18 @@ OPTIMIZERS = {
     "momentum": ("SGD", {"lr": 0.01, "momentum": 0.9}),
     "adam": ("Adam", {"lr": 1e-3}),
 }
+# Optimizers timed by their step alone (optim-<name>), not in the training cases: torch has
+# no fused CPU update for them, and runs its multi-tensor one (foreach=True).
+STEP_OPTIMIZERS = {
+    "adadelta": ("Adadelta", {"lr": 1.0}),
+    "adamax": ("Adamax", {"lr": 2e-3}),
+    "nadam": ("NAdam", {"lr": 2e-3}),
+    "radam": ("RAdam", {"lr": 1e-3}),
+}
 # torch's fastest CPU update (its default is a Python loop over the parameters); minigrad's
 # optimizers are always fused
 TORCH_OPTIMIZER_OPTIONS = {"fused": True}
+TORCH_STEP_OPTIMIZER_OPTIONS = {"foreach": True}
 
 FLOAT = np.float32
 ELEMENT = 4  # bytes of a float32
@@ -169,9 +178,12 @@ def seed_batch(fw, batch: int):
 
 
 def make_optimizer(fw, kind: str, params):
-    class_name, options = OPTIMIZERS[kind]
+    if kind in OPTIMIZERS:
+        (class_name, options), torch_options = OPTIMIZERS[kind], TORCH_OPTIMIZER_OPTIONS
+    else:
+        (class_name, options), torch_options = STEP_OPTIMIZERS[kind], TORCH_STEP_OPTIMIZER_OPTIONS
     if fw.name == "torch":
-        options = {**options, **TORCH_OPTIMIZER_OPTIONS}
+        options = {**options, **torch_options}
     return getattr(fw.optim, class_name)(params, **options)
 
 
@@ -309,14 +321,18 @@ def seed_parameter_count() -> int:
 
 
 def _optimizer_case(kind: str) -> Case:
-    per_element = {"sgd": 3, "momentum": 5, "adam": 7}[kind]  # arrays read + written
+    # arrays read + written: p, g (+ b, or + two moments) in; p (+ b, or + two moments) out
+    per_element = {"sgd": 3, "momentum": 5}.get(kind, 7)
 
     def build(framework_name):
         fw = framework(framework_name)
         params = list(seed_model(fw).parameters())
         rng = np.random.default_rng(4)
         for param in params:
-            param.grad = fw.array(_random(rng, tuple(param.shape)))
+            # in the parameter's memory layout, as backward hands it over in training
+            # (minigrad's conv weights and their gradients are HWIO in memory)
+            layout = fw.conv_weight if len(param.shape) == 4 else fw.array
+            param.grad = layout(_random(rng, tuple(param.shape)))
         optimizer = make_optimizer(fw, kind, params)
         optimizer.step()  # the state (momentum, moments) exists before timing
         return optimizer.step
@@ -426,7 +442,7 @@ def all_cases() -> list:
             for direction in ("fwd", "bwd"):
                 cases.append(_layer_case(name, batch, direction))
     cases += [_gemm_case(n) for n in GEMM_SIZES]
-    cases += [_optimizer_case(kind) for kind in OPTIMIZERS]
+    cases += [_optimizer_case(kind) for kind in (*OPTIMIZERS, *STEP_OPTIMIZERS)]
     cases += [_train_case(batch, kind) for batch in TRAIN_BATCHES for kind in OPTIMIZERS]
     cases += [_resnet_train_case(batch) for batch in RESNET_BATCHES]
     cases += [_infer_case(batch) for batch in INFER_BATCHES]

@@ -432,7 +432,66 @@ def _loss_cases():
         _loss_case("BCEWithLogitsLoss", lambda ns, x, y, w: ns.nn.BCEWithLogitsLoss(weight=w)(x, y),
                    binary, ("input", "target", "weight")),
     ]
-    return cases
+    return cases + _more_loss_cases(regression)
+
+
+def _more_loss_cases(regression):
+    def probabilities(rng, dt):
+        shape = _shape(rng, 2)
+        return [_uniform(rng, shape, dt, 0.05, 0.95), rng.random(shape).astype(dt),
+                _uniform(rng, shape[-1:], dt, 0.5, 2.0)]
+
+    def distributions(rng, dt):
+        logits = _uniform(rng, _shape(rng, 2, 2, 5), dt)
+        log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        return [log_p.astype(dt), np.exp(log_p[::-1]).astype(dt)]
+
+    def pairs(rng, dt):
+        n, d = _shape(rng, 2)
+        return [_uniform(rng, (n, d), dt), _uniform(rng, (n, d), dt),
+                rng.choice([1.0, -1.0], n).astype(dt)]
+
+    def ranked(rng, dt):
+        n = int(rng.integers(1, 9))
+        return [_uniform(rng, (n,), dt), _uniform(rng, (n,), dt),
+                rng.choice([1.0, -1.0], n).astype(dt)]
+
+    pair_names = ("input1", "input2", "target")
+    return [
+        _loss_case("binary_cross_entropy",
+                   lambda ns, x, y, w: ns.F.binary_cross_entropy(x, y, weight=w), probabilities,
+                   ("input", "target", "weight")),
+        _loss_case("smooth_l1_loss", lambda ns, x, y: ns.F.smooth_l1_loss(x, y, beta=0.5),
+                   regression, ("input", "target")),
+        _loss_case("huber_loss", lambda ns, x, y: ns.F.huber_loss(x, y, delta=0.5),
+                   regression, ("input", "target")),
+        _loss_case("kl_div (batchmean)",
+                   lambda ns, x, t: ns.F.kl_div(x, t, reduction="batchmean"), distributions,
+                   ("input", "target")),
+        _loss_case("kl_div (log_target)",
+                   lambda ns, x, t: ns.F.kl_div(x, t.log(), reduction="sum", log_target=True),
+                   distributions, ("input", "target")),
+        _loss_case("cosine_embedding_loss",
+                   lambda ns, a, b, t: ns.F.cosine_embedding_loss(a, b, t, margin=0.1), pairs,
+                   pair_names, differentiable=("input1", "input2")),
+        _loss_case("margin_ranking_loss",
+                   lambda ns, a, b, t: ns.F.margin_ranking_loss(a, b, t, margin=0.2), ranked,
+                   pair_names, differentiable=pair_names),
+        _loss_case("BCELoss", lambda ns, x, y, w: ns.nn.BCELoss(weight=w)(x, y), probabilities,
+                   ("input", "target", "weight")),
+        _loss_case("SmoothL1Loss", lambda ns, x, y: ns.nn.SmoothL1Loss(beta=2.0)(x, y),
+                   regression, ("input", "target")),
+        _loss_case("HuberLoss", lambda ns, x, y: ns.nn.HuberLoss(reduction="sum")(x, y),
+                   regression, ("input", "target")),
+        _loss_case("KLDivLoss", lambda ns, x, t: ns.nn.KLDivLoss(reduction="batchmean")(x, t),
+                   distributions, ("input", "target")),
+        _loss_case("CosineEmbeddingLoss",
+                   lambda ns, a, b, t: ns.nn.CosineEmbeddingLoss(margin=-0.2)(a, b, t), pairs,
+                   pair_names, differentiable=("input1", "input2")),
+        _loss_case("MarginRankingLoss",
+                   lambda ns, a, b, t: ns.nn.MarginRankingLoss(reduction="sum")(a, b, t), ranked,
+                   pair_names, differentiable=pair_names),
+    ]
 
 
 # ----------------------------------------------------------------------------- optimizers
@@ -485,6 +544,17 @@ def _optimizer_cases():
         _optimizer_case("RMSprop (centered, momentum)", "RMSprop",
                         dict(lr=0.01, centered=True, momentum=0.5)),
         _optimizer_case("Adagrad", "Adagrad", dict(lr=0.1, lr_decay=0.01)),
+        _optimizer_case("Adadelta", "Adadelta", dict(lr=1.0)),
+        _optimizer_case("Adadelta (rho, weight_decay, maximize)", "Adadelta",
+                        dict(lr=0.5, rho=0.7, weight_decay=0.1, maximize=True)),
+        _optimizer_case("Adamax", "Adamax", dict(lr=0.01)),
+        _optimizer_case("Adamax (weight_decay)", "Adamax", dict(lr=0.01, weight_decay=0.1)),
+        _optimizer_case("NAdam", "NAdam", dict(lr=0.01)),
+        _optimizer_case("NAdam (decoupled weight decay)", "NAdam",
+                        dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+        _optimizer_case("RAdam", "RAdam", dict(lr=0.01)),
+        _optimizer_case("RAdam (weight_decay, maximize)", "RAdam",
+                        dict(lr=0.01, weight_decay=0.1, maximize=True)),
     ]
 
 

@@ -81,6 +81,9 @@ def test_every_required_case_exists(cases):
             assert {f"{layer}-fwd-b{batch}", f"{layer}-bwd-b{batch}"} <= names
     assert {f"gemm-{n}" for n in (64, 128, 256, 512, 1024, 2048)} <= names
     assert {"optim-sgd", "optim-momentum", "optim-adam", "infer-b1", "infer-b64"} <= names
+    assert {"optim-adadelta", "optim-adamax", "optim-nadam", "optim-radam"} <= names
+    step_only = ("adadelta", "adamax", "nadam", "radam")   # timed by their step alone
+    assert not [n for n in names if n.startswith("train-") and n.endswith(step_only)]
     for batch in (1, 8, 32, 64, 256):
         assert {f"train-b{batch}-{kind}" for kind in ("sgd", "momentum", "adam")} <= names
 

@@ -11,7 +11,8 @@ from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Unflatten  # noqa: F401
 from minigrad.nn.linear import Identity, Linear  # noqa: F401
 from minigrad.nn.loss import (  # noqa: F401
-    BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
+    L1Loss, MarginRankingLoss, MSELoss, NLLLoss, SmoothL1Loss,
 )
 from minigrad.nn.module import Module  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401

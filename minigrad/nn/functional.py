@@ -12,6 +12,10 @@ from minigrad.ops.elementwise import (  # noqa: F401
 from minigrad.ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss,
 )
+from minigrad.ops.loss import (  # noqa: F401
+    binary_cross_entropy, cosine_embedding_loss, huber_loss, kl_div, margin_ranking_loss,
+    smooth_l1_loss,
+)
 from minigrad.ops.nn import batch_norm, dropout, gelu, leaky_relu, linear  # noqa: F401
 from minigrad.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from minigrad.ops.shape import flatten, unflatten  # noqa: F401
@@ -20,3 +24,5 @@ __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "cross_e
            "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits", "linear",
            "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "dropout", "batch_norm", "flatten", "unflatten"]
+__all__ += ["binary_cross_entropy", "smooth_l1_loss", "huber_loss", "kl_div",
+            "cosine_embedding_loss", "margin_ranking_loss"]
