@@ -71,6 +71,30 @@ LAYER_CASES = {
             random_array((3,), d, seed=2),
         ],
     ),
+    "layer_norm": (
+        lambda m, x, w, b: _f(m).layer_norm(x, [2, 3], w, b),
+        lambda d: [
+            random_array((2, 2, 3), d),
+            random_array((2, 3), d, seed=1),
+            random_array((2, 3), d, seed=2),
+        ],
+    ),
+    "layer_norm without affine": (
+        lambda m, x: _sq(_f(m).layer_norm(x, [4], eps=0.1)),
+        lambda d: [random_array((3, 4), d)],
+    ),
+    "group_norm": (
+        lambda m, x, w, b: _f(m).group_norm(x, 2, w, b),
+        lambda d: [
+            random_array((2, 4, 3), d),
+            random_array((4,), d, seed=1),
+            random_array((4,), d, seed=2),
+        ],
+    ),
+    "group_norm without affine": (
+        lambda m, x: _sq(_f(m).group_norm(x, 3, eps=0.1)),
+        lambda d: [random_array((2, 3, 2, 2), d)],
+    ),
 }
 
 # base classes whose subclasses (one per torch node name) are the Functions applied

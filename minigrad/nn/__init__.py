@@ -14,6 +14,7 @@ from minigrad.nn.loss import (  # noqa: F401
     BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
 )
 from minigrad.nn.module import Module  # noqa: F401
+from minigrad.nn.normalization import GroupNorm, LayerNorm  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401
 from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
 

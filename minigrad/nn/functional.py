@@ -16,10 +16,12 @@ from minigrad.ops.loss import (  # noqa: F401
 )
 from minigrad.ops.nn import batch_norm, dropout, gelu, leaky_relu, linear  # noqa: F401
 from minigrad.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from minigrad.ops.normalization import group_norm, layer_norm  # noqa: F401
 from minigrad.ops.padding import pad  # noqa: F401
 from minigrad.ops.shape import flatten, unflatten  # noqa: F401
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "cross_entropy",
            "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits", "linear",
            "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
-           "dropout", "batch_norm", "flatten", "unflatten"]
+           "dropout", "batch_norm", "layer_norm", "group_norm", "flatten",
+           "unflatten"]
