@@ -95,6 +95,32 @@ LAYER_CASES = {
         lambda m, x: _sq(_f(m).group_norm(x, 3, eps=0.1)),
         lambda d: [random_array((2, 3, 2, 2), d)],
     ),
+    "silu": (lambda m, x: _f(m).silu(x), lambda d: [random_array((5,), d, -4, 4)]),
+    "mish": (lambda m, x: _f(m).mish(x), lambda d: [random_array((5,), d, -4, 4)]),
+    "elu": (
+        lambda m, x: _f(m).elu(x, 0.7),
+        lambda d: [random_array((6,), d, away_from=0.0)],
+    ),
+    "elu in place": (
+        lambda m, x: _sq(_f(m).elu(x * 1, 1.3, inplace=True)),
+        lambda d: [random_array((6,), d, away_from=0.0)],
+    ),
+    "softplus": (
+        lambda m, x: _f(m).softplus(x, beta=1.5, threshold=2.0),
+        lambda d: [random_array((6,), d, -3, 3, away_from=4 / 3)],
+    ),
+    "hardtanh": (
+        lambda m, x: _sq(_f(m).hardtanh(x, -0.5, 1.0)),
+        lambda d: [random_array((6,), d, away_from=0.75, margin=0.3)],
+    ),
+    "prelu": (
+        lambda m, x, w: _sq(_f(m).prelu(x, w)),
+        lambda d: [random_array((2, 3, 2), d, away_from=0.0), random_array((3,), d, seed=1)],
+    ),
+    "prelu one weight": (
+        lambda m, x, w: _sq(_f(m).prelu(x, w)),
+        lambda d: [random_array((4,), d, away_from=0.0), random_array((1,), d, seed=1)],
+    ),
 }
 
 # base classes whose subclasses (one per torch node name) are the Functions applied

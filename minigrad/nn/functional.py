@@ -14,7 +14,12 @@ from minigrad.ops.elementwise import (  # noqa: F401
 from minigrad.ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss,
 )
-from minigrad.ops.nn import batch_norm, dropout, gelu, leaky_relu, linear  # noqa: F401
+from minigrad.ops.activation import (  # noqa: F401
+    elu, gelu, hardtanh, leaky_relu, mish, prelu, relu6, silu, softplus,
+)
+from minigrad.ops.nn import (  # noqa: F401
+    batch_norm, dropout, dropout1d, dropout2d, dropout3d, feature_dropout, linear,
+)
 from minigrad.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from minigrad.ops.normalization import group_norm, layer_norm  # noqa: F401
 from minigrad.ops.padding import pad  # noqa: F401
