@@ -670,50 +670,43 @@ cdef void sum_rows(const floating[:, ::1] rows, double[::1] sums) noexcept:
 # ---------------------------------------------------------------------------------------------
 # The NCHW paths of conv_gemm.pyx, on C-contiguous copies.
 
-cdef note_gemm_path(pass_name, x_shape, w_shape, int sh, int sw, int pt, int pl, int dh,
-                    int dw, int groups, dtype, int num_threads):
-    """Record a call of the NCHW paths (once per shape)."""
-    shape = (tuple(x_shape), tuple(w_shape), sh, sw, pt, pl, dh, dw)
+cdef note_gemm_path(pass_name, x_shape, w_shape, args, dtype, int num_threads):
+    """Record a call of the NCHW paths (once per shape); args: the strides, paddings,
+    dilations and groups."""
+    shape = (tuple(x_shape), tuple(w_shape)) + tuple(args[:6])
     if (pass_name, shape, dtype.name, num_threads) in _plans:
         return
-    depthwise = groups > 1 and w_shape[1] == 1
+    depthwise = args[6] > 1 and w_shape[1] == 1
     record(pass_name, shape, dtype.name, num_threads,
            "depthwise loops" if depthwise else "im2col + GEMM", "NCHW", gemm_get_isa(), (),
            None, {})
 
 
+def _on_nchw(pass_name, kernel, inputs, out, args, x_shape, w_shape, int num_threads):
+    """out = kernel(*inputs, ...) on C-contiguous (NCHW) copies of the inputs, into out or, when
+    out is not C-contiguous, a C-contiguous array then copied into it."""
+    note_gemm_path(pass_name, x_shape, w_shape, args, out.dtype, num_threads)
+    target = out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+    kernel(*[None if a is None else np.ascontiguousarray(a) for a in inputs], target, *args,
+           num_threads)
+    if target is not out:
+        out[...] = target
+    return out
+
+
 def _gemm_forward(x, weight, bias, out, int sh, int sw, int pt, int pl, int dh, int dw,
                   int groups, int num_threads):
-    note_gemm_path("forward", x.shape, weight.shape, sh, sw, pt, pl, dh, dw, groups, x.dtype,
-                   num_threads)
-    y = out if out.flags.c_contiguous else np.empty(out.shape, x.dtype)
-    conv_gemm.im2col_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight),
-                             None if bias is None else np.ascontiguousarray(bias), y, sh, sw,
-                             pt, pl, dh, dw, groups, num_threads)
-    if y is not out:
-        out[...] = y
-    return out
+    return _on_nchw("forward", conv_gemm.im2col_forward, (x, weight, bias), out,
+                    (sh, sw, pt, pl, dh, dw, groups), x.shape, weight.shape, num_threads)
 
 
 def _gemm_backward_input(dy, weight, dx, int sh, int sw, int pt, int pl, int dh, int dw,
                          int groups, int num_threads):
-    note_gemm_path("backward_input", dx.shape, weight.shape, sh, sw, pt, pl, dh, dw, groups,
-                   dy.dtype, num_threads)
-    g = dx if dx.flags.c_contiguous else np.empty(dx.shape, dy.dtype)
-    conv_gemm.im2col_backward_input(np.ascontiguousarray(dy), np.ascontiguousarray(weight), g,
-                                    sh, sw, pt, pl, dh, dw, groups, num_threads)
-    if g is not dx:
-        dx[...] = g
-    return dx
+    return _on_nchw("backward_input", conv_gemm.im2col_backward_input, (dy, weight), dx,
+                    (sh, sw, pt, pl, dh, dw, groups), dx.shape, weight.shape, num_threads)
 
 
 def _gemm_backward_weight(x, dy, dw_out, int sh, int sw, int pt, int pl, int dh, int dw,
                           int groups, int num_threads):
-    note_gemm_path("backward_weight", x.shape, dw_out.shape, sh, sw, pt, pl, dh, dw, groups,
-                   x.dtype, num_threads)
-    g = dw_out if dw_out.flags.c_contiguous else np.empty(dw_out.shape, x.dtype)
-    conv_gemm.im2col_backward_weight(np.ascontiguousarray(x), np.ascontiguousarray(dy), g, sh,
-                                     sw, pt, pl, dh, dw, groups, num_threads)
-    if g is not dw_out:
-        dw_out[...] = g
-    return dw_out
+    return _on_nchw("backward_weight", conv_gemm.im2col_backward_weight, (x, dy), dw_out,
+                    (sh, sw, pt, pl, dh, dw, groups), x.shape, dw_out.shape, num_threads)

@@ -1,6 +1,6 @@
 """minigrad.nn: modules, layers, losses, initialisations and the functional forms, shaped as
 torch.nn."""
-from minigrad.nn import functional, hooks, init  # noqa: F401
+from minigrad.nn import functional, hooks, init, parallel  # noqa: F401
 from minigrad.nn.activation import (  # noqa: F401
     ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
     Softmax, Softplus, Tanh,

@@ -78,22 +78,34 @@ def _input_gradient(grad_out, weight, input_shape, args):
     return grad_x[0] if unbatched else grad_x
 
 
-def _weight_gradient(x, grad_out, weight_shape, args):
-    """dw: the adjoint of w -> conv2d(x, w) applied to grad_out."""
+def _weight_gradient(x, grad_out, weight, args, grad_bias=None):
+    """dw: the adjoint of w -> conv2d(x, w) applied to grad_out, laid out as `weight` (an
+    array: Conv2d's HWIO weights get HWIO gradients) or C-ordered (a shape); grad_bias, when
+    given, gets the bias gradient from the same pass over grad_out."""
     if grad_out.dtype != x.dtype:
         grad_out = grad_out.astype(x.dtype)
     if x.ndim == 3:
         x, grad_out = x[None], grad_out[None]
-    grad_w = np.empty(weight_shape, dtype=x.dtype)
-    _kernels.conv2d_backward_weight(x, grad_out, grad_w, *args, get_num_threads())
+    grad_w = (np.empty_like(weight, dtype=x.dtype) if isinstance(weight, np.ndarray)
+              else np.empty(weight, dtype=x.dtype))
+    _kernels.conv2d_backward_weight(x, grad_out, grad_w, *args, get_num_threads(),
+                                    grad_bias=grad_bias)
     return grad_w
+
+
+def _bias_gradient(grad_out, dtype):
+    """db[f] = sum over samples and pixels of grad_out[.., f, .., ..]."""
+    grad_b = np.empty(grad_out.shape[-3], dtype=dtype)
+    _kernels.conv2d_backward_bias(grad_out if grad_out.ndim == 4 else grad_out[None], grad_b,
+                                  get_num_threads())
+    return grad_b
 
 
 class Convolution(ArrayFunction):
     """y = conv2d(x, w) + b with explicit (top, left) padding; see the module docstring.
 
     forward(x, weight, bias, stride, padding, dilation, groups): stride and dilation are
-    (h, w) pairs, padding is (top, bottom, left, right); x is 3-D or 4-D, all C-contiguous.
+    (h, w) pairs, padding is (top, bottom, left, right); x is 3-D or 4-D, any strides.
     With create_graph the gradients are the ops ConvolutionBackwardInput and
     ConvolutionBackwardWeight, so they can be differentiated again.
     """
@@ -124,26 +136,14 @@ def _convolution_backward(needs, conv, x, weight, grad_out):
         if needs_b:
             grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
         return grad_x, grad_w, grad_b
-    if grad_out.dtype != x.dtype:
-        grad_out = grad_out.astype(x.dtype)
-    unbatched = x.ndim == 3
-    if unbatched:
-        x, grad_out = x[None], grad_out[None]
-    threads = get_num_threads()
     args = _kernel_args(*conv)
     if needs_x:
-        n, c, h, w = x.shape
-        grad_x = _empty_activation(n, c, h, w, x.dtype, args[-1])
-        _kernels.conv2d_backward_input(grad_out, weight, grad_x, *args, threads)
-        if unbatched:
-            grad_x = grad_x[0]
-    if needs_b:
-        grad_b = np.empty(weight.shape[0], dtype=x.dtype)
+        grad_x = _input_gradient(grad_out, weight, x.shape, args)
     if needs_w:
-        grad_w = np.empty_like(weight)      # in the weight's layout (HWIO for Conv2d's)
-        _kernels.conv2d_backward_weight(x, grad_out, grad_w, *args, threads, grad_bias=grad_b)
+        grad_b = np.empty(weight.shape[0], dtype=x.dtype) if needs_b else None
+        grad_w = _weight_gradient(x, grad_out, weight, args, grad_b)
     elif needs_b:
-        _kernels.conv2d_backward_bias(grad_out, grad_b, threads)
+        grad_b = _bias_gradient(grad_out.astype(x.dtype, copy=False), x.dtype)
     return grad_x, grad_w, grad_b
 
 
@@ -288,15 +288,16 @@ def _transpose_backward(needs, conv, x, weight, grad_out):
             grad_x = Convolution.apply(grad_out, weight, None, *conv)
         if needs[1]:
             grad_w = ConvolutionBackwardWeight.apply(grad_out, x, tuple(weight.shape), conv)
-    else:
-        if grad_out.dtype != x.dtype:
-            grad_out = grad_out.astype(x.dtype)
-        if needs[0]:
-            grad_x = _conv_forward(grad_out, weight, None, *conv)
-        if needs[1]:
-            grad_w = _weight_gradient(grad_out, x, weight.shape, _kernel_args(*conv))
+        if needs[2]:
+            grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
+        return grad_x, grad_w, grad_b
+    grad_out = grad_out.astype(x.dtype, copy=False)
+    if needs[0]:
+        grad_x = _conv_forward(grad_out, weight, None, *conv)
+    if needs[1]:
+        grad_w = _weight_gradient(grad_out, x, weight.shape, _kernel_args(*conv))
     if needs[2]:
-        grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
+        grad_b = _bias_gradient(grad_out, x.dtype)
     return grad_x, grad_w, grad_b
 
 
