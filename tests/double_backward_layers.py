@@ -121,6 +121,22 @@ LAYER_CASES = {
         lambda m, x, w: _sq(_f(m).prelu(x, w)),
         lambda d: [random_array((4,), d, away_from=0.0), random_array((1,), d, seed=1)],
     ),
+    "max_pool1d": (
+        lambda m, x: _sq(_f(m).max_pool1d(x, 3, 2, 1)),
+        lambda d: [random_array((2, 3, 7), d)],
+    ),
+    "avg_pool1d": (
+        lambda m, x: _sq(_f(m).avg_pool1d(x, 3, 2, 1, count_include_pad=False)),
+        lambda d: [random_array((2, 7), d)],
+    ),
+    "adaptive_max_pool2d": (
+        lambda m, x: _sq(_f(m).adaptive_max_pool2d(x, (2, 3))),
+        lambda d: [random_array((2, 2, 5, 4), d)],
+    ),
+    "adaptive_max_pool2d with indices": (
+        lambda m, x: _sq(_f(m).adaptive_max_pool2d(x, 3, return_indices=True)[0]),
+        lambda d: [random_array((2, 4, 5), d)],
+    ),
 }
 
 # base classes whose subclasses (one per torch node name) are the Functions applied

@@ -17,7 +17,10 @@ from minigrad.nn.loss import (  # noqa: F401
 from minigrad.nn.module import Module  # noqa: F401
 from minigrad.nn.normalization import GroupNorm, LayerNorm  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401
-from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+from minigrad.nn.pooling import (  # noqa: F401
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+    AvgPool2d, MaxPool1d, MaxPool2d,
+)
 
 try:  # nn.utils (clip_grad_norm_, ...) is its own subpackage
     import minigrad.nn.utils as utils  # noqa: F401

@@ -20,7 +20,10 @@ from minigrad.ops.activation import (  # noqa: F401
 from minigrad.ops.nn import (  # noqa: F401
     batch_norm, dropout, dropout1d, dropout2d, dropout3d, feature_dropout, linear,
 )
-from minigrad.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from minigrad.ops.pool import (  # noqa: F401
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
+    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+)
 from minigrad.ops.normalization import group_norm, layer_norm  # noqa: F401
 from minigrad.ops.padding import pad  # noqa: F401
 from minigrad.ops.shape import flatten, unflatten  # noqa: F401
