@@ -139,5 +139,22 @@ LAYER_CASES = {
     ),
 }
 
+
+
+def _interpolate_case(mode, rank, **kwargs):
+    shape = (1, 2, 3, 2, 3)[:rank]
+    return (lambda m, x: _sq(_f(m).interpolate(x, mode=mode, **kwargs)),
+            lambda d: [random_array(shape, d)])
+
+
+for _mode, _rank, _options in [
+        ("nearest", 3, dict(scale_factor=2)), ("nearest", 4, dict(size=(5, 3))),
+        ("nearest", 5, dict(scale_factor=(1.5, 2.0, 0.7))), ("nearest-exact", 3, dict(size=5)),
+        ("nearest-exact", 4, dict(scale_factor=1.7)), ("nearest-exact", 5, dict(size=(4, 3, 2))),
+        ("linear", 3, dict(scale_factor=2.5)),
+        ("bilinear", 4, dict(size=(5, 4), align_corners=True)),
+        ("trilinear", 5, dict(scale_factor=(2, 1.5, 0.8))), ("bicubic", 4, dict(size=(5, 6)))]:
+    LAYER_CASES[f"interpolate {_mode} {_rank}-D"] = _interpolate_case(_mode, _rank, **_options)
+
 # base classes whose subclasses (one per torch node name) are the Functions applied
-LAYER_ABSTRACT = {"Pad", "PadFold"}
+LAYER_ABSTRACT = {"Pad", "PadFold", "Upsample"}

@@ -22,6 +22,10 @@ from minigrad.nn.pooling import (  # noqa: F401
     AvgPool2d, MaxPool1d, MaxPool2d,
 )
 
+from minigrad.nn.upsampling import (  # noqa: F401
+    Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)
+
 try:  # nn.utils (clip_grad_norm_, ...) is its own subpackage
     import minigrad.nn.utils as utils  # noqa: F401
 except ModuleNotFoundError as error:
