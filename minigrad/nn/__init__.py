@@ -17,6 +17,7 @@ from minigrad.nn.loss import (  # noqa: F401
 from minigrad.nn.module import Module  # noqa: F401
 from minigrad.nn.normalization import GroupNorm, LayerNorm  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401
+from minigrad.nn.sparse import Embedding  # noqa: F401
 from minigrad.nn.pooling import (  # noqa: F401
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
     AvgPool2d, MaxPool1d, MaxPool2d,

@@ -24,8 +24,9 @@ from minigrad.ops.pool import (  # noqa: F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
     avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
 )
+from minigrad.ops.embedding import embedding, one_hot  # noqa: F401
 from minigrad.ops.interpolate import (  # noqa: F401
-    interpolate, one_hot, upsample, upsample_bilinear, upsample_nearest,
+    interpolate, upsample, upsample_bilinear, upsample_nearest,
 )
 from minigrad.ops.normalization import group_norm, layer_norm  # noqa: F401
 from minigrad.ops.padding import pad  # noqa: F401

@@ -1,5 +1,5 @@
 """Resampling: torch.nn.functional.interpolate (nearest, nearest-exact, linear, bilinear,
-trilinear, bicubic, area) and the one_hot encoding.
+trilinear, bicubic, area).
 
 Every mode but area is separable: along each spatial axis, output position o reads a few
 input positions ("taps") with weights, and the axes are resampled one after another. With
@@ -37,7 +37,7 @@ from minigrad.ops import pool as _pool
 from minigrad.ops.arguments import check_tensor, type_name
 from minigrad.tensor import Tensor
 
-__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "one_hot"]
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
 _CUBIC_A = -0.75
 
@@ -352,28 +352,3 @@ def upsample_nearest(input, size=None, scale_factor=None):
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
-# ----------------------------------------------------------------------------- one_hot
-
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
-    """torch.nn.functional.one_hot: int64 class indices -> an int64 tensor with one more
-    dimension of num_classes (max + 1 when -1), 1 at each index and 0 elsewhere."""
-    check_tensor(tensor, "input", "one_hot", 1)
-    values = tensor.array
-    if values.dtype != np.int64:
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        if values.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(values.max()) + 1
-    if values.size:
-        if values.min() < 0:
-            raise RuntimeError("Class values must be non-negative.")
-        if values.max() >= num_classes:
-            raise RuntimeError("Class values must be smaller than num_classes.")
-    elif num_classes < 0:
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    out = np.zeros(values.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, values[..., None], 1, axis=-1)
-    return Tensor(out)
