@@ -137,8 +137,15 @@ LAYER_CASES = {
         lambda m, x: _sq(_f(m).adaptive_max_pool2d(x, 3, return_indices=True)[0]),
         lambda d: [random_array((2, 4, 5), d)],
     ),
+    "embedding": (  # (padding_idx and scale_grad_by_freq change the gradient on purpose)
+        lambda m, w: _sq(_f(m).embedding(_idx(m, [[2, 0], [2, 3]]), w)),
+        lambda d: [random_array((4, 3), d)],
+    ),
 }
 
+
+def _idx(module, values):
+    return module.tensor(np.asarray(values, dtype=np.int64))
 
 
 def _interpolate_case(mode, rank, **kwargs):
