@@ -141,6 +141,25 @@ LAYER_CASES = {
         lambda m, w: _sq(_f(m).embedding(_idx(m, [[2, 0], [2, 3]]), w)),
         lambda d: [random_array((4, 3), d)],
     ),
+    "scaled_dot_product_attention": (
+        lambda m, q, k, v, b: _f(m).scaled_dot_product_attention(q, k, v, attn_mask=b),
+        lambda d: [
+            random_array((2, 3, 4), d),
+            random_array((2, 5, 4), d, seed=1),
+            random_array((2, 5, 3), d, seed=2),
+            random_array((3, 5), d, seed=3),
+        ],
+    ),
+    "scaled_dot_product_attention masked": (
+        lambda m, q, k, v: _sq(_f(m).scaled_dot_product_attention(
+            q, k, v, attn_mask=m.tensor(np.array([[True, False, True], [False, False, False]])),
+            scale=0.7)),
+        lambda d: [
+            random_array((2, 3), d),
+            random_array((3, 3), d, seed=1),
+            random_array((3, 2), d, seed=2),
+        ],
+    ),
 }
 
 

@@ -5,12 +5,13 @@ from minigrad.nn.activation import (  # noqa: F401
     ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
     Softmax, Softplus, Tanh,
 )
+from minigrad.nn.attention import MultiheadAttention  # noqa: F401
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from minigrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from minigrad.nn.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from minigrad.nn.flatten import Flatten, Unflatten  # noqa: F401
-from minigrad.nn.linear import Identity, Linear  # noqa: F401
+from minigrad.nn.linear import Identity, Linear, NonDynamicallyQuantizableLinear  # noqa: F401
 from minigrad.nn.loss import (  # noqa: F401
     BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
 )

@@ -5,6 +5,9 @@ minigrad.ops: conv and pooling in ops/conv.py and ops/pool.py, the losses in ops
 linear, leaky_relu, gelu, dropout and batch_norm in ops/nn.py, the pointwise activations and
 softmax in ops/elementwise.py.
 """
+from minigrad.ops.attention import (  # noqa: F401
+    multi_head_attention_forward, scaled_dot_product_attention,
+)
 from minigrad.ops.conv import (  # noqa: F401
     conv1d, conv2d, conv_transpose1d, conv_transpose2d,
 )
