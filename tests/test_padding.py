@@ -126,3 +126,25 @@ def test_bad_pads_raise_torch_exception_types(shape, pad, mode, value):
 def test_pad_input_must_be_a_tensor():
     with pytest.raises(TypeError, match="input"):
         F.pad([1.0, 2.0], (1, 1))
+
+
+# ----------------------------------------------------------------------------- layers
+
+LAYERS = [("ConstantPad1d", (2, 1.5)), ("ConstantPad2d", ((1, 0, 2, 1), -1.0)),
+          ("ConstantPad3d", (1, 0.0)), ("ZeroPad1d", ((1, 2),)), ("ZeroPad2d", ((1, 1, 2, 0),)),
+          ("ZeroPad3d", (1,)), ("ReflectionPad1d", (2,)), ("ReflectionPad2d", ((1, 2, 0, 1),)),
+          ("ReflectionPad3d", (1,)), ("ReplicationPad1d", ((3, 1),)),
+          ("ReplicationPad2d", (2,)), ("ReplicationPad3d", ((1, 0, 0, 1, 2, 1),)),
+          ("CircularPad1d", (2,)), ("CircularPad2d", ((1, 2, 2, 1),)), ("CircularPad3d", (1,))]
+
+
+@pytest.mark.parametrize("name, args", LAYERS)
+def test_padding_layers_match_torch(name, args):
+    dims = int(name[-2])
+    x = np.random.default_rng(4).standard_normal((2, 3, 4, 5, 4)[:dims + 2])
+    mine, theirs = getattr(mg.nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(mine) == repr(theirs)
+    check(mine, theirs, x)
+    if name.startswith("Circular"):
+        with pytest.raises(ValueError, match="input"):
+            mine(mg.zeros((2,) * (dims + 3)))

@@ -17,13 +17,17 @@ from minigrad.nn.loss import (  # noqa: F401
 )
 from minigrad.nn.module import Module  # noqa: F401
 from minigrad.nn.normalization import GroupNorm, LayerNorm  # noqa: F401
+from minigrad.nn.padding import (  # noqa: F401
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+)
 from minigrad.nn.parameter import Parameter  # noqa: F401
-from minigrad.nn.sparse import Embedding  # noqa: F401
 from minigrad.nn.pooling import (  # noqa: F401
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
     AvgPool2d, MaxPool1d, MaxPool2d,
 )
-
+from minigrad.nn.sparse import Embedding  # noqa: F401
 from minigrad.nn.upsampling import (  # noqa: F401
     Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
