@@ -107,7 +107,8 @@ def test_layers_match_torch(dtype):
     x4 = rng.standard_normal((2, 3, 7, 6)).astype(dtype)
     for make, x in [(lambda m: m.MaxPool1d(3, 2, 1), x3), (lambda m: m.AvgPool1d(4, 3), x3),
                     (lambda m: m.AdaptiveMaxPool2d((3, None)), x4),
-                    (lambda m: m.AdaptiveAvgPool1d(4), x3), (lambda m: m.AdaptiveMaxPool1d(3), x3)]:
+                    (lambda m: m.AdaptiveAvgPool1d(4), x3),
+                    (lambda m: m.AdaptiveMaxPool1d(3), x3)]:
         mine, theirs = make(nn), make(torch.nn)
         assert repr(mine) == repr(theirs)
         check_module(mine, theirs, [x], dtype)

@@ -295,22 +295,26 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", dtype, check_other=False)
         if key_padding_mask is not None:
             is_causal = False
-    assert embed_dim == embed_dim_to_check,         f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+    assert embed_dim == embed_dim_to_check, (
+        f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
-    assert head_dim * num_heads == embed_dim,         f"embed_dim {embed_dim} not divisible by num_heads {num_heads}"
+    assert head_dim * num_heads == embed_dim, (
+        f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         assert key.array.shape[:2] == value.array.shape[:2], (
             f"key's sequence and batch dims {key.array.shape[:2]} do not match value's "
             f"{value.array.shape[:2]}")
-        assert q_proj_weight is not None, "use_separate_proj_weight is True but q_proj_weight is None"
-        assert k_proj_weight is not None, "use_separate_proj_weight is True but k_proj_weight is None"
-        assert v_proj_weight is not None, "use_separate_proj_weight is True but v_proj_weight is None"
+        for name, weight in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
+            assert weight is not None, \
+                f"use_separate_proj_weight is True but {name}_proj_weight is None"
         biases = (None,) * 3 if in_proj_bias is None else _shape.chunk(in_proj_bias, 3, 0)
         q, k, v = _in_projection(query, key, value, (q_proj_weight, k_proj_weight,
                                                       v_proj_weight), biases)
     else:
-        assert key.array.shape == value.array.shape,             f"key shape {key.array.shape} does not match value shape {value.array.shape}"
-        assert in_proj_weight is not None,             "use_separate_proj_weight is False but in_proj_weight is None"
+        assert key.array.shape == value.array.shape, (
+            f"key shape {key.array.shape} does not match value shape {value.array.shape}")
+        assert in_proj_weight is not None, \
+            "use_separate_proj_weight is False but in_proj_weight is None"
         q, k, v = _in_projection(query, key, value, (in_proj_weight,), (in_proj_bias,))
     source = key.array.shape[0]
     if attn_mask is not None:
