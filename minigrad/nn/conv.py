@@ -106,6 +106,16 @@ class _ConvNd(Module):
             return sides
         return [p for p in reversed(padding) for _ in range(2)]
 
+    def _convolve(self, input, conv):
+        """``conv`` (F.conv1d or F.conv2d) of the input, padded first by F.pad for a
+        padding_mode other than 'zeros'."""
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                        self.groups)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                    self.groups)
+
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -148,12 +158,7 @@ class Conv1d(_ConvNd):
                          groups, bias, padding_mode, dtype)
 
     def forward(self, input):
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return self._convolve(input, F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -174,12 +179,7 @@ class Conv2d(_ConvNd):
                          groups, bias, padding_mode, dtype)
 
     def forward(self, input):
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return self._convolve(input, F.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -209,6 +209,13 @@ class _ConvTransposeNd(_ConvNd):
                                  f"{input.shape[2:]})")
         return tuple(size - low for size, low in zip(output_size, min_sizes))
 
+    def forward(self, input, output_size=None):
+        """The transposed convolution of input; ``output_size`` (the spatial sizes, or with
+        the batch and channels) picks the output_padding that gives it."""
+        conv = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        return conv(input, self.weight, self.bias, self.stride, self.padding,
+                    self._output_padding(input, output_size), self.groups, self.dilation)
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     """The adjoint of Conv1d with the same arguments (F.conv_transpose1d): input (N, C_in, L)
@@ -223,11 +230,6 @@ class ConvTranspose1d(_ConvTransposeNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, dtype, output_padding)
 
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)
-
 
 class ConvTranspose2d(_ConvTransposeNd):
     """The adjoint of Conv2d with the same arguments (F.conv_transpose2d): input
@@ -236,13 +238,9 @@ class ConvTranspose2d(_ConvTransposeNd):
     (H - 1)·stride - 2·padding + dilation·(kh - 1) + output_padding + 1 high, wide alike.
     ``forward(input, output_size)`` picks the output_padding that gives output_size."""
 
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, dtype, output_padding)
-
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)

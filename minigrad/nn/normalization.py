@@ -15,7 +15,29 @@ from minigrad.nn.parameter import Parameter
 __all__ = ["LayerNorm", "GroupNorm"]
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """A normalisation with an optional per-element weight (ones) and bias (zeros)."""
+
+    def _affine(self, shape, affine: bool, bias: bool, dtype) -> None:
+        """Register the weight and bias of ``shape``, or None for each the options leave
+        out."""
+        if affine:
+            self.weight = Parameter(np.ones(shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(shape, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_AffineNorm):
     """y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the last
     len(normalized_shape) dimensions (biased variance); weight and bias shaped
     normalized_shape when elementwise_affine (bias only with bias=True)."""
@@ -28,23 +50,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = _float_dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.empty(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine(self.normalized_shape, elementwise_affine, bias, _float_dtype(dtype))
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -54,7 +60,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """The num_channels channels of an (N, C, *) input in num_groups groups, each normalised
     over its channels and positions: y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias,
     weight and bias per channel when affine."""
@@ -69,23 +75,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dtype = _float_dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.empty((num_channels,), dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.empty((num_channels,), dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine((num_channels,), affine, bias, _float_dtype(dtype))
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
