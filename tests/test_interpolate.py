@@ -10,7 +10,10 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from helpers import DTYPES, check
 from minigrad import nn
+from minigrad._kernels import resample as kernels
 from minigrad.autograd import gradcheck
+from minigrad.ops.interpolate import axis_taps
+from minigrad.reference import resample as twins
 from test_nn_layers import assert_same_error, check_module
 
 TF = torch.nn.functional
@@ -30,6 +33,31 @@ def _torch_backward_differs(mode, shape, kwargs):
         if (out == n and s != 1.0) or (out == 2 * n and s != 2.0):
             return True
     return False
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_resample_kernels_match_their_twins_at_any_thread_count(dtype):
+    rng = np.random.default_rng(9)
+    name = np.dtype(dtype).name
+    for outer, n_in, inner, n_out, mode in [(1, 1, 1, 3, "linear"), (5, 7, 1, 3, "cubic"),
+                                            (3, 4, 9, 11, "nearest"), (64, 33, 17, 65, "linear"),
+                                            (600, 16, 8, 16, "nearest-exact"),
+                                            (2, 9, 300, 4, "cubic")]:
+        index, weight = axis_taps(mode, n_in, n_out, None, mode == "cubic", name, 1)
+        x = rng.standard_normal((outer, n_in, inner)).astype(dtype)
+        g = rng.standard_normal((outer, n_out, inner)).astype(dtype)
+        results = []
+        for module, threads in ((kernels, (1,)), (kernels, (2,)), (twins, ())):
+            out = np.empty((outer, n_out, inner), dtype)
+            grad_x = np.empty((outer, n_in, inner), dtype)
+            module.resample_axis(x, index, weight, out, *threads)
+            module.fold_axis(g, index, weight, grad_x, *threads)
+            results.append((out, grad_x))
+        tolerance = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12,
+                                                                               atol=1e-12)
+        for one, two, twin in zip(*results):
+            np.testing.assert_array_equal(one, two)
+            np.testing.assert_allclose(one, twin, **tolerance)
 
 
 @pytest.mark.parametrize("mode", MODES)

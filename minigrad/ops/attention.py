@@ -33,12 +33,19 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 def _safe_softmax(scores):
-    """softmax along the last axis of an array, rows of only -inf giving zeros."""
+    """softmax along the last axis of a fresh array, computed in place; rows of only -inf
+    give zeros (torch's safe softmax)."""
     top = scores.max(axis=-1, keepdims=True)
     dead = np.isneginf(top)
-    e = np.exp(scores - np.where(dead, 0, top))
-    total = e.sum(axis=-1, keepdims=True)
-    return np.where(dead, 0, e / np.where(dead, 1, total)).astype(scores.dtype, copy=False)
+    if dead.any():
+        top[dead] = 0
+    scores -= top
+    np.exp(scores, out=scores)
+    total = scores.sum(axis=-1, keepdims=True)
+    if dead.any():
+        total[dead] = np.inf      # exp(-inf) = 0 everywhere in those rows: 0 / inf = 0
+    scores /= total
+    return scores
 
 
 class ScaledDotProductAttention(ArrayFunction):
@@ -49,7 +56,8 @@ class ScaledDotProductAttention(ArrayFunction):
 
     @staticmethod
     def forward(ctx, query, key, value, bias, scale, keep):
-        scores = matrix_product(query, np.swapaxes(key, -1, -2)) * query.dtype.type(scale)
+        scores = matrix_product(query, np.swapaxes(key, -1, -2))
+        scores *= query.dtype.type(scale)
         if bias is not None:
             scores = scores + bias
         probs = _safe_softmax(scores)

@@ -17,13 +17,12 @@ torch's arithmetic (float32 for float32 inputs):
                    (clamped to the axis) with Keys' cubic convolution weights (A = -0.75)
     area           adaptive average pooling to the output size
 
-The backward of a separable resampling is its adjoint: each output's gradient, times a tap's
-weight, added to the tap's input position (one known difference from torch: its 1-D and 3-D
-nearest backward takes the 2-D kernel's shortcuts where its forward does not, so for
-out = 2 in with a scale_factor other than 2 its gradient is not the forward's adjoint;
-minigrad's is) (the taps' positions are sorted, so the sums are
-segment sums, np.add.reduceat). Forward and backward are each other's backward, so the double
-backward works. Node names are torch's (UpsampleBilinear2DBackward0, ...).
+The resampling of an axis runs on kernels/resample.pyx (NumPy twin: reference/resample.py);
+its backward is its adjoint: each output's gradient, times a tap's weight, added to the tap's
+input position. Forward and backward are each other's backward, so the double backward
+works. One known difference from torch: its 1-D and 3-D nearest backward takes the 2-D
+kernel's shortcuts where its forward does not, so for out = 2 in with a scale_factor other
+than 2 its gradient is not its forward's adjoint; minigrad's is. Node names are torch's (UpsampleBilinear2DBackward0, ...).
 """
 import functools
 import math
@@ -31,11 +30,13 @@ import numbers
 
 import numpy as np
 
+from minigrad._kernels import resample as _kernels
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops import pool as _pool
 from minigrad.ops.arguments import check_tensor, type_name
 from minigrad.tensor import Tensor
+from minigrad.threads import get_num_threads
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
@@ -68,9 +69,9 @@ def _cubic_weights(t):
 
 @functools.lru_cache(maxsize=512)
 def axis_taps(mode, n_in, n_out, scale, align_corners, dtype_name, dims):
-    """The taps of one axis of a ``dims``-D resampling: a tuple of (positions, weights or
-    None, the start of each run of equal positions), the positions sorted (the runs are the
-    segments the backward sums)."""
+    """The taps of one axis of a ``dims``-D resampling, as kernels/resample.pyx takes them:
+    positions (T, n_out) int64 (each tap's sorted) and weights (T, n_out), or None for
+    nearest (one tap of weight 1)."""
     ftype = np.float32 if dtype_name == "float32" else np.float64
     o = np.arange(n_out)
     if mode in ("nearest", "nearest-exact"):
@@ -103,50 +104,50 @@ def axis_taps(mode, n_in, n_out, scale, align_corners, dtype_name, dims):
             t = (x - i.astype(ftype)).astype(ftype)
             taps = [(np.clip(i + k, 0, n_in - 1), w.astype(ftype))
                     for k, w in zip((-1, 0, 1, 2), _cubic_weights(t))]
-    return tuple((index, weight, np.flatnonzero(np.r_[True, index[1:] != index[:-1]]))
-                 for index, weight in taps)
+    index = np.ascontiguousarray(np.stack([t[0] for t in taps]), dtype=np.int64)
+    if taps[0][1] is None:
+        return index, None
+    return index, np.ascontiguousarray(np.stack([t[1] for t in taps]), dtype=ftype)
 
 
-def _weighted(values, weight, axis):
-    if weight is None:
-        return values
-    return values * weight.reshape(weight.shape + (1,) * (values.ndim - axis - 1))
+def _as_rows(shape, axis):
+    """(outer, n, inner): the shape seen with ``axis`` in the middle."""
+    return math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
 
 
-def _resample_axis(x, taps, axis):
-    out = None
-    for index, weight, _ in taps:
-        term = _weighted(np.take(x, index, axis=axis), weight, axis)
-        out = term if out is None else out + term
-    return out
-
-
-def _fold_axis(g, taps, axis, n_in):
-    """The adjoint of _resample_axis: the gradient of each output, times each tap's weight,
-    summed into the tap's input position."""
-    shape = list(g.shape)
-    shape[axis] = n_in
-    out = np.zeros(shape, dtype=g.dtype)
-    lead = (slice(None),) * axis
-    for index, weight, starts in taps:
-        sums = np.add.reduceat(_weighted(g, weight, axis), starts, axis=axis)
-        if len(starts) == n_in:   # every input position read: the sums, in order
-            out += sums
-        else:
-            out[lead + (index[starts],)] += sums
-    return out
+def _typed(weight, dtype):
+    """The taps' weights in the data's type (None stays None)."""
+    return weight if weight is None or weight.dtype == dtype else weight.astype(dtype)
 
 
 def _resample(x, maps):
-    for k, taps in enumerate(maps):
-        x = _resample_axis(x, taps, x.ndim - len(maps) + k)
+    """x resampled along its last len(maps) axes, one after another."""
+    x = np.ascontiguousarray(x)
+    for k, (index, weight) in enumerate(maps):
+        axis = x.ndim - len(maps) + k
+        if x.dtype.kind != "f":  # uint8 images with nearest: a gather (never differentiated)
+            x = np.take(x, index[0], axis=axis)
+            continue
+        outer, _, inner = _as_rows(x.shape, axis)
+        out = np.empty(x.shape[:axis] + (index.shape[1],) + x.shape[axis + 1:], dtype=x.dtype)
+        _kernels.resample_axis(x.reshape(outer, -1, inner), index, _typed(weight, x.dtype),
+                               out.reshape(outer, -1, inner), get_num_threads())
+        x = out
     return x
 
 
 def _fold(g, maps, input_shape):
+    """The adjoint of _resample: the axes folded back in reverse order."""
+    g = np.ascontiguousarray(g)
     for k in reversed(range(len(maps))):
+        index, weight = maps[k]
         axis = g.ndim - len(maps) + k
-        g = _fold_axis(g, maps[k], axis, input_shape[axis])
+        outer, _, inner = _as_rows(g.shape, axis)
+        out = np.empty(g.shape[:axis] + (input_shape[axis],) + g.shape[axis + 1:],
+                       dtype=g.dtype)
+        _kernels.fold_axis(g.reshape(outer, -1, inner), index, _typed(weight, g.dtype),
+                           out.reshape(outer, -1, inner), get_num_threads())
+        g = out
     return g
 
 
