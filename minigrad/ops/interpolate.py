@@ -121,9 +121,12 @@ def _typed(weight, dtype):
 
 
 def _resample(x, maps):
-    """x resampled along its last len(maps) axes, one after another."""
+    """x resampled along its last len(maps) axes, one after another from the last: that pass
+    has an inner size of 1, so it runs on the smallest array, and the others on contiguous
+    rows."""
     x = np.ascontiguousarray(x)
-    for k, (index, weight) in enumerate(maps):
+    for k in reversed(range(len(maps))):
+        index, weight = maps[k]
         axis = x.ndim - len(maps) + k
         if x.dtype.kind != "f":  # uint8 images with nearest: a gather (never differentiated)
             x = np.take(x, index[0], axis=axis)
@@ -139,8 +142,7 @@ def _resample(x, maps):
 def _fold(g, maps, input_shape):
     """The adjoint of _resample: the axes folded back in reverse order."""
     g = np.ascontiguousarray(g)
-    for k in reversed(range(len(maps))):
-        index, weight = maps[k]
+    for k, (index, weight) in enumerate(maps):
         axis = g.ndim - len(maps) + k
         outer, _, inner = _as_rows(g.shape, axis)
         out = np.empty(g.shape[:axis] + (input_shape[axis],) + g.shape[axis + 1:],
