@@ -26,7 +26,8 @@ from minigrad.ops import grad_math as G
 from minigrad.ops import shape as _shape
 from minigrad.ops.arguments import check_tensor, scalar_type_name
 from minigrad.ops.linalg import matrix_product
-from minigrad.random import numpy_generator
+from minigrad.ops.nn import dropout, dropout_mask, linear
+from minigrad.ops.padding import pad
 from minigrad.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -180,11 +181,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     keep = None
     if dropout_p > 0.0:
         shape = np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (length, source)
-        if dropout_p == 1.0:
-            keep = np.zeros(shape, dtype=q.dtype)
-        else:
-            keep = (numpy_generator().random(shape, dtype=q.dtype) >= dropout_p) * \
-                q.dtype.type(1.0 / (1.0 - dropout_p))
+        keep = dropout_mask(shape, dropout_p, q.dtype)
     return ScaledDotProductAttention.apply(query, key, value, bias, scale, keep)
 
 
@@ -260,7 +257,6 @@ def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> b
 def _in_projection(query, key, value, weights, biases):
     """q, k, v: each input times its projection (one GEMM of the packed weight for
     self-attention, whose three thirds are then views)."""
-    from minigrad.ops.nn import linear
     if query is key and key is value and len(weights) == 1:
         packed = linear(query, weights[0], biases[0])
         return _shape.chunk(packed, 3, -1)
@@ -282,7 +278,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     softmax(q kᵀ/√d + masks), dropped out in training) and the heads' outputs projected
     again. Returns (output, the weights averaged over heads or per head when need_weights,
     else None); with need_weights=False the attention is scaled_dot_product_attention's."""
-    from minigrad.ops.nn import dropout, linear
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = (_shape.unsqueeze(t, 1) for t in (query, key, value))
@@ -403,7 +398,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 def _pad_last(mask):
     """A mask with one more (zero) column: the position a bias_k or zero attention adds."""
-    from minigrad.ops.padding import pad
     return None if mask is None else pad(mask, (0, 1))
 
 

@@ -1,5 +1,7 @@
-"""2-D convolution, torch.nn.functional.conv2d, on the kernels of kernels/conv.pyx (direct and
-channels-last for groups == 1, im2col + GEMM for grouped convolutions).
+"""Convolutions on the kernels of kernels/conv.pyx (direct and channels-last for groups == 1,
+im2col + GEMM for grouped convolutions): torch.nn.functional.conv2d, conv1d (conv2d of rows of
+height 1) and conv_transpose2d / conv_transpose1d (the adjoint of a convolution: its input
+gradient, see ConvolutionTranspose).
 
 Input x (N, C, H, W) or unbatched (C, H, W), weight w (F, C/G, KH, KW), bias b (F,) or None,
 G groups; per axis a stride s, a dilation d and a padding before/after (p0, p1):
@@ -393,10 +395,10 @@ def _check_tensors(input, weight, bias, op, dims, transposed=False):
 def _check_window(weight, stride, dilation, groups, op):
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"{op}(): argument 'groups' must be int, not {type(groups).__name__}")
-    kernel = weight.array.shape[2:]
+    kernel = (1,) * (4 - weight.array.ndim) + weight.array.shape[2:]  # 1-D: a height of 1
     if min(kernel) <= 0:
-        raise RuntimeError(f"kernel size should be greater than zero, but got kernel size: "
-                           f"{list(kernel)}")
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{kernel[0]} kernel_width: {kernel[1]}")
     if min(stride) <= 0:
         raise RuntimeError("non-positive stride is not supported")
     if min(dilation) <= 0:

@@ -235,7 +235,7 @@ def _check_probability(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout_mask(shape, p, dtype, generator):
+def dropout_mask(shape, p, dtype, generator=None):
     """0 with probability p, else 1/(1-p), of the given shape."""
     if p == 1.0:
         return np.zeros(shape, dtype=dtype)
@@ -252,7 +252,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     if not training or p == 0.0:
         return input
     check_floating(input, "dropout")
-    mask = _dropout_mask(input.array.shape, p, input.array.dtype, generator)
+    mask = dropout_mask(input.array.shape, p, input.array.dtype, generator)
     if inplace:
         return _inplace.apply_(input, DropoutMask, mask)
     return DropoutMask.apply(input, mask)
@@ -270,7 +270,7 @@ def feature_dropout(input, p: float, training: bool, inplace: bool = False, batc
     lead = 2 if batched else 1
     if len(shape) < lead:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    mask = _dropout_mask(shape[:lead] + (1,) * (len(shape) - lead), p, input.array.dtype,
+    mask = dropout_mask(shape[:lead] + (1,) * (len(shape) - lead), p, input.array.dtype,
                          generator)
     if inplace:
         return _inplace.apply_(input, DropoutMask, mask)

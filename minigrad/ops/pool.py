@@ -535,7 +535,9 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling of (N, C, L) or (C, L): avg_pool2d of rows of height 1."""
     op = "avg_pool1d"
-    if isinstance(input, Tensor) and input.array.ndim not in (2, 3):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.array.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.array.ndim}-dimensional "
                            f"tensor for argument #1 'self' (while checking arguments for {op})")
     for name, value in (("kernel_size", kernel_size), ("stride", stride),
@@ -543,7 +545,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         if isinstance(value, (tuple, list)) and len(value) > 1:
             raise RuntimeError(f"{op}() argument '{name}' should contain one int (got "
                                f"{len(value)})")
-    rows = _shape.unsqueeze(input, -2) if isinstance(input, Tensor) else input
+    rows = _shape.unsqueeze(input, -2)
     kernel = (1, _single(kernel_size, "kernel_size", op))
     stride = kernel if stride is None or stride == [] or stride == () else \
         (1, _single(stride, "stride", op))
