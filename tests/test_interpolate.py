@@ -171,3 +171,9 @@ def test_one_hot_matches_torch():
         theirs = TF.one_hot(torch.from_numpy(values), classes)
         assert mine.dtype == mg.int64
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_empty_batch():
+    for mode in ("nearest", "bilinear", "bicubic"):
+        check(lambda t: F.interpolate(t, scale_factor=2, mode=mode),
+              lambda t: TF.interpolate(t, scale_factor=2, mode=mode), np.zeros((0, 3, 4, 5)))

@@ -131,10 +131,10 @@ def _resample(x, maps):
         if x.dtype.kind != "f":  # uint8 images with nearest: a gather (never differentiated)
             x = np.take(x, index[0], axis=axis)
             continue
-        outer, _, inner = _as_rows(x.shape, axis)
+        outer, n, inner = _as_rows(x.shape, axis)
         out = np.empty(x.shape[:axis] + (index.shape[1],) + x.shape[axis + 1:], dtype=x.dtype)
-        _kernels.resample_axis(x.reshape(outer, -1, inner), index, _typed(weight, x.dtype),
-                               out.reshape(outer, -1, inner), get_num_threads())
+        _kernels.resample_axis(x.reshape(outer, n, inner), index, _typed(weight, x.dtype),
+                               out.reshape(outer, index.shape[1], inner), get_num_threads())
         x = out
     return x
 
@@ -144,11 +144,11 @@ def _fold(g, maps, input_shape):
     g = np.ascontiguousarray(g)
     for k, (index, weight) in enumerate(maps):
         axis = g.ndim - len(maps) + k
-        outer, _, inner = _as_rows(g.shape, axis)
+        outer, n, inner = _as_rows(g.shape, axis)
         out = np.empty(g.shape[:axis] + (input_shape[axis],) + g.shape[axis + 1:],
                        dtype=g.dtype)
-        _kernels.fold_axis(g.reshape(outer, -1, inner), index, _typed(weight, g.dtype),
-                           out.reshape(outer, -1, inner), get_num_threads())
+        _kernels.fold_axis(g.reshape(outer, n, inner), index, _typed(weight, g.dtype),
+                           out.reshape(outer, input_shape[axis], inner), get_num_threads())
         g = out
     return g
 
