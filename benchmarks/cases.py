@@ -24,6 +24,10 @@ Work counts, per call:
          array read once and each output written once, 4 bytes an element (the pooling
          argmax indices are int64, 8 bytes). A lower bound on the real traffic.
 
+Beyond the seed model (issue 13): layer_norm, group_norm, conv_transpose (2-D, stride 2),
+upsample (bilinear x2) and attention (scaled dot-product), forward and backward each, at one
+shape each (MORE_LAYERS).
+
 Backward cases time the backward pass alone: the forward graph is built once and
 ``autograd.grad(out, inputs, upstream, retain_graph=True)`` runs per call, in both frameworks.
 """
@@ -33,10 +37,10 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Case", "SEED_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES", "INFER_BATCHES",
-           "GEMM_SIZES", "OPTIMIZERS", "STEP_OPTIMIZERS", "RESNET_BATCHES", "all_cases",
-           "select", "seed_model", "seed_batch", "seed_parameter_count", "make_optimizer",
-           "framework", "resnet18_model", "resnet18_flops"]
+__all__ = ["Case", "SEED_LAYERS", "MORE_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES",
+           "INFER_BATCHES", "GEMM_SIZES", "OPTIMIZERS", "STEP_OPTIMIZERS", "RESNET_BATCHES",
+           "all_cases", "select", "seed_model", "seed_batch", "seed_parameter_count",
+           "make_optimizer", "framework", "resnet18_model", "resnet18_flops"]
 
 KERNEL_BATCHES = (1, 64)
 TRAIN_BATCHES = (1, 8, 32, 64, 256)
@@ -292,6 +296,65 @@ def _layer_case(name: str, batch: int, direction: str) -> Case:
                 bytes=traffic[index] if traffic else 0.0)
 
 
+# ----------------------------------------------------------------------------- more layers
+
+def _more_layer_setup(name: str, rng):
+    """The layers beyond the seed model (issue 13): (arrays, op(fw, *tensors), output shape,
+    text, (flops fwd, bwd) or None, (bytes fwd, bwd) or None). Every float input needs a
+    gradient."""
+    if name == "layer_norm":
+        shape = (32, 128, 256)
+        arrays = [_random(rng, shape), _random(rng, shape[-1:]), _random(rng, shape[-1:])]
+        n = np.prod(shape) * ELEMENT
+        return arrays, lambda fw, x, w, b: fw.F.layer_norm(x, [256], w, b), shape, \
+            _shape_text(shape), None, (2 * n, 3 * n)
+    if name == "group_norm":
+        shape = (16, 64, 32, 32)
+        arrays = [_random(rng, shape), _random(rng, (64,)), _random(rng, (64,))]
+        n = np.prod(shape) * ELEMENT
+        return arrays, lambda fw, x, w, b: fw.F.group_norm(x, 8, w, b), shape, \
+            f"{_shape_text(shape)} g8", None, (2 * n, 3 * n)
+    if name == "conv_transpose":
+        arrays = [_random(rng, (16, 64, 16, 16)), _random(rng, (64, 32, 4, 4), 0.1)]
+        flops = 2.0 * 16 * 64 * 32 * 16 * 16 * 16
+        return arrays, lambda fw, x, w: fw.F.conv_transpose2d(x, w, stride=2, padding=1), \
+            (16, 32, 32, 32), "16x64x16x16 * 64x32x4x4 s2", (flops, 2 * flops), None
+    if name == "upsample":
+        shape = (16, 32, 32, 32)
+        n = np.prod(shape) * ELEMENT
+        return [_random(rng, shape)], \
+            lambda fw, x: fw.F.interpolate(x, scale_factor=2, mode="bilinear"), \
+            (16, 32, 64, 64), f"{_shape_text(shape)} bilinear x2", None, (5 * n, 5 * n)
+    # scaled dot-product attention: batch 8, 4 heads, 128 positions, 64 features
+    shape = (8, 4, 128, 64)
+    flops = 4.0 * 8 * 4 * 128 * 128 * 64
+    return [_random(rng, shape) for _ in range(3)], \
+        lambda fw, q, k, v: fw.F.scaled_dot_product_attention(q, k, v), shape, \
+        f"{_shape_text(shape)} x3", (flops, 2 * flops), None
+
+
+MORE_LAYERS = ("layer_norm", "group_norm", "conv_transpose", "upsample", "attention")
+
+
+def _more_layer_case(name: str, direction: str) -> Case:
+    rng = np.random.default_rng(4)
+    arrays, op, out_shape, text, flops, traffic = _more_layer_setup(name, rng)
+    upstream = _random(rng, out_shape)
+    index = 0 if direction == "fwd" else 1
+
+    def build(framework_name):
+        fw = framework(framework_name)
+        tensors = [fw.array(a, requires_grad=True) for a in arrays]
+        if direction == "fwd":
+            return lambda: op(fw, *tensors)
+        out = op(fw, *tensors)
+        return lambda: fw.grad(out, tensors, fw.array(upstream), retain_graph=True)
+
+    return Case(name=f"{name}-{direction}", group=name, shape=text, build=build,
+                flops=flops[index] if flops else 0.0,
+                bytes=float(traffic[index]) if traffic else 0.0)
+
+
 # ----------------------------------------------------------------------------- GEMM
 
 def _gemm_case(n: int) -> Case:
@@ -434,13 +497,15 @@ def _resnet_train_case(batch: int) -> Case:
 
 
 def all_cases() -> list:
-    """Every case, in table order: layer kernels, GEMM, optimizers, training (the seed model,
-    then ResNet-18), inference."""
+    """Every case, in table order: layer kernels (the seed model's, then the other layers'),
+    GEMM, optimizers, training (the seed model, then ResNet-18), inference."""
     cases = []
     for name in SEED_LAYERS:
         for batch in KERNEL_BATCHES:
             for direction in ("fwd", "bwd"):
                 cases.append(_layer_case(name, batch, direction))
+    cases += [_more_layer_case(name, direction) for name in MORE_LAYERS
+              for direction in ("fwd", "bwd")]
     cases += [_gemm_case(n) for n in GEMM_SIZES]
     cases += [_optimizer_case(kind) for kind in (*OPTIMIZERS, *STEP_OPTIMIZERS)]
     cases += [_train_case(batch, kind) for batch in TRAIN_BATCHES for kind in OPTIMIZERS]

@@ -88,6 +88,20 @@ def test_every_required_case_exists(cases):
         assert {f"train-b{batch}-{kind}" for kind in ("sgd", "momentum", "adam")} <= names
 
 
+def test_more_layer_cases_compute_the_same_in_both_frameworks(cases):
+    """The layers beyond the seed model (issue 13): same outputs and gradients."""
+    import numpy as np
+    for name in cases.MORE_LAYERS:
+        for direction in ("fwd", "bwd"):
+            case = cases.select(cases.all_cases(), [f"{name}-{direction}"])[0]
+            mine, theirs = case.build("minigrad")(), case.build("torch")()
+            mine, theirs = (mine if isinstance(mine, tuple) else (mine,),
+                            theirs if isinstance(theirs, tuple) else (theirs,))
+            for a, b in zip(mine, theirs):
+                np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=2e-3,
+                                           atol=2e-4, err_msg=case.name)
+
+
 def test_seed_model_matches_torch_and_counts(cases):
     """Both frameworks build the same network with the same weights: same logits."""
     import numpy as np

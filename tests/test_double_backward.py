@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import minigrad as mg
+from double_backward_layers import LAYER_ABSTRACT, LAYER_CASES
 from helpers import DTYPES, positive_array, random_array
 from minigrad.autograd import gradgradcheck
 from minigrad.autograd.function import ArrayFunction, Function
@@ -477,6 +478,9 @@ CASES = {
 }
 
 
+CASES.update(LAYER_CASES)
+
+
 def _setitem(target, index, value):
     target[index] = value
     return target
@@ -535,7 +539,7 @@ def _concrete_functions():
         "Rounding",
         "CumulativeExtreme",
         "ScatterReduce",  # no derivative, as torch's scatter(reduce=)
-    }
+    } | LAYER_ABSTRACT
     return {
         cls
         for cls in subclasses(ArrayFunction)

@@ -120,6 +120,7 @@ def check_tensor(value, name: str, op: str, position=None) -> None:
 
 
 def check_floating(input, op: str) -> None:
-    """torch's refusal of an integer input by a float-only kernel."""
+    """torch's refusal of an integer input by a float-only kernel (NotImplementedError, a
+    RuntimeError, as torch's dispatch raises)."""
     if input.array.dtype.kind != "f":
-        raise RuntimeError(f'"{op}" not implemented for \'{type_name(input.array.dtype)}\'')
+        raise NotImplementedError(f'"{op}" not implemented for \'{type_name(input.array.dtype)}\'')

@@ -1,25 +1,23 @@
-"""Ops of the neural-network layers: Linear (on the GEMM kernel), LeakyRelu, Gelu, BatchNorm
-and the Dropout mask multiply; each op's front door (validation, then Function.apply) is
-here too, which minigrad.nn.functional and the modules call.
+"""Ops of the neural-network layers: Linear (on the GEMM kernel), BatchNorm and the Dropout
+mask multiply (element-wise, or of whole channels: dropout1d/2d/3d); each op's front door
+(validation, then Function.apply) is here too, which minigrad.nn.functional and the modules
+call. The activations are in ops/activation.py.
 
 Linear, x (..., K), W (N, K), b (N,):
     y = x Wᵀ + b;   dx = g W,  dW = gᵀ x,  db = Σ_rows g
-LeakyRelu, slope α:  y = x if x > 0 else α x;   dy/dx = 1 if x > 0 else α
-Gelu (exact):  y = x Φ(x) = x (1 + erf(x/√2)) / 2;   dy/dx = Φ(x) + x φ(x)
-Gelu (tanh):   y = x (1 + tanh(u)) / 2,  u = √(2/π) (x + 0.044715 x³);
-               dy/dx = (1 + t)/2 + x (1 - t²) √(2/π) (1 + 3·0.044715 x²) / 2,  t = tanh(u)
 BatchNorm over every axis but the channel axis 1, m values per channel:
     x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β  (μ, σ² the batch's biased statistics in training,
     the running ones in evaluation); running μ ← (1-f) μ + f μ_B, running σ² ← (1-f) σ² +
     f σ²_B m/(m-1).   dγ = Σ g x̂,  dβ = Σ g,  with h = γ g:
     training:  dx = (h - mean(h) - x̂ mean(h x̂)) / √(σ² + ε);   evaluation: dx = h / √(σ² + ε)
-Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p));  dx = g ⊙ mask
+Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p); one number per channel, broadcast
+          over the positions, for the channel-wise dropouts);  dx = g ⊙ mask
 
-Each op's front door (linear, leaky_relu, gelu, batch_norm, dropout) validates its arguments
+Each op's front door (linear, batch_norm, dropout, dropout1d/2d/3d) validates its arguments
 here; minigrad.nn.functional and the layers call these.
 """
-import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -32,11 +30,8 @@ from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
-__all__ = ["linear", "leaky_relu", "gelu", "batch_norm", "dropout"]
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_GELU_TANH_C = 0.044715
+__all__ = ["linear", "batch_norm", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "feature_dropout"]
 
 
 class Linear(ArrayFunction):
@@ -118,47 +113,6 @@ _LINEAR_FUNCTIONS = {(1, True): LinearView, (1, False): LinearSqueeze,
 def linear_function(ndim: int, has_bias: bool):
     """The Linear Function to apply to an input of ``ndim`` dimensions (one dict look-up)."""
     return _LINEAR_FUNCTIONS[ndim if ndim < 3 else 3, has_bias]
-
-
-class LeakyRelu(ArrayFunction):
-    """y = x if x > 0 else slope·x."""
-
-    @staticmethod
-    def forward(ctx, x, negative_slope):
-        positive = x > 0
-        ctx.save_for_backward(positive)
-        ctx.negative_slope = negative_slope
-        return np.where(positive, x, x * x.dtype.type(negative_slope))
-
-    @staticmethod
-    def backward(ctx, grad):
-        (positive,) = ctx.saved_tensors
-        return G.where(positive, grad, grad * ctx.negative_slope), None
-
-
-class Gelu(ArrayFunction):
-    """GELU, exact (erf) or its tanh approximation; see the module docstring for the math."""
-
-    @staticmethod
-    def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
-        if approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
-            return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + G.erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            t = G.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
-            du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * x * x)
-            slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
-        else:
-            cdf = 0.5 * (1.0 + G.erf(x / math.sqrt(2.0)))
-            slope = cdf + x * _INV_SQRT_2PI * G.exp(-0.5 * x * x)
-        return G.astype(grad * slope, grad.dtype), None
 
 
 class BatchNorm(ArrayFunction):
@@ -276,43 +230,102 @@ def _linear_error(input, weight):
                        f"and {type_name(w.dtype)}")
 
 
-def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """x if x > 0 else negative_slope·x; with ``inplace``, written into ``input``."""
-    check_tensor(input, "input", "leaky_relu", 1)
-    check_floating(input, "leaky_relu")
-    if inplace:
-        return _inplace.apply_(input, LeakyRelu, float(negative_slope))
-    return LeakyRelu.apply(input, float(negative_slope))
+def _check_probability(p):
+    if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def gelu(input, approximate: str = "none"):
-    """x Φ(x), or its tanh approximation when approximate='tanh'."""
-    check_tensor(input, "input", "gelu", 1)
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError("approximate argument must be either none or tanh.")
-    check_floating(input, "GeluKernelImpl")
-    return Gelu.apply(input, approximate)
+def dropout_mask(shape, p, dtype, generator=None):
+    """0 with probability p, else 1/(1-p), of the given shape."""
+    if p == 1.0:
+        return np.zeros(shape, dtype=dtype)
+    keep = numpy_generator(generator).random(shape, dtype=dtype) >= p
+    return keep * dtype.type(1.0 / (1.0 - p))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator=None):
     """Zero each element with probability p and scale the rest by 1/(1-p), when training;
     with ``inplace``, written into ``input``."""
-    if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     check_tensor(input, "input", "dropout", 1)
     if not training or p == 0.0:
         return input
     check_floating(input, "dropout")
-    dtype = input.array.dtype
-    if p == 1.0:
-        mask = np.zeros(input.array.shape, dtype=dtype)
-    else:
-        keep = numpy_generator(generator).random(input.array.shape, dtype=dtype) >= p
-        mask = keep * dtype.type(1.0 / (1.0 - p))
+    mask = dropout_mask(input.array.shape, p, input.array.dtype, generator)
     if inplace:
         return _inplace.apply_(input, DropoutMask, mask)
     return DropoutMask.apply(input, mask)
+
+
+def feature_dropout(input, p: float, training: bool, inplace: bool = False, batched=True,
+                    generator=None):
+    """torch's feature dropout: zero whole channels (dimension 1, or 0 when not ``batched``)
+    with probability p, scaling the rest by 1/(1-p); one draw per (sample, channel)."""
+    check_tensor(input, "input", "feature_dropout", 1)
+    if not training or p == 0.0:
+        return input
+    check_floating(input, "feature_dropout")
+    shape = input.array.shape
+    lead = 2 if batched else 1
+    if len(shape) < lead:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    mask = dropout_mask(shape[:lead] + (1,) * (len(shape) - lead), p, input.array.dtype,
+                         generator)
+    if inplace:
+        return _inplace.apply_(input, DropoutMask, mask)
+    return DropoutMask.apply(input, mask)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel-wise dropout of (N, C, L) or (C, L) inputs."""
+    _check_probability(p)
+    check_tensor(input, "input", "dropout1d", 1)
+    ndim = input.array.ndim
+    if ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. "
+                           "Note that dropout1d exists to provide channel-wise dropout on inputs "
+                           "with 1 spatial dimension, a channel dimension, and an optional "
+                           "batch dimension (i.e. 2D or 3D inputs).")
+    return feature_dropout(input, p, training, inplace, batched=ndim == 3)
+
+
+def _deprecated_rank(name, ndim, dims):
+    warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will "
+                  "result in an error in a future release. To retain the behavior and silence "
+                  f"this warning, please use dropout instead. Note that {name} exists to "
+                  f"provide channel-wise dropout on inputs with {dims} spatial dimensions, a "
+                  f"channel dimension, and an optional batch dimension (i.e. {dims + 1}D or "
+                  f"{dims + 2}D inputs).", stacklevel=3)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel-wise dropout of (N, C, H, W) inputs. As torch 2.13, a 3-D input is read as
+    (N, C, L) (with torch's warning), other ranks as (N, C, ...) with a deprecation warning."""
+    _check_probability(p)
+    check_tensor(input, "input", "dropout2d", 1)
+    ndim = input.array.ndim
+    if ndim not in (3, 4):
+        _deprecated_rank("dropout2d", ndim, 2)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    return feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    _check_probability(p)
+    check_tensor(input, "input", "dropout3d", 1)
+    ndim = input.array.ndim
+    if ndim not in (4, 5):
+        _deprecated_rank("dropout3d", ndim, 3)
+    return feature_dropout(input, p, training, inplace, batched=ndim != 4)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
