@@ -19,6 +19,7 @@
 #define NR_CAT_(a, b) a##b
 #define NR_CAT(a, b) NR_CAT_(a, b)
 #define NR_LANES 8
+#define NR_BAND 16   /* channels a batch norm thread sums together (rows layout) */
 
 #define NR_T float
 #define NR_SUFFIX f32
@@ -94,6 +95,47 @@ static inline void NR_CAT(nr_column_sums_, SUFFIX)(int isa, const T *g, const T 
                                                    ptrdiff_t k1, double *sgx, double *sg)     \
 {                                                                                             \
     NR_DISPATCH(isa, column_sums_, SUFFIX, (g, x, mean, rstd, R, K, k0, k1, sgx, sg));        \
+}                                                                                             \
+static inline double NR_CAT(nr_sum_, SUFFIX)(int isa, const T *x, ptrdiff_t M)               \
+{                                                                                             \
+    return NR_DISPATCH(isa, sum_, SUFFIX, (x, M));                                            \
+}                                                                                             \
+static inline double NR_CAT(nr_squares_, SUFFIX)(int isa, const T *x, ptrdiff_t M,           \
+                                                 double mean)                                 \
+{                                                                                             \
+    return NR_DISPATCH(isa, squares_, SUFFIX, (x, M, mean));                                  \
+}                                                                                             \
+static inline void NR_CAT(nr_band_moments_, SUFFIX)(int isa, const T *x, ptrdiff_t R,        \
+                                                    ptrdiff_t C, ptrdiff_t c0, ptrdiff_t c1,  \
+                                                    double *mean, double *m2)                 \
+{                                                                                             \
+    NR_DISPATCH(isa, band_moments_, SUFFIX, (x, R, C, c0, c1, mean, m2));                     \
+}                                                                                             \
+static inline void NR_CAT(nr_band_gradient_sums_, SUFFIX)(                                   \
+    int isa, const T *g, const T *x, ptrdiff_t R, ptrdiff_t C, ptrdiff_t c0, ptrdiff_t c1,    \
+    const double *mean, double *sg, double *sgxc)                                             \
+{                                                                                             \
+    NR_DISPATCH(isa, band_gradient_sums_, SUFFIX, (g, x, R, C, c0, c1, mean, sg, sgxc));      \
+}                                                                                             \
+static inline void NR_CAT(nr_rows_scale_shift_, SUFFIX)(int isa, const T *x, ptrdiff_t rows, \
+                                                        ptrdiff_t C, const T *scale,          \
+                                                        const T *shift, T *y)                 \
+{                                                                                             \
+    NR_DISPATCH(isa, rows_scale_shift_, SUFFIX, (x, rows, C, scale, shift, y));               \
+}                                                                                             \
+static inline void NR_CAT(nr_rows_input_gradient_, SUFFIX)(                                  \
+    int isa, const T *g, const T *x, ptrdiff_t rows, ptrdiff_t C, const T *mean,              \
+    const T *scale, const T *grad_mean, const T *coef, T *dx)                                 \
+{                                                                                             \
+    NR_DISPATCH(isa, rows_input_gradient_, SUFFIX,                                            \
+                (g, x, rows, C, mean, scale, grad_mean, coef, dx));                           \
+}                                                                                             \
+static inline void NR_CAT(nr_plane_input_gradient_, SUFFIX)(                                 \
+    int isa, const T *g, const T *x, ptrdiff_t S, T mean, T scale, T grad_mean, T coef,       \
+    T *dx)                                                                                    \
+{                                                                                             \
+    NR_DISPATCH(isa, plane_input_gradient_, SUFFIX, (g, x, S, mean, scale, grad_mean, coef,   \
+                                                     dx));                                    \
 }                                                                                             \
 static inline void NR_CAT(nr_pair_sums_, SUFFIX)(int isa, const T *g, const T *x,            \
                                                  ptrdiff_t S, double mean, double rstd,       \

@@ -181,6 +181,113 @@ static NR_TARGET void NR_NAME(pair_sums_)(const NR_T *restrict g, const NR_T *re
     *sg = total_g;
 }
 
+/* ---- batch norm: statistics and gradients per channel -------------------------------------
+ * Rows layout (channels-last memory, or a 2-D input): R rows of C channels, x[r*C + c]; a
+ * thread owns a band of at most NR_BAND channels and sums each of them over the rows in order
+ * (vectorised across the band). Planes layout (NCHW memory): the planes of S numbers of one
+ * channel are summed with sum_ / squares_ / pair_sums_ above. */
+
+/* Σ x and Σ (x - mean)² of channels c0 <= c < c1 (c1 - c0 <= NR_BAND) over R rows of C:
+ * mean[c - c0] = Σ x / R, m2[c - c0] = Σ (x - mean)² (two passes, sums in double). */
+static NR_TARGET void NR_NAME(band_moments_)(const NR_T *restrict x, ptrdiff_t R, ptrdiff_t C,
+                                             ptrdiff_t c0, ptrdiff_t c1,
+                                             double *restrict mean, double *restrict m2)
+{
+    const ptrdiff_t width = c1 - c0;
+    double acc[NR_BAND] = {0}, centre[NR_BAND] = {0}, d;
+    for (ptrdiff_t r = 0; r < R; r++) {
+        const NR_T *restrict xr = x + r * C + c0;
+        if (width == NR_BAND)
+            for (int k = 0; k < NR_BAND; k++) acc[k] += xr[k];
+        else
+            for (int k = 0; k < width; k++) acc[k] += xr[k];
+    }
+    for (int k = 0; k < width; k++) {
+        centre[k] = acc[k] / R;
+        acc[k] = 0;
+    }
+    for (ptrdiff_t r = 0; r < R; r++) {
+        const NR_T *restrict xr = x + r * C + c0;
+        if (width == NR_BAND)
+            for (int k = 0; k < NR_BAND; k++) {
+                d = xr[k] - centre[k];
+                acc[k] += d * d;
+            }
+        else
+            for (int k = 0; k < width; k++) {
+                d = xr[k] - centre[k];
+                acc[k] += d * d;
+            }
+    }
+    for (int k = 0; k < width; k++) {
+        mean[k] = centre[k];
+        m2[k] = acc[k];
+    }
+}
+
+/* Σ g and Σ g (x - mean) of channels c0 <= c < c1 (at most NR_BAND) over R rows of C. */
+static NR_TARGET void NR_NAME(band_gradient_sums_)(const NR_T *restrict g,
+                                                   const NR_T *restrict x, ptrdiff_t R,
+                                                   ptrdiff_t C, ptrdiff_t c0, ptrdiff_t c1,
+                                                   const double *restrict mean,
+                                                   double *restrict sg, double *restrict sgxc)
+{
+    const ptrdiff_t width = c1 - c0;
+    double acc_g[NR_BAND] = {0}, acc_gx[NR_BAND] = {0}, centre[NR_BAND] = {0};
+    for (int k = 0; k < width; k++) centre[k] = mean[k];
+    for (ptrdiff_t r = 0; r < R; r++) {
+        const NR_T *restrict gr = g + r * C + c0, *restrict xr = x + r * C + c0;
+        if (width == NR_BAND)
+            for (int k = 0; k < NR_BAND; k++) {
+                acc_g[k] += gr[k];
+                acc_gx[k] += gr[k] * (xr[k] - centre[k]);
+            }
+        else
+            for (int k = 0; k < width; k++) {
+                acc_g[k] += gr[k];
+                acc_gx[k] += gr[k] * (xr[k] - centre[k]);
+            }
+    }
+    for (int k = 0; k < width; k++) {
+        sg[k] = acc_g[k];
+        sgxc[k] = acc_gx[k];
+    }
+}
+
+/* y = x scale[c] + shift[c] over `rows` rows of C channels. */
+static NR_TARGET void NR_NAME(rows_scale_shift_)(const NR_T *restrict x, ptrdiff_t rows,
+                                                 ptrdiff_t C, const NR_T *restrict scale,
+                                                 const NR_T *restrict shift, NR_T *restrict y)
+{
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t c = 0; c < C; c++) y[r * C + c] = x[r * C + c] * scale[c] + shift[c];
+}
+
+/* dx = scale[c] (g - grad_mean[c] - (x - mean[c]) coef[c]) over `rows` rows of C channels. */
+static NR_TARGET void NR_NAME(rows_input_gradient_)(const NR_T *restrict g,
+                                                    const NR_T *restrict x, ptrdiff_t rows,
+                                                    ptrdiff_t C, const NR_T *restrict mean,
+                                                    const NR_T *restrict scale,
+                                                    const NR_T *restrict grad_mean,
+                                                    const NR_T *restrict coef,
+                                                    NR_T *restrict dx)
+{
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t c = 0; c < C; c++) {
+            const ptrdiff_t i = r * C + c;
+            dx[i] = scale[c] * (g[i] - grad_mean[c] - (x[i] - mean[c]) * coef[c]);
+        }
+}
+
+/* The same over one plane of S numbers of a channel (the channel's numbers as scalars). */
+static NR_TARGET void NR_NAME(plane_input_gradient_)(const NR_T *restrict g,
+                                                     const NR_T *restrict x, ptrdiff_t S,
+                                                     NR_T mean, NR_T scale, NR_T grad_mean,
+                                                     NR_T coef, NR_T *restrict dx)
+{
+    for (ptrdiff_t i = 0; i < S; i++) dx[i] = scale * (g[i] - grad_mean - (x[i] - mean) * coef);
+}
+
 #undef NR_NAME
 #undef NR_T
 #undef NR_SUFFIX

@@ -1,4 +1,4 @@
-"""LayerNorm and GroupNorm: the fused kernels (kernels/norm.pyx) against their NumPy twins
+"""LayerNorm, GroupNorm and BatchNorm: the fused kernels (kernels/norm.pyx) against their NumPy twins
 over dtypes, odd shapes, every instruction set and 1 and 2 threads (the same bits at any
 thread count); F.layer_norm / F.group_norm and the layers against torch (values and every
 gradient, float32 and float64); torch's exception types for bad input."""
@@ -84,6 +84,69 @@ def test_group_norm_kernel_matches_twin_at_any_thread_count(isa, dtype):
             for a, d, t in zip(one, two, twin):
                 np.testing.assert_array_equal(a, d)
                 np.testing.assert_allclose(a, t, **_tolerance(dtype))
+
+
+def _run_batch_norm(module, x, grad, scale, shift, threads):
+    channels = x.shape[1]
+    extra = (threads,) if module is kernels else ()
+    mean, m2 = np.empty(channels), np.empty(channels)
+    module.batch_norm_statistics(x, mean, m2, *extra)
+    out = np.empty_like(x)
+    module.batch_norm_affine(x, scale, shift, out, *extra)
+    sum_grad, sum_centred = np.empty(channels), np.empty(channels)
+    module.batch_norm_gradient_sums(grad, x, mean, sum_grad, sum_centred, *extra)
+    grad_x = np.empty_like(x)
+    module.batch_norm_input_gradient(grad, x, mean.astype(x.dtype), scale,
+                                     (sum_grad / 7).astype(x.dtype),
+                                     (sum_centred / 5).astype(x.dtype), grad_x, *extra)
+    return mean, m2, out, sum_grad, sum_centred, grad_x
+
+
+@pytest.mark.parametrize("isa", kernels.supported_isas())
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_kernels_match_twin_at_any_thread_count(isa, dtype):
+    kernels.set_isa(isa)
+    rng = np.random.default_rng(5)
+    # (A, C, 1): rows of channels (channels-last), bands of 16 and a partial band;
+    # (A, C, B): NCHW planes; the last two large enough for 2 threads
+    for shape in [(1, 1, 1), (7, 5, 1), (300, 37, 1), (3, 16, 1), (2, 5, 7), (4, 33, 65),
+                  (5000, 64, 1), (8, 64, 1024)]:
+        x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+        grad = rng.standard_normal(shape).astype(dtype)
+        scale = rng.standard_normal(shape[1]).astype(dtype)
+        shift = rng.standard_normal(shape[1]).astype(dtype)
+        one = _run_batch_norm(kernels, x, grad, scale, shift, 1)
+        two = _run_batch_norm(kernels, x, grad, scale, shift, 2)
+        twin = _run_batch_norm(twins, x, grad, scale, shift, None)
+        for a, c, t in zip(one, two, twin):
+            np.testing.assert_array_equal(a, c)
+            np.testing.assert_allclose(a, t, **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_channels_last_and_nchw_inputs_matches_torch(dtype, training):
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((3, 20, 5, 4)) * 2 + 1).astype(dtype)
+    w, b = rng.standard_normal(20).astype(dtype), rng.standard_normal(20).astype(dtype)
+    mean, var = rng.standard_normal(20).astype(dtype), rng.random(20).astype(dtype) + 0.5
+    check(lambda x, w, b: F.batch_norm(x, mg.tensor(mean), mg.tensor(var), w, b,
+                                       training=training),
+          lambda x, w, b: TF.batch_norm(x, torch.tensor(mean), torch.tensor(var), w, b,
+                                        training=training), x, w, b)
+    # a convolution's output is channels-last: the kernels read it as rows of channels
+    k = rng.standard_normal((20, 20, 1, 1)).astype(dtype)
+    check(lambda x, k, w, b: F.batch_norm(F.conv2d(x, k), mg.tensor(mean), mg.tensor(var), w, b,
+                                          training=training),
+          lambda x, k, w, b: TF.batch_norm(TF.conv2d(x, k), torch.tensor(mean),
+                                           torch.tensor(var), w, b, training=training),
+          x, k, w, b)
+    channels_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    # the output keeps the input's layout (no relayout between a convolution and its norm)
+    out = F.batch_norm(mg.from_numpy(channels_last), None, None, training=True).array
+    assert out.transpose(0, 2, 3, 1).flags.c_contiguous
+    out = F.batch_norm(mg.tensor(x), None, None, training=True).array
+    assert out.flags.c_contiguous
 
 
 # ----------------------------------------------------------------------------- the ops

@@ -22,6 +22,8 @@ import warnings
 import numpy as np
 
 from minigrad._kernels import gemm as _gemm
+from minigrad._kernels import norm as _norm
+from minigrad._kernels.buffers import aligned_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops import inplace as _inplace
@@ -116,65 +118,115 @@ def linear_function(ndim: int, has_bias: bool):
 
 
 class BatchNorm(ArrayFunction):
-    """Batch normalisation over axis 1 (see the module docstring); updates the running
-    statistics in place during a training forward."""
+    """Batch normalisation over axis 1 (see the module docstring) on the fused kernels of
+    kernels/norm.pyx; updates the running statistics in place during a training forward.
+    The output (and the input gradient) keep the input's layout: channels-last stays
+    channels-last, anything else is NCHW."""
 
     node_name = "NativeBatchNormBackward0"
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        axes = (0,) + tuple(range(2, x.ndim))
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        channels = x.shape[1]
+        view = _channel_view(x)
+        count = x.size // max(channels, 1)
         if training:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            mean, m2 = np.empty(channels), np.empty(channels)
+            _norm.batch_norm_statistics(view, mean, m2, get_num_threads())
+            var = m2 / count
             if running_mean is not None:
-                count = x.size // x.shape[1]
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean
                 running_var *= 1.0 - momentum
                 running_var += momentum * var * (count / max(count - 1, 1))
         else:
-            mean, var = running_mean, running_var
-        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
-        xhat = (x - mean.reshape(shape).astype(x.dtype, copy=False)) * invstd
-        out = xhat if weight is None else xhat * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        ctx.save_for_backward(x, weight, bias, xhat, invstd)
-        ctx.training = training
-        ctx.axes, ctx.eps, ctx.mean = axes, eps, mean.reshape(shape)
-        return out.astype(x.dtype, copy=False)
+            mean = running_mean.astype(np.float64)
+            var = running_var.astype(np.float64)
+        invstd = 1.0 / np.sqrt(var + eps)
+        scale = invstd if weight is None else invstd * weight
+        shift = -mean * scale if bias is None else bias - mean * scale
+        out = _empty_in_layout_of(x)
+        _norm.batch_norm_affine(view, scale.astype(x.dtype), shift.astype(x.dtype),
+                                _channel_view(out), get_num_threads())
+        ctx.save_for_backward(x, weight, bias)
+        ctx.training, ctx.eps = training, eps
+        ctx.mean, ctx.invstd = mean, invstd   # float64, (C,)
+        return out
 
     @staticmethod
-    def decomposition(ctx, x, weight, bias, xhat, invstd):
+    def decomposition(ctx, x, weight, bias):
         """The forward in recorded ops (for create_graph=True)."""
-        shape = invstd.shape
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        axes = (0,) + tuple(range(2, x.ndim))
         if ctx.training:
-            centered = x - x.mean(axis=ctx.axes, keepdims=True)
-            xhat = centered / G.sqrt((centered * centered).mean(axis=ctx.axes, keepdims=True)
+            centered = x - x.mean(axis=axes, keepdims=True)
+            xhat = centered / G.sqrt((centered * centered).mean(axis=axes, keepdims=True)
                                      + ctx.eps)
         else:
-            xhat = (x - ctx.mean.astype(invstd.dtype)) * invstd
+            xhat = ((x - ctx.mean.reshape(shape).astype(x.dtype))
+                    * ctx.invstd.reshape(shape).astype(x.dtype))
         out = xhat if weight is None else xhat * weight.reshape(shape)
         return out if bias is None else out + bias.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
-        _, weight, _, xhat, invstd = ctx.saved_tensors
-        axes, needs = ctx.axes, ctx.needs_input_grad
+        x, weight, _ = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dtype, threads = x.dtype, get_num_threads()
+        mean, invstd = ctx.mean, ctx.invstd
+        count = x.size // max(x.shape[1], 1)
+        view = _channel_view(x)
+        grad_view = _channel_view(grad, like=x)
         grad_x = grad_w = grad_b = None
-        if needs[1]:
-            grad_w = (grad * xhat).sum(axis=axes)
-        if needs[2]:
-            grad_b = grad.sum(axis=axes)
+        if needs[1] or needs[2] or ctx.training:
+            sum_grad, sum_grad_centred = np.empty(x.shape[1]), np.empty(x.shape[1])
+            _norm.batch_norm_gradient_sums(grad_view, view, mean, sum_grad, sum_grad_centred,
+                                           threads)
+            grad_w = (sum_grad_centred * invstd).astype(dtype) if needs[1] else None
+            grad_b = sum_grad.astype(dtype) if needs[2] else None
         if needs[0]:
-            h = grad if weight is None else grad * weight.reshape(invstd.shape)
+            scale = invstd if weight is None else invstd * weight
             if ctx.training:
-                h = (h - h.mean(axis=axes, keepdims=True)
-                     - xhat * (h * xhat).mean(axis=axes, keepdims=True))
-            grad_x = h * invstd
+                grad_mean = sum_grad / count
+                coef = sum_grad_centred / count * invstd * invstd
+            else:
+                grad_mean = coef = np.zeros_like(invstd)
+            grad_x = _empty_in_layout_of(x)
+            _norm.batch_norm_input_gradient(
+                grad_view, view, mean.astype(dtype), scale.astype(dtype),
+                grad_mean.astype(dtype), coef.astype(dtype), _channel_view(grad_x), threads)
         return grad_x, grad_w, grad_b, None, None, None, None, None
+
+
+def _channels_last_order(ndim):
+    """The axis order that puts the channel axis 1 last: (0, 2, ..., ndim - 1, 1)."""
+    return (0,) + tuple(range(2, ndim)) + (1,)
+
+
+def _is_channels_last(a):
+    """Whether an (N, C, ...) array is stored channels innermost (2-D arrays are)."""
+    return a.ndim == 2 or a.transpose(_channels_last_order(a.ndim)).flags.c_contiguous
+
+
+def _channel_view(a, like=None):
+    """The (A, C, B) C-contiguous view the batch-norm kernels read, in the layout of ``like``
+    (default ``a`` itself): (N*H*W, C, 1) for channels-last, (N, C, H*W) for NCHW; a copy
+    when ``a`` is not stored that way."""
+    like = a if like is None else like
+    channels, positions = a.shape[1], int(np.prod(a.shape[2:], dtype=np.int64))
+    if _is_channels_last(like):
+        rows = np.ascontiguousarray(a.transpose(_channels_last_order(a.ndim)))
+        return rows.reshape(a.shape[0] * positions, channels, 1)
+    return np.ascontiguousarray(a).reshape(a.shape[0], channels, positions)
+
+
+def _empty_in_layout_of(x):
+    """A new array of x's shape and dtype in x's layout (channels-last or NCHW)."""
+    if x.ndim > 2 and _is_channels_last(x):
+        order = _channels_last_order(x.ndim)
+        stored = aligned_empty(x.size, x.dtype).reshape([x.shape[axis] for axis in order])
+        return stored.transpose(np.argsort(order))
+    return np.empty(x.shape, dtype=x.dtype)
 
 
 class DropoutMask(ArrayFunction):

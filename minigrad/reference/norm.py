@@ -6,11 +6,13 @@ C/G * S numbers, weight and bias (C,) or None. Per row (group): mean, biased var
 rstd = 1 / sqrt(var + eps), y = (x - mean) rstd w + b; backward with x̂ = (x - mean) rstd,
 h = g w: dx = rstd (h - mean(h) - x̂ mean(h x̂)), dw = Σ g x̂, db = Σ g. Statistics and sums
 in float64, results in x's dtype.
+batch_norm: x (A, C, B), statistics per channel over axes 0 and 2 (the kernels' docstring).
 """
 import numpy as np
 
 __all__ = ["layer_norm_forward", "layer_norm_backward", "group_norm_forward",
-           "group_norm_backward"]
+           "group_norm_backward", "batch_norm_statistics", "batch_norm_affine",
+           "batch_norm_gradient_sums", "batch_norm_input_gradient"]
 
 
 def _normalise(rows, eps):
@@ -75,3 +77,30 @@ def group_norm_backward(grad, x, mean, rstd, weight, groups, grad_x, grad_weight
         grad_weight[...] = (g * xhat).sum(axis=(0, 2))
     if grad_bias is not None:
         grad_bias[...] = g.sum(axis=(0, 2))
+
+
+def _channels(values):
+    """A (C,) array broadcast over (A, C, B)."""
+    return np.asarray(values)[None, :, None]
+
+
+def batch_norm_statistics(x, mean, m2):
+    values = x.astype(np.float64)
+    mean[...] = values.mean(axis=(0, 2))
+    centred = values - _channels(mean)
+    m2[...] = (centred * centred).sum(axis=(0, 2))
+
+
+def batch_norm_affine(x, scale, shift, out):
+    out[...] = x * _channels(scale) + _channels(shift)
+
+
+def batch_norm_gradient_sums(grad, x, mean, sum_grad, sum_grad_centred):
+    g = grad.astype(np.float64)
+    sum_grad[...] = g.sum(axis=(0, 2))
+    sum_grad_centred[...] = (g * (x - _channels(mean))).sum(axis=(0, 2))
+
+
+def batch_norm_input_gradient(grad, x, mean, scale, grad_mean, coef, grad_x):
+    grad_x[...] = _channels(scale) * (grad - _channels(grad_mean)
+                                      - (x - _channels(mean)) * _channels(coef))
