@@ -16,9 +16,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "tests" / "programs"
 NAMES = sorted(p.stem for p in PROGRAMS.glob("*.py") if p.stem != "run")
 
-# (rtol, atol) for the numbers a program prints; RMSprop's last steps oscillate, so float32
-# rounding grows there (the first 500 steps agree to 6 digits).
-TOLERANCE = {"polynomial_optim": (2e-2, 2e-3)}
+# (rtol, atol) for the numbers a program prints, from a line on. RMSprop's steps from about
+# 1,500 on oscillate around the fitted curve's loss and amplify float32 rounding: there torch
+# does not agree with itself (step 1599: 9.873 at 1 thread, 8.904 at 2; minigrad 9.019 at
+# either), so the tail is held to torch's own spread; the first 15 lines agree to 5 digits.
+TOLERANCE = {"polynomial_optim": [(0, (1e-4, 1e-5)), (15, (0.15, 2e-3))]}
+DEFAULT_TOLERANCE = [(0, (1e-4, 1e-5))]
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -36,10 +39,11 @@ def _normalized(text: str) -> str:
     return re.sub(r"0x[0-9a-f]+", "0x", text)
 
 
-def _compare(mine: str, theirs: str, rtol: float, atol: float) -> None:
+def _compare(mine: str, theirs: str, tolerances) -> None:
     mine_lines, their_lines = _normalized(mine).splitlines(), _normalized(theirs).splitlines()
     assert len(mine_lines) == len(their_lines), (mine, theirs)
-    for a, b in zip(mine_lines, their_lines):
+    for line, (a, b) in enumerate(zip(mine_lines, their_lines)):
+        rtol, atol = [tolerance for start, tolerance in tolerances if line >= start][-1]
         assert NUMBER.sub("#", a) == NUMBER.sub("#", b), f"\nminigrad: {a}\ntorch:    {b}"
         for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
             x, y = float(x), float(y)
@@ -52,8 +56,7 @@ def test_there_are_at_least_seven_programs():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_program_prints_what_torch_prints(name):
-    rtol, atol = TOLERANCE.get(name, (1e-4, 1e-5))
-    _compare(_run("minigrad", name), _run("torch", name), rtol, atol)
+    _compare(_run("minigrad", name), _run("torch", name), TOLERANCE.get(name, DEFAULT_TOLERANCE))
 
 
 def test_programs_name_minigrad_only_in_their_imports():
