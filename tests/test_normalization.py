@@ -1,7 +1,8 @@
-"""LayerNorm, GroupNorm and BatchNorm: the fused kernels (kernels/norm.pyx) against their NumPy twins
-over dtypes, odd shapes, every instruction set and 1 and 2 threads (the same bits at any
-thread count); F.layer_norm / F.group_norm and the layers against torch (values and every
-gradient, float32 and float64); torch's exception types for bad input."""
+"""LayerNorm, GroupNorm and BatchNorm: the fused kernels (kernels/norm.pyx) against their NumPy
+twins over dtypes, odd shapes, every instruction set and 1 and 2 threads (the same bits at
+any thread count); F.layer_norm / F.group_norm / F.batch_norm and the layers against torch
+(values and every gradient, float32 and float64, NCHW and channels-last inputs); torch's
+exception types for bad input."""
 import numpy as np
 import pytest
 import torch
