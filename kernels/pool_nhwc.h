@@ -76,13 +76,11 @@ static inline int pn_has_empty_window(const pn_window *w)
     return 0;
 }
 
-/* Whether input pixel (r, q) is a tap of some window (windows that do not overlap). */
-static inline int pn_in_a_window(const pn_window *w, ptrdiff_t r, ptrdiff_t q)
+/* Whether input row r is a tap row of some window (windows that do not overlap). */
+static inline int pn_row_in_a_window(const pn_window *w, ptrdiff_t r)
 {
     const ptrdiff_t oh = (r + w->ph) / w->sh, i = r + w->ph - oh * w->sh;
-    const ptrdiff_t ow = (q + w->pw) / w->sw, j = q + w->pw - ow * w->sw;
-    return oh < w->OH && ow < w->OW && i % w->dh == 0 && j % w->dw == 0 &&
-           i / w->dh < w->kh && j / w->dw < w->kw;
+    return oh < w->OH && i % w->dh == 0 && i / w->dh < w->kh;
 }
 
 /* Vectors for each (type, ISA): PN_VEC of the data, PN_MASK of signed integers as wide (what a

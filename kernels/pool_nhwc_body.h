@@ -95,10 +95,23 @@ static PN_TARGET void PN_NAME(max_backward_)(const pn_window *w, const PN_T *res
     if (add)
         memset(dx, 0, (size_t)(w->H * w->W * C) * sizeof(PN_T));
     else                 /* each pixel in at most one window: zero those in none */
-        for (ptrdiff_t r = 0; r < w->H; r++)
-            for (ptrdiff_t q = 0; q < w->W; q++)
-                if (!pn_in_a_window(w, r, q))
-                    memset(dx + (r * w->W + q) * C, 0, (size_t)C * sizeof(PN_T));
+        for (ptrdiff_t r = 0; r < w->H; r++) {
+            PN_T *restrict row = dx + r * w->W * C;
+            ptrdiff_t q = 0;   /* columns before q are handled */
+            if (!pn_row_in_a_window(w, r)) {
+                memset(row, 0, (size_t)(w->W * C) * sizeof(PN_T));
+                continue;
+            }
+            /* the windows' tap columns, in increasing order: zero the gaps between them */
+            for (ptrdiff_t ow = 0; ow < w->OW; ow++)
+                for (int j = 0; j < w->kw; j++) {
+                    const ptrdiff_t col = ow * w->sw - w->pw + (ptrdiff_t)j * w->dw;
+                    if (col < 0 || col >= w->W) continue;
+                    if (col > q) memset(row + q * C, 0, (size_t)((col - q) * C) * sizeof(PN_T));
+                    q = col + 1;
+                }
+            if (q < w->W) memset(row + q * C, 0, (size_t)((w->W - q) * C) * sizeof(PN_T));
+        }
     for (ptrdiff_t oh = 0; oh < w->OH; oh++) {
         const ptrdiff_t top = oh * w->sh - w->ph;
         int i0, i1;

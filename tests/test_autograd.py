@@ -528,3 +528,22 @@ def test_grad_returns_the_kernels_fresh_arrays_without_copying_them():
     (gy,) = minigrad.autograd.grad(y.reshape(12), [y], minigrad.tensor(upstream))
     gy.numpy()[0, 0] = 7
     assert upstream[0] == 2.0
+
+
+def test_a_callers_gradient_array_is_read_not_copied_and_never_aliased():
+    """backward(gradient) and grad(grad_outputs) read the caller's array in place (no copy:
+    torch makes none), and neither a leaf's .grad nor a returned gradient shares its memory,
+    even through view ops or when it is one of the kernels' own aligned buffers."""
+    import minigrad
+    from minigrad._kernels.buffers import channels_last_empty
+    upstream = channels_last_empty(2, 3, 4, 5, np.float64)   # what made_here() recognises
+    upstream[...] = 2.0
+    for make_output in (lambda x: x * 1, lambda x: x.reshape(2, 3, 20).reshape(2, 3, 4, 5),
+                        lambda x: x.permute(0, 2, 3, 1).permute(0, 3, 1, 2)):
+        x = minigrad.zeros(2, 3, 4, 5, dtype=minigrad.float64, requires_grad=True)
+        make_output(x).backward(minigrad.from_numpy(upstream))
+        (returned,) = minigrad.autograd.grad(make_output(x), [x], minigrad.from_numpy(upstream))
+        for gradient in (x.grad.numpy(), returned.numpy()):
+            assert not np.shares_memory(gradient, upstream)
+            gradient[...] = 7.0
+        assert (upstream == 2.0).all() and upstream.flags.writeable

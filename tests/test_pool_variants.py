@@ -144,3 +144,26 @@ BAD_CALLS = [
 @pytest.mark.parametrize("case", range(len(BAD_CALLS)))
 def test_bad_arguments_raise_torch_exception_types(case):
     assert_same_error(lambda: BAD_CALLS[case](mg, F), lambda: BAD_CALLS[case](torch, TF))
+
+
+def test_max_pool_gradient_zeroes_the_pixels_no_window_reads():
+    """Windows with gaps between them (stride > kernel), padding, dilation, ceil_mode: the
+    input gradient is 0 at every pixel no window reads and the upstream gradient at each
+    window's maximum, as torch (the backward writes every pixel once, zeroing the gaps)."""
+    import torch
+    import minigrad as mg
+    import minigrad.nn.functional as F
+    rng = np.random.default_rng(0)
+    for k, s, p, d, ceil in [(1, 2, 0, 1, False), (2, 3, 0, 1, False), (2, 3, 1, 1, True),
+                             (3, 5, 1, 1, False), (2, 4, 0, 2, True), (1, 3, 0, 1, True),
+                             (3, 4, 1, 1, True), (2, 2, 1, 1, False)]:
+        for height, width in [(7, 9), (8, 8), (5, 11)]:
+            x = rng.standard_normal((2, 3, height, width))
+            g = rng.standard_normal(torch.nn.functional.max_pool2d(
+                torch.tensor(x), k, s, p, d, ceil_mode=ceil).shape)
+            theirs = torch.tensor(x, requires_grad=True)
+            torch.nn.functional.max_pool2d(theirs, k, s, p, d, ceil_mode=ceil).backward(
+                torch.tensor(g))
+            mine = mg.tensor(x, requires_grad=True)
+            F.max_pool2d(mine, k, s, p, d, ceil_mode=ceil).backward(mg.tensor(g))
+            np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
