@@ -7,7 +7,8 @@ import numpy as np
 from minigrad.tensor import Tensor
 
 __all__ = ["FLOATS", "normalize_dim", "normalize_dims", "size_args", "dim_alias", "pair",
-           "type_name", "scalar_type_name", "check_tensor", "check_floating"]
+           "type_name", "scalar_type_name", "check_tensor", "check_floating", "int_argument",
+           "check_int64", "check_int32"]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -88,14 +89,20 @@ def _is_int(value) -> bool:
 def pair(value, name: str, op: str, kind: str = "conv") -> tuple:
     """An int or a sequence of one or two ints -> (h, w), as torch parses 2-D window
     arguments; ``kind`` picks torch's message for a sequence of another length."""
-    if type(value) is int:  # the fast path of every layer call
+    if type(value) is int and -2 ** 63 <= value < 2 ** 63:  # the fast path of every layer call
         return value, value
     if type(value) is tuple and len(value) == 2 and type(value[0]) is int \
-            and type(value[1]) is int:
+            and type(value[1]) is int and -2 ** 63 <= value[0] < 2 ** 63 \
+            and -2 ** 63 <= value[1] < 2 ** 63:
         return value
     if _is_int(value):
+        check_int64((int(value),), name, op)
         return int(value), int(value)
     if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+        for position, v in enumerate(value, 1):
+            if not -2 ** 63 <= v < 2 ** 63:  # torch's parser: a TypeError for a list's item
+                raise TypeError(f"{op}(): argument '{name}' failed to unpack the object at pos "
+                                f"{position} with error \"Overflow when unpacking long long\"")
         if len(value) == 1:
             return int(value[0]), int(value[0])
         if len(value) == 2:
@@ -110,6 +117,38 @@ def pair(value, name: str, op: str, kind: str = "conv") -> tuple:
                         f"{type(value).__name__}")
     raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not "
                     f"{type(value).__name__}")
+
+
+def check_int64(values, name: str, op: str) -> None:
+    """torch reads an int argument as a C long long: a value beyond one is its ValueError,
+    here naming the argument."""
+    for value in values:
+        if not -2 ** 63 <= value < 2 ** 63:
+            raise ValueError(f"{op}(): argument '{name}' ({value}) does not fit in a 64-bit "
+                             f"integer (Overflow when unpacking long long)")
+
+
+def check_int32(values, name: str, op: str) -> None:
+    """Window arguments that torch's pooling (and minigrad's kernels) hold in a C int: a value
+    beyond int64 is a ValueError, beyond int32 a RuntimeError, naming the argument."""
+    check_int64(values, name, op)
+    for value in values:
+        if not -2 ** 31 <= value < 2 ** 31:
+            raise RuntimeError(f"{op}(): argument '{name}' ({value}) does not fit in a 32-bit "
+                               f"integer: value cannot be converted to type int without "
+                               f"overflow")
+
+
+def int_argument(value, name: str, op: str) -> int:
+    """An int argument as torch's parser takes it: an integer (TypeError otherwise, a bool
+    included) within int64 (ValueError beyond), named in the message."""
+    if type(value) is not int:
+        if not _is_int(value):
+            raise TypeError(f"{op}(): argument '{name}' must be int, not "
+                            f"{type(value).__name__}")
+        value = int(value)
+    check_int64((value,), name, op)
+    return value
 
 
 def check_tensor(value, name: str, op: str, position=None) -> None:
