@@ -28,8 +28,10 @@ from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import FLOATS as _FLOATS
 from minigrad.ops.arguments import check_tensor as _check_tensor
+from minigrad.ops.arguments import int_argument
 from minigrad.ops.arguments import type_name as _torch_name
 from minigrad.ops.elementwise import log_softmax as _log_softmax
+from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
@@ -50,8 +52,15 @@ def _ones(n, dtype):
 
 
 def _check_reduction(reduction):
+    """The reduction torch's _Reduction.get_enum accepts: 'none', 'mean', 'sum', and the
+    deprecated 'elementwise_mean' (as 'mean', with torch's warning)."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=4)
+        return "mean"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
 
 
 def _reduce(loss, reduction, divisor):
@@ -114,6 +123,10 @@ def _class_layout(input, target, op):
     if target.array.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_torch_name(target.array.dtype)}")
+    if input.array.ndim > 2 and target.array.dtype != np.int64:
+        # torch's nll_loss2d and its N-d form take int64 targets only
+        raise RuntimeError(f"expected scalar type Long but found "
+                           f"{_torch_name(target.array.dtype)}")
     if input.array.ndim == 1:
         if target.array.ndim > 1 or target.numel() != 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -134,6 +147,14 @@ def _check_classes(target, n_classes, ignore_index):
     if bad >= 0:
         raise IndexError(f"Target {int(target.flat[bad])} is out of bounds.")
     return target
+
+
+def _check_label_smoothing(label_smoothing):
+    """A float in [0, 1]; torch applies no smoothing for a negative or NaN value."""
+    if not isinstance(label_smoothing, numbers.Real) or label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    return float(label_smoothing) if label_smoothing > 0.0 else 0.0
 
 
 def _check_weight(weight, n_classes, dtype, op):
@@ -168,11 +189,11 @@ class CrossEntropy(ArrayFunction):
         x3 = np.ascontiguousarray(x).reshape(N, C, S)
         t2 = target.reshape(N, S)  # int64, C-contiguous: cross_entropy made it so
         w = _ones(C, x.dtype) if weight is None else np.ascontiguousarray(weight)
-        lse = np.empty((N, S), dtype=x.dtype)
-        loss = np.empty((N, S), dtype=x.dtype)
+        maxima, log_sums, loss = np.empty((3, N, S), dtype=x.dtype)
         loss_total, weight_total = _kernels.cross_entropy_forward(
-            x3, t2, w, ignore_index, label_smoothing, lse, loss, get_num_threads())
-        ctx.save_for_backward(x, t2, w, lse)  # x itself, so in-place changes are caught
+            x3, t2, w, ignore_index, label_smoothing, maxima, log_sums, loss, get_num_threads())
+        # x itself, so in-place changes are caught
+        ctx.save_for_backward(x, t2, w, maxima, log_sums)
         ctx.args = (ignore_index, reduction, label_smoothing, weight_total, layout)
         ctx.target_shape = target.shape
         if reduction == "none":
@@ -182,9 +203,10 @@ class CrossEntropy(ArrayFunction):
         return np.asarray(_divide(loss_total, weight_total), dtype=x.dtype)
 
     @staticmethod
-    def decomposition(ctx, x, t2, w, lse):
+    def decomposition(ctx, x, t2, w, maxima, log_sums):
         """log_softmax + a weighted pick of the target class (and the smoothing term), in
-        recorded ops (for create_graph=True)."""
+        recorded ops (for create_graph=True); ignored items are masked out, not multiplied
+        by 0 (a -inf log-probability there would make NaN)."""
         ignore_index, reduction, label_smoothing, weight_total, (N, C, S) = ctx.args
         w = w.array if G.is_tensor(w) else w
         log_p = _log_softmax(x.reshape(N, C, S), 1)
@@ -195,25 +217,32 @@ class CrossEntropy(ArrayFunction):
         loss = picked * (-(1 - label_smoothing) * w_t)
         if label_smoothing:
             smooth = (log_p * w.reshape(1, C, 1).astype(x.dtype)).sum(axis=1)
-            loss = loss - smooth * (keep * (label_smoothing / C)).astype(x.dtype)
+            loss = loss - smooth * (label_smoothing / C)
+        loss = G.where(keep, loss, np.zeros((), x.dtype))
         return _reduce_tensor(loss, reduction, weight_total, ctx.target_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t2, w, lse = ctx.saved_tensors
+        x, t2, w, maxima, log_sums = ctx.saved_tensors
         ignore_index, reduction, label_smoothing, weight_total, layout = ctx.args
         grad_x = None
         if ctx.needs_input_grad[0]:
             x3 = np.ascontiguousarray(x).reshape(layout)
             g = _grad_per_item(grad, reduction, t2.shape, weight_total, x.dtype)
             grad_x = np.empty(layout, dtype=x.dtype)
-            _kernels.cross_entropy_backward(x3, t2, w, ignore_index, label_smoothing, lse, g,
-                                            grad_x, get_num_threads())
+            _kernels.cross_entropy_backward(x3, t2, w, ignore_index, label_smoothing, maxima,
+                                            log_sums, g, grad_x, get_num_threads())
             grad_x = grad_x.reshape(x.shape)
         return grad_x, None, None, None, None, None, None
 
 
 # ----------------------------------------------------------------------------- prob targets
+
+def _prob_items(numel, n_classes):
+    """The divisor of reduction='mean' with probability targets: the items, numel / C, and
+    0 for an empty input (whose mean is NaN, as torch's)."""
+    return numel // n_classes if numel else 0
+
 
 class CrossEntropyProbs(ArrayFunction):
     """Fused log-softmax + cross-entropy against class probabilities (same shape as x).
@@ -226,49 +255,50 @@ class CrossEntropyProbs(ArrayFunction):
         x3 = np.ascontiguousarray(x).reshape(N, C, S)
         q3 = np.ascontiguousarray(target, dtype=x.dtype).reshape(N, C, S)
         w = _ones(C, x.dtype) if weight is None else np.ascontiguousarray(weight)
-        lse = np.empty((N, S), dtype=x.dtype)
-        loss = np.empty((N, S), dtype=x.dtype)
-        loss_total = _kernels.cross_entropy_prob_forward(x3, q3, w, label_smoothing, lse, loss,
-                                                         get_num_threads())
-        ctx.save_for_backward(x, target, w, lse)  # the inputs themselves: versions checked
+        maxima, log_sums, loss = np.empty((3, N, S), dtype=x.dtype)
+        loss_total = _kernels.cross_entropy_prob_forward(x3, q3, w, label_smoothing, maxima,
+                                                         log_sums, loss, get_num_threads())
+        # the inputs themselves: versions checked
+        ctx.save_for_backward(x, target, w, maxima, log_sums)
         ctx.args = (reduction, label_smoothing, layout)
         if reduction == "none":
             return loss.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
         if reduction == "sum":
             return np.asarray(loss_total, dtype=x.dtype)
-        return np.asarray(_divide(loss_total, N * S), dtype=x.dtype)
+        return np.asarray(_divide(loss_total, _prob_items(x.size, C)), dtype=x.dtype)
 
     @staticmethod
-    def decomposition(ctx, x, target, w, lse):
+    def decomposition(ctx, x, target, w, maxima, log_sums):
         """-Σ_c w_c q'_c log_softmax(x)_c per item, in recorded ops."""
         reduction, label_smoothing, (N, C, S) = ctx.args
         log_p = _log_softmax(x.reshape(N, C, S), 1)
-        q = target.reshape(N, C, S) * (1 - label_smoothing) + label_smoothing / C
+        q = target.reshape(N, C, S) * (1 - label_smoothing) + label_smoothing / max(C, 1)
         loss = -(log_p * q * w.reshape(1, C, 1)).sum(axis=1)
         shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-        return _reduce_tensor(loss, reduction, N * S, shape)
+        return _reduce_tensor(loss, reduction, _prob_items(N * C * S, C), shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, target, w, lse = ctx.saved_tensors
+        x, target, w, maxima, log_sums = ctx.saved_tensors
         reduction, label_smoothing, (N, C, S) = ctx.args
         shape = x.shape
         x3 = np.ascontiguousarray(x).reshape(N, C, S)
         q3 = np.ascontiguousarray(target, dtype=x.dtype).reshape(N, C, S)
-        g = _grad_per_item(grad, reduction, (N, S), N * S, x.dtype)
+        g = _grad_per_item(grad, reduction, (N, S), _prob_items(x.size, C), x.dtype)
         grad_x = grad_q = None
         if ctx.needs_input_grad[0]:
             grad_x = np.empty_like(x3)
-            _kernels.cross_entropy_prob_backward(x3, q3, w, label_smoothing, lse, g, grad_x,
-                                                 get_num_threads())
+            _kernels.cross_entropy_prob_backward(x3, q3, w, label_smoothing, maxima, log_sums,
+                                                 g, grad_x, get_num_threads())
             grad_x = grad_x.reshape(shape)
         grad_w = None
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            log_p_g = (x3 - lse[:, None, :]) * g[:, None, :]
+            log_p = (x3 - maxima[:, None, :]) - log_sums[:, None, :]
+            log_p_g = log_p * g[:, None, :]
             if ctx.needs_input_grad[1]:
                 grad_q = (-(1 - label_smoothing) * w[None, :, None] * log_p_g).reshape(shape)
             if ctx.needs_input_grad[2]:
-                smoothed = (1 - label_smoothing) * q3 + label_smoothing / C
+                smoothed = (1 - label_smoothing) * q3 + label_smoothing / max(C, 1)
                 grad_w = -(smoothed * log_p_g).sum(axis=(0, 2))
         return grad_x, grad_q, grad_w, None, None, None
 
@@ -284,34 +314,54 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.array.dtype not in _FLOATS:
         raise NotImplementedError(f'"log_softmax" not implemented for '
                                   f"'{_torch_name(input.array.dtype)}'")
-    if not isinstance(label_smoothing, numbers.Real) or label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
-    label_smoothing = max(float(label_smoothing), 0.0)  # torch ignores a negative one
+    label_smoothing = _check_label_smoothing(label_smoothing)
+    ignore_index = int_argument(ignore_index, "ignore_index", op)
     if input.array.shape == target.array.shape:
-        if target.array.dtype not in _FLOATS:
-            raise RuntimeError(f"Expected floating point type for target with class "
-                               f"probabilities, got {_torch_name(target.array.dtype)}")
-        if input.array.ndim == 0:
-            raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
-        shape = input.array.shape if input.array.ndim > 1 else (1,) + input.array.shape
-        layout = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
-        if weight is not None:
-            _check_weight(weight, layout[1], input.array.dtype, op)
-        return CrossEntropyProbs.apply(input, target, weight, layout, reduction,
-                                       label_smoothing)
+        return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
+                                    label_smoothing)
     layout = _class_layout(input, target, op)
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
-    return CrossEntropy.apply(input, classes, weight, layout, int(ignore_index), reduction,
+    return CrossEntropy.apply(input, classes, weight, layout, ignore_index, reduction,
                               label_smoothing)
+
+
+def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy against class probabilities, in torch's result dtype: the promotion of
+    the logits', the target's and the weight's (float32 logits, float64 target: float64)."""
+    op = "cross_entropy"
+    if target.array.dtype not in _FLOATS:
+        raise RuntimeError(f"Expected floating point type for target with class "
+                           f"probabilities, got {_torch_name(target.array.dtype)}")
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    if input.array.ndim == 0:
+        raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+    shape = input.array.shape if input.array.ndim > 1 else (1,) + input.array.shape
+    layout = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+    dtype = target.array.dtype
+    if weight is not None:
+        _check_tensor(weight, "weight", op)
+        _check_weight(weight, layout[1], weight.array.dtype, op)
+        if weight.array.dtype not in _FLOATS:
+            raise RuntimeError(f"expected scalar type {_torch_name(input.array.dtype)} but "
+                               f"found {_torch_name(weight.array.dtype)}")
+        dtype = np.promote_types(dtype, weight.array.dtype)
+    dtype = np.promote_types(dtype, input.array.dtype)
+    # The kernels take one dtype: a narrower operand is widened by a recorded cast, whose
+    # gradient comes back in the operand's own dtype.
+    input, target, weight = (t if t is None or t.array.dtype == dtype else t.to(dtype)
+                             for t in (input, target, weight))
+    return CrossEntropyProbs.apply(input, target, weight, layout, reduction, label_smoothing)
 
 
 # ----------------------------------------------------------------------------- nll_loss
 
 class NLLLoss(ArrayFunction):
-    """loss = -w_t x[t] per item (0 where t == ignore_index); dx[t] = -w_t g."""
+    """loss = -w_t x[t] per item; dx[t] = -w_t g. An item with t == ignore_index has loss 0
+    and gradient 0 whatever x and g hold (a -inf there, or the NaN upstream gradient of the
+    mean over a batch with every item ignored, stays out), as torch's."""
 
     node_name = "NllLossBackward0"  # torch's grad_fn name
 
@@ -323,20 +373,30 @@ class NLLLoss(ArrayFunction):
         keep = t2 != ignore_index
         safe = np.where(keep, t2, 0)
         w = _ones(C, x.dtype) if weight is None else weight
-        w_t = np.where(keep, w[safe], 0).astype(x.dtype)
-        picked = np.take_along_axis(x3, safe[:, None, :], axis=1)[:, 0, :]
-        loss = -w_t * picked
+        w_t = np.where(keep, w[safe] if C else 0, 0).astype(x.dtype)
+        if C:
+            picked = np.take_along_axis(x3, safe[:, None, :], axis=1)[:, 0, :]
+        else:  # only ignored items (the front door checked): nothing to pick
+            picked = np.zeros((N, S), x.dtype)
+        with np.errstate(invalid="ignore"):
+            loss = np.where(keep, -w_t * picked, x.dtype.type(0))
         weight_total = w_t.sum(dtype=np.float64)
-        ctx.save_for_backward(safe, w_t)
+        ctx.save_for_backward(keep, safe, w_t)
         ctx.args = (reduction, weight_total, x.shape, layout)
         return _reduce(loss.reshape(target.shape), reduction, weight_total)
 
     @staticmethod
     def backward(ctx, grad):
-        safe, w_t = ctx.saved_tensors
+        keep, safe, w_t = ctx.saved_tensors
         reduction, weight_total, shape, (N, C, S) = ctx.args
+        if C == 0:  # an empty input: an empty gradient (a tensor when recorded)
+            empty = np.zeros(shape, w_t.dtype)
+            grad_x = Tensor(empty) if G.is_tensor(grad) else empty
+            return grad_x, None, None, None, None, None
         g = _grad_per_item(grad, reduction, (N, S), weight_total, w_t.dtype)
-        grad_x = G.scatter_into_zeros((N, C, S), safe[:, None, :], (g * -w_t)[:, None, :], 1)
+        with np.errstate(invalid="ignore"):
+            item = G.where(keep, g * -w_t, np.zeros((), w_t.dtype))
+        grad_x = G.scatter_into_zeros((N, C, S), safe[:, None, :], item[:, None, :], 1)
         return grad_x.reshape(shape), None, None, None, None, None
 
 
@@ -350,11 +410,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input.array.dtype not in _FLOATS:
         raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.array.dtype)}\'')
+    ignore_index = int_argument(ignore_index, "ignore_index", op)
     layout = _class_layout(input, target, op)
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
-    return NLLLoss.apply(input, classes, weight, layout, int(ignore_index), reduction)
+    return NLLLoss.apply(input, classes, weight, layout, ignore_index, reduction)
 
 
 # ----------------------------------------------------------------------------- regression
@@ -365,8 +426,7 @@ def _legacy_reduction(size_average, reduce, reduction):
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = ("mean" if size_average else "sum") if reduce else "none"
-    _check_reduction(reduction)
-    return reduction
+    return _check_reduction(reduction)
 
 
 def _regression_inputs(input, target, weight, op):
