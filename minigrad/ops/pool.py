@@ -8,6 +8,11 @@ stride s, padding p and dilation d, the output size is
 and with ceil_mode the last window is dropped when it would start past the input and the left
 padding ((out-1)*s >= in + p), as torch does. The math of each pool is in kernels/pool.pyx.
 Arguments are validated here, before a kernel runs, with torch's exception types.
+
+Integer inputs, which torch pools too (max_pool2d any integer dtype, avg_pool2d int64), are
+pooled here in numpy, exactly as torch does: the max with padding as the dtype's lowest value,
+the average as the window's int64 sum (wrapping as torch's does) divided with truncation.
+They carry no gradient.
 """
 import numbers
 
@@ -18,7 +23,7 @@ from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import FLOATS as _FLOATS
-from minigrad.ops.arguments import pair
+from minigrad.ops.arguments import check_int32, check_int64, pair, type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -41,6 +46,16 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
+def _pools_dtype(dtype, op) -> bool:
+    """Whether torch's ``op`` takes this dtype: floats; any integer for max_pool2d, int64 for
+    avg_pool2d. (float16, which torch pools too, has no kernel here.)"""
+    if dtype in _FLOATS:
+        return True
+    if op == "max_pool2d":
+        return dtype.kind in "iu"
+    return op == "avg_pool2d" and dtype == np.int64
+
+
 def _check_input(input, op):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
@@ -48,9 +63,9 @@ def _check_input(input, op):
     if input.array.ndim not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {list(shape)}")
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
-                           "float64 only)")
+    if not _pools_dtype(input.array.dtype, op):
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
 
 
 _window_cache = {}
@@ -89,6 +104,9 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
         stride = _pair(stride, "stride", op)
     padding = _pair(padding, "padding", op)
     dilation = _pair(dilation, "dilation", op)
+    for name, value in (("kernel_size", kernel), ("stride", stride), ("padding", padding),
+                        ("dilation", dilation)):
+        check_int32(value, name, op)  # torch's C ints, and the kernels'
     if 0 in stride:
         raise RuntimeError("stride should not be zero")
     if min(kernel) <= 0:
@@ -226,6 +244,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     position ih*W + iw of each maximum in its input plane (int64), as torch."""
     kernel, stride, padding, dilation, out = _window_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    if input.array.dtype.kind in "iu":
+        return _integer_max_pool2d(input.array, kernel, stride, padding, dilation, out,
+                                   return_indices)
     if return_indices:
         return MaxPool2dWithIndices.apply(input, kernel, stride, padding, dilation, out)
     return MaxPool2d.apply(input, kernel, stride, padding, dilation, out)
@@ -295,8 +316,89 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                         f"{type(divisor_override).__name__}")
     elif divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    else:
+        check_int64((divisor_override,), "divisor_override", "avg_pool2d")
+    if input.array.dtype.kind in "iu":
+        return _integer_avg_pool2d(input.array, kernel, stride, padding, out,
+                                   bool(count_include_pad), int(divisor_override))
     return AvgPool2d.apply(input, kernel, stride, padding, out, bool(count_include_pad),
                            int(divisor_override))
+
+
+# ----------------------------------------------------------------------------- integers
+
+def _tap_range(starts, k, d, size):
+    """The taps i in [0, k) that land inside [0, size) for some window start in ``starts``
+    (ascending): a huge kernel over a small plane visits only those."""
+    first = max(0, -(-(0 - int(starts[-1])) // d))
+    last = min(k, (size - 1 - int(starts[0])) // d + 1)
+    return range(first, max(first, last))
+
+
+def _integer_max_pool2d(x, kernel, stride, padding, dilation, out_size, return_indices):
+    """max_pool2d of an integer array, as torch's: the first maximum of each window (padding
+    is the dtype's lowest value, and a window of nothing larger points at its first tap in
+    the plane)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, padding, dilation, \
+        out_size
+    x4 = x if x.ndim == 4 else x[None]
+    H, W = x4.shape[-2:]
+    top, left = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw
+    best = np.full(x4.shape[:2] + (oh, ow), np.iinfo(x.dtype).min, x.dtype)
+    # the kernels' code for a window where nothing beats the padding: -1 - torch's index
+    first_row = top + np.maximum(0, -(top // dh)) * dh
+    first_col = left + np.maximum(0, -(left // dw)) * dw
+    codes = np.broadcast_to(-1 - (first_row[:, None] * W + first_col), best.shape).copy()
+    for i in _tap_range(top, kh, dh, H):
+        rows = top + i * dh
+        row_ok = (rows >= 0) & (rows < H)
+        for j in _tap_range(left, kw, dw, W):
+            cols = left + j * dw
+            inside = row_ok[:, None] & ((cols >= 0) & (cols < W))
+            tap = x4[..., np.clip(rows, 0, H - 1)[:, None], np.clip(cols, 0, W - 1)]
+            better = inside & (tap > best)
+            best = np.where(better, tap, best)
+            codes = np.where(better, i * kw + j, codes)
+    out = best if x.ndim == 4 else best[0]
+    if not return_indices:
+        return Tensor(out)
+    indices = max_pool2d_indices(codes.transpose(0, 2, 3, 1), (H, W), kernel, stride, padding,
+                                 dilation)
+    return Tensor(out), Tensor(indices if x.ndim == 4 else indices[0])
+
+
+def _integer_avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad,
+                        divisor_override):
+    """avg_pool2d of an int64 array, as torch's: each window's sum in int64 (wrapping on
+    overflow, as torch's), divided by the divisor with truncation toward zero."""
+    x4 = x if x.ndim == 4 else x[None]
+    sums = np.zeros(x4.shape[:2] + (x4.shape[2] + 1, x4.shape[3] + 1), np.int64)
+    with np.errstate(over="ignore"):
+        # prefix sums: exact modulo 2**64, so window sums wrap exactly as torch's do
+        sums[..., 1:, 1:] = x4.cumsum(axis=2).cumsum(axis=3)
+    (r0, r1, rows), (c0, c1, cols) = (
+        _integer_windows(n, o, k, s, p, count_include_pad)
+        for n, o, k, s, p in zip(x4.shape[2:], out_size, kernel, stride, padding))
+    with np.errstate(over="ignore"):
+        total = (sums[..., r1[:, None], c1] - sums[..., r0[:, None], c1]
+                 - sums[..., r1[:, None], c0] + sums[..., r0[:, None], c0])
+    divisor = (np.int64(divisor_override) if divisor_override
+               else (rows[:, None] * cols).astype(np.int64))
+    divisor = np.where(divisor == 0, 1, divisor)  # an empty window: its sum 0 stays 0
+    with np.errstate(over="ignore"):
+        out = total // divisor
+        # numpy floors, C++ (torch) truncates: step back toward zero where a remainder is left
+        out += (out * divisor != total) & ((total < 0) != (divisor < 0))
+    return Tensor(np.ascontiguousarray(out if x.ndim == 4 else out[0]))
+
+
+def _integer_windows(size, out, k, s, p, count_include_pad):
+    """(start, end, divisor factor) per output position along one axis, as the kernels'."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    clipped_start, clipped_end = np.clip(start, 0, size), np.clip(end, 0, size)
+    factor = end - start if count_include_pad else clipped_end - clipped_start
+    return clipped_start, np.maximum(clipped_end, clipped_start), factor
 
 
 # ----------------------------------------------------------------------------- adaptive
@@ -353,20 +455,26 @@ def adaptive_avg_pool2d(input, output_size):
     op = "adaptive_avg_pool2d"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    shape = input.array.shape
     if input.array.ndim not in (3, 4):
-        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.array.shape)}")
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
-                           "float64 only)")
-    H, W = input.array.shape[-2:]
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(shape)}")
+    H, W = shape[-2:]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise RuntimeError(f"{op}: output_size must be 2")
         size = tuple(n if s is None else s for s, n in zip(output_size, (H, W)))
     else:
-        size = (output_size, output_size)
+        size = output_size
     size = _pair(size, "output_size", op)
+    for axis in (-2, -1):  # the windows of an empty axis would average nothing
+        if shape[axis] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(shape)} with dimension "
+                               f"{axis + len(shape)} being empty")
     if min(size) < 0:
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
                            f"but received {{{size[0]}, {size[1]}}}")
+    if input.array.dtype not in _FLOATS:
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
     return AdaptiveAvgPool2d.apply(input, size)
