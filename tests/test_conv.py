@@ -367,3 +367,45 @@ def test_conv2d_weight_gradient_keeps_the_weight_layout():
     expected = layer.weight.array - 0.1 * layer.weight.grad.array
     minigrad.optim.SGD(layer.parameters(), lr=0.1).step()
     np.testing.assert_allclose(layer.weight.array, expected, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- edge inputs
+# What a fuzzer found (issue 12): integers past the kernels' int32 ended in a bare
+# OverflowError, absurd paddings in numpy's allocation errors.
+
+@pytest.mark.parametrize("kwargs, kernel", [
+    (dict(stride=2 ** 31), (2, 2)), (dict(stride=2 ** 62), (3, 2)),
+    (dict(stride=(2 ** 40, 1)), (2, 2)), (dict(stride=(1, 2 ** 31 + 5)), (1, 3)),
+    (dict(stride=2 ** 31 - 1), (2, 2)), (dict(dilation=2 ** 62), (1, 1)),
+    (dict(dilation=(2 ** 31, 1), groups=2), (1, 2)),
+])
+def test_huge_strides_and_dilations_that_change_nothing_work_as_torch(kwargs, kernel):
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((2, 4, 5, 6))
+    w = rng.standard_normal((4, 4 // kwargs.get("groups", 1)) + kernel)
+    assert_close_to_torch(lambda a, b: conv2d(a, b, **kwargs),
+                          lambda a, b: F.conv2d(a, b, **kwargs), [x, w])
+
+
+def test_huge_integer_arguments_name_themselves():
+    x, w = minigrad.zeros(1, 1, 4, 4), minigrad.zeros(1, 1, 2, 2)
+    tx, tw = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 2, 2)
+    for kwargs, error, name in [(dict(padding=2 ** 31), RuntimeError, "padding"),
+                                (dict(stride=2 ** 63), ValueError, "stride"),
+                                (dict(padding=(1, 2 ** 64)), TypeError, "padding"),
+                                (dict(dilation=-2 ** 63 - 1), ValueError, "dilation"),
+                                (dict(groups=2 ** 63), ValueError, "groups")]:
+        with pytest.raises(error, match=name):
+            conv2d(x, w, **kwargs)
+        with pytest.raises(error):
+            F.conv2d(tx, tw, **kwargs)
+
+
+def test_an_absurd_padding_is_torchs_allocation_error():
+    """An output of 2**21 x 2**21 pixels: torch's allocator refuses with a RuntimeError, and
+    so does minigrad (not numpy's MemoryError or 'array is too big')."""
+    for padding in (2 ** 20, 2 ** 30):
+        with pytest.raises(RuntimeError, match="allocate"):
+            conv2d(minigrad.zeros(1, 1, 4, 4), minigrad.zeros(1, 1, 2, 2), padding=padding)
+        with pytest.raises(RuntimeError):
+            F.conv2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 2, 2), padding=padding)

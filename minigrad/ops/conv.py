@@ -27,7 +27,7 @@ from minigrad._kernels import conv as _kernels
 from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
-from minigrad.ops.arguments import FLOATS, pair, scalar_type_name
+from minigrad.ops.arguments import FLOATS, check_int32, check_int64, pair, scalar_type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -285,6 +285,28 @@ def _check_shapes(in_shape, weight, bias, groups, padding, dilation):
                            f"size can't be greater than actual input size")
 
 
+def _kernel_ints(in_shape, kernel, stride, sides, dilation):
+    """stride and dilation as the kernels' C ints: a value past int32 that changes nothing
+    becomes one that fits (the dilation of a 1-tap kernel: 1; the stride of an axis with one
+    output: the smallest that still gives one); a padding past int32 is refused, naming it
+    (torch would try to allocate the padded input)."""
+    INT32_MAX = 2 ** 31 - 1
+    if max(sides) > INT32_MAX:
+        raise RuntimeError(f"conv2d(): padding {list(sides)} does not fit the kernels' 32-bit "
+                           f"integers (at most {INT32_MAX})")
+    stride, dilation = list(stride), list(dilation)
+    for axis in (0, 1):
+        size = in_shape[2 + axis] + sides[2 * axis] + sides[2 * axis + 1]
+        if dilation[axis] > INT32_MAX and kernel[axis] == 1:
+            dilation[axis] = 1
+        span = size - dilation[axis] * (kernel[axis] - 1)  # window positions at stride 1
+        if stride[axis] > INT32_MAX and span <= stride[axis]:
+            stride[axis] = max(span, 1)
+        check_int32((stride[axis],), "stride", "conv2d")
+        check_int32((dilation[axis],), "dilation", "conv2d")
+    return tuple(stride), tuple(dilation)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """torch.nn.functional.conv2d: input (N, C, H, W) or (C, H, W), weight (F, C/groups, KH, KW),
     bias (F,) or None; stride, dilation an int or pair; padding an int, a pair, 'valid' or
@@ -303,8 +325,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         raise RuntimeError("non-positive dilation is not supported")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    check_int64((groups,), "groups", "conv2d")
     sides = conv2d_padding(padding, weight.array.shape[2:], stride, dilation)
     in_shape = [1, *input.array.shape] if input.array.ndim == 3 else list(input.array.shape)
     _check_shapes(in_shape, weight, bias, int(groups), sides, dilation)
+    stride, dilation = _kernel_ints(in_shape, weight.array.shape[2:], stride, sides, dilation)
     # The kernels read any strides (channels-last activations and HWIO weights fastest).
     return Convolution.apply(input, weight, bias, stride, sides, dilation, int(groups))
