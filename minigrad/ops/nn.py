@@ -39,20 +39,26 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_TANH_C = 0.044715
 
 
+def _rows(shape) -> int:
+    """The rows of an input (..., K) seen as a matrix."""
+    return math.prod(shape[:-1])
+
+
 class Linear(ArrayFunction):
     """y = x Wᵀ + b in one GEMM call (the bias is written first and accumulated onto)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         n_out, n_in = weight.shape
-        x2 = x.reshape(-1, n_in)
+        x2 = x.reshape(_rows(x.shape), n_in)  # not -1: ambiguous when n_in is 0
         out = np.empty((x2.shape[0], n_out), dtype=x.dtype)
         if bias is None:
             _gemm.gemm(x2, weight.T, out, False, get_num_threads())
         else:
-            out[...] = bias
+            out.reshape(x.shape[:-1] + (n_out,))[...] = bias  # any shape that broadcasts
             _gemm.gemm(x2, weight.T, out, True, get_num_threads())
         ctx.save_for_backward(x, weight)
+        ctx.bias_is_vector = bias is None or bias.ndim <= 1
         return out.reshape(x.shape[:-1] + (n_out,))
 
     @staticmethod
@@ -60,15 +66,16 @@ class Linear(ArrayFunction):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
         n_out, n_in = weight.shape
-        g2 = grad.reshape(-1, n_out)
+        rows = _rows(x.shape)
+        g2 = grad.reshape(rows, n_out)
         grad_x = grad_w = grad_b = None
         if G.is_tensor(grad):  # create_graph: the same products, recorded
             if needs[0]:
                 grad_x = G.matmul(g2, weight).reshape(x.shape)
             if needs[1]:
-                grad_w = G.matmul(g2.T, x.reshape(-1, n_in))
+                grad_w = G.matmul(g2.T, x.reshape(rows, n_in))
             if needs[2]:
-                grad_b = g2.sum(axis=0)
+                grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
             return grad_x, grad_w, grad_b
         threads = get_num_threads()
         if needs[0]:
@@ -77,9 +84,9 @@ class Linear(ArrayFunction):
             grad_x = grad_x.reshape(x.shape)
         if needs[1]:
             grad_w = np.empty((n_out, n_in), dtype=grad.dtype)
-            _gemm.gemm(g2.T, x.reshape(-1, n_in), grad_w, False, threads)
-        if needs[2]:
-            grad_b = g2.sum(axis=0)
+            _gemm.gemm(g2.T, x.reshape(rows, n_in), grad_w, False, threads)
+        if needs[2]:  # the engine sums the output's shape down to a bias of more dimensions
+            grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
         return grad_x, grad_w, grad_b
 
 
@@ -242,19 +249,50 @@ class DropoutMask(ArrayFunction):
 # ----------------------------------------------------------------------------- front doors
 
 def linear(input, weight, bias=None):
-    """y = input Weightᵀ + bias for input (..., in_features), weight (out, in), bias (out,)."""
+    """y = input Weightᵀ + bias for input (..., in_features), weight (out, in) and a bias that
+    broadcasts to the output's shape (..., out) without changing it ((out,), (), (1,), ...),
+    as torch. Integer operands multiply exactly (no gradient); a 1-D weight is a vector
+    product, as torch's matmul makes it."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         _linear_error(input, weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        check_tensor(bias, "bias", "linear", 3)
     x, w = input.array, weight.array
     if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        if w.ndim == 1 and x.ndim > 0:
+            return _vector_linear(input, weight, bias)
         _linear_error(input, weight)
-    if x.dtype != w.dtype or x.dtype.kind != "f":
+    if x.dtype != w.dtype or x.dtype.kind not in "fiu" or x.dtype == np.float16:
         _linear_error(input, weight)
-    if bias is not None and (bias.array.shape != (w.shape[0],) or bias.array.dtype != x.dtype):
-        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} and dtype "
-                           f"{bias.dtype} does not fit weight {tuple(weight.shape)} of dtype "
-                           f"{weight.dtype}")
+    if bias is not None:
+        _check_linear_bias(bias.array, x, w)
+    if x.dtype.kind != "f":  # exact in numpy, wrapping as torch's; no gradient
+        out = np.matmul(x, w.T)
+        return Tensor(out if bias is None else (out + bias.array).astype(x.dtype))
     return linear_function(x.ndim, bias is not None).apply(input, weight, bias)
+
+
+def _check_linear_bias(b, x, w):
+    if b.dtype != x.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{type_name(b.dtype)} and {type_name(x.dtype)}")
+    out_shape = x.shape[:-1] + (w.shape[0],)
+    try:
+        fits = np.broadcast_shapes(b.shape, out_shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"linear: a bias of shape {list(b.shape)} does not broadcast to the "
+                           f"output's shape {list(out_shape)}")
+
+
+def _vector_linear(input, weight, bias):
+    """linear with a 1-D weight: torch's matmul(input, weight) (+ bias)."""
+    from minigrad.ops.linalg import matmul
+    if bias is not None and input.array.ndim == 2:
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    out = matmul(input, weight)
+    return out if bias is None else out + bias
 
 
 def _linear_error(input, weight):
@@ -270,10 +308,14 @@ def _linear_error(input, weight):
         rows = int(np.prod(x.shape[:-1], dtype=np.int64))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} "
                            f"and {w.shape[1]}x{w.shape[0]})")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"\"addmm_impl_cpu_\" not implemented for '{type_name(x.dtype)}'")
-    raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {type_name(x.dtype)} "
-                       f"and {type_name(w.dtype)}")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{type_name(x.dtype)} and {type_name(w.dtype)}")
+    if x.dtype == np.float16:
+        raise NotImplementedError("linear: minigrad's GEMM has no float16 ('Half') kernel; use "
+                                  "float32")
+    raise NotImplementedError(f"\"addmm_impl_cpu_\" not implemented for "
+                              f"'{type_name(x.dtype)}'")
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
