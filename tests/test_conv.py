@@ -409,3 +409,23 @@ def test_an_absurd_padding_is_torchs_allocation_error():
             conv2d(minigrad.zeros(1, 1, 4, 4), minigrad.zeros(1, 1, 2, 2), padding=padding)
         with pytest.raises(RuntimeError):
             F.conv2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 2, 2), padding=padding)
+
+
+# (input shape, weight shape, bias, conv2d keyword arguments)
+GRADCHECK_CONFIGS = [
+    ((1, 3, 5, 4), (2, 3, 3, 3), True, dict(padding=1)),                   # direct, padded
+    ((2, 2, 6, 5), (3, 2, 2, 3), False, dict(stride=2)),                   # strided, no bias
+    ((1, 2, 7, 6), (2, 2, 3, 2), True, dict(dilation=(2, 1), padding=(2, 0))),
+    ((1, 4, 5, 5), (4, 1, 3, 3), True, dict(groups=4, padding=1)),         # depthwise
+    ((2, 3, 4, 4), (4, 3, 1, 1), True, dict()),                            # pointwise
+    ((3, 5, 4), (2, 3, 2, 2), True, dict(padding="same")),                 # unbatched, 'same'
+    ((1, 2, 6, 6), (2, 2, 3, 3), True, dict(stride=(2, 3), padding=(1, 2))),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, bias, kwargs", GRADCHECK_CONFIGS)
+def test_gradcheck_float64_configurations(x_shape, w_shape, bias, kwargs):
+    rng = np.random.default_rng(9)
+    inputs = [minigrad.tensor(rng.standard_normal(s), requires_grad=True)
+              for s in (x_shape, w_shape) + ((w_shape[0],) if bias else ())]
+    assert gradcheck(lambda x, w, *b: conv2d(x, w, *b, **kwargs), inputs)

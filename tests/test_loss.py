@@ -529,3 +529,21 @@ def test_elementwise_mean_is_the_deprecated_mean_as_in_torch(fn):
         theirs = getattr(F, fn)(torch.tensor(X), torch.tensor(target),
                                 reduction="elementwise_mean")
     np.testing.assert_allclose(mine.array, theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_weighted_losses_gradcheck_float64(reduction):
+    """Every input of mse_loss and l1_loss with a weight, and the input and target of
+    binary_cross_entropy_with_logits with weight and pos_weight (torch gives those two no
+    gradient): float64 central differences."""
+    rng = np.random.default_rng(16)
+    x, w = tensor(rng.standard_normal((3, 4)), True), tensor(rng.random((3, 4)) + 0.5, True)
+    y = tensor(x.array + rng.choice([-1, 1], (3, 4)) * rng.uniform(0.2, 1, (3, 4)), True)
+    for fn in (loss.mse_loss, loss.l1_loss):  # (y kept away from x: |.| has a kink at 0)
+        assert gradcheck(lambda a, b, c: fn(a, b, reduction=reduction, weight=c), [x, y, w])
+    q = tensor(rng.random((3, 4)), True)
+    weight, pos_weight = tensor(rng.random(4) + 0.5), tensor(rng.random(4) + 0.5)
+    for extra in (dict(weight=weight), dict(pos_weight=pos_weight),
+                  dict(weight=weight, pos_weight=pos_weight)):
+        assert gradcheck(lambda a, b: loss.binary_cross_entropy_with_logits(
+            a, b, reduction=reduction, **extra), [x, q])

@@ -505,3 +505,19 @@ def test_huge_sizes_name_themselves():
         X_ = torch.tensor(X)
         with pytest.raises(error):
             call(F)
+
+
+@pytest.mark.parametrize("name, call, shape", [
+    ("max dilated", lambda t: pool.max_pool2d(t, 2, 1, 1, dilation=2), (1, 2, 5, 5)),
+    ("max ceil", lambda t: pool.max_pool2d(t, (3, 2), (2, 3), (1, 0), ceil_mode=True),
+     (2, 1, 6, 7)),
+    ("max unbatched", lambda t: pool.max_pool2d(t, 2), (2, 4, 4)),
+    ("avg include pad", lambda t: pool.avg_pool2d(t, 3, 2, 1), (1, 2, 5, 6)),
+    ("avg exclude pad ceil", lambda t: pool.avg_pool2d(t, 2, 2, 1, True, False), (1, 1, 5, 5)),
+    ("avg divisor", lambda t: pool.avg_pool2d(t, (2, 3), 1, divisor_override=5), (2, 1, 4, 4)),
+    ("adaptive up", lambda t: pool.adaptive_avg_pool2d(t, (5, 7)), (1, 2, 3, 4)),
+    ("adaptive uneven", lambda t: pool.adaptive_avg_pool2d(t, (3, None)), (3, 7, 2)),
+])
+def test_pool_gradcheck_float64_configurations(name, call, shape):
+    x = tensor(np.random.default_rng(7).permutation(np.prod(shape)).reshape(shape) / 7.0)
+    assert gradcheck(call, [x])  # distinct values: every max is differentiable
