@@ -98,7 +98,7 @@ def _param_axes(param: Tensor):
     data = param.array
     if data.dtype not in (np.float32, np.float64):
         raise TypeError(f"optimizers update float32 or float64 parameters, got {data.dtype}")
-    if any(stride == 0 and n > 1 for stride, n in zip(data.strides, data.shape)):
+    if data.size and any(stride == 0 and n > 1 for stride, n in zip(data.strides, data.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "
                            "tensor before performing the operation.")
