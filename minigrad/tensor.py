@@ -58,7 +58,10 @@ class Tensor:
     def __init__(self, data=_NO_DATA, *sizes, requires_grad: bool = False, _version=None,
                  device=None, dtype=None):
         if type(data) is not np.ndarray or sizes or dtype is not None or device is not None:
-            data = _legacy_array(data, sizes, device, dtype)
+            if isinstance(data, np.generic) and not sizes and dtype is None and device is None:
+                data = np.asarray(data)  # numpy's 0-d result: a 0-d array of its dtype
+            else:
+                data = _legacy_array(data, sizes, device, dtype)
         self.array = data
         self._grad = None
         self.requires_grad = requires_grad
@@ -611,6 +614,9 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self):
+        if self.array.dtype.kind not in "biu":  # torch's operator: a TypeError
+            raise TypeError("~ (operator.invert) is only implemented on integer and "
+                            "Boolean-type tensors")
         return _ew.bitwise_not(self)
 
     def __and__(self, other):

@@ -1,5 +1,6 @@
 """Argument handling shared by the ops' front doors: dims, sizes, pairs, dtype names and the
 checks that raise torch's exception types with torch's messages."""
+import math
 import numbers
 
 import numpy as np
@@ -8,7 +9,7 @@ from minigrad.tensor import Tensor
 
 __all__ = ["FLOATS", "normalize_dim", "normalize_dims", "size_args", "dim_alias", "pair",
            "type_name", "scalar_type_name", "check_tensor", "check_floating", "int_argument",
-           "check_int64", "check_int32"]
+           "check_int64", "check_int32", "check_fits", "check_dim_list"]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -34,6 +35,9 @@ def normalize_dim(dim, ndim: int) -> int:
     if type(dim) is not int and (isinstance(dim, bool)
                                  or not isinstance(dim, numbers.Integral)):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if not -2 ** 63 <= dim < 2 ** 63:  # torch's parser: past int64 before the range check
+        raise ValueError(f"dim {dim} does not fit in a 64-bit integer (Overflow when "
+                         f"unpacking long long)")
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
         raise IndexError(f"Dimension out of range (expected to be in range of "
@@ -47,12 +51,21 @@ def normalize_dims(dim, ndim: int) -> tuple:
     if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
+        check_dim_list(dim)
         axes = tuple(sorted(normalize_dim(d, ndim) for d in dim))
         if len(set(axes)) != len(axes):
             raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
         return axes if ndim else ()
     axis = normalize_dim(dim, ndim)
     return (axis,) if ndim else ()  # a 0-d tensor accepts dim 0 or -1 and has no axis
+
+
+def check_dim_list(dims, name: str = "dim") -> None:
+    """torch's parser on a list of dims: an item past int64 is a TypeError naming its place."""
+    for position, d in enumerate(dims, 1):
+        if _is_int(d) and not -2 ** 63 <= d < 2 ** 63:
+            raise TypeError(f"argument '{name}' failed to unpack the object at pos {position} "
+                            f"with error \"Overflow when unpacking long long\"")
 
 
 def dim_alias(dim, axis, default=None):
@@ -77,6 +90,9 @@ def size_args(args) -> tuple:
             if isinstance(size, bool) or not isinstance(size, numbers.Integral):
                 raise TypeError(f"sizes must be ints, got {type(size).__name__}")
             size = int(size)
+        if not -2 ** 63 <= size < 2 ** 63:  # torch's parser: a TypeError naming the position
+            raise TypeError(f"argument 'size' failed to unpack the object at pos "
+                            f"{len(sizes) + 1} with error \"Overflow when unpacking long long\"")
         sizes.append(size)
     return tuple(sizes)
 
@@ -139,6 +155,29 @@ def check_int32(values, name: str, op: str) -> None:
                                f"overflow")
 
 
+def check_fits(value, dtype):
+    """``value`` as torch writes it into a tensor of ``dtype``: its RuntimeError for a number
+    an integer dtype cannot hold (NaN, an infinity, past the range; numpy would store garbage
+    or raise its own error), a negative int wrapped into an unsigned dtype (-1 is 255 for
+    uint8, as torch; numpy refuses)."""
+    if np.dtype(dtype).kind == "f" and isinstance(value, numbers.Real) \
+            and math.isfinite(value) and abs(value) > np.finfo(dtype).max:
+        raise RuntimeError(f"value cannot be converted to type {np.dtype(dtype)} without "
+                           f"overflow")  # (an infinity converts; 1e300 into float32 does not)
+    if np.dtype(dtype).kind in "iu" and isinstance(value, numbers.Real) \
+            and not isinstance(value, bool):
+        info = np.iinfo(dtype)
+        # torch wraps a negative int into an unsigned dtype (-1 is 255), not a float
+        integral = isinstance(value, numbers.Integral)
+        low = -info.max if info.min == 0 and integral else info.min
+        if not (math.isfinite(value) and low <= value <= info.max):
+            raise RuntimeError(f"value cannot be converted to type {np.dtype(dtype)} without "
+                               f"overflow")
+        if info.min == 0 and isinstance(value, numbers.Integral) and value < 0:
+            return value % (info.max + 1)
+    return value
+
+
 def int_argument(value, name: str, op: str) -> int:
     """An int argument as torch's parser takes it: an integer (TypeError otherwise, a bool
     included) within int64 (ValueError beyond), named in the message."""
@@ -159,6 +198,8 @@ def check_tensor(value, name: str, op: str, position=None) -> None:
 
 
 def check_floating(input, op: str) -> None:
-    """torch's refusal of an integer input by a float-only kernel."""
+    """torch's refusal of an integer input by a float-only kernel (its dispatch raises
+    NotImplementedError, a RuntimeError)."""
     if input.array.dtype.kind != "f":
-        raise RuntimeError(f'"{op}" not implemented for \'{type_name(input.array.dtype)}\'')
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
