@@ -313,6 +313,10 @@ def einsum(equation, *operands) -> Tensor:
         if t.dtype != dtype:
             raise RuntimeError(f"expected scalar type {scalar_type_name(dtype)} but found "
                                f"{scalar_type_name(t.dtype)}")
+    if dtype == np.bool_ and len(operands) > 1 and any(
+            n > 1 for letter, n in seen.items() if letter not in output):
+        # torch contracts a summed letter with bmm, which has no bool kernel
+        raise NotImplementedError('"bmm" not implemented for \'Bool\'')
     try:
         return Einsum.apply(tuple(subscripts), output, *operands)
     except ValueError as error:
