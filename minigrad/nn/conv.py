@@ -25,6 +25,12 @@ def _empty_hwio(out_channels, in_channels, kernel_size, dtype):
     """A new (F, C, KH, KW) weight array stored as (KH, KW, C, F), from a 64-byte boundary:
     the direct kernels read it as it is, with no repacking per call (minigrad.ops.conv)."""
     kh, kw = kernel_size
+    shape = [out_channels, in_channels, kh, kw]
+    if min(shape) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{shape}")
+    if kh * kw * max(in_channels, 1) * max(out_channels, 1) >= 2 ** 60:  # its strides too
+        raise RuntimeError("Stride calculation overflowed")
     flat = aligned_empty(out_channels * in_channels * kh * kw, dtype)
     return flat.reshape(kh, kw, in_channels, out_channels).transpose(3, 2, 0, 1)
 
@@ -44,27 +50,33 @@ class Conv2d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None):
         super().__init__()
+        if padding_mode not in _PADDING_MODES:  # torch's first check
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                             f"padding_mode='{padding_mode}'")
         if not isinstance(groups, numbers.Integral) or groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
+        if isinstance(padding, str):  # before the sizes are parsed, as torch
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 f"{{'valid', 'same'}}")
+            strides = stride if isinstance(stride, (tuple, list)) else (stride,)
+            if padding == "same" and any(s != 1 for s in strides):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        if isinstance(kernel_size, (tuple, list)) and len(kernel_size) == 1:
+            # torch builds a 3-D weight from it, which its forward refuses
+            raise RuntimeError(f"expected kernel_size to be a single integer value or a list "
+                               f"of 2 values to match the convolution dimensions, but got "
+                               f"kernel_size={list(kernel_size)}")
         kernel_size = _pair(kernel_size, "kernel_size")
         stride = _pair(stride, "stride")
         dilation = _pair(dilation, "dilation")
         # Zero or negative sizes are refused by F.conv2d at the first forward, as torch.
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 f"{{'valid', 'same'}}")
-            if padding == "same" and stride != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-        else:
+        if not isinstance(padding, str):
             padding = _pair(padding, "padding")
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
-                             f"padding_mode='{padding_mode}'")
         if padding_mode != "zeros":
             raise NotImplementedError(f"Conv2d: padding_mode='{padding_mode}' is not "
                                       "implemented; only 'zeros' is")

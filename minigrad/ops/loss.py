@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from minigrad import dtypes as _dtypes
 from minigrad._kernels import loss as _kernels
 from minigrad.autograd.function import ArrayFunction
 from minigrad.autograd.grad_mode import is_grad_enabled
@@ -116,6 +117,10 @@ def _class_layout(input, target, op):
     shape = input.array.shape
     if input.array.ndim == 0:
         raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+    if input.array.ndim >= 2 and target.array.ndim == 0 and shape[0] == 0:  # torch's words
+        if input.array.ndim == 2:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got []")
     if input.array.ndim > 1 and (target.array.ndim == 0 or target.array.shape[0] != shape[0]):
         got = target.array.shape[0] if target.array.ndim else 0
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
@@ -128,6 +133,9 @@ def _class_layout(input, target, op):
         raise RuntimeError(f"expected scalar type Long but found "
                            f"{_torch_name(target.array.dtype)}")
     if input.array.ndim == 1:
+        if target.array.ndim == 1 and target.array.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{target.array.shape[0]}")
         if target.array.ndim > 1 or target.numel() != 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return 1, shape[0], 1
@@ -192,6 +200,9 @@ class CrossEntropy(ArrayFunction):
         maxima, log_sums, loss = np.empty((3, N, S), dtype=x.dtype)
         loss_total, weight_total = _kernels.cross_entropy_forward(
             x3, t2, w, ignore_index, label_smoothing, maxima, log_sums, loss, get_num_threads())
+        if C == 0 and label_smoothing:  # torch's smoothing term: 0 * (eps / 0), NaN
+            loss[...] = np.nan
+            loss_total = math.nan
         # x itself, so in-place changes are caught
         ctx.save_for_backward(x, t2, w, maxima, log_sums)
         ctx.args = (ignore_index, reduction, label_smoothing, weight_total, layout)
@@ -311,20 +322,27 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input.array.dtype not in _FLOATS:
-        raise NotImplementedError(f'"log_softmax" not implemented for '
-                                  f"'{_torch_name(input.array.dtype)}'")
-    label_smoothing = _check_label_smoothing(label_smoothing)
     ignore_index = int_argument(ignore_index, "ignore_index", op)
+    label_smoothing = _check_label_smoothing(label_smoothing)
     if input.array.shape == target.array.shape:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
                                     label_smoothing)
+    _check_logits(input)  # torch's log_softmax runs first
     layout = _class_layout(input, target, op)
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
+    if input.array.ndim == 1 and target.array.ndim == 1 and label_smoothing > 0:
+        # torch adds the smoothing term (shape ()) into the nll term (shape (1,)) in place
+        raise RuntimeError("output with shape [] doesn't match the broadcast shape [1]")
     return CrossEntropy.apply(input, classes, weight, layout, ignore_index, reduction,
                               label_smoothing)
+
+
+def _check_logits(input):
+    if input.array.dtype not in _FLOATS:
+        raise NotImplementedError(f'"log_softmax" not implemented for '
+                                  f"'{_torch_name(input.array.dtype)}'")
 
 
 def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing):
@@ -336,6 +354,7 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
                            f"probabilities, got {_torch_name(target.array.dtype)}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
+    _check_logits(input)  # after the target's checks, as torch
     if input.array.ndim == 0:
         raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
     shape = input.array.shape if input.array.ndim > 1 else (1,) + input.array.shape
@@ -344,10 +363,8 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
     if weight is not None:
         _check_tensor(weight, "weight", op)
         _check_weight(weight, layout[1], weight.array.dtype, op)
-        if weight.array.dtype not in _FLOATS:
-            raise RuntimeError(f"expected scalar type {_torch_name(input.array.dtype)} but "
-                               f"found {_torch_name(weight.array.dtype)}")
-        dtype = np.promote_types(dtype, weight.array.dtype)
+        if weight.array.dtype in _FLOATS:  # an integer or bool weight takes the float dtype
+            dtype = np.promote_types(dtype, weight.array.dtype)
     dtype = np.promote_types(dtype, input.array.dtype)
     # The kernels take one dtype: a narrower operand is widened by a recorded cast, whose
     # gradient comes back in the operand's own dtype.
@@ -408,10 +425,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.array.dtype)}\'')
     ignore_index = int_argument(ignore_index, "ignore_index", op)
     layout = _class_layout(input, target, op)
+    if weight is not None:
+        _check_weight(weight, layout[1], weight.array.dtype, op)
+    if input.array.dtype not in _FLOATS:  # after the shapes, as torch
+        raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
+                                  f"'{_torch_name(input.array.dtype)}'")
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
@@ -429,7 +449,7 @@ def _legacy_reduction(size_average, reduce, reduction):
     return _check_reduction(reduction)
 
 
-def _regression_inputs(input, target, weight, op):
+def _regression_inputs(input, target, weight, op, promote=True):
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     if target.array.shape != input.array.shape:
@@ -439,22 +459,44 @@ def _regression_inputs(input, target, weight, op):
                       stacklevel=3)
     if weight is not None:
         _check_tensor(weight, "weight", op)
-        if weight.array.shape != input.array.shape:
-            raise ValueError("Weights and input must have the same size.")
-    try:
-        shape = np.broadcast_shapes(input.array.shape, target.array.shape)
-        if weight is not None:
-            shape = np.broadcast_shapes(shape, weight.array.shape)
+    try:  # torch broadcasts input and target first
+        np.broadcast_shapes(input.array.shape, target.array.shape)
     except ValueError:
-        raise RuntimeError(f"{op}: the shapes of input {list(input.array.shape)}, target "
-                           f"{list(target.array.shape)}" +
-                           (f" and weight {list(weight.array.shape)}" if weight is not None
-                            else "") +
-                           " cannot be broadcast together") from None
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f"{op}: expected a floating-point input, got "
-                           f"{_torch_name(input.array.dtype)}")
-    return shape
+        raise RuntimeError(f"{op}: the shapes of input {list(input.array.shape)} and target "
+                           f"{list(target.array.shape)} cannot be broadcast together") from None
+    if weight is not None and weight.array.shape != input.array.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return _promoted(input, target, weight, op) if promote else (input, target, weight)
+
+
+def _promoted(input, target, weight, op):
+    """input, target and weight in torch's result dtype (float32 logits with a float64 target
+    give float64; an integer operand takes the float one's dtype): a narrower operand is
+    widened by a recorded cast."""
+    # torch broadcasts the operands first: a 0-d one promotes as any other
+    dtype = _dtypes.promote(input.array.dtype, target.array.dtype)
+    if weight is not None:
+        dtype = _dtypes.promote(dtype, weight.array.dtype)
+    if dtype.kind != "f":
+        if op == "mse_loss":
+            raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(dtype)}\'')
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {_torch_name(dtype)}")
+    if op == "l1_loss" and np.dtype(np.bool_) in (input.array.dtype, target.array.dtype):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return tuple(t if t is None or t.array.dtype == dtype else t.to(dtype)
+                 for t in (input, target, weight))
+
+
+def _sum_to(x, shape):
+    """x summed over the dims a broadcast to ``shape`` added or widened (arrays or tensors)."""
+    extra = len(x.shape) - len(shape)
+    if extra:
+        x = x.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, (a, b) in enumerate(zip(x.shape, shape)) if a != b)
+    return x.sum(axis=axes, keepdims=True) if axes else x
 
 
 class _PointwiseLoss(ArrayFunction):
@@ -488,12 +530,17 @@ class _PointwiseLoss(ArrayFunction):
         if ctx.weighted_mean and G.is_tensor(grad):
             divisor = w.sum()  # recorded: the mean's divisor depends on the weights
         g = _grad_per_item(grad, ctx.reduction, tuple(diff.shape), divisor, x.dtype)
-        grad_x = cls.slope(diff) * g if w is None else w * cls.slope(diff) * g
+        # w g first: a huge weight times a huge slope would overflow before the mean's 1/Σw
+        grad_x = cls.slope(diff) * g if w is None else cls.slope(diff) * (w * g)
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
         grad_w = None
         if ctx.needs_input_grad[2]:
             item = cls.pointwise(diff)
-            grad_w = (item - out) * g if ctx.weighted_mean else item * g
+            grad_w = item * g
+            if ctx.weighted_mean:  # the mean's -out/Σw, once per weight (not per item of a
+                # target that broadcasts the loss past the weight's shape)
+                grad_w = _sum_to(grad_w, tuple(w.shape)) - out * _grad_per_item(
+                    grad, "mean", tuple(w.shape), divisor, x.dtype)
         return grad_x, grad_y, grad_w, None
 
 
@@ -523,17 +570,34 @@ class L1Loss(_PointwiseLoss):
         return G.sign(diff)
 
 
+def _weighted_reduction(reduction, weight):
+    """torch's weighted mse/l1 forms accept only the three current reductions."""
+    if weight is not None and reduction not in _REDUCTIONS:
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
+                         f"'mean', 'sum'.")
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error (target broadcast against input, as torch)."""
+    """Mean squared error (target broadcast against input, dtypes promoted, as torch)."""
+    _weighted_reduction(reduction, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _regression_inputs(input, target, weight, "mse_loss")
+    input, target, weight = _regression_inputs(input, target, weight, "mse_loss")
     return MSELoss.apply(input, target, weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error (target broadcast against input, as torch)."""
+    """Mean absolute error (target broadcast against input, dtypes promoted, as torch;
+    integers too when nothing is averaged)."""
+    _weighted_reduction(reduction, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _regression_inputs(input, target, weight, "l1_loss")
+    if (weight is None and reduction != "mean" and isinstance(input, Tensor)
+            and isinstance(target, Tensor) and input.array.dtype.kind in "iu"
+            and target.array.dtype.kind in "iu"):
+        # torch's |x - y| of integers, summed in int64 (no gradient)
+        _regression_inputs(input, target, None, "l1_loss", promote=False)
+        loss = np.abs(np.subtract(input.array, target.array))
+        return Tensor(loss if reduction == "none" else np.asarray(loss.sum(dtype=np.int64)))
+    input, target, weight = _regression_inputs(input, target, weight, "l1_loss")
     return L1Loss.apply(input, target, weight, reduction)
 
 
@@ -599,22 +663,45 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.array.shape)}) must be the same as input size "
                          f"({list(input.array.shape)})")
     if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f"{op}: expected a floating-point input, got "
-                           f"{_torch_name(input.array.dtype)}")
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{_torch_name(input.array.dtype)}'")
     if target.array.dtype not in _FLOATS:
         raise RuntimeError(f"result type {_torch_name(input.array.dtype)} can't be cast to the "
                            f"desired output type {_torch_name(target.array.dtype)}")
+    # torch's result has the target's dtype (its in-place steps write into (1 - target)),
+    # whatever the logits' and the weights' dtypes; the steps and the gradients are computed
+    # in the widest of the float dtypes
+    result_dtype = target.array.dtype
     for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
         if extra is None:
             continue
         _check_tensor(extra, name, op)
+        if name == "pos_weight" and extra.array.dtype == np.bool_:  # torch's pos_weight - 1
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         if extra.requires_grad and is_grad_enabled():
             raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
                                f"argument '{name}'. This input cannot have requires_grad True.")
         try:
-            np.broadcast_shapes(extra.array.shape, input.array.shape)
+            shape = np.broadcast_shapes(extra.array.shape, input.array.shape)
         except ValueError:
             raise RuntimeError(f"{op}: {name} of shape {list(extra.array.shape)} cannot be "
                                f"broadcast to the input's shape {list(input.array.shape)}") \
                 from None
-    return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
+        if shape != input.array.shape:  # torch applies it in place on the loss
+            raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+    if pos_weight is not None and pos_weight.array.dtype.kind in "iu":
+        # torch computes pos_weight - 1 in its integer dtype (an unsigned 0 wraps to 255)
+        array = pos_weight.array
+        pos_weight = Tensor((array - np.ones((), array.dtype)).astype(result_dtype) + 1)
+    dtype = result_dtype
+    for t in (input, weight, pos_weight):
+        if t is not None and t.array.dtype in _FLOATS:
+            dtype = np.promote_types(dtype, t.array.dtype)
+    input, target, weight, pos_weight = (
+        t if t is None or t.array.dtype == dtype else t.to(dtype)
+        for t in (input, target, weight, pos_weight))
+    loss = BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
+    return loss if dtype == result_dtype else loss.to(result_dtype)

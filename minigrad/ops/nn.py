@@ -28,6 +28,7 @@ from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops import inplace as _inplace
 from minigrad.ops.arguments import check_floating, check_tensor, type_name
+from minigrad.ops.promotion import can_cast, result_type
 from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
@@ -179,9 +180,10 @@ class BatchNorm(ArrayFunction):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         if training:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
-            if running_mean is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = x.mean(axis=axes) if x.size else np.zeros(x.shape[1], x.dtype)
+                var = x.var(axis=axes) if x.size else np.zeros(x.shape[1], x.dtype)
+            if running_mean is not None and x.size:  # an empty batch updates nothing (torch)
                 count = x.size // x.shape[1]
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean
@@ -259,12 +261,15 @@ def linear(input, weight, bias=None):
         check_tensor(bias, "bias", "linear", 3)
     x, w = input.array, weight.array
     if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-        if w.ndim == 1 and x.ndim > 0:
+        if w.ndim == 1 and x.ndim > 0 and (bias is None or bias.array.ndim != 1):
             return _vector_linear(input, weight, bias)
         _linear_error(input, weight)
     if x.dtype != w.dtype or x.dtype.kind not in "fiu" or x.dtype == np.float16:
         _linear_error(input, weight)
     if bias is not None:
+        if bias.array.ndim == 0 and x.ndim != 2 and bias.array.dtype != x.dtype \
+                and bias.array.dtype.kind == x.dtype.kind:
+            bias = bias.to(x.dtype)  # torch's matmul + add: a 0-d bias takes x's dtype
         _check_linear_bias(bias.array, x, w)
     if x.dtype.kind != "f":  # exact in numpy, wrapping as torch's; no gradient
         out = np.matmul(x, w.T)
@@ -289,10 +294,25 @@ def _check_linear_bias(b, x, w):
 def _vector_linear(input, weight, bias):
     """linear with a 1-D weight: torch's matmul(input, weight) (+ bias)."""
     from minigrad.ops.linalg import matmul
-    if bias is not None and input.array.ndim == 2:
+    if bias is not None and input.array.ndim == 2:  # torch's addmm wants a matrix
         raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
     out = matmul(input, weight)
-    return out if bias is None else out + bias
+    if bias is None:
+        return out
+    try:
+        shape = np.broadcast_shapes(out.array.shape, bias.array.shape)
+    except ValueError:
+        shape = None
+    if shape != out.array.shape:  # torch adds the bias in place
+        raise RuntimeError(f"output with shape {list(out.array.shape)} doesn't match the "
+                           f"broadcast shape {list(shape or bias.array.shape)}")
+    dtype = result_type(out, bias)
+    if dtype == out.array.dtype:
+        return out + bias
+    if not can_cast(dtype, out.array.dtype):  # added in place: the output keeps its dtype
+        raise RuntimeError(f"result type {type_name(dtype)} can't be cast to the desired "
+                           f"output type {type_name(out.array.dtype)}")
+    return (out.to(dtype) + bias).to(out.array.dtype)
 
 
 def _linear_error(input, weight):
@@ -321,7 +341,7 @@ def _linear_error(input, weight):
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x if x > 0 else negative_slope·x; with ``inplace``, written into ``input``."""
     check_tensor(input, "input", "leaky_relu", 1)
-    check_floating(input, "leaky_relu")
+    check_floating(input, "leaky_relu_cpu")
     if inplace:
         return _inplace.apply_(input, LeakyRelu, float(negative_slope))
     return LeakyRelu.apply(input, float(negative_slope))
@@ -342,10 +362,16 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     with ``inplace``, written into ``input``."""
     if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # NaN passes torch's Python check; its kernel refuses it
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
     check_tensor(input, "input", "dropout", 1)
     if not training or p == 0.0:
         return input
-    check_floating(input, "dropout")
+    if input.array.dtype.kind != "f":  # torch's message: its mask multiply cannot cast back
+        if p == 1.0:  # ... but times zero it can
+            return Tensor(np.zeros_like(input.array))
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{type_name(input.array.dtype)}")
     dtype = input.array.dtype
     if p == 1.0:
         mask = np.zeros(input.array.shape, dtype=dtype)
@@ -364,21 +390,42 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     In training the batch statistics are used and, when given, the running ones updated with
     factor ``momentum``; otherwise the running statistics are used."""
     check_tensor(input, "input", "batch_norm", 1)
-    check_floating(input, "batch_norm")
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
-    channels = input.array.shape[1]
-    for name, value in (("running_mean", running_mean), ("running_var", running_var),
-                        ("weight", weight), ("bias", bias)):
+    shape = input.array.shape
+    if training and shape and shape[0] * math.prod(shape[2:]) == 1:  # torch's Python check
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {list(shape)}")
+    if eps < 0:  # torch's Python-side checks, first
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if training and eps == 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"batch_norm(): argument '{name}' must be float, not "
+                            f"{type(value).__name__}")
+    channels = shape[1] if input.ndim >= 2 else 0  # torch counts 0 features for a 1-D input
+    statistics = (("running_mean", running_mean), ("running_var", running_var),
+                  ("weight", weight), ("bias", bias))
+    for name, value in statistics:
         if value is not None and value.array.shape != (channels,):
             raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not "
                                f"{int(np.prod(value.array.shape))}")
+    if (running_mean is None) != (running_var is None) and input.ndim >= 2:
+        if not training:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
+    if input.ndim < 2:  # no channel dim (tests/fuzz/differences.py: torch's checks vary)
+        if not training and (running_mean is None or running_var is None):
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        raise IndexError(f"batch_norm: Dimension out of range: the input has no channel dim "
+                         f"1 (expected at least 2D input, got {input.ndim}D)")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
                            "evaluation mode")
-    if training and input.array.size // max(channels, 1) <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                         f"size {list(input.shape)}")
+    check_floating(input, "batch_norm")  # the dtype after the shapes, as torch
+    if any(value is not None and value.array.dtype != input.array.dtype
+           for _, value in statistics):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     out = BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
                           float(momentum), float(eps))
     if training and running_mean is not None:

@@ -15,6 +15,7 @@ the average as the window's int64 sum (wrapping as torch's does) divided with tr
 They carry no gradient.
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -56,13 +57,26 @@ def _pools_dtype(dtype, op) -> bool:
     return op == "avg_pool2d" and dtype == np.int64
 
 
+def _check_rank(input, op):
+    """torch's first look at the input, before the window's checks."""
+    ndim = input.array.ndim
+    if op == "avg_pool2d" and ndim < 3:  # torch's avg_pool2d reads size(-3) first
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got -3)")
+    if op == "max_pool2d" and ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+
+
 def _check_input(input, op):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    """The input's shape, after the window's checks, as torch."""
     shape = input.array.shape
     if input.array.ndim not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {list(shape)}")
+
+
+def _check_dtype(input, op):
+    """The dtype, torch's last check (its kernels' dispatch)."""
     if not _pools_dtype(input.array.dtype, op):
         raise NotImplementedError(f'"{op}" not implemented for '
                                   f"'{type_name(input.array.dtype)}'")
@@ -96,7 +110,8 @@ def _window_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 
 def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, op):
-    _check_input(input, op)
+    """torch's checks in torch's order: the arguments' types and sizes, the input's rank, the
+    window, then the input's shape and dtype."""
     kernel = _pair(kernel_size, "kernel_size", op)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
@@ -107,6 +122,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
     for name, value in (("kernel_size", kernel), ("stride", stride), ("padding", padding),
                         ("dilation", dilation)):
         check_int32(value, name, op)  # torch's C ints, and the kernels'
+    _check_rank(input, op)
     if 0 in stride:
         raise RuntimeError("stride should not be zero")
     if min(kernel) <= 0:
@@ -128,6 +144,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
                            f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
                            f"kH = {kernel[0]}")
+    _check_input(input, op)
     C, H, W = input.array.shape[-3:]
     if (H + 1) * W >= 2 ** 31:      # the kernels' int32 window codes hold flat plane indices
         raise RuntimeError(f"{op}: input planes of {H}x{W} pixels are too large (at most "
@@ -137,6 +154,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
     if min(out) < 1:
         raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: "
                            f"({C}x{out[0]}x{out[1]}). Output size is too small")
+    _check_dtype(input, op)
     return kernel, stride, padding, dilation, out
 
 
@@ -307,17 +325,17 @@ class AvgPool2dBackward(ArrayFunction):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling over (N, C, H, W) or (C, H, W), as torch.nn.functional.avg_pool2d."""
-    kernel, stride, padding, _, out = _window_args(
-        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is None:
         divisor_override = 0  # the kernels' "none": torch rejects a zero divisor
     elif not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
         raise TypeError(f"avg_pool2d(): argument 'divisor_override' must be int, not "
                         f"{type(divisor_override).__name__}")
-    elif divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
     else:
         check_int64((divisor_override,), "divisor_override", "avg_pool2d")
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+    kernel, stride, padding, _, out = _window_args(
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if input.array.dtype.kind in "iu":
         return _integer_avg_pool2d(input.array, kernel, stride, padding, out,
                                    bool(count_include_pad), int(divisor_override))
@@ -385,10 +403,8 @@ def _integer_avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad,
     divisor = (np.int64(divisor_override) if divisor_override
                else (rows[:, None] * cols).astype(np.int64))
     divisor = np.where(divisor == 0, 1, divisor)  # an empty window: its sum 0 stays 0
-    with np.errstate(over="ignore"):
-        out = total // divisor
-        # numpy floors, C++ (torch) truncates: step back toward zero where a remainder is left
-        out += (out * divisor != total) & ((total < 0) != (divisor < 0))
+    from minigrad.ops.elementwise import _integer_division  # C++'s truncation, and no trap
+    out = _integer_division(total, divisor.astype(np.int64), "trunc")
     return Tensor(np.ascontiguousarray(out if x.ndim == 4 else out[0]))
 
 
@@ -456,6 +472,13 @@ def adaptive_avg_pool2d(input, output_size):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     shape = input.array.shape
+    if not isinstance(output_size, (tuple, list, numbers.Integral)) or isinstance(
+            output_size, bool):
+        raise TypeError(f"{op}(): argument 'output_size' must be tuple of ints, not "
+                        f"{type(output_size).__name__}")
+    if isinstance(output_size, (tuple, list)) and len(shape) <= len(output_size):
+        # torch's Python-side check, first
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     if input.array.ndim not in (3, 4):
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(shape)}")
     H, W = shape[-2:]
@@ -466,6 +489,16 @@ def adaptive_avg_pool2d(input, output_size):
     else:
         size = output_size
     size = _pair(size, "output_size", op)
+    if size == (1, 1) and input.array.dtype not in _FLOATS:  # torch's mean path refuses
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: "
+                           f"{type_name(input.array.dtype)}")
+    if size == (1, 1) and 0 in shape[-2:]:
+        # torch takes the mean over the plane for a 1x1 output: of nothing, NaN
+        from minigrad.ops.reduce import mean
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "mean of empty slice"
+            return mean(input, dim=(-2, -1), keepdim=True)
     for axis in (-2, -1):  # the windows of an empty axis would average nothing
         if shape[axis] == 0:
             raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
@@ -474,6 +507,8 @@ def adaptive_avg_pool2d(input, output_size):
     if min(size) < 0:
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
                            f"but received {{{size[0]}, {size[1]}}}")
+    if 0 in size and input.array.dtype.kind in "biu":  # nothing to compute: torch allows it
+        return Tensor(np.empty(shape[:-2] + size, input.array.dtype))
     if input.array.dtype not in _FLOATS:
         raise NotImplementedError(f'"{op}" not implemented for '
                                   f"'{type_name(input.array.dtype)}'")
