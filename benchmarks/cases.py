@@ -24,6 +24,10 @@ Work counts, per call:
          array read once and each output written once, 4 bytes an element (the pooling
          argmax indices are int64, 8 bytes). A lower bound on the real traffic.
 
+Beyond the seed model (issue 13): layer_norm, group_norm, conv_transpose (2-D, stride 2),
+upsample (bilinear x2) and attention (scaled dot-product), forward and backward each, at one
+shape each (MORE_LAYERS).
+
 Backward cases time the backward pass alone: the forward graph is built once and
 ``autograd.grad(out, inputs, upstream, retain_graph=True)`` runs per call, in both frameworks.
 """
@@ -33,23 +37,34 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Case", "SEED_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES", "INFER_BATCHES",
-           "GEMM_SIZES", "OPTIMIZERS", "all_cases", "select", "seed_model", "seed_batch",
-           "seed_parameter_count", "make_optimizer", "framework"]
+__all__ = ["Case", "SEED_LAYERS", "MORE_LAYERS", "KERNEL_BATCHES", "TRAIN_BATCHES",
+           "INFER_BATCHES", "GEMM_SIZES", "OPTIMIZERS", "STEP_OPTIMIZERS", "RESNET_BATCHES",
+           "all_cases", "select", "seed_model", "seed_batch", "seed_parameter_count",
+           "make_optimizer", "framework", "resnet18_model", "resnet18_flops"]
 
 KERNEL_BATCHES = (1, 64)
 TRAIN_BATCHES = (1, 8, 32, 64, 256)
 INFER_BATCHES = (1, 64)
 GEMM_SIZES = (64, 128, 256, 512, 1024, 2048)
+RESNET_BATCHES = (8,)
 # name -> (optimizer class name, keyword arguments), the same in both frameworks
 OPTIMIZERS = {
     "sgd": ("SGD", {"lr": 0.01}),
     "momentum": ("SGD", {"lr": 0.01, "momentum": 0.9}),
     "adam": ("Adam", {"lr": 1e-3}),
 }
+# Optimizers timed by their step alone (optim-<name>), not in the training cases: torch has
+# no fused CPU update for them, and runs its multi-tensor one (foreach=True).
+STEP_OPTIMIZERS = {
+    "adadelta": ("Adadelta", {"lr": 1.0}),
+    "adamax": ("Adamax", {"lr": 2e-3}),
+    "nadam": ("NAdam", {"lr": 2e-3}),
+    "radam": ("RAdam", {"lr": 1e-3}),
+}
 # torch's fastest CPU update (its default is a Python loop over the parameters); minigrad's
 # optimizers are always fused
 TORCH_OPTIMIZER_OPTIONS = {"fused": True}
+TORCH_STEP_OPTIMIZER_OPTIONS = {"foreach": True}
 
 FLOAT = np.float32
 ELEMENT = 4  # bytes of a float32
@@ -167,9 +182,12 @@ def seed_batch(fw, batch: int):
 
 
 def make_optimizer(fw, kind: str, params):
-    class_name, options = OPTIMIZERS[kind]
+    if kind in OPTIMIZERS:
+        (class_name, options), torch_options = OPTIMIZERS[kind], TORCH_OPTIMIZER_OPTIONS
+    else:
+        (class_name, options), torch_options = STEP_OPTIMIZERS[kind], TORCH_STEP_OPTIMIZER_OPTIONS
     if fw.name == "torch":
-        options = {**options, **TORCH_OPTIMIZER_OPTIONS}
+        options = {**options, **torch_options}
     return getattr(fw.optim, class_name)(params, **options)
 
 
@@ -278,6 +296,65 @@ def _layer_case(name: str, batch: int, direction: str) -> Case:
                 bytes=traffic[index] if traffic else 0.0)
 
 
+# ----------------------------------------------------------------------------- more layers
+
+def _more_layer_setup(name: str, rng):
+    """The layers beyond the seed model (issue 13): (arrays, op(fw, *tensors), output shape,
+    text, (flops fwd, bwd) or None, (bytes fwd, bwd) or None). Every float input needs a
+    gradient."""
+    if name == "layer_norm":
+        shape = (32, 128, 256)
+        arrays = [_random(rng, shape), _random(rng, shape[-1:]), _random(rng, shape[-1:])]
+        n = np.prod(shape) * ELEMENT
+        return arrays, lambda fw, x, w, b: fw.F.layer_norm(x, [256], w, b), shape, \
+            _shape_text(shape), None, (2 * n, 3 * n)
+    if name == "group_norm":
+        shape = (16, 64, 32, 32)
+        arrays = [_random(rng, shape), _random(rng, (64,)), _random(rng, (64,))]
+        n = np.prod(shape) * ELEMENT
+        return arrays, lambda fw, x, w, b: fw.F.group_norm(x, 8, w, b), shape, \
+            f"{_shape_text(shape)} g8", None, (2 * n, 3 * n)
+    if name == "conv_transpose":
+        arrays = [_random(rng, (16, 64, 16, 16)), _random(rng, (64, 32, 4, 4), 0.1)]
+        flops = 2.0 * 16 * 64 * 32 * 16 * 16 * 16
+        return arrays, lambda fw, x, w: fw.F.conv_transpose2d(x, w, stride=2, padding=1), \
+            (16, 32, 32, 32), "16x64x16x16 * 64x32x4x4 s2", (flops, 2 * flops), None
+    if name == "upsample":
+        shape = (16, 32, 32, 32)
+        n = np.prod(shape) * ELEMENT
+        return [_random(rng, shape)], \
+            lambda fw, x: fw.F.interpolate(x, scale_factor=2, mode="bilinear"), \
+            (16, 32, 64, 64), f"{_shape_text(shape)} bilinear x2", None, (5 * n, 5 * n)
+    # scaled dot-product attention: batch 8, 4 heads, 128 positions, 64 features
+    shape = (8, 4, 128, 64)
+    flops = 4.0 * 8 * 4 * 128 * 128 * 64
+    return [_random(rng, shape) for _ in range(3)], \
+        lambda fw, q, k, v: fw.F.scaled_dot_product_attention(q, k, v), shape, \
+        f"{_shape_text(shape)} x3", (flops, 2 * flops), None
+
+
+MORE_LAYERS = ("layer_norm", "group_norm", "conv_transpose", "upsample", "attention")
+
+
+def _more_layer_case(name: str, direction: str) -> Case:
+    rng = np.random.default_rng(4)
+    arrays, op, out_shape, text, flops, traffic = _more_layer_setup(name, rng)
+    upstream = _random(rng, out_shape)
+    index = 0 if direction == "fwd" else 1
+
+    def build(framework_name):
+        fw = framework(framework_name)
+        tensors = [fw.array(a, requires_grad=True) for a in arrays]
+        if direction == "fwd":
+            return lambda: op(fw, *tensors)
+        out = op(fw, *tensors)
+        return lambda: fw.grad(out, tensors, fw.array(upstream), retain_graph=True)
+
+    return Case(name=f"{name}-{direction}", group=name, shape=text, build=build,
+                flops=flops[index] if flops else 0.0,
+                bytes=float(traffic[index]) if traffic else 0.0)
+
+
 # ----------------------------------------------------------------------------- GEMM
 
 def _gemm_case(n: int) -> Case:
@@ -307,14 +384,18 @@ def seed_parameter_count() -> int:
 
 
 def _optimizer_case(kind: str) -> Case:
-    per_element = {"sgd": 3, "momentum": 5, "adam": 7}[kind]  # arrays read + written
+    # arrays read + written: p, g (+ b, or + two moments) in; p (+ b, or + two moments) out
+    per_element = {"sgd": 3, "momentum": 5}.get(kind, 7)
 
     def build(framework_name):
         fw = framework(framework_name)
         params = list(seed_model(fw).parameters())
         rng = np.random.default_rng(4)
         for param in params:
-            param.grad = fw.array(_random(rng, tuple(param.shape)))
+            # in the parameter's memory layout, as backward hands it over in training
+            # (minigrad's conv weights and their gradients are HWIO in memory)
+            layout = fw.conv_weight if len(param.shape) == 4 else fw.array
+            param.grad = layout(_random(rng, tuple(param.shape)))
         optimizer = make_optimizer(fw, kind, params)
         optimizer.step()  # the state (momentum, moments) exists before timing
         return optimizer.step
@@ -326,10 +407,11 @@ def _optimizer_case(kind: str) -> Case:
 
 # ----------------------------------------------------------------------------- the whole model
 
-def _train_case(batch: int, kind: str) -> Case:
+def _training_step(make_model, batch: int, kind: str):
+    """``build`` of a training case: zero_grad, forward, cross-entropy, backward, step."""
     def build(framework_name):
         fw = framework(framework_name)
-        model = seed_model(fw)
+        model = make_model(fw)
         optimizer = make_optimizer(fw, kind, model.parameters())
         images, targets = seed_batch(fw, batch)
 
@@ -340,9 +422,13 @@ def _train_case(batch: int, kind: str) -> Case:
             optimizer.step()
             return loss
         return step
+    return build
 
+
+def _train_case(batch: int, kind: str) -> Case:
     return Case(name=f"train-b{batch}-{kind}", group="train", shape=f"{batch}x3x32x32",
-                build=build, flops=_model_flops(batch, training=True))
+                build=_training_step(seed_model, batch, kind),
+                flops=_model_flops(batch, training=True))
 
 
 def _infer_case(batch: int) -> Case:
@@ -360,16 +446,70 @@ def _infer_case(batch: int) -> Case:
                 flops=_model_flops(batch, training=False))
 
 
+# ----------------------------------------------------------------------------- ResNet-18
+
+def resnet18_model(fw):
+    """ResNet-18 with the CIFAR stem (torchvision's names), 10 classes, the same weights in
+    both frameworks: each parameter drawn, in state-dict order, from one numpy seed
+    (convolutions N(0, 2 / fan_out) as torchvision's init; BatchNorm weights 1, biases 0)."""
+    if fw.name == "torch":
+        from benchmarks.torch_resnet import ResNet18
+        model = ResNet18(num_classes=CLASSES, stem="cifar")
+    else:
+        from minigrad.vision.models import resnet18
+        model = resnet18(num_classes=CLASSES, stem="cifar")
+    rng = np.random.default_rng(5)
+    for name, param in model.named_parameters():
+        shape = tuple(param.shape)
+        if len(shape) == 4:
+            values = _random(rng, shape, np.sqrt(2.0 / (shape[0] * shape[2] * shape[3])))
+        elif name.startswith("fc."):
+            values = _random(rng, shape, 1.0 / np.sqrt(512))
+        else:
+            values = np.full(shape, 1.0 if name.endswith("weight") else 0.0, dtype=FLOAT)
+        fw.assign(param, values)
+    return model
+
+
+def resnet18_flops(batch: int) -> float:
+    """Multiply-adds x 2 of the convolutions and the linear layer, forward and backward
+    (the first convolution's input, the image, needs no gradient) on 32x32 images."""
+    convs = [(3, 64, 3, 32)]  # (in, out, kernel, output size)
+    inplanes, size = 64, 32
+    for stage, planes in enumerate((64, 128, 256, 512)):
+        if stage:
+            size //= 2
+            convs.append((inplanes, planes, 1, size))  # the shortcut's 1x1 convolution
+        convs += [(inplanes, planes, 3, size), (planes, planes, 3, size),
+                  (planes, planes, 3, size), (planes, planes, 3, size)]
+        inplanes = planes
+    total = 0.0
+    for i, (c_in, c_out, kernel, out) in enumerate(convs):
+        forward = 2.0 * batch * c_out * out * out * c_in * kernel * kernel
+        total += forward * (2 if i == 0 else 3)
+    return total + 3 * 2.0 * batch * 512 * CLASSES
+
+
+def _resnet_train_case(batch: int) -> Case:
+    return Case(name=f"train-resnet18-b{batch}", group="train", shape=f"{batch}x3x32x32",
+                build=_training_step(resnet18_model, batch, "momentum"),
+                flops=resnet18_flops(batch))
+
+
 def all_cases() -> list:
-    """Every case, in table order: layer kernels, GEMM, optimizers, training, inference."""
+    """Every case, in table order: layer kernels (the seed model's, then the other layers'),
+    GEMM, optimizers, training (the seed model, then ResNet-18), inference."""
     cases = []
     for name in SEED_LAYERS:
         for batch in KERNEL_BATCHES:
             for direction in ("fwd", "bwd"):
                 cases.append(_layer_case(name, batch, direction))
+    cases += [_more_layer_case(name, direction) for name in MORE_LAYERS
+              for direction in ("fwd", "bwd")]
     cases += [_gemm_case(n) for n in GEMM_SIZES]
-    cases += [_optimizer_case(kind) for kind in OPTIMIZERS]
+    cases += [_optimizer_case(kind) for kind in (*OPTIMIZERS, *STEP_OPTIMIZERS)]
     cases += [_train_case(batch, kind) for batch in TRAIN_BATCHES for kind in OPTIMIZERS]
+    cases += [_resnet_train_case(batch) for batch in RESNET_BATCHES]
     cases += [_infer_case(batch) for batch in INFER_BATCHES]
     return cases
 

@@ -4,7 +4,8 @@
     python -m pytest benchmarks/test_bench_optim.py --benchmark-only --benchmark-group-by=group
 
 torch runs fused=True where it has a fused CPU kernel (SGD, Adam, AdamW, Adagrad) and
-foreach=True otherwise (RMSprop), with the same thread count. Both frameworks run float32.
+foreach=True otherwise (RMSprop, Adadelta, Adamax, NAdam, RAdam), with the same thread
+count. Both frameworks run float32.
 extra_info holds the bytes one step reads and writes (each parameter, gradient and state
 element read once, parameter and state written once, 4 bytes an element: a lower bound on the
 traffic) and the GB/s that gives at the median time.
@@ -31,6 +32,10 @@ ALGORITHMS = {
     "adamw": ("AdamW", dict(lr=1e-3), dict(fused=True), 7),
     "rmsprop": ("RMSprop", dict(lr=1e-3), dict(foreach=True), 5),  # p, g, v -> p, v
     "adagrad": ("Adagrad", dict(lr=1e-3), dict(fused=True), 5),    # p, g, s -> p, s
+    "adadelta": ("Adadelta", dict(lr=1.0), dict(foreach=True), 7),  # p, g, v, u -> p, v, u
+    "adamax": ("Adamax", dict(lr=2e-3), dict(foreach=True), 7),     # p, g, m, u -> p, m, u
+    "nadam": ("NAdam", dict(lr=2e-3), dict(foreach=True), 7),       # p, g, m, v -> p, m, v
+    "radam": ("RAdam", dict(lr=1e-3), dict(foreach=True), 7),
 }
 
 

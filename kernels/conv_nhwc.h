@@ -192,6 +192,17 @@ static inline void cn_even_blocks(ptrdiff_t n, int max, ptrdiff_t *blocks, ptrdi
     *wider = n % *blocks;
 }
 
+#define CN_TILE_FOR(KIND, T, SUFFIX)                                                           \
+static CN_CAT(cn_##KIND##_fn_, SUFFIX) CN_CAT(cn_##KIND##_fn_for_, SUFFIX)(int isa, int nv,    \
+                                                                           int cw)           \
+{                                                                                             \
+    CN_X86_ONLY(if (isa == MG_ISA_AVX512)                                                     \
+                    return CN_CAT(cn_avx512_, CN_CAT(SUFFIX, _##KIND##_table))[nv - 1][cw - 1]; \
+                if (isa == MG_ISA_AVX2)                                                       \
+                    return CN_CAT(cn_avx2_, CN_CAT(SUFFIX, _##KIND##_table))[nv - 1][cw - 1];) \
+    return CN_CAT(cn_base_, CN_CAT(SUFFIX, _##KIND##_table))[nv - 1][cw - 1];                 \
+}
+
 #define CN_DRIVERS(T, SUFFIX)                                                                  \
 /* xs[r, q, c] = x[c, row0 + r, col0 + q] for r < nrows, q < Wp, c < C (0 outside the image    \
  * and for C <= c < cstep): a zero-padded channels-last copy of rows of one sample. x has      \
@@ -249,25 +260,9 @@ static void CN_CAT(cn_sum_pixels_, SUFFIX)(int isa, const T *dyb, ptrdiff_t npix
     CN_CAT(cn_base_, CN_CAT(SUFFIX, _sum_pixels))(dyb, npix, step, F, sums);                  \
 }                                                                                             \
                                                                                               \
-static CN_CAT(cn_forward_fn_, SUFFIX) CN_CAT(cn_forward_fn_for_, SUFFIX)(int isa, int nv,     \
-                                                                         int cw)             \
-{                                                                                             \
-    CN_X86_ONLY(if (isa == MG_ISA_AVX512)                                                     \
-                    return CN_CAT(cn_avx512_, CN_CAT(SUFFIX, _forward_table))[nv - 1][cw - 1]; \
-                if (isa == MG_ISA_AVX2)                                                       \
-                    return CN_CAT(cn_avx2_, CN_CAT(SUFFIX, _forward_table))[nv - 1][cw - 1];) \
-    return CN_CAT(cn_base_, CN_CAT(SUFFIX, _forward_table))[nv - 1][cw - 1];                  \
-}                                                                                             \
-                                                                                              \
-static CN_CAT(cn_weight_fn_, SUFFIX) CN_CAT(cn_weight_fn_for_, SUFFIX)(int isa, int nv,       \
-                                                                       int cb)               \
-{                                                                                             \
-    CN_X86_ONLY(if (isa == MG_ISA_AVX512)                                                     \
-                    return CN_CAT(cn_avx512_, CN_CAT(SUFFIX, _weight_table))[nv - 1][cb - 1];  \
-                if (isa == MG_ISA_AVX2)                                                       \
-                    return CN_CAT(cn_avx2_, CN_CAT(SUFFIX, _weight_table))[nv - 1][cb - 1];)  \
-    return CN_CAT(cn_base_, CN_CAT(SUFFIX, _weight_table))[nv - 1][cb - 1];                   \
-}                                                                                             \
+/* The compiled tile of this ISA for NV vectors and width CW: a forward or a weight tile. */   \
+CN_TILE_FOR(forward, T, SUFFIX)                                                               \
+CN_TILE_FOR(weight, T, SUFFIX)                                                                \
                                                                                               \
 /* Output rows i0 <= i < i1 of one sample. y: y_step numbers a pixel, OW pixels a row; xs: the \
  * slab of input rows from i0*sh - ph on (cn_copy_slab_ with row0 = i0*sh - ph, col0 = -pw,    \

@@ -1,5 +1,7 @@
-# distutils: extra_compile_args = -fno-math-errno
-# (sqrt without errno lets the compiler vectorize the update loops)
+# distutils: extra_compile_args = -fno-math-errno -fno-semantic-interposition -ffp-contract=off
+# (sqrt without errno lets the compiler vectorize the update loops; without interposition the
+# per-ISA wrappers below can inline the loops and compile them for their ISA; no contraction:
+# no FMA in any variant, so all give the same bits)
 """Fused optimizer updates: one call per step over all of a parameter group's tensors.
 
 Every kernel takes Python lists of C-contiguous float32/float64 numpy arrays: the parameters, their
@@ -22,6 +24,22 @@ The math of each update, in torch's operation order (g is the gradient, negated 
            d = sqrt(v - a a (centered, the product exact: torch's addcmul) or v) + eps;
            b = mu b + g / d, p -= lr b (momentum > 0), or p -= lr g / d
   adagrad  g += wd p;  s += g g;  p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
+  adadelta g += wd p;  v = rho v + (1 - rho) g g;  d = sqrt(u + eps) / sqrt(v + eps) * g;
+           u = rho u + (1 - rho) d d;  p -= lr d
+  adamax   g += wd p;  m = lerp(m, g, 1 - beta1);  u = max(beta2 u, |g| + eps);
+           p += (-lr / (1 - beta1^t)) m / u
+  nadam    p *= 1 - lr wd (decoupled) or g += wd p;  m = lerp(m, g, 1 - beta1);
+           v = beta2 v + (1 - beta2) g g;  d = sqrt(v / (1 - beta2^t)) + eps;
+           p += c_g g / d;  p += c_m m / d   (c_g, c_m from the momentum schedule mu_t, mu_t+1
+           and the product mu_1...mu_t, computed per tensor: see nadam_step)
+  radam    p *= 1 - lr wd (decoupled) or g += wd p;  m = lerp(m, g, 1 - beta1);
+           v = beta2 v + (1 - beta2) g g;  b = m / (1 - beta1^t);
+           p -= ((b lr) (1 / (sqrt(v) + eps)) sqrt(1 - beta2^t)) r_t  when rho_t > 5, else
+           p -= b lr   (rho_t and the rectification r_t per tensor: see radam_step)
+
+The four last ones follow torch's operation order term for term except where torch's CPU
+kernels fuse a multiply and an add (lerp, addcmul, add with alpha): ``value * t1 / t2`` for
+addcdiv, a true division by a scalar, ``(1 / x) * s`` for a scalar over a tensor.
 
 Scalars are computed in double and cast to the tensor's type once, as torch does for CPU tensors.
 When an option is off its term is still computed with a neutral constant (a factor of 1, a sign
@@ -48,6 +66,10 @@ cdef enum:
     ADAM = 1
     RMSPROP = 2
     ADAGRAD = 3
+    ADADELTA = 4
+    ADAMAX = 5
+    NADAM = 6
+    RADAM = 7
     # At most CHUNK elements per chunk; groups smaller than PARALLEL_MIN run on one thread.
     CHUNK = 32768
     PARALLEL_MIN = 65536
@@ -58,7 +80,7 @@ cdef public struct TensorRef:
     void* buf[MAX_BUFFERS]   # param, grad, state buffers (per algorithm)
     Py_ssize_t size
     bint is_double
-    double scalar[2]         # per-tensor scalars (step sizes, first-step flag)
+    double scalar[4]         # per-tensor scalars (step sizes, first-step flag)
 
 
 cdef struct Chunk:
@@ -75,6 +97,7 @@ cdef public struct Options:
     double beta1
     double beta2
     double alpha
+    double rho
     double eps
     bint nesterov
     bint maximize
@@ -207,6 +230,116 @@ cdef inline void adagrad_span(floating* p, const floating* g, floating* s, Py_ss
         p[i] = p[i] + neg_clr * (gi / (root(si) + eps))
 
 
+cdef inline floating magnitude(floating x) noexcept nogil:
+    return -x if x < 0 else x
+
+
+cdef inline void adadelta_span(floating* p, const floating* g, floating* sq, floating* acc,
+                               Py_ssize_t n, const Options* o) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
+    cdef floating neg_lr = <floating>(-o.lr)
+    cdef floating wd = <floating>o.weight_decay
+    cdef floating rho = <floating>o.rho
+    cdef floating w = <floating>(1 - o.rho)
+    cdef floating eps = <floating>o.eps
+    cdef floating gi, si, di
+    cdef Py_ssize_t i
+    for i in range(n):
+        gi = sign * g[i] + wd * p[i]
+        si = sq[i] * rho + w * gi * gi
+        sq[i] = si
+        di = root(acc[i] + eps) / root(si + eps) * gi
+        acc[i] = acc[i] * rho + w * di * di
+        p[i] = p[i] + neg_lr * di
+
+
+cdef inline void adamax_span(floating* p, const floating* g, floating* m, floating* u,
+                             Py_ssize_t n, const Options* o, double clr) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
+    cdef floating neg_clr = <floating>(-clr)
+    cdef floating wd = <floating>o.weight_decay
+    cdef floating w1 = <floating>(1 - o.beta1)
+    cdef floating one = 1
+    cdef floating one_minus_w1 = one - w1
+    cdef bint small = fabs(w1) < 0.5
+    cdef floating beta2 = <floating>o.beta2
+    cdef floating eps = <floating>o.eps
+    cdef floating gi, mi, ui, ni
+    cdef Py_ssize_t i
+    for i in range(n):
+        gi = sign * g[i] + wd * p[i]
+        mi = lerp(m[i], gi, w1, small, one_minus_w1)
+        ui = u[i] * beta2
+        ni = magnitude(gi) + eps
+        ui = ui if ui > ni or ui != ui else ni    # torch.maximum: a NaN wins
+        m[i] = mi
+        u[i] = ui
+        p[i] = p[i] + neg_clr * mi / ui
+
+
+cdef inline void nadam_span(floating* p, const floating* g, floating* m, floating* v,
+                            Py_ssize_t n, const Options* o, const double* scalar) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
+    cdef floating bias_correction2 = <floating>scalar[0]
+    cdef floating grad_coefficient = <floating>scalar[1]
+    cdef floating avg_coefficient = <floating>scalar[2]
+    cdef floating w1 = <floating>(1 - o.beta1)
+    cdef floating one = 1
+    cdef floating one_minus_w1 = one - w1
+    cdef bint small = fabs(w1) < 0.5
+    cdef floating beta2 = <floating>o.beta2
+    cdef floating w2 = <floating>(1 - o.beta2)
+    cdef floating eps = <floating>o.eps
+    cdef floating wd = 0 if o.decoupled else <floating>o.weight_decay
+    cdef floating decay = <floating>(1 - o.lr * o.weight_decay) if o.decoupled else one
+    cdef floating gi, pi, mi, vi, di
+    cdef Py_ssize_t i
+    for i in range(n):
+        pi = p[i] * decay
+        gi = sign * g[i] + wd * pi
+        mi = lerp(m[i], gi, w1, small, one_minus_w1)
+        vi = v[i] * beta2 + w2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        di = root(vi / bias_correction2) + eps
+        pi = pi + grad_coefficient * gi / di
+        p[i] = pi + avg_coefficient * mi / di
+
+
+cdef inline void radam_span(floating* p, const floating* g, floating* m, floating* v,
+                            Py_ssize_t n, const Options* o, const double* scalar,
+                            bint rectified) noexcept nogil:
+    cdef floating sign = -1 if o.maximize else 1
+    cdef floating bias_correction1 = <floating>scalar[0]
+    cdef floating bias_correction2_sqrt = <floating>scalar[1]
+    cdef floating rectification = <floating>scalar[2]
+    cdef floating lr = <floating>o.lr
+    cdef floating w1 = <floating>(1 - o.beta1)
+    cdef floating one = 1
+    cdef floating one_minus_w1 = one - w1
+    cdef bint small = fabs(w1) < 0.5
+    cdef floating beta2 = <floating>o.beta2
+    cdef floating w2 = <floating>(1 - o.beta2)
+    cdef floating eps = <floating>o.eps
+    cdef floating wd = 0 if o.decoupled else <floating>o.weight_decay
+    cdef floating decay = <floating>(1 - o.lr * o.weight_decay) if o.decoupled else one
+    cdef floating gi, pi, mi, vi, bi, ai
+    cdef Py_ssize_t i
+    for i in range(n):
+        pi = p[i] * decay
+        gi = sign * g[i] + wd * pi
+        mi = lerp(m[i], gi, w1, small, one_minus_w1)
+        vi = v[i] * beta2 + w2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        bi = mi / bias_correction1
+        if rectified:
+            ai = one / (root(vi) + eps) * bias_correction2_sqrt
+            p[i] = pi - bi * lr * ai * rectification
+        else:
+            p[i] = pi - bi * lr
+
+
 # ------------------------------------------------------------------ one span of one tensor
 
 cdef void update_span(int algorithm, floating* p, const floating* g, floating* s0,
@@ -236,8 +369,18 @@ cdef void update_span(int algorithm, floating* p, const floating* g, floating* s
             rmsprop_span(p, g, s0, s1, s2, n, o, False, True)
         else:
             rmsprop_span(p, g, s0, s1, s2, n, o, False, False)
-    else:
+    elif algorithm == ADAGRAD:
         adagrad_span(p, g, s0, n, o, scalar[0])
+    elif algorithm == ADADELTA:
+        adadelta_span(p, g, s0, s1, n, o)
+    elif algorithm == ADAMAX:
+        adamax_span(p, g, s0, s1, n, o, scalar[0])
+    elif algorithm == NADAM:
+        nadam_span(p, g, s0, s1, n, o, scalar)
+    elif scalar[3] != 0:
+        radam_span(p, g, s0, s1, n, o, scalar, True)
+    else:
+        radam_span(p, g, s0, s1, n, o, scalar, False)
 
 
 cdef public void minigrad_optim_update(int algorithm, const TensorRef* t, Py_ssize_t a,
@@ -261,6 +404,8 @@ cdef extern from *:
     #include "isa.h"
     struct TensorRef;
     struct Options;
+    void minigrad_optim_update(int algorithm, struct TensorRef const *t, Py_ssize_t a,
+                               Py_ssize_t b, struct Options const *o);
     #if MG_X86
     #define MINIGRAD_OPTIM_VARIANT(name, isa)                                               \
         __attribute__((target(isa), flatten)) static void name(                            \
@@ -539,5 +684,179 @@ def adagrad_step(list params,          # IN/OUT
             refs[i].scalar[0] = lr / (1 + (step - 1) * lr_decay)
         with nogil:
             run_all(ADAGRAD, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+def adadelta_step(list params,         # IN/OUT
+                  list grads,          # IN
+                  list square_avgs,    # IN/OUT
+                  list acc_deltas,     # IN/OUT
+                  list state_steps,    # IN/OUT: 0-d arrays, incremented
+                  double lr, double rho, double eps, double weight_decay, bint maximize,
+                  int num_threads):
+    """One Adadelta step over all tensors."""
+    cdef Py_ssize_t n = len(params), i
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.rho = rho
+    o.eps = eps
+    o.weight_decay = weight_decay
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(square_avgs, 2, refs, n, True, "square_avgs")
+        gather(acc_deltas, 3, refs, n, True, "acc_deltas")
+        if len(state_steps) != n:
+            raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
+        for i in range(n):
+            increment_step(state_steps[i], i)
+        with nogil:
+            run_all(ADADELTA, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+def adamax_step(list params,           # IN/OUT
+                list grads,            # IN
+                list exp_avgs,         # IN/OUT
+                list exp_infs,         # IN/OUT
+                list state_steps,      # IN/OUT: 0-d arrays, incremented
+                double beta1, double beta2, double lr, double weight_decay, double eps,
+                bint maximize, int num_threads):
+    """One Adamax step over all tensors."""
+    cdef Py_ssize_t n = len(params), i
+    cdef double step
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.beta1 = beta1
+    o.beta2 = beta2
+    o.eps = eps
+    o.weight_decay = weight_decay
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(exp_avgs, 2, refs, n, True, "exp_avgs")
+        gather(exp_infs, 3, refs, n, True, "exp_infs")
+        if len(state_steps) != n:
+            raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
+        for i in range(n):
+            step = increment_step(state_steps[i], i)
+            refs[i].scalar[0] = lr / (1 - pow(beta1, step))
+        with nogil:
+            run_all(ADAMAX, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+cdef double scale_product(object product, double factor, Py_ssize_t i) except? -1:
+    """product *= factor in the product's own precision (a 0-d float32/float64 array, as
+    torch keeps NAdam's mu_product); returns the new value."""
+    cdef cnp.ndarray a
+    if not cnp.PyArray_Check(product) or cnp.PyArray_SIZE(<cnp.ndarray>product) != 1:
+        raise TypeError(f"mu_products[{i}] must be a one-element numpy array")
+    a = <cnp.ndarray>product
+    if not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"mu_products[{i}] must be writable")
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+        (<float*>cnp.PyArray_DATA(a))[0] *= <float>factor
+        return (<float*>cnp.PyArray_DATA(a))[0]
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+        (<double*>cnp.PyArray_DATA(a))[0] *= factor
+        return (<double*>cnp.PyArray_DATA(a))[0]
+    raise TypeError(f"mu_products[{i}] must be float32 or float64, got {a.dtype}")
+
+
+def nadam_step(list params,            # IN/OUT
+               list grads,             # IN
+               list exp_avgs,          # IN/OUT
+               list exp_avg_sqs,       # IN/OUT
+               list mu_products,       # IN/OUT: 0-d arrays, multiplied by mu_t
+               list state_steps,       # IN/OUT: 0-d arrays, incremented
+               double beta1, double beta2, double lr, double weight_decay,
+               double momentum_decay, double eps, bint decoupled_weight_decay, bint maximize,
+               int num_threads):
+    """One NAdam step over all tensors. Per tensor, in double as torch computes them:
+    mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), mu_t+1 likewise, mu_product *= mu_t,
+    c_g = -lr (1 - mu_t) / (1 - mu_product), c_m = -lr mu_t+1 / (1 - mu_product mu_t+1)."""
+    cdef Py_ssize_t n = len(params), i
+    cdef double step, mu, mu_next, product
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.beta1 = beta1
+    o.beta2 = beta2
+    o.eps = eps
+    o.weight_decay = weight_decay
+    o.decoupled = decoupled_weight_decay
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(exp_avgs, 2, refs, n, True, "exp_avgs")
+        gather(exp_avg_sqs, 3, refs, n, True, "exp_avg_sqs")
+        if len(state_steps) != n or len(mu_products) != n:
+            raise ValueError(f"state_steps, mu_products: expected {n} arrays each, got "
+                             f"{len(state_steps)} and {len(mu_products)}")
+        for i in range(n):
+            step = increment_step(state_steps[i], i)
+            mu = beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
+            mu_next = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * momentum_decay))
+            product = scale_product(mu_products[i], mu, i)
+            refs[i].scalar[0] = 1 - pow(beta2, step)
+            refs[i].scalar[1] = -lr * (1.0 - mu) / (1.0 - product)
+            refs[i].scalar[2] = -lr * mu_next / (1.0 - product * mu_next)
+        with nogil:
+            run_all(NADAM, refs, n, &o, num_threads)
+    finally:
+        free(refs)
+
+
+def radam_step(list params,            # IN/OUT
+               list grads,             # IN
+               list exp_avgs,          # IN/OUT
+               list exp_avg_sqs,       # IN/OUT
+               list state_steps,       # IN/OUT: 0-d arrays, incremented
+               double beta1, double beta2, double lr, double weight_decay, double eps,
+               bint decoupled_weight_decay, bint maximize, int num_threads):
+    """One RAdam step over all tensors. Per tensor, in double as torch computes them:
+    rho_inf = 2 / (1 - beta2) - 1, rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t) and, when
+    rho_t > 5, r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))."""
+    cdef Py_ssize_t n = len(params), i
+    cdef double step, bias_correction2, rho_inf, rho_t
+    cdef Options o
+    cdef TensorRef* refs = new_refs(n)
+    o.lr = lr
+    o.beta1 = beta1
+    o.beta2 = beta2
+    o.eps = eps
+    o.weight_decay = weight_decay
+    o.decoupled = decoupled_weight_decay
+    o.maximize = maximize
+    try:
+        gather(params, 0, refs, n, True, "params")
+        gather(grads, 1, refs, n, False, "grads")
+        gather(exp_avgs, 2, refs, n, True, "exp_avgs")
+        gather(exp_avg_sqs, 3, refs, n, True, "exp_avg_sqs")
+        if len(state_steps) != n:
+            raise ValueError(f"state_steps: expected {n} arrays, got {len(state_steps)}")
+        rho_inf = 2 / (1 - beta2) - 1
+        for i in range(n):
+            step = increment_step(state_steps[i], i)
+            bias_correction2 = 1 - pow(beta2, step)
+            rho_t = rho_inf - 2 * step * pow(beta2, step) / bias_correction2
+            refs[i].scalar[0] = 1 - pow(beta1, step)
+            refs[i].scalar[1] = pow(bias_correction2, 0.5)
+            refs[i].scalar[2] = 0.0
+            refs[i].scalar[3] = rho_t > 5.0
+            if rho_t > 5.0:
+                refs[i].scalar[2] = pow((rho_t - 4) * (rho_t - 2) * rho_inf
+                                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
+        with nogil:
+            run_all(RADAM, refs, n, &o, num_threads)
     finally:
         free(refs)

@@ -14,6 +14,9 @@ avg_pool2d:  window rows [h0, h1) with h0 = oh*sh - ph, h1 = min(h0 + kh, H + ph
              the image for the sum; divisor divisor_override if != 0, else the window's area
              with padding (count_include_pad) or clipped. Backward: dx[window] += dy / divisor.
 adaptive_avg_pool2d: rows [floor(oh*H/OH), ceil((oh+1)*H/OH)), columns alike; y = the mean.
+adaptive_max_pool2d: the same windows; y = the max (a NaN wins, the last one), index = the
+             flat position h*W + w of the maximum in its plane (int64, the first maximum).
+             Backward: dx[index] += dy, output by output in order.
 
 Output sizes are decided by the Python layer, which allocates the outputs.
 """
@@ -264,3 +267,66 @@ cdef void windowed_backward(const floating[:, :, :, ::1] grad_out,
             else:
                 pn_avg_backward_f64(_isa, &w, &bounds[0], &den_h[0], &den_w[0],
                                     &grad_out[n, 0, 0, 0], &grad_x[n, 0, 0, 0])
+
+
+# ---------------------------------------------------------------------------------------------
+# adaptive_max_pool2d: the adaptive windows, each output the max of its window
+
+cdef void adaptive_max_sample(const floating[:, :, ::1] x, floating[:, :, ::1] out,
+                              int64_t[:, :, ::1] index, const Py_ssize_t *bounds) noexcept nogil:
+    """One sample (H, W, C): bounds holds r0 (OH), r1 (OH), c0 (OW), c1 (OW) concatenated."""
+    cdef Py_ssize_t H = x.shape[0], W = x.shape[1], C = x.shape[2]
+    cdef Py_ssize_t OH = out.shape[0], OW = out.shape[1], oh, ow, h, w, c
+    cdef floating v
+    for oh in range(OH):
+        for ow in range(OW):
+            h = bounds[oh]
+            w = bounds[2 * OH + ow]
+            for c in range(C):
+                out[oh, ow, c] = x[h, w, c]
+                index[oh, ow, c] = h * W + w
+            for h in range(bounds[oh], bounds[OH + oh]):
+                for w in range(bounds[2 * OH + ow], bounds[2 * OH + OW + ow]):
+                    for c in range(C):
+                        v = x[h, w, c]
+                        if v > out[oh, ow, c] or v != v:
+                            out[oh, ow, c] = v
+                            index[oh, ow, c] = h * W + w
+
+
+def adaptive_max_pool2d_forward(const floating[:, :, :, ::1] x,   # IN  (N, H, W, C), H, W > 0
+                                floating[:, :, :, ::1] out,       # OUT (N, OH, OW, C)
+                                int64_t[:, :, :, ::1] index,      # OUT (N, OH, OW, C)
+                                int num_threads):
+    """out[oh, ow] = the max of x over the adaptive window, index = where it lies."""
+    cdef Py_ssize_t N = x.shape[0], n
+    rows = adaptive_windows(x.shape[1], out.shape[1])
+    cols = adaptive_windows(x.shape[2], out.shape[2])
+    cdef const Py_ssize_t[::1] bounds = window_tables(rows, cols, 0)[0]
+    if N * out.shape[1] * out.shape[2] * out.shape[3] == 0:
+        return
+    cdef int threads = threads_for(N * x.shape[1] * x.shape[2] * x.shape[3], N, num_threads)
+    with nogil:
+        for n in prange(N, schedule="dynamic", num_threads=threads):
+            adaptive_max_sample(x[n], out[n], index[n], &bounds[0])
+
+
+def adaptive_max_pool2d_backward(const floating[:, :, :, ::1] grad_out,   # IN  (N, OH, OW, C)
+                                 const int64_t[:, :, :, ::1] index,       # IN  (N, OH, OW, C)
+                                 floating[:, :, :, ::1] grad_x,           # OUT (N, H, W, C)
+                                 int num_threads):
+    """grad_x = 0 but at each window's maximum, which gets grad_out (summed where windows
+    share it), one sample per thread, outputs in order."""
+    cdef Py_ssize_t N = grad_x.shape[0], W = grad_x.shape[2], C = grad_x.shape[3]
+    cdef Py_ssize_t OH = grad_out.shape[1], OW = grad_out.shape[2], n, oh, ow, c, i
+    grad_x[...] = 0
+    if N * OH * OW * C == 0:
+        return
+    cdef int threads = threads_for(N * grad_x.shape[1] * W * C, N, num_threads)
+    with nogil:
+        for n in prange(N, schedule="dynamic", num_threads=threads):
+            for oh in range(OH):
+                for ow in range(OW):
+                    for c in range(C):
+                        i = index[n, oh, ow, c]
+                        grad_x[n, i // W, i % W, c] += grad_out[n, oh, ow, c]

@@ -39,5 +39,5 @@ from minigrad.threads import get_num_threads, set_num_threads  # noqa: F401
 __version__ = "0.1.0"
 
 # The PyTorch-shaped namespaces: minigrad.nn, minigrad.optim, minigrad.utils.data, minigrad.vision.
-from minigrad import backends, nn, optim, utils, vision  # noqa: E402,F401
+from minigrad import backends, distributed, nn, optim, utils, vision  # noqa: E402,F401
 from minigrad.serialization import load, save  # noqa: E402,F401

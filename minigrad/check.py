@@ -257,7 +257,38 @@ def _op_cases():
         _op_case("batch_norm (training)",
                  lambda ns, x, g, b: ns.F.batch_norm(x, None, None, g, b, training=True),
                  _batch_norm_inputs, ("x", "gamma", "beta"), scale=10),
+        _op_case("pad", lambda ns, x, o: ns.F.pad(x, **o), _pad_inputs, ("x",)),
+        _op_case("interpolate", lambda ns, x, o: ns.F.interpolate(x, **o), _interpolate_inputs,
+                 ("x",)),
+        _op_case("layer_norm", lambda ns, x, w, b: ns.F.layer_norm(x, list(w.shape), w, b),
+                 lambda rng, dt: [_uniform(rng, (3, 2, 5), dt), _uniform(rng, (2, 5), dt),
+                                  _uniform(rng, (2, 5), dt)], ("x", "w", "b"), scale=10),
+        _op_case("group_norm", lambda ns, x, w, b: ns.F.group_norm(x, 2, w, b),
+                 lambda rng, dt: [_uniform(rng, (3, 4, 3, 2), dt), _uniform(rng, (4,), dt),
+                                  _uniform(rng, (4,), dt)], ("x", "w", "b"), scale=10),
+        _op_case("embedding", lambda ns, i, w: ns.F.embedding(i, w),
+                 lambda rng, dt: [rng.integers(0, 6, (3, 4)), _uniform(rng, (6, 5), dt)],
+                 ("indices", "weight")),
+        _op_case("scaled_dot_product_attention",
+                 lambda ns, q, k, v: ns.F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                 lambda rng, dt: [_uniform(rng, (2, 2, 4, 8), dt), _uniform(rng, (2, 2, 4, 8), dt),
+                                  _uniform(rng, (2, 2, 4, 6), dt)], ("q", "k", "v")),
     ]
+
+
+def _pad_inputs(rng, dtype):
+    mode = str(rng.choice(["constant", "reflect", "replicate", "circular"]))
+    x = _uniform(rng, (2, 3, 5, 6), dtype)
+    pad = tuple(int(p) for p in rng.integers(-1, 3, 4))
+    return [x, dict(pad=pad, mode=mode)]
+
+
+def _interpolate_inputs(rng, dtype):
+    mode = str(rng.choice(["nearest", "nearest-exact", "bilinear", "bicubic"]))
+    options = dict(size=tuple(int(n) for n in rng.integers(2, 12, 2)), mode=mode)
+    if mode in ("bilinear", "bicubic"):
+        options["align_corners"] = bool(rng.random() < 0.5)
+    return [_uniform(rng, (2, 3, 5, 6), dtype), options]
 
 
 # ----------------------------------------------------------------------------- layers
@@ -350,6 +381,34 @@ def _layer_cases():
         _layer_case("Dropout (eval)", lambda nn, rng: nn.Dropout(0.5), (3, 5), training=False),
         _layer_case("Flatten", lambda nn, rng: nn.Flatten(), (2, 3, 4)),
         _layer_case("Identity", lambda nn, rng: nn.Identity(), (2, 3)),
+        _layer_case("Conv1d", lambda nn, rng: nn.Conv1d(3, 4, 3, padding=1,
+                                                       padding_mode="circular"), (2, 3, 9)),
+        _layer_case("Conv2d (reflect padding)",
+                    lambda nn, rng: nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"),
+                    (2, 3, 6, 5)),
+        _layer_case("ConvTranspose2d", lambda nn, rng: nn.ConvTranspose2d(
+            4, 3, 3, stride=2, padding=1, output_padding=1), (2, 4, 5, 4)),
+        _layer_case("ConvTranspose1d", lambda nn, rng: nn.ConvTranspose1d(4, 2, 3, stride=2),
+                    (2, 4, 6)),
+        _layer_case("LayerNorm", lambda nn, rng: nn.LayerNorm(6), (3, 4, 6), scale=10),
+        _layer_case("GroupNorm", lambda nn, rng: nn.GroupNorm(2, 4), (3, 4, 3, 3), scale=10),
+        _layer_case("SiLU", lambda nn, rng: nn.SiLU(), (3, 5)),
+        _layer_case("Mish", lambda nn, rng: nn.Mish(), (3, 5)),
+        _layer_case("ELU", lambda nn, rng: nn.ELU(0.7), (3, 5)),
+        _layer_case("Softplus", lambda nn, rng: nn.Softplus(2.0), (3, 5)),
+        _layer_case("ReLU6", lambda nn, rng: nn.ReLU6(), (3, 5), low=-8.0, high=8.0),
+        _layer_case("PReLU", lambda nn, rng: nn.PReLU(3), (2, 3, 4)),
+        _layer_case("MaxPool1d", lambda nn, rng: nn.MaxPool1d(3, 2, 1), (2, 3, 9)),
+        _layer_case("AvgPool1d", lambda nn, rng: nn.AvgPool1d(3, 2), (2, 3, 9)),
+        _layer_case("AdaptiveMaxPool2d", lambda nn, rng: nn.AdaptiveMaxPool2d((2, 3)),
+                    (2, 3, 7, 8)),
+        _layer_case("Upsample (bilinear)", lambda nn, rng: nn.Upsample(scale_factor=2,
+                                                                       mode="bilinear"),
+                    (2, 3, 4, 5)),
+        _layer_case("ReflectionPad2d", lambda nn, rng: nn.ReflectionPad2d((1, 2, 2, 0)),
+                    (2, 3, 4, 5)),
+        _layer_case("Dropout2d (eval)", lambda nn, rng: nn.Dropout2d(0.5), (2, 3, 4, 4),
+                    training=False),
         _layer_case("Sequential (seed model, small)", _seed_model, (2, 3, 16, 16)),
     ]
 
@@ -432,7 +491,66 @@ def _loss_cases():
         _loss_case("BCEWithLogitsLoss", lambda ns, x, y, w: ns.nn.BCEWithLogitsLoss(weight=w)(x, y),
                    binary, ("input", "target", "weight")),
     ]
-    return cases
+    return cases + _more_loss_cases(regression)
+
+
+def _more_loss_cases(regression):
+    def probabilities(rng, dt):
+        shape = _shape(rng, 2)
+        return [_uniform(rng, shape, dt, 0.05, 0.95), rng.random(shape).astype(dt),
+                _uniform(rng, shape[-1:], dt, 0.5, 2.0)]
+
+    def distributions(rng, dt):
+        logits = _uniform(rng, _shape(rng, 2, 2, 5), dt)
+        log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        return [log_p.astype(dt), np.exp(log_p[::-1]).astype(dt)]
+
+    def pairs(rng, dt):
+        n, d = _shape(rng, 2)
+        return [_uniform(rng, (n, d), dt), _uniform(rng, (n, d), dt),
+                rng.choice([1.0, -1.0], n).astype(dt)]
+
+    def ranked(rng, dt):
+        n = int(rng.integers(1, 9))
+        return [_uniform(rng, (n,), dt), _uniform(rng, (n,), dt),
+                rng.choice([1.0, -1.0], n).astype(dt)]
+
+    pair_names = ("input1", "input2", "target")
+    return [
+        _loss_case("binary_cross_entropy",
+                   lambda ns, x, y, w: ns.F.binary_cross_entropy(x, y, weight=w), probabilities,
+                   ("input", "target", "weight")),
+        _loss_case("smooth_l1_loss", lambda ns, x, y: ns.F.smooth_l1_loss(x, y, beta=0.5),
+                   regression, ("input", "target")),
+        _loss_case("huber_loss", lambda ns, x, y: ns.F.huber_loss(x, y, delta=0.5),
+                   regression, ("input", "target")),
+        _loss_case("kl_div (batchmean)",
+                   lambda ns, x, t: ns.F.kl_div(x, t, reduction="batchmean"), distributions,
+                   ("input", "target")),
+        _loss_case("kl_div (log_target)",
+                   lambda ns, x, t: ns.F.kl_div(x, t.log(), reduction="sum", log_target=True),
+                   distributions, ("input", "target")),
+        _loss_case("cosine_embedding_loss",
+                   lambda ns, a, b, t: ns.F.cosine_embedding_loss(a, b, t, margin=0.1), pairs,
+                   pair_names, differentiable=("input1", "input2")),
+        _loss_case("margin_ranking_loss",
+                   lambda ns, a, b, t: ns.F.margin_ranking_loss(a, b, t, margin=0.2), ranked,
+                   pair_names, differentiable=pair_names),
+        _loss_case("BCELoss", lambda ns, x, y, w: ns.nn.BCELoss(weight=w)(x, y), probabilities,
+                   ("input", "target", "weight")),
+        _loss_case("SmoothL1Loss", lambda ns, x, y: ns.nn.SmoothL1Loss(beta=2.0)(x, y),
+                   regression, ("input", "target")),
+        _loss_case("HuberLoss", lambda ns, x, y: ns.nn.HuberLoss(reduction="sum")(x, y),
+                   regression, ("input", "target")),
+        _loss_case("KLDivLoss", lambda ns, x, t: ns.nn.KLDivLoss(reduction="batchmean")(x, t),
+                   distributions, ("input", "target")),
+        _loss_case("CosineEmbeddingLoss",
+                   lambda ns, a, b, t: ns.nn.CosineEmbeddingLoss(margin=-0.2)(a, b, t), pairs,
+                   pair_names, differentiable=("input1", "input2")),
+        _loss_case("MarginRankingLoss",
+                   lambda ns, a, b, t: ns.nn.MarginRankingLoss(reduction="sum")(a, b, t), ranked,
+                   pair_names, differentiable=pair_names),
+    ]
 
 
 # ----------------------------------------------------------------------------- optimizers
@@ -485,6 +603,17 @@ def _optimizer_cases():
         _optimizer_case("RMSprop (centered, momentum)", "RMSprop",
                         dict(lr=0.01, centered=True, momentum=0.5)),
         _optimizer_case("Adagrad", "Adagrad", dict(lr=0.1, lr_decay=0.01)),
+        _optimizer_case("Adadelta", "Adadelta", dict(lr=1.0)),
+        _optimizer_case("Adadelta (rho, weight_decay, maximize)", "Adadelta",
+                        dict(lr=0.5, rho=0.7, weight_decay=0.1, maximize=True)),
+        _optimizer_case("Adamax", "Adamax", dict(lr=0.01)),
+        _optimizer_case("Adamax (weight_decay)", "Adamax", dict(lr=0.01, weight_decay=0.1)),
+        _optimizer_case("NAdam", "NAdam", dict(lr=0.01)),
+        _optimizer_case("NAdam (decoupled weight decay)", "NAdam",
+                        dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+        _optimizer_case("RAdam", "RAdam", dict(lr=0.01)),
+        _optimizer_case("RAdam (weight_decay, maximize)", "RAdam",
+                        dict(lr=0.01, weight_decay=0.1, maximize=True)),
     ]
 
 

@@ -10,10 +10,15 @@ import os
 __all__ = ["set_num_threads", "get_num_threads"]
 
 
-def _default_num_threads() -> int:
+def _environment_num_threads():
+    """OMP_NUM_THREADS's first number, or None when it does not give one."""
     env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
+    return int(env) if env.isdigit() and int(env) > 0 else None
+
+
+def _default_num_threads() -> int:
+    if _environment_num_threads() is not None:
+        return _environment_num_threads()
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -21,16 +26,20 @@ def _default_num_threads() -> int:
 
 
 _num_threads = _default_num_threads()
+# Whether the count was chosen (OMP_NUM_THREADS, set_num_threads) rather than taken from the
+# cores: minigrad.distributed shares a machine's cores among its ranks only in the second case.
+_chosen = _environment_num_threads() is not None
 
 
 def set_num_threads(n: int) -> None:
     """Set the number of threads every minigrad kernel uses (as ``torch.set_num_threads``)."""
-    global _num_threads
+    global _num_threads, _chosen
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads expects an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"set_num_threads expects a positive number of threads, got {n}")
     _num_threads = n
+    _chosen = True
 
 
 def get_num_threads() -> int:

@@ -22,7 +22,7 @@ def test_cpu_info_names_the_cpu_and_each_family():
     info = backends.cpu_info()
     assert info["model"] and info["cores"] >= 1 and info["threads"] >= 1
     assert info["isas"][-1] == "base" and set(info["isas"]) <= {"base", "avx2", "avx512"}
-    assert set(info["kernels"]) == {"gemm", "conv", "pool", "optim"}
+    assert set(info["kernels"]) == {"gemm", "conv", "pool", "optim", "norm"}
     for isa in info["kernels"].values():
         assert isa == info["isas"][0]        # the widest, by default
 

@@ -81,8 +81,25 @@ def test_every_required_case_exists(cases):
             assert {f"{layer}-fwd-b{batch}", f"{layer}-bwd-b{batch}"} <= names
     assert {f"gemm-{n}" for n in (64, 128, 256, 512, 1024, 2048)} <= names
     assert {"optim-sgd", "optim-momentum", "optim-adam", "infer-b1", "infer-b64"} <= names
+    assert {"optim-adadelta", "optim-adamax", "optim-nadam", "optim-radam"} <= names
+    step_only = ("adadelta", "adamax", "nadam", "radam")   # timed by their step alone
+    assert not [n for n in names if n.startswith("train-") and n.endswith(step_only)]
     for batch in (1, 8, 32, 64, 256):
         assert {f"train-b{batch}-{kind}" for kind in ("sgd", "momentum", "adam")} <= names
+
+
+def test_more_layer_cases_compute_the_same_in_both_frameworks(cases):
+    """The layers beyond the seed model (issue 13): same outputs and gradients."""
+    import numpy as np
+    for name in cases.MORE_LAYERS:
+        for direction in ("fwd", "bwd"):
+            case = cases.select(cases.all_cases(), [f"{name}-{direction}"])[0]
+            mine, theirs = case.build("minigrad")(), case.build("torch")()
+            mine, theirs = (mine if isinstance(mine, tuple) else (mine,),
+                            theirs if isinstance(theirs, tuple) else (theirs,))
+            for a, b in zip(mine, theirs):
+                np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=2e-3,
+                                           atol=2e-4, err_msg=case.name)
 
 
 def test_seed_model_matches_torch_and_counts(cases):

@@ -429,3 +429,24 @@ def test_gradcheck_float64_configurations(x_shape, w_shape, bias, kwargs):
     inputs = [minigrad.tensor(rng.standard_normal(s), requires_grad=True)
               for s in (x_shape, w_shape) + ((w_shape[0],) if bias else ())]
     assert gradcheck(lambda x, w, *b: conv2d(x, w, *b, **kwargs), inputs)
+
+
+@pytest.mark.parametrize("c, f, size, stride, kernel, expected", [
+    (32, 32, 16, 1, 5, {"forward": "direct", "backward_input": "direct",
+                        "backward_weight": "direct"}),
+    (3, 32, 16, 1, 5, {"forward": "direct", "backward_input": "im2col + GEMM",
+                       "backward_weight": "direct"}),     # 3 input channels: dx by GEMM
+    (16, 32, 16, 2, 3, {"forward": "direct", "backward_input": "im2col + GEMM",
+                        "backward_weight": "direct"}),    # strided: dx by GEMM
+    (256, 512, 4, 1, 3, {"forward": "im2col + GEMM", "backward_input": "im2col + GEMM",
+                         "backward_weight": "im2col + GEMM"}),  # 4.5 MB of weights
+])
+def test_each_pass_takes_the_path_its_shapes_call_for(c, f, size, stride, kernel, expected):
+    """The choice between the direct kernels and im2col + GEMM is a rule of the shapes
+    (kernels/conv.pyx path_for), the same every run."""
+    x = minigrad.randn(2, c, size, size, requires_grad=True)
+    w = minigrad.randn(f, c, kernel, kernel, requires_grad=True)
+    conv2d(x, w, stride=stride, padding=kernel // 2).sum().backward()
+    ran = {p["pass"]: p["algorithm"] for p in kernels.plans()
+           if p["shape"][0] in ((2, c, size, size),) and p["shape"][1] == (f, c, kernel, kernel)}
+    assert ran == expected

@@ -1,5 +1,6 @@
 """The channels-last direct convolution kernels: every ISA, tile shape, layout and thread count
-against the NumPy twin, and bit for bit against each other."""
+against the NumPy twin, and bit for bit against each other. (test_conv.py holds both paths,
+direct and im2col + GEMM, to the twins.)"""
 import warnings
 
 import numpy as np
@@ -27,6 +28,9 @@ def test_names_the_isas_this_cpu_cannot_test():
 
 @pytest.fixture(autouse=True)
 def restore_settings():
+    """The direct kernels for every pass this file tests (the automatic choice sends some
+    shapes to im2col + GEMM); the defaults back afterwards."""
+    kernels.set_algorithm("direct")
     yield
     kernels.set_isa(None)
     kernels.set_tile(None)
@@ -171,6 +175,7 @@ def test_thread_counts_give_the_same_bits(dtype, case):
 
 
 def test_tuning_is_recorded_and_can_be_forced():
+    kernels.set_algorithm("auto")
     case = CASES[0]
     x, weight, bias, dy = arrays(case, np.float32)
     run(kernels, case, x, weight, bias, dy)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import minigrad as mg
+from double_backward_layers import LAYER_ABSTRACT, LAYER_CASES
 from helpers import DTYPES, positive_array, random_array
 from minigrad.autograd import gradgradcheck
 from minigrad.autograd.function import ArrayFunction, Function
@@ -433,6 +434,41 @@ CASES = {
         lambda m, x, y: _sq(_f(m).l1_loss(x, y, reduction="sum")),
         lambda d: [random_array((4,), d), random_array((4,), d, seed=1)],
     ),
+    "binary_cross_entropy": (
+        lambda m, x, y: _f(m).binary_cross_entropy(x, y, weight=_like(m, x, [0.5, 2.0, 1.0])),
+        lambda d: [random_array((2, 3), d, 0.1, 0.9), random_array((2, 3), d, 0.0, 1.0, seed=1)],
+    ),
+    "smooth_l1_loss": (
+        lambda m, x, y: _sq(_f(m).smooth_l1_loss(x, y, beta=0.8, reduction="none")).sum(),
+        lambda d: [np.asarray([-1.5, -0.3, 0.1, 0.5, 2.0], d), random_array((5,), d, seed=1) / 9],
+    ),
+    "huber_loss": (
+        lambda m, x, y: _f(m).huber_loss(x, y, delta=0.7, reduction="sum") ** 2,
+        lambda d: [np.asarray([-1.5, -0.3, 0.1, 0.5, 2.0], d), random_array((5,), d, seed=1) / 9],
+    ),
+    "huber_loss weighted": (
+        lambda m, x, y, w: _f(m).huber_loss(x, y, delta=0.7, weight=w) ** 2,
+        lambda d: [np.asarray([-1.5, -0.3, 0.1, 0.5], d), random_array((4,), d, seed=1) / 9,
+                   positive_array((4,), d, seed=2)],
+    ),
+    "kl_div": (
+        lambda m, x, t: _f(m).kl_div(x, t, reduction="batchmean"),
+        lambda d: [random_array((2, 3), d), positive_array((2, 3), d, seed=1) / 2],
+    ),
+    "kl_div log_target": (
+        lambda m, x, t: _sq(_f(m).kl_div(x, t, reduction="sum", log_target=True)),
+        lambda d: [random_array((2, 3), d), random_array((2, 3), d, seed=1)],
+    ),
+    "cosine_embedding_loss": (
+        lambda m, a, b: _f(m).cosine_embedding_loss(a, b, _like(m, a, [1.0, -1.0, -1.0]),
+                                                     margin=-0.5),
+        lambda d: [random_array((3, 4), d), random_array((3, 4), d, seed=1)],
+    ),
+    "margin_ranking_loss": (
+        lambda m, a, b, t: _sq(_f(m).margin_ranking_loss(a, b, t, margin=0.1, reduction="none")),
+        lambda d: [np.asarray([0.5, -1.0, 2.0, 0.3], d), np.asarray([1.5, 0.2, -0.5, 0.9], d),
+                   np.asarray([-1.0, 0.5, -2.0, -1.5], d)],
+    ),
     "bce_with_logits": (
         lambda m, x, y: _f(m).binary_cross_entropy_with_logits(x, y),
         lambda d: [random_array((4,), d), positive_array((4,), d, seed=1) / 2],
@@ -448,6 +484,9 @@ CASES = {
         lambda d: [random_array((4,), d), positive_array((4,), d, seed=1) / 2],
     ),
 }
+
+
+CASES.update(LAYER_CASES)
 
 
 def _setitem(target, index, value):
@@ -500,6 +539,7 @@ def _concrete_functions():
         "AmaxAmin",
         "MaxMinAlongDim",
         "_PointwiseLoss",
+        "_QuadraticThenLinear",
         "Index",
         "Linear",
         "Alias",
@@ -507,7 +547,7 @@ def _concrete_functions():
         "Rounding",
         "CumulativeExtreme",
         "ScatterReduce",  # no derivative, as torch's scatter(reduce=)
-    }
+    } | LAYER_ABSTRACT
     return {
         cls
         for cls in subclasses(ArrayFunction)

@@ -107,3 +107,11 @@ def test_a_file_that_is_not_a_checkpoint_is_never_overwritten(tmp_path, capsys):
         run(tmp_path, "--limit", "64", "--epochs", "1", "--checkpoint", str(weights))
     assert "is not a checkpoint of this script" in capsys.readouterr().err
     assert weights.read_bytes() == b"my precious weights"
+
+
+def test_the_console_script_exits_with_0(monkeypatch):
+    """minigrad-train runs ``command``: a console script exits with its function's return
+    value, and main's history would make that 1."""
+    calls = []
+    monkeypatch.setattr(train, "main", lambda argv=None: calls.append(argv) or {"loss": []})
+    assert train.command() is None and calls == [None]

@@ -143,10 +143,14 @@ def test_conv2d_unbatched_input_and_seed_layer():
                      [randn(rng, 1, 3, 32, 32, dtype=dtype)], dtype, scale=4)
 
 
-def test_conv2d_padding_modes_other_than_zeros_raise():
-    for mode in ("reflect", "replicate", "circular"):
-        with pytest.raises(NotImplementedError, match=mode):
-            nn.Conv2d(3, 4, 3, padding=1, padding_mode=mode)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv2d_padding_modes(mode):
+    rng = np.random.default_rng(6)
+    for dtype in DTYPES:
+        for padding in (1, (2, 1), "same"):
+            check_module(nn.Conv2d(3, 4, 3, padding=padding, padding_mode=mode),
+                         torch.nn.Conv2d(3, 4, 3, padding=padding, padding_mode=mode),
+                         [randn(rng, 2, 3, 6, 5, dtype=dtype)], dtype)
     with pytest.raises(ValueError):
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
 

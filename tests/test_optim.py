@@ -2,7 +2,7 @@
 
 A fixed sequence of numpy gradients is assigned to the parameters of both frameworks; after the
 steps the parameters and every state buffer must match torch's, and the fused Cython update must
-match the NumPy reference.
+match the NumPy reference (bit for bit, at every step, for Adadelta, Adamax, NAdam and RAdam).
 """
 import itertools
 import warnings
@@ -13,7 +13,7 @@ import torch
 
 from minigrad import threads
 from minigrad._kernels import optim as kernels
-from minigrad.optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from minigrad.optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
 from minigrad.reference import optim as reference
 from minigrad.tensor import Tensor
 
@@ -37,12 +37,27 @@ RMSPROP_OPTIONS = options(weight_decay=[0, 0.1], momentum=[0, 0.5], centered=[Fa
                           maximize=[False, True], alpha=[0.99, 0.3])
 ADAGRAD_OPTIONS = options(lr_decay=[0, 0.01], weight_decay=[0, 0.1],
                           initial_accumulator_value=[0, 0.1], maximize=[False, True])
+ADADELTA_OPTIONS = options(weight_decay=[0, 0.1], maximize=[False, True], rho=[0.9, 0.5],
+                           eps=[1e-6, 1e-3])
+ADAMAX_OPTIONS = options(weight_decay=[0, 0.1], maximize=[False, True],
+                         betas=[(0.9, 0.999), (0.3, 0.5)])
+NADAM_OPTIONS = options(weight_decay=[0, 0.1], decoupled_weight_decay=[False, True],
+                        maximize=[False, True], betas=[(0.9, 0.999), (0.3, 0.5)],
+                        momentum_decay=[4e-3, 0.1])
+# betas (0.3, 0.5): rho_inf = 3, so every step takes the unrectified branch; (0.9, 0.999): the
+# first five steps do, the rest the rectified one.
+RADAM_OPTIONS = options(weight_decay=[0, 0.1], decoupled_weight_decay=[False, True],
+                        maximize=[False, True], betas=[(0.9, 0.999), (0.3, 0.5)])
 
 CASES = ([(SGD, torch.optim.SGD, dict(lr=0.05, **o)) for o in SGD_OPTIONS]
          + [(Adam, torch.optim.Adam, dict(lr=0.01, **o)) for o in ADAM_OPTIONS]
          + [(AdamW, torch.optim.AdamW, dict(lr=0.01, **o)) for o in ADAM_OPTIONS]
          + [(RMSprop, torch.optim.RMSprop, dict(lr=0.01, **o)) for o in RMSPROP_OPTIONS]
-         + [(Adagrad, torch.optim.Adagrad, dict(lr=0.1, **o)) for o in ADAGRAD_OPTIONS])
+         + [(Adagrad, torch.optim.Adagrad, dict(lr=0.1, **o)) for o in ADAGRAD_OPTIONS]
+         + [(Adadelta, torch.optim.Adadelta, dict(lr=1.0, **o)) for o in ADADELTA_OPTIONS]
+         + [(Adamax, torch.optim.Adamax, dict(lr=0.01, **o)) for o in ADAMAX_OPTIONS]
+         + [(NAdam, torch.optim.NAdam, dict(lr=0.01, **o)) for o in NADAM_OPTIONS]
+         + [(RAdam, torch.optim.RAdam, dict(lr=0.01, **o)) for o in RADAM_OPTIONS])
 
 
 def case_id(case):
@@ -116,6 +131,10 @@ FULL_OPTIONS = [
     (AdamW, torch.optim.AdamW, dict(lr=0.01, amsgrad=True)),
     (RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
     (Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    (Adadelta, torch.optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+    (Adamax, torch.optim.Adamax, dict(lr=0.01, weight_decay=0.1)),
+    (NAdam, torch.optim.NAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    (RAdam, torch.optim.RAdam, dict(lr=0.01, weight_decay=0.1)),
 ]
 FULL_IDS = [c[0].__name__ for c in FULL_OPTIONS]
 
@@ -163,7 +182,10 @@ def test_state_dict_round_trip(case):
     run(opt, first, grads[20:])       # the source optimizer is independent of the copy
     for a, b, c in zip(straight, first, second):
         np.testing.assert_array_equal(a.array, b.array)
-        np.testing.assert_array_equal(a.array, c.array)
+        if cls is NAdam:  # loading casts mu_product to float64 (torch too): last-bit changes
+            np.testing.assert_allclose(a.array, c.array, rtol=1e-13, atol=1e-15)
+        else:
+            np.testing.assert_array_equal(a.array, c.array)
 
     # The structure is torch's: integer keys, the same state names and param_groups options.
     tp = torch_params(initial)
@@ -181,19 +203,28 @@ def test_state_dict_round_trip(case):
             assert theirs[key] == value, key
 
 
-def test_state_dict_accepts_torch_state():
-    """A torch Adam state dict loads into minigrad's Adam and continues identically."""
+@pytest.mark.parametrize("cls", [Adam, Adadelta, Adamax, NAdam, RAdam],
+                         ids=lambda c: c.__name__)
+def test_state_dict_accepts_torch_state(cls):
+    """A torch state dict loads into minigrad's optimizer and continues as torch's does after
+    loading it (loading casts NAdam's mu_product to the parameters' dtype, in both)."""
     initial, grads = make_problem(np.float64, steps=20)
-    tp = torch_params(initial)
-    torch_opt = torch.optim.Adam(tp, lr=0.01)
-    run(torch_opt, tp, grads[:10], make_grad=torch.tensor)
-    mp = [Tensor(t.detach().numpy().copy(), requires_grad=True) for t in tp]
-    opt = Adam(mp)
+    source = torch_params(initial)
+    torch_cls = getattr(torch.optim, cls.__name__)
+    torch_opt = torch_cls(source, lr=0.01)
+    run(torch_opt, source, grads[:10], make_grad=torch.tensor)
+    tp = [t.detach().clone().requires_grad_() for t in source]
+    reloaded = torch_cls(tp)
+    reloaded.load_state_dict(torch_opt.state_dict())
+    mp = [Tensor(t.detach().numpy().copy(), requires_grad=True) for t in source]
+    opt = cls(mp)
     opt.load_state_dict(torch_opt.state_dict())
-    run(torch_opt, tp, grads[10:], make_grad=torch.tensor)
+    assert_state_equal(opt, mp, reloaded, tp, rtol=0, atol=0)
+    run(reloaded, tp, grads[10:], make_grad=torch.tensor)
     run(opt, mp, grads[10:])
     for p, t in zip(mp, tp):
         np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert_state_equal(opt, mp, reloaded, tp, rtol=1e-10, atol=1e-12)
 
 
 KERNEL_CASES = {
@@ -395,6 +426,26 @@ ARGUMENT_ERRORS = [
     (Adagrad, dict(weight_decay=-0.1), "Invalid weight_decay value"),
     (Adagrad, dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
     (Adagrad, dict(eps=-1), "Invalid epsilon value"),
+    (Adadelta, dict(lr=-1.0), "Invalid learning rate: -1.0"),
+    (Adadelta, dict(rho=1.5), "Invalid rho value: 1.5"),
+    (Adadelta, dict(eps=-1e-6), "Invalid epsilon value"),
+    (Adadelta, dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+    (Adamax, dict(lr=-0.1), "Invalid learning rate"),
+    (Adamax, dict(eps=-1.0), "Invalid epsilon value"),
+    (Adamax, dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+    (Adamax, dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    (Adamax, dict(weight_decay=-0.5), "Invalid weight_decay value"),
+    (NAdam, dict(lr=-0.1), "Invalid learning rate"),
+    (NAdam, dict(eps=-1.0), "Invalid epsilon value"),
+    (NAdam, dict(betas=(-0.1, 0.999)), "Invalid beta parameter at index 0: -0.1"),
+    (NAdam, dict(betas=(0.9, 2)), "Invalid beta parameter at index 1: 2"),
+    (NAdam, dict(weight_decay=-0.5), "Invalid weight_decay value"),
+    (NAdam, dict(momentum_decay=-0.1), "Invalid momentum_decay value: -0.1"),
+    (RAdam, dict(lr=-0.1), "Invalid learning rate"),
+    (RAdam, dict(eps=-1.0), "Invalid epsilon value"),
+    (RAdam, dict(betas=(1.5, 0.999)), "Invalid beta parameter at index 0: 1.5"),
+    (RAdam, dict(betas=(0.9, -1.0)), "Invalid beta parameter at index 1: -1.0"),
+    (RAdam, dict(weight_decay=-0.5), "Invalid weight_decay value"),
 ]
 
 
@@ -547,3 +598,124 @@ def test_parameter_with_overlapping_elements_refused_as_torch():
         p.grad = grad
         with pytest.raises(RuntimeError, match="more than one element of the written-to"):
             opt.step()
+
+
+# ----------------------------------------------------------------------------- Adadelta, Adamax,
+# NAdam, RAdam: the fused kernels give the reference's bits, step by step
+
+def _new_kernel_call(name, module, ps, gs, st, steps, products, option, num_threads):
+    """One step of ``name`` through ``module`` (the kernels or their twins); option (0 or 1)
+    switches weight decay, maximize and the decoupled decay on and off."""
+    extra = (num_threads,) if module is kernels else ()
+    wd, flag = (0.0, False) if option == 0 else (0.05, True)
+    if name == "adadelta":
+        module.adadelta_step(ps, gs, st[0], st[1], steps, 0.5, 0.9, 1e-6, wd, flag, *extra)
+    elif name == "adamax":
+        module.adamax_step(ps, gs, st[2], st[1], steps, 0.9, 0.999, 0.01, wd, 1e-8, flag, *extra)
+    elif name == "nadam":
+        module.nadam_step(ps, gs, st[2], st[0], products, steps, 0.9, 0.999, 0.01, wd, 4e-3,
+                          1e-8, flag, flag, *extra)
+    else:
+        module.radam_step(ps, gs, st[2], st[0], steps, 0.9, 0.999, 0.01, wd, 1e-8, flag, flag,
+                          *extra)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+@pytest.mark.parametrize("name", ["adadelta", "adamax", "nadam", "radam"])
+def test_new_kernels_match_reference_bit_for_bit(name, num_threads, isa):
+    """Large tensors (chunked, multi-threaded), odd sizes and a group mixing float32 and
+    float64: every step of every ISA's loops at 1 and 2 threads gives the NumPy twin's bits,
+    parameters, state, step counters and NAdam's mu_product alike."""
+    rng = np.random.default_rng(5)
+    shapes, dtypes = [(300, 250), (7,), (40001,), (3, 5)], [np.float32, np.float64] * 2
+    params = [rng.standard_normal(s).astype(d) for s, d in zip(shapes, dtypes)]
+    # state[0] and [1] positive: square averages, accumulated updates, infinity norms
+    state = [[np.abs(rng.standard_normal(s)).astype(d) for s, d in zip(shapes, dtypes)]
+             for _ in range(2)]
+    state.append([(0.5 * rng.standard_normal(s)).astype(d) for s, d in zip(shapes, dtypes)])
+    copies = {}
+    for impl in (kernels, reference):
+        copies[impl] = ([a.copy() for a in params], [[a.copy() for a in s] for s in state],
+                        [np.zeros((), np.float32) for _ in shapes],
+                        [np.ones((), d) for d in dtypes])
+    for step in range(8):
+        gs = [rng.standard_normal(s).astype(d) for s, d in zip(shapes, dtypes)]
+        for impl, (ps, st, steps, products) in copies.items():
+            _new_kernel_call(name, impl, ps, gs, st, steps, products, step % 2, num_threads)
+        (kp, ks, ksteps, kprod), (rp, rs, rsteps, rprod) = copies.values()
+        for a, b in zip(kp + sum(ks, []) + ksteps + kprod, rp + sum(rs, []) + rsteps + rprod):
+            np.testing.assert_array_equal(a, b, err_msg=f"step {step}")
+            assert a.dtype == b.dtype
+
+
+NEW_OPTIMIZERS = [
+    (Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.01, maximize=True)),
+    (Adamax, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.01)),
+    (NAdam, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.01, momentum_decay=0.01)),
+    (NAdam, dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True, maximize=True)),
+    (RAdam, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.01)),
+    (RAdam, dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", NEW_OPTIMIZERS,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(NEW_OPTIMIZERS)])
+def test_new_optimizers_step_by_step(case, dtype):
+    """500 steps through the optimizer classes: after every step the fused update equals the
+    reference bit for bit, and both follow torch.optim (same state keys, step counters and
+    float32 mu_product exactly; parameters and buffers within float64 / float32 rounding)."""
+    cls, kwargs = case
+    initial, grads = make_problem(dtype, steps=500, seed=2)
+    tp = torch_params(initial)
+    torch_opt = getattr(torch.optim, cls.__name__)(tp, **kwargs)
+    fused_params, reference_params = minigrad_params(initial), minigrad_params(initial)
+    fused = cls(fused_params, **kwargs)
+    slow = cls(reference_params, fused=False, **kwargs)
+    tol = dict(rtol=1e-9, atol=1e-11) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-5)
+    for step_grads in grads:
+        run(torch_opt, tp, [step_grads], make_grad=torch.tensor)
+        run(fused, fused_params, [step_grads])
+        run(slow, reference_params, [step_grads])
+        for p, r, t in zip(fused_params, reference_params, tp):
+            np.testing.assert_array_equal(p.array, r.array)
+            for key, value in fused.state[p].items():
+                np.testing.assert_array_equal(value.array, slow.state[r][key].array, key)
+                if value.array.ndim == 0:   # step, mu_product: the same float32 arithmetic
+                    np.testing.assert_array_equal(value.array, torch_opt.state[t][key].numpy())
+        assert_state_equal(fused, fused_params, torch_opt, tp, **tol)
+    for p, t in zip(fused_params, tp):
+        np.testing.assert_allclose(p.array, t.detach().numpy(), **tol)
+
+
+@pytest.mark.parametrize("cls", [Adadelta, Adamax, NAdam, RAdam], ids=lambda c: c.__name__)
+def test_new_optimizers_take_torchs_keywords(cls):
+    """foreach (ignored: the update is always fused), capturable and differentiable are
+    accepted as torch spells them; the modes minigrad lacks refuse True before any step."""
+    params = [Tensor(np.ones(3), requires_grad=True)]
+    group = cls(params, foreach=True).param_groups[0]
+    torch_group = getattr(torch.optim, cls.__name__)([torch.ones(3)], foreach=True).param_groups[0]
+    assert set(torch_group) <= set(group)
+    assert {k: v for k, v in group.items() if k != "params" and k in torch_group} == \
+        {k: v for k, v in torch_group.items() if k != "params"}
+    with pytest.raises(AssertionError, match="capturable=True"):
+        cls(params, capturable=True)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        cls(params, differentiable=True)
+
+
+def test_adadelta_and_adamax_take_foreach_positionally_as_torch():
+    p = Tensor(np.ones(2), requires_grad=True)
+    assert Adadelta([p], 1.0, 0.9, 1e-6, 0, True).param_groups[0]["foreach"] is True
+    assert Adamax([p], 2e-3, (0.9, 0.999), 1e-8, 0, False).param_groups[0]["foreach"] is False
+
+
+def test_kernels_check_mu_products():
+    p, g = np.zeros(4), np.ones(4)
+    m, v = np.zeros(4), np.zeros(4)
+    with pytest.raises(TypeError, match="mu_products"):
+        kernels.nadam_step([p], [g], [m], [v], [np.ones(3)], [np.zeros(())], 0.9, 0.999, 0.01,
+                           0, 4e-3, 1e-8, False, False, 1)
+    with pytest.raises(ValueError, match="expected 1 arrays each"):
+        kernels.nadam_step([p], [g], [m], [v], [], [np.zeros(())], 0.9, 0.999, 0.01, 0, 4e-3,
+                           1e-8, False, False, 1)

@@ -323,8 +323,18 @@ def test_cifar10_python_folder(tmp_path, style):
     assert train.data[7, 2, 5, 0] == rows[7, 2 * 32 + 5]
     assert train.data[7, 2, 5, 2] == rows[7, 2048 + 2 * 32 + 5]
     image, target = test[1]
+    Image = pytest.importorskip("PIL.Image")
+    assert isinstance(image, Image.Image) and image.mode == "RGB"  # as torchvision's
     np.testing.assert_array_equal(image, _image_of(batches["test_batch"]["data"][1]))
     assert target == batches["test_batch"]["labels"][1]
+
+
+def test_cifar_samples_are_arrays_without_pillow(tmp_path, monkeypatch):
+    batches = write_cifar10_python(tmp_path, count=2)
+    monkeypatch.setitem(sys.modules, "PIL", None)  # `from PIL import Image` fails
+    image, _ = CIFAR10(tmp_path, train=False)[1]
+    assert isinstance(image, np.ndarray)
+    np.testing.assert_array_equal(image, _image_of(batches["test_batch"]["data"][1]))
 
 
 def test_cifar100_python_folder(tmp_path):

@@ -5,7 +5,7 @@ Every kernel family is compiled for several instruction sets ('base': the platfo
 
     >>> import minigrad
     >>> minigrad.backends.cpu_info()["kernels"]
-    {'gemm': 'avx512', 'conv': 'avx512', 'pool': 'avx512', 'optim': 'avx512'}
+    {'gemm': 'avx512', 'conv': 'avx512', 'pool': 'avx512', 'optim': 'avx512', 'norm': 'avx512'}
     >>> minigrad.backends.set_isa("avx2")            # every family, for a comparison
     >>> minigrad.backends.set_isa(None)              # back to the default
 
@@ -20,7 +20,7 @@ neither backend: their flags are stored and change nothing).
 import os
 import platform
 
-from minigrad._kernels import build_info, conv, cpu, gemm, optim, pool
+from minigrad._kernels import build_info, conv, cpu, gemm, norm, optim, pool
 from minigrad.backends import cudnn, mps  # noqa: F401
 from minigrad.threads import get_num_threads
 
@@ -28,7 +28,7 @@ __all__ = ["FAMILIES", "cpu_info", "get_isa", "set_isa", "supported_isas", "conv
            "set_conv_algorithm", "set_conv_tile", "set_verbose", "cudnn", "mps"]
 
 # kernel family -> its compiled module (each has get_isa / set_isa)
-FAMILIES = {"gemm": gemm, "conv": conv, "pool": pool, "optim": optim}
+FAMILIES = {"gemm": gemm, "conv": conv, "pool": pool, "optim": optim, "norm": norm}
 
 
 def supported_isas() -> list:
@@ -63,7 +63,7 @@ def cpu_info() -> dict:
 
 
 def get_isa(family: str) -> str:
-    """The instruction set the kernel family ('gemm', 'conv', 'pool', 'optim') runs."""
+    """The instruction set the kernel family ('gemm', 'conv', 'pool', 'optim', 'norm') runs."""
     return _family(family).get_isa()
 
 

@@ -24,6 +24,14 @@ never overwritten (``--overwrite`` says to). ``--resume`` continues from it: a r
 after epoch k and resumed ends with the same weights as one that never stopped. At the end
 the loss and accuracy curves are drawn to a PNG named and titled after the run (matplotlib,
 when installed).
+
+Under an MPI launcher (``mpirun -n 2 minigrad-train``) the run is data-parallel: each rank
+trains a DistributedDataParallel replica on its DistributedSampler share of every shuffled
+batch (``--batch-size`` stays the global batch, divided among the ranks, so the recipe and
+its accuracy do not change), and evaluates its share of the test set. Only rank 0 shows the
+progress bar, prints, writes the checkpoint (its name ends in ``-ranks2``) and draws the
+plot; ``--resume`` makes every rank read the checkpoint, so it must be at a path every rank
+sees (on one machine, always). A rank that fails ends the whole job with a message.
 """
 import argparse
 import math
@@ -34,14 +42,16 @@ import time
 import numpy as np
 
 import minigrad
+import minigrad.distributed as dist
 from minigrad import nn, optim
+from minigrad.nn.parallel import DistributedDataParallel
 from minigrad.random import get_rng_state, set_rng_state
 from minigrad.serialization import SerializationError, load, save
-from minigrad.utils.data import DataLoader, Subset
+from minigrad.utils.data import DataLoader, DistributedSampler, Subset
 from minigrad.vision import transforms
 from minigrad.vision.datasets import CIFAR10, Digits
 
-__all__ = ["SeedModel", "main", "parse_args", "build_parser", "run_name"]
+__all__ = ["SeedModel", "main", "command", "parse_args", "build_parser", "run_name"]
 
 DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "rmsprop": 0.002, "adam": 0.003}
 DEFAULT_LR_DECAY = 0.7
@@ -90,6 +100,22 @@ _SEED = _number(int, 0, high=2**64 - 1, what="an integer from 0 to 2**64 - 1")
 _POSITIVE = _number(float, 0.0, low_inclusive=False, what="a positive number")
 _DECAY = _number(float, 0.0, low_inclusive=False, high=1.0, what="a number in (0, 1]")
 _NON_NEGATIVE = _number(float, 0.0, what="a number >= 0")
+
+
+def launcher_world_size() -> int:
+    """How many ranks the MPI launcher started (Open MPI's, MPICH's and Intel MPI's
+    variables), or 1 when not launched by one."""
+    for variable in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE"):
+        if os.environ.get(variable, "").isdigit():
+            return int(os.environ[variable])
+    return 1
+
+
+def launcher_rank() -> int:
+    for variable in ("OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+        if os.environ.get(variable, "").isdigit():
+            return int(os.environ[variable])
+    return 0
 
 
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -150,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv=None, parser=None) -> argparse.Namespace:
     parser = parser or build_parser()
     args = parser.parse_args(argv)
+    args.world_size = launcher_world_size()
+    if args.batch_size % args.world_size:
+        parser.error(f"--batch-size {args.batch_size} is the global batch: it must be "
+                     f"divisible by the {args.world_size} ranks")
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
     if args.data == "cifar10" and not args.download and not _cifar_present(args.root):
@@ -177,6 +207,8 @@ def run_name(args) -> str:
         name += f"-clip{args.clip_grad_norm:g}"
     if args.limit is not None:
         name += f"-limit{args.limit}"
+    if getattr(args, "world_size", 1) > 1:
+        name += f"-ranks{args.world_size}"
     return name
 
 
@@ -242,6 +274,12 @@ def train_one_epoch(model, loader, loss_fn, optimizer, clip_grad_norm, descripti
 
 def evaluate(model, loader) -> float:
     """Accuracy on ``loader``."""
+    correct, total = count_correct(model, loader)
+    return correct / max(total, 1)
+
+
+def count_correct(model, loader):
+    """(correct predictions, images) over ``loader``."""
     model.eval()
     correct = total = 0
     with minigrad.no_grad():
@@ -249,14 +287,17 @@ def evaluate(model, loader) -> float:
             predictions = model(images).data.argmax(axis=1)
             correct += int((predictions == labels.data).sum())
             total += len(labels)
-    return correct / max(total, 1)
+    return correct, total
 
 
 def _config(args) -> dict:
     """The settings a checkpoint must share with a run that continues or replaces it."""
-    return {"data": args.data, "optimizer": args.optimizer, "lr": args.lr,
-            "lr_decay": args.lr_decay, "clip_grad_norm": args.clip_grad_norm,
-            "batch_size": args.batch_size, "seed": args.seed, "limit": args.limit}
+    config = {"data": args.data, "optimizer": args.optimizer, "lr": args.lr,
+              "lr_decay": args.lr_decay, "clip_grad_norm": args.clip_grad_norm,
+              "batch_size": args.batch_size, "seed": args.seed, "limit": args.limit}
+    if getattr(args, "world_size", 1) > 1:
+        config["world_size"] = args.world_size
+    return config
 
 
 def _saved_config(path):
@@ -328,6 +369,8 @@ def describe_run(args) -> str:
     text += f"batch {args.batch_size}, seed {args.seed}"
     if args.limit is not None:
         text += f", first {args.limit} images"
+    if getattr(args, "world_size", 1) > 1:
+        text += f", {args.world_size} ranks"
     return text
 
 
@@ -359,44 +402,88 @@ def plot_curves(history, path, title) -> bool:
 def main(argv=None) -> dict:
     """Run the command; returns the history (train_loss, test_accuracy per epoch)."""
     parser = build_parser()
+    if launcher_rank() != 0:
+        # A usage error is the same on every rank: rank 0 says it and exits with 2, which
+        # mpirun returns; the others leave quietly, with 0, so that mpirun does not end the
+        # job (and rank 0) before rank 0 has printed it.
+        parser.error = lambda message: parser.exit(0)
     args = parse_args(argv, parser)
-    resume = check_checkpoint(args, parser)
+    if args.world_size == 1:
+        return _train(args, parser, check_checkpoint(args, parser), rank=0)
+    dist.init_process_group("mpi")
+    rank = dist.get_rank()
+    decision = minigrad.zeros(2, dtype=minigrad.int64)   # (exit status, resume)
+    if rank == 0:
+        try:
+            decision[1] = check_checkpoint(args, parser)
+        except SystemExit as exit_:
+            decision[0] = exit_.code or 0
+    dist.broadcast(decision, src=0)
+    if decision[0]:
+        dist.destroy_process_group()
+        sys.exit(int(decision[0]))
+    history = _train(args, parser, bool(decision[1]), rank)
+    dist.barrier()
+    dist.destroy_process_group()
+    return history
+
+
+def _train(args, parser, resume: bool, rank: int) -> dict:
+    """The run (one rank's part of it when args.world_size > 1)."""
+    say = print if rank == 0 else (lambda *_, **__: None)
     if args.threads is not None:
         minigrad.set_num_threads(args.threads)
     minigrad.manual_seed(args.seed)
     train_set, test_set, channels, size = make_datasets(args)
-    model = SeedModel(channels, size, num_classes=10)
-    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    net = SeedModel(channels, size, num_classes=10)
+    optimizer = make_optimizer(args.optimizer, net.parameters(), args.lr)
     scheduler = optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
     loss_fn = nn.CrossEntropyLoss()
 
     history = {"train_loss": [], "test_accuracy": [], "images_per_second": []}
     start_epoch = 0
     if resume:
-        start_epoch, history = load_checkpoint(args.checkpoint, model, optimizer, scheduler)
-        print(f"resumed from {args.checkpoint} after epoch {start_epoch}")
+        start_epoch, history = load_checkpoint(args.checkpoint, net, optimizer, scheduler)
+        say(f"resumed from {args.checkpoint} after epoch {start_epoch}")
 
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    world, test_images = args.world_size, len(test_set)
+    if world == 1:
+        model, sampler = net, None
+        train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    else:
+        model = DistributedDataParallel(net)
+        sampler = DistributedSampler(train_set, seed=args.seed)
+        train_loader = DataLoader(train_set, batch_size=args.batch_size // world,
+                                  sampler=sampler)
+        test_set = Subset(test_set, list(range(rank, len(test_set), world)))
     test_loader = DataLoader(test_set, batch_size=256)
-    print(f"{describe_run(args)}: {len(train_set)} train / {len(test_set)} test images, "
-          f"{minigrad.get_num_threads()} thread(s)")
+    threads = f"{minigrad.get_num_threads()} thread(s)"
+    say(f"{describe_run(args)}: {len(train_set)} train / {test_images} test images, "
+        + (threads if world == 1 else f"{world} ranks x {threads}"))
     started = time.perf_counter()
     for epoch in range(start_epoch, args.epochs):
         description = f"epoch {epoch + 1}/{args.epochs}"
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         loss, rate = train_one_epoch(model, train_loader, loss_fn, optimizer,
-                                     args.clip_grad_norm, description, args.quiet)
+                                     args.clip_grad_norm, description, args.quiet or rank != 0)
         scheduler.step()
-        accuracy = evaluate(model, test_loader)
+        correct, total = count_correct(net, test_loader)
+        if world > 1:
+            loss, rate, correct, total = _summed([loss / world, rate, correct, total])
+        accuracy = correct / max(total, 1)
         history["train_loss"].append(loss)
         history["test_accuracy"].append(accuracy)
         history["images_per_second"].append(rate)
-        save_checkpoint(args.checkpoint, model, optimizer, scheduler, epoch + 1, history, args)
-        print(f"{description}: train loss {loss:.4f}, test accuracy {100 * accuracy:.2f}%, "
-              f"{rate:.0f} images/s", flush=True)
+        if rank == 0:
+            save_checkpoint(args.checkpoint, net, optimizer, scheduler, epoch + 1, history,
+                            args)
+        say(f"{description}: train loss {loss:.4f}, test accuracy {100 * accuracy:.2f}%, "
+            f"{rate:.0f} images/s", flush=True)
     if args.epochs > start_epoch:
-        print(f"trained {args.epochs - start_epoch} epoch(s) in "
-              f"{time.perf_counter() - started:.1f} s; checkpoint: {args.checkpoint}")
-    if args.plot and history["train_loss"]:
+        say(f"trained {args.epochs - start_epoch} epoch(s) in "
+            f"{time.perf_counter() - started:.1f} s; checkpoint: {args.checkpoint}")
+    if rank == 0 and args.plot and history["train_loss"]:
         title = f"{describe_run(args)}, {len(history['train_loss'])} epochs"
         if plot_curves(history, args.plot, title):
             print(f"curves: {args.plot}")
@@ -404,6 +491,19 @@ def main(argv=None) -> dict:
             print("matplotlib is not installed (pip install 'minigrad[examples]'): no plot",
                   file=sys.stderr)
     return history
+
+
+def command() -> None:
+    """The ``minigrad-train`` console script: ``main`` without its return value (a console
+    script exits with what its function returns, and a dict would be an error)."""
+    main()
+
+
+def _summed(values) -> list:
+    """Each value summed over the ranks (float64)."""
+    total = minigrad.tensor(np.array(values, dtype=np.float64))
+    dist.all_reduce(total)
+    return total.numpy().tolist()
 
 
 if __name__ == "__main__":

@@ -159,7 +159,9 @@ def check_fits(value, dtype):
     """``value`` as torch writes it into a tensor of ``dtype``: its RuntimeError for a number
     an integer dtype cannot hold (NaN, an infinity, past the range; numpy would store garbage
     or raise its own error), a negative int wrapped into an unsigned dtype (-1 is 255 for
-    uint8, as torch; numpy refuses)."""
+    uint8, as torch; numpy refuses); any number into bool is its truth value."""
+    if np.dtype(dtype).kind == "b" and isinstance(value, numbers.Number):
+        return bool(value)
     if np.dtype(dtype).kind == "f" and isinstance(value, numbers.Real) \
             and math.isfinite(value) and abs(value) > np.finfo(dtype).max:
         raise RuntimeError(f"value cannot be converted to type {np.dtype(dtype)} without "
@@ -198,8 +200,7 @@ def check_tensor(value, name: str, op: str, position=None) -> None:
 
 
 def check_floating(input, op: str) -> None:
-    """torch's refusal of an integer input by a float-only kernel (its dispatch raises
-    NotImplementedError, a RuntimeError)."""
+    """torch's refusal of an integer input by a float-only kernel (NotImplementedError, a
+    RuntimeError, as torch's dispatch raises)."""
     if input.array.dtype.kind != "f":
-        raise NotImplementedError(f'"{op}" not implemented for '
-                                  f"'{type_name(input.array.dtype)}'")
+        raise NotImplementedError(f'"{op}" not implemented for \'{type_name(input.array.dtype)}\'')

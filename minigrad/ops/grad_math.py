@@ -16,7 +16,7 @@ from minigrad.tensor import Tensor
 __all__ = ["is_tensor", "where", "zeros_like", "exp", "log", "sign", "tanh", "erf", "sqrt",
            "cos", "sin", "sinh", "cosh", "expand_dims", "broadcast_to", "permute", "swap_last_axes",
            "matmul", "scatter_into_zeros", "index_into_zeros", "add_at_zeros", "split",
-           "astype", "softmax", "gather_along"]
+           "astype", "softmax", "gather_along", "log1p", "sigmoid"]
 
 
 def is_tensor(x) -> bool:
@@ -57,6 +57,18 @@ def exp(x):
 
 def log(x):
     return _unary(_ew.log, np.log, x)
+
+
+def log1p(x):
+    return _unary(_ew.log1p, np.log1p, x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), without overflow for large |x| on arrays."""
+    if isinstance(x, Tensor):
+        return _ew.sigmoid(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 def sqrt(x):

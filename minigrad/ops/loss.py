@@ -1,5 +1,7 @@
 """Losses, as torch.nn.functional: cross_entropy (one fused Cython kernel per direction),
-nll_loss, mse_loss, l1_loss and binary_cross_entropy_with_logits (NumPy).
+nll_loss, mse_loss, l1_loss, binary_cross_entropy_with_logits, binary_cross_entropy,
+smooth_l1_loss, huber_loss and kl_div (NumPy), cosine_embedding_loss and margin_ranking_loss
+(composed of ops, as torch composes them). The math of the last six is in their docstrings.
 
 Reductions: 'none' keeps the per-item losses, 'sum' adds them, 'mean' divides the sum by
 the number of items, except for class-index cross_entropy and nll_loss with reduction='mean',
@@ -31,12 +33,17 @@ from minigrad.ops.arguments import FLOATS as _FLOATS
 from minigrad.ops.arguments import check_tensor as _check_tensor
 from minigrad.ops.arguments import int_argument
 from minigrad.ops.arguments import type_name as _torch_name
+from minigrad.ops.elementwise import Clamp as _Clamp
+from minigrad.ops.elementwise import broadcast_error as _broadcast_error
 from minigrad.ops.elementwise import log_softmax as _log_softmax
+from minigrad.ops.elementwise import where as _where
+from minigrad.ops.promotion import result_type as _result_type
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "binary_cross_entropy", "smooth_l1_loss",
+           "huber_loss", "kl_div", "cosine_embedding_loss", "margin_ranking_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 _ones_cache = {}
@@ -705,3 +712,371 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         for t in (input, target, weight, pos_weight))
     loss = BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
     return loss if dtype == result_dtype else loss.to(result_dtype)
+
+
+# ----------------------------------------------------------------------------- more losses:
+# binary_cross_entropy, smooth_l1_loss, huber_loss, kl_div (own Functions, backward written
+# with grad_math so that create_graph records it), cosine_embedding_loss and
+# margin_ranking_loss (composed of ops, as torch composes them: the same nodes, gradients and
+# double backward).
+
+_BCE_EPSILON = 1e-12        # torch's floor under x (1 - x) in the gradient
+_BCE_LOG_FLOOR = -100.0     # torch's floor under both logs: x = 0 or 1 gives a finite loss
+_COSINE_EPSILON = 1e-12     # torch's term added to each squared norm
+
+
+class ClampMin(_Clamp):
+    """max(x, m) as torch's clamp_min records it (its node name), for the composed losses."""
+
+    node_name = "ClampMinBackward0"
+
+
+def _reduce_composed(loss, reduction):
+    """torch's apply_loss_reduction on a tensor of per-item losses (recorded ops)."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_pair(input, target, op, warn_on_broadcast=True):
+    """torch's checks of an (input, target) pair that broadcast: a warning when the shapes
+    differ, RuntimeError when they do not broadcast."""
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    if warn_on_broadcast and target.array.shape != input.array.shape:
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
+                      f"size ({input.size()}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+    try:
+        np.broadcast_shapes(input.array.shape, target.array.shape)
+    except ValueError:
+        raise _broadcast_error(input.array, target.array) from None
+
+
+def _as_dtype(t, dtype):
+    return t if t.array.dtype == dtype else t.type(dtype)
+
+
+class BinaryCrossEntropy(ArrayFunction):
+    """loss = -w (y max(log x, -100) + (1 - y) max(log(1 - x), -100)), x in [0, 1];
+    dx = w g (x - y) / max(x (1 - x), 1e-12),  dy = w g (log(1 - x) - log x) (torch's
+    -logit(x)). As torch, the weight w gets no gradient."""
+
+    node_name = "BinaryCrossEntropyBackward0"  # torch's grad_fn name
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), _BCE_LOG_FLOOR)
+            log_1mx = np.maximum(np.log1p(-x), _BCE_LOG_FLOOR)
+        loss = (y - 1) * log_1mx - y * log_x
+        if w is not None:
+            loss = loss * w
+        ctx.save_for_backward(x, y, w)
+        ctx.reduction = reduction
+        return _reduce(np.asarray(loss, dtype=x.dtype), reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, w = ctx.saved_tensors
+        g = _grad_per_item(grad, ctx.reduction, tuple(x.shape), math.prod(x.shape), x.dtype)
+        if w is not None:
+            g = g * w
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            spread = (1 - x) * x
+            grad_x = g * (x - y) / G.where(spread > _BCE_EPSILON, spread, _BCE_EPSILON)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                grad_y = g * -G.log(x / (1 - x))
+        return grad_x, grad_y, None, None
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target`` in
+    [0, 1] (same shape); ``weight`` broadcasts to it. Both logs are floored at -100."""
+    op = "binary_cross_entropy"
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.array.shape != input.array.shape:
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the input "
+                         f"size ({input.size()}) is deprecated. Please ensure they have the "
+                         "same size.")
+    x, y = input.array, target.array
+    if x.dtype not in _FLOATS:
+        raise NotImplementedError(f'"{op}" not implemented for \'{_torch_name(x.dtype)}\'')
+    if y.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {_torch_name(y.dtype)} but expected "
+                           f"{_torch_name(x.dtype)}")
+    if weight is not None:
+        _check_tensor(weight, "weight", op)
+        try:
+            shape = np.broadcast_shapes(y.shape, weight.array.shape)
+        except ValueError:
+            raise RuntimeError(f"{op}: the weight of shape {list(weight.array.shape)} does not "
+                               f"broadcast to the target's shape {list(y.shape)}") from None
+        if shape != x.shape:
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
+        if weight.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
+                               "argument 'weight'. This input cannot have requires_grad True.")
+        if weight.array.dtype != x.dtype:
+            weight = weight.type(x.dtype)
+    if not bool(((x >= 0) & (x <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not bool(((y >= 0) & (y <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+class _QuadraticThenLinear(ArrayFunction):
+    """d = x - y, a loss quadratic in d for |d| < t and linear beyond (t: beta or delta);
+    subclasses give the two pieces and the slopes. dx = g slope(d), dy = -dx, where the slope
+    is the quadratic's inside and ±edge outside (so the second derivative is 0 from |d| = t
+    on, as torch's)."""
+
+    @staticmethod
+    def quadratic(size, t):
+        raise NotImplementedError
+
+    @staticmethod
+    def linear(size, t):
+        raise NotImplementedError
+
+    @staticmethod
+    def inner_slope(diff, t):
+        raise NotImplementedError
+
+    @staticmethod
+    def edge_slope(t):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction, t):
+        diff = x - y
+        size = np.abs(diff)
+        loss = np.where(size < t, cls.quadratic(size, t), cls.linear(size, t))
+        ctx.save_for_backward(x, y)
+        ctx.args = reduction, t, diff.shape
+        return _reduce(np.asarray(loss, dtype=diff.dtype), reduction, diff.size)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        x, y = ctx.saved_tensors
+        reduction, t, shape = ctx.args
+        diff = x - y
+        g = _grad_per_item(grad, reduction, shape, math.prod(shape), x.dtype)
+        edge = cls.edge_slope(t)
+        slope = G.where(diff <= -t, -edge, G.where(diff >= t, edge, cls.inner_slope(diff, t)))
+        grad_x = slope * g
+        return grad_x, -grad_x if ctx.needs_input_grad[1] else None, None, None
+
+
+class SmoothL1Loss(_QuadraticThenLinear):
+    """loss = 0.5 d² / β where |d| < β, else |d| - 0.5 β;  slope d / β inside, ±1 outside."""
+
+    @staticmethod
+    def quadratic(size, beta):
+        return 0.5 * size * size / beta
+
+    @staticmethod
+    def linear(size, beta):
+        return size - 0.5 * beta
+
+    @staticmethod
+    def inner_slope(diff, beta):
+        return diff / beta
+
+    @staticmethod
+    def edge_slope(beta):
+        return 1.0
+
+
+class HuberLoss(_QuadraticThenLinear):
+    """loss = 0.5 d² where |d| < δ, else δ (|d| - 0.5 δ);  slope d inside, ±δ outside."""
+
+    @staticmethod
+    def quadratic(size, delta):
+        return 0.5 * size * size
+
+    @staticmethod
+    def linear(size, delta):
+        return delta * (size - 0.5 * delta)
+
+    @staticmethod
+    def inner_slope(diff, delta):
+        return diff
+
+    @staticmethod
+    def edge_slope(delta):
+        return delta
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Smooth L1: squared below ``beta``, absolute above (target broadcast against input, as
+    torch); beta = 0 is l1_loss."""
+    _check_pair(input, target, "smooth_l1_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta == 0.0:
+        shape = np.broadcast_shapes(input.array.shape, target.array.shape)
+        return l1_loss(input.expand(shape), target.expand(shape), reduction=reduction)
+    if beta < 0:  # torch's kernel checks beta before the dtypes
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    # torch broadcasts the pair first: a 0-d operand then promotes like any other
+    dtype = _dtypes.promote(input.array.dtype, target.array.dtype)
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"smooth_l1_cpu" not implemented for '
+                                  f"'{_torch_name(dtype)}'")
+    input, target = _as_dtype(input, dtype), _as_dtype(target, dtype)
+    return SmoothL1Loss.apply(input, target, reduction, float(beta))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Huber: squared below ``delta``, delta-scaled absolute above (target broadcast against
+    input, cast to the input's dtype as torch's kernel does). ``weight`` (input's shape)
+    multiplies the per-item losses before the reduction, and gets a gradient, as in torch."""
+    _check_pair(input, target, "huber_loss")
+    if weight is None:  # torch: the reduction's name, then delta, then the dtypes
+        reduction = _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    dtype = _dtypes.promote(input.array.dtype, target.array.dtype)
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"huber_cpu" not implemented for \'{_torch_name(dtype)}\'')
+    if input.array.dtype.kind != "f":
+        raise RuntimeError(f"result type {_torch_name(dtype)} can't be cast to the desired "
+                           f"output type {_torch_name(input.array.dtype)}")
+    target = _as_dtype(target, input.array.dtype)
+    if weight is None:
+        return HuberLoss.apply(input, target, reduction, float(delta))
+    _check_tensor(weight, "weight", "huber_loss")
+    if weight.array.shape != input.array.shape:
+        raise ValueError("Weights and input must have the same size.")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
+                         "'mean', 'sum'.")
+    return _reduce_composed(HuberLoss.apply(input, target, "none", float(delta)) * weight,
+                            reduction)
+
+
+class KLDivergence(ArrayFunction):
+    """Pointwise KL divergence of log-probabilities x from probabilities t, as torch composes
+    it: xlogy(t, t) - t x (0 where t = 0);  dx = -g t,
+    dt = g (log t [0 where t = 0] + t / t - x) (NaN where t = 0, as in torch)."""
+
+    node_name = "SubBackward0"  # torch's last node of xlogy(t, t) - t * x
+
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.save_for_backward(x, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_log_t = np.where(t == 0, 0, t * np.log(t))
+        return t_log_t - t * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        grad_x = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_x = -grad * t
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_t = grad * G.where(t != 0, G.log(t), 0.0) + grad * t / t - grad * x
+        return grad_x, grad_t
+
+
+class KLDivergenceLogTarget(ArrayFunction):
+    """Pointwise KL divergence with log-probabilities t: e^t (t - x);
+    dx = -g e^t,  dt = g e^t + g (t - x) e^t."""
+
+    node_name = "MulBackward0"  # torch's last node of exp(t) * (t - x)
+
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.save_for_backward(x, t)
+        return np.exp(t) * (t - x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        scaled = grad * G.exp(t)
+        grad_x = -scaled if ctx.needs_input_grad[0] else None
+        grad_t = scaled + scaled * (t - x) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_t
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence of ``input`` (log-probabilities) from ``target`` (probabilities, or
+    log-probabilities with log_target), broadcast. Reductions: 'none', 'sum', 'mean' (over
+    every element, with torch's warning), 'batchmean' (the sum over input.size(0))."""
+    op = "kl_div"
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    if size_average is not None or reduce is not None:
+        reduced_as = _legacy_reduction(size_average, reduce, "mean")
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                          "the support size.'batchmean' divides only by the batch size, and "
+                          "aligns with the KL div math definition.'mean' will be changed to "
+                          "behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        reduced_as = "sum" if reduction == "batchmean" else reduction
+        _check_reduction(reduced_as)
+    if input.array.dtype.kind not in "fc" or target.array.dtype.kind not in "fc":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    _check_pair(input, target, op, warn_on_broadcast=False)
+    dtype = _result_type(input, target)   # torch composes it of ops: their promotion
+    input, target = _as_dtype(input, dtype), _as_dtype(target, dtype)
+    pointwise = (KLDivergenceLogTarget if log_target else KLDivergence).apply(input, target)
+    loss = _reduce_composed(pointwise, reduced_as)
+    if reduction == "batchmean" and input.array.ndim != 0:
+        loss = loss / input.array.shape[0]
+    return loss
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """Per pair (rows of input1, input2; target ±1): 1 - cos where target = 1,
+    max(0, cos - margin) where target = -1 (0 for other targets), with
+    cos = Σ a b / sqrt((Σ a² + 1e-12)(Σ b² + 1e-12)) — composed as torch composes it."""
+    op = "cosine_embedding_loss"
+    for name, value in (("input1", input1), ("input2", input2), ("target", target)):
+        _check_tensor(value, name, op)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dim = target.array.ndim
+    if dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.array.ndim != dim + 1 or input2.array.ndim != dim + 1:
+        expects = "1D target tensor expects 2D" if dim else "0D target tensor expects 1D"
+        raise RuntimeError(f"{expects} input tensors, but found inputs with sizes "
+                           f"{list(input1.array.shape)} and {list(input2.array.shape)}.")
+    prod_sum = (input1 * input2).sum(dim)
+    mag_square1 = (input1 * input1).sum(dim) + _COSINE_EPSILON
+    mag_square2 = (input2 * input2).sum(dim) + _COSINE_EPSILON
+    cos = prod_sum / (mag_square1 * mag_square2).sqrt()
+    zeros = G.zeros_like(cos)
+    positive = _where(target == 1, 1 - cos, zeros)
+    negative = _where(target == -1, ClampMin.apply(cos - margin, 0, None), zeros)
+    return _reduce_composed(positive + negative, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -target (input1 - input2) + margin) per item (broadcast), target ±1 saying
+    which input should rank higher — composed as torch composes it."""
+    op = "margin_ranking_loss"
+    for name, value in (("input1", input1), ("input2", input2), ("target", target)):
+        _check_tensor(value, name, op)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not input1.array.ndim == input2.array.ndim == target.array.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same "
+                           f"dimension but got sizes: input1: {input1.size()}, input2: "
+                           f"{input2.size()}, target: {target.size()} ")
+    return _reduce_composed(ClampMin.apply(-target * (input1 - input2) + margin, 0, None),
+                            reduction)

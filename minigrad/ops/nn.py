@@ -1,29 +1,30 @@
-"""Ops of the neural-network layers: Linear (on the GEMM kernel), LeakyRelu, Gelu, BatchNorm
-and the Dropout mask multiply; each op's front door (validation, then Function.apply) is
-here too, which minigrad.nn.functional and the modules call.
+"""Ops of the neural-network layers: Linear (on the GEMM kernel), BatchNorm and the Dropout
+mask multiply (element-wise, or of whole channels: dropout1d/2d/3d); each op's front door
+(validation, then Function.apply) is here too, which minigrad.nn.functional and the modules
+call. The activations are in ops/activation.py.
 
 Linear, x (..., K), W (N, K), b (N,):
     y = x Wᵀ + b;   dx = g W,  dW = gᵀ x,  db = Σ_rows g
-LeakyRelu, slope α:  y = x if x > 0 else α x;   dy/dx = 1 if x > 0 else α
-Gelu (exact):  y = x Φ(x) = x (1 + erf(x/√2)) / 2;   dy/dx = Φ(x) + x φ(x)
-Gelu (tanh):   y = x (1 + tanh(u)) / 2,  u = √(2/π) (x + 0.044715 x³);
-               dy/dx = (1 + t)/2 + x (1 - t²) √(2/π) (1 + 3·0.044715 x²) / 2,  t = tanh(u)
 BatchNorm over every axis but the channel axis 1, m values per channel:
     x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β  (μ, σ² the batch's biased statistics in training,
     the running ones in evaluation); running μ ← (1-f) μ + f μ_B, running σ² ← (1-f) σ² +
     f σ²_B m/(m-1).   dγ = Σ g x̂,  dβ = Σ g,  with h = γ g:
     training:  dx = (h - mean(h) - x̂ mean(h x̂)) / √(σ² + ε);   evaluation: dx = h / √(σ² + ε)
-Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p));  dx = g ⊙ mask
+Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p); one number per channel, broadcast
+          over the positions, for the channel-wise dropouts);  dx = g ⊙ mask
 
-Each op's front door (linear, leaky_relu, gelu, batch_norm, dropout) validates its arguments
+Each op's front door (linear, batch_norm, dropout, dropout1d/2d/3d) validates its arguments
 here; minigrad.nn.functional and the layers call these.
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
 from minigrad._kernels import gemm as _gemm
+from minigrad._kernels import norm as _norm
+from minigrad._kernels.buffers import aligned_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops import inplace as _inplace
@@ -33,11 +34,8 @@ from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
-__all__ = ["linear", "leaky_relu", "gelu", "batch_norm", "dropout"]
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_GELU_TANH_C = 0.044715
+__all__ = ["linear", "batch_norm", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "feature_dropout"]
 
 
 def _rows(shape) -> int:
@@ -128,108 +126,117 @@ def linear_function(ndim: int, has_bias: bool):
     return _LINEAR_FUNCTIONS[ndim if ndim < 3 else 3, has_bias]
 
 
-class LeakyRelu(ArrayFunction):
-    """y = x if x > 0 else slope·x."""
-
-    @staticmethod
-    def forward(ctx, x, negative_slope):
-        positive = x > 0
-        ctx.save_for_backward(positive)
-        ctx.negative_slope = negative_slope
-        return np.where(positive, x, x * x.dtype.type(negative_slope))
-
-    @staticmethod
-    def backward(ctx, grad):
-        (positive,) = ctx.saved_tensors
-        return G.where(positive, grad, grad * ctx.negative_slope), None
-
-
-class Gelu(ArrayFunction):
-    """GELU, exact (erf) or its tanh approximation; see the module docstring for the math."""
-
-    @staticmethod
-    def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
-        if approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
-            return (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
-        return (0.5 * x * (1.0 + G.erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            t = G.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x ** 3))
-            du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * x * x)
-            slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
-        else:
-            cdf = 0.5 * (1.0 + G.erf(x / math.sqrt(2.0)))
-            slope = cdf + x * _INV_SQRT_2PI * G.exp(-0.5 * x * x)
-        return G.astype(grad * slope, grad.dtype), None
-
-
 class BatchNorm(ArrayFunction):
-    """Batch normalisation over axis 1 (see the module docstring); updates the running
-    statistics in place during a training forward."""
+    """Batch normalisation over axis 1 (see the module docstring) on the fused kernels of
+    kernels/norm.pyx; updates the running statistics in place during a training forward.
+    The output (and the input gradient) keep the input's layout: channels-last stays
+    channels-last, anything else is NCHW."""
 
     node_name = "NativeBatchNormBackward0"
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        axes = (0,) + tuple(range(2, x.ndim))
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        channels = x.shape[1]
+        view = _channel_view(x)
+        count = x.size // max(channels, 1)
         if training:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = x.mean(axis=axes) if x.size else np.zeros(x.shape[1], x.dtype)
-                var = x.var(axis=axes) if x.size else np.zeros(x.shape[1], x.dtype)
-            if running_mean is not None and x.size:  # an empty batch updates nothing (torch)
-                count = x.size // x.shape[1]
+            mean, m2 = np.zeros(channels), np.zeros(channels)
+            if count:  # an empty batch has no statistics and updates nothing (torch)
+                _norm.batch_norm_statistics(view, mean, m2, get_num_threads())
+            var = m2 / max(count, 1)
+            if running_mean is not None and count:
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean
                 running_var *= 1.0 - momentum
                 running_var += momentum * var * (count / max(count - 1, 1))
         else:
-            mean, var = running_mean, running_var
-        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
-        xhat = (x - mean.reshape(shape).astype(x.dtype, copy=False)) * invstd
-        out = xhat if weight is None else xhat * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        ctx.save_for_backward(x, weight, bias, xhat, invstd)
-        ctx.training = training
-        ctx.axes, ctx.eps, ctx.mean = axes, eps, mean.reshape(shape)
-        return out.astype(x.dtype, copy=False)
+            mean = running_mean.astype(np.float64)
+            var = running_var.astype(np.float64)
+        invstd = 1.0 / np.sqrt(var + eps)
+        scale = invstd if weight is None else invstd * weight
+        shift = -mean * scale if bias is None else bias - mean * scale
+        out = _empty_in_layout_of(x)
+        _norm.batch_norm_affine(view, scale.astype(x.dtype), shift.astype(x.dtype),
+                                _channel_view(out), get_num_threads())
+        ctx.save_for_backward(x, weight, bias)
+        ctx.training, ctx.eps = training, eps
+        ctx.mean, ctx.invstd = mean, invstd   # float64, (C,)
+        return out
 
     @staticmethod
-    def decomposition(ctx, x, weight, bias, xhat, invstd):
+    def decomposition(ctx, x, weight, bias):
         """The forward in recorded ops (for create_graph=True)."""
-        shape = invstd.shape
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        axes = (0,) + tuple(range(2, x.ndim))
         if ctx.training:
-            centered = x - x.mean(axis=ctx.axes, keepdims=True)
-            xhat = centered / G.sqrt((centered * centered).mean(axis=ctx.axes, keepdims=True)
+            centered = x - x.mean(axis=axes, keepdims=True)
+            xhat = centered / G.sqrt((centered * centered).mean(axis=axes, keepdims=True)
                                      + ctx.eps)
         else:
-            xhat = (x - ctx.mean.astype(invstd.dtype)) * invstd
+            xhat = ((x - ctx.mean.reshape(shape).astype(x.dtype))
+                    * ctx.invstd.reshape(shape).astype(x.dtype))
         out = xhat if weight is None else xhat * weight.reshape(shape)
         return out if bias is None else out + bias.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
-        _, weight, _, xhat, invstd = ctx.saved_tensors
-        axes, needs = ctx.axes, ctx.needs_input_grad
+        x, weight, _ = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dtype, threads = x.dtype, get_num_threads()
+        mean, invstd = ctx.mean, ctx.invstd
+        count = x.size // max(x.shape[1], 1)
+        view = _channel_view(x)
+        grad_view = _channel_view(grad, like=x)
         grad_x = grad_w = grad_b = None
-        if needs[1]:
-            grad_w = (grad * xhat).sum(axis=axes)
-        if needs[2]:
-            grad_b = grad.sum(axis=axes)
+        if needs[1] or needs[2] or ctx.training:
+            sum_grad, sum_grad_centred = np.empty(x.shape[1]), np.empty(x.shape[1])
+            _norm.batch_norm_gradient_sums(grad_view, view, mean, sum_grad, sum_grad_centred,
+                                           threads)
+            grad_w = (sum_grad_centred * invstd).astype(dtype) if needs[1] else None
+            grad_b = sum_grad.astype(dtype) if needs[2] else None
         if needs[0]:
-            h = grad if weight is None else grad * weight.reshape(invstd.shape)
+            scale = invstd if weight is None else invstd * weight
             if ctx.training:
-                h = (h - h.mean(axis=axes, keepdims=True)
-                     - xhat * (h * xhat).mean(axis=axes, keepdims=True))
-            grad_x = h * invstd
+                grad_mean = sum_grad / count
+                coef = sum_grad_centred / count * invstd * invstd
+            else:
+                grad_mean = coef = np.zeros_like(invstd)
+            grad_x = _empty_in_layout_of(x)
+            _norm.batch_norm_input_gradient(
+                grad_view, view, mean.astype(dtype), scale.astype(dtype),
+                grad_mean.astype(dtype), coef.astype(dtype), _channel_view(grad_x), threads)
         return grad_x, grad_w, grad_b, None, None, None, None, None
+
+
+def _channels_last_order(ndim):
+    """The axis order that puts the channel axis 1 last: (0, 2, ..., ndim - 1, 1)."""
+    return (0,) + tuple(range(2, ndim)) + (1,)
+
+
+def _is_channels_last(a):
+    """Whether an (N, C, ...) array is stored channels innermost (2-D arrays are)."""
+    return a.ndim == 2 or a.transpose(_channels_last_order(a.ndim)).flags.c_contiguous
+
+
+def _channel_view(a, like=None):
+    """The (A, C, B) C-contiguous view the batch-norm kernels read, in the layout of ``like``
+    (default ``a`` itself): (N*H*W, C, 1) for channels-last, (N, C, H*W) for NCHW; a copy
+    when ``a`` is not stored that way."""
+    like = a if like is None else like
+    channels, positions = a.shape[1], int(np.prod(a.shape[2:], dtype=np.int64))
+    if _is_channels_last(like):
+        rows = np.ascontiguousarray(a.transpose(_channels_last_order(a.ndim)))
+        return rows.reshape(a.shape[0] * positions, channels, 1)
+    return np.ascontiguousarray(a).reshape(a.shape[0], channels, positions)
+
+
+def _empty_in_layout_of(x):
+    """A new array of x's shape and dtype in x's layout (channels-last or NCHW)."""
+    if x.ndim > 2 and _is_channels_last(x):
+        order = _channels_last_order(x.ndim)
+        stored = aligned_empty(x.size, x.dtype).reshape([x.shape[axis] for axis in order])
+        return stored.transpose(np.argsort(order))
+    return np.empty(x.shape, dtype=x.dtype)
 
 
 class DropoutMask(ArrayFunction):
@@ -338,32 +345,26 @@ def _linear_error(input, weight):
                               f"'{type_name(x.dtype)}'")
 
 
-def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """x if x > 0 else negative_slope·x; with ``inplace``, written into ``input``."""
-    check_tensor(input, "input", "leaky_relu", 1)
-    check_floating(input, "leaky_relu_cpu")
-    if inplace:
-        return _inplace.apply_(input, LeakyRelu, float(negative_slope))
-    return LeakyRelu.apply(input, float(negative_slope))
+def _check_probability(p):
+    if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # NaN passes torch's Python check; its kernel refuses it
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def gelu(input, approximate: str = "none"):
-    """x Φ(x), or its tanh approximation when approximate='tanh'."""
-    check_tensor(input, "input", "gelu", 1)
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError("approximate argument must be either none or tanh.")
-    check_floating(input, "GeluKernelImpl")
-    return Gelu.apply(input, approximate)
+def dropout_mask(shape, p, dtype, generator=None):
+    """0 with probability p, else 1/(1-p), of the given shape."""
+    if p == 1.0:
+        return np.zeros(shape, dtype=dtype)
+    keep = numpy_generator(generator).random(shape, dtype=dtype) >= p
+    return keep * dtype.type(1.0 / (1.0 - p))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator=None):
     """Zero each element with probability p and scale the rest by 1/(1-p), when training;
     with ``inplace``, written into ``input``."""
-    if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if p != p:  # NaN passes torch's Python check; its kernel refuses it
-        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     check_tensor(input, "input", "dropout", 1)
     if not training or p == 0.0:
         return input
@@ -372,15 +373,83 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
             return Tensor(np.zeros_like(input.array))
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{type_name(input.array.dtype)}")
-    dtype = input.array.dtype
-    if p == 1.0:
-        mask = np.zeros(input.array.shape, dtype=dtype)
-    else:
-        keep = numpy_generator(generator).random(input.array.shape, dtype=dtype) >= p
-        mask = keep * dtype.type(1.0 / (1.0 - p))
+    mask = dropout_mask(input.array.shape, p, input.array.dtype, generator)
     if inplace:
         return _inplace.apply_(input, DropoutMask, mask)
     return DropoutMask.apply(input, mask)
+
+
+def feature_dropout(input, p: float, training: bool, inplace: bool = False, batched=True,
+                    generator=None):
+    """torch's feature dropout: zero whole channels (dimension 1, or 0 when not ``batched``)
+    with probability p, scaling the rest by 1/(1-p); one draw per (sample, channel)."""
+    check_tensor(input, "input", "feature_dropout", 1)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0 and not inplace:  # torch multiplies by 0 before it looks at dims or dtype
+        return input * 0.0 if input.array.dtype.kind == "f" else \
+            Tensor(np.zeros_like(input.array))
+    check_floating(input, "feature_dropout")
+    shape = input.array.shape
+    lead = 2 if batched else 1
+    if len(shape) < lead:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    mask = dropout_mask(shape[:lead] + (1,) * (len(shape) - lead), p, input.array.dtype,
+                         generator)
+    if inplace:
+        return _inplace.apply_(input, DropoutMask, mask)
+    return DropoutMask.apply(input, mask)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel-wise dropout of (N, C, L) or (C, L) inputs."""
+    _check_probability(p)
+    check_tensor(input, "input", "dropout1d", 1)
+    ndim = input.array.ndim
+    if ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. "
+                           "Note that dropout1d exists to provide channel-wise dropout on inputs "
+                           "with 1 spatial dimension, a channel dimension, and an optional "
+                           "batch dimension (i.e. 2D or 3D inputs).")
+    return feature_dropout(input, p, training, inplace, batched=ndim == 3)
+
+
+def _deprecated_rank(name, ndim, dims):
+    warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will "
+                  "result in an error in a future release. To retain the behavior and silence "
+                  f"this warning, please use dropout instead. Note that {name} exists to "
+                  f"provide channel-wise dropout on inputs with {dims} spatial dimensions, a "
+                  f"channel dimension, and an optional batch dimension (i.e. {dims + 1}D or "
+                  f"{dims + 2}D inputs).", stacklevel=3)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel-wise dropout of (N, C, H, W) inputs. As torch 2.13, a 3-D input is read as
+    (N, C, L) (with torch's warning), other ranks as (N, C, ...) with a deprecation warning."""
+    _check_probability(p)
+    check_tensor(input, "input", "dropout2d", 1)
+    ndim = input.array.ndim
+    if ndim not in (3, 4):
+        _deprecated_rank("dropout2d", ndim, 2)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    return feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    _check_probability(p)
+    check_tensor(input, "input", "dropout3d", 1)
+    ndim = input.array.ndim
+    if ndim not in (4, 5):
+        _deprecated_rank("dropout3d", ndim, 3)
+    return feature_dropout(input, p, training, inplace, batched=ndim != 4)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

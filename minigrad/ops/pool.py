@@ -1,4 +1,6 @@
-"""2-D pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d (torch.nn.functional's forms).
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d, and the 1-D
+forms (max_pool1d, avg_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d), which pool rows of
+height 1 as torch does (torch.nn.functional's forms).
 
 Input (N, C, H, W) or unbatched (C, H, W), float32 or float64. Per axis, with kernel k,
 stride s, padding p and dilation d, the output size is
@@ -23,12 +25,15 @@ from minigrad._kernels import pool as _kernels
 from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
+from minigrad.ops import shape as _shape
 from minigrad.ops.arguments import FLOATS as _FLOATS
 from minigrad.ops.arguments import check_int32, check_int64, pair, type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_output_size"]
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_output_size",
+           "adaptive_max_pool2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
+           "adaptive_max_pool1d"]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -513,3 +518,217 @@ def adaptive_avg_pool2d(input, output_size):
         raise NotImplementedError(f'"{op}" not implemented for '
                                   f"'{type_name(input.array.dtype)}'")
     return AdaptiveAvgPool2d.apply(input, size)
+
+
+# ----------------------------------------------------------------------------- adaptive max
+
+class AdaptiveMaxPool2d(ArrayFunction):
+    """y[oh, ow] = the max of x over the adaptive window (a NaN wins); dx[argmax] += dy.
+    The maxima's flat positions ih*W + iw are kept for backward; AdaptiveMaxPool2dWithIndices
+    also returns them (int64, torch's indices), a second output without gradient."""
+
+    node_name = "AdaptiveMaxPool2DBackward0"
+    returns_indices = False
+
+    @classmethod
+    def forward(cls, ctx, x, out_size):
+        out, out_pixels = _empty_like_batched(x.shape[:-2] + out_size, x.dtype)
+        index = np.empty(out_pixels.shape, dtype=np.int64)
+        _kernels.adaptive_max_pool2d_forward(_pixels(x), out_pixels, index, get_num_threads())
+        ctx.index, ctx.input_shape = index, x.shape
+        if not cls.returns_indices:
+            return out
+        indices = np.ascontiguousarray(index.transpose(0, 3, 1, 2))
+        indices = indices if x.ndim == 4 else indices[0]
+        ctx.mark_non_differentiable(indices)
+        return out, indices
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices=None):
+        if G.is_tensor(grad):
+            return AdaptiveMaxPool2dBackward.apply(grad, ctx.index, ctx.input_shape), None
+        return _adaptive_max_input_gradient(grad, ctx.index, ctx.input_shape), None
+
+
+class AdaptiveMaxPool2dWithIndices(AdaptiveMaxPool2d):
+    returns_indices = True
+
+
+def _adaptive_max_input_gradient(grad, index, shape):
+    grad_x, grad_x_pixels = _empty_like_batched(shape, grad.dtype)
+    _kernels.adaptive_max_pool2d_backward(_pixels(grad), index, grad_x_pixels,
+                                          get_num_threads())
+    return grad_x
+
+
+class AdaptiveMaxPool2dBackward(ArrayFunction):
+    """dx = the scatter of g to the maxima (linear in g);  dg = h read at the maxima."""
+
+    node_name = "AdaptiveMaxPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, index, input_shape):
+        ctx.index, ctx.input_shape = index, input_shape
+        return _adaptive_max_input_gradient(grad, index, input_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        planes = ctx.index.transpose(0, 3, 1, 2)          # (N, C, OH, OW)
+        if len(ctx.input_shape) == 3:
+            planes = planes[0]
+        index = planes.reshape(planes.shape[:-2] + (-1,))
+        flat = upstream.reshape(tuple(ctx.input_shape[:-2]) + (-1,))
+        return G.gather_along(flat, index, index.ndim - 1).reshape(planes.shape), None, None
+
+
+def _adaptive_size(input, output_size, op):
+    """torch's output_size argument of a 2-D adaptive pool -> (OH, OW), None keeping the input
+    size, after checking the input."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    shape = input.array.shape
+    if input.array.ndim not in (3, 4):
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got: {list(shape)}")
+    for axis in range(input.array.ndim - 3, input.array.ndim):
+        if shape[axis] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(shape)} with dimension "
+                               f"{axis} being empty")
+    if input.array.dtype not in _FLOATS:
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be 2")
+        output_size = tuple(n if s is None else s for s, n in zip(output_size, shape[-2:]))
+    size = _pair(output_size, "output_size", op)
+    if min(size) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(shape[:-2]) + list(size)}")
+    return size
+
+
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size (an int, or a pair whose None entries keep the
+    input size), as torch.nn.functional.adaptive_max_pool2d; with return_indices also the
+    flat position ih*W + iw of each maximum in its plane (int64)."""
+    if isinstance(input, Tensor) and isinstance(output_size, (tuple, list)) \
+            and input.array.ndim <= len(output_size):  # torch's Python-side check, first
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    size = _adaptive_size(input, output_size, "adaptive_max_pool2d")
+    if return_indices:
+        return AdaptiveMaxPool2dWithIndices.apply(input, size)
+    return AdaptiveMaxPool2d.apply(input, size)
+
+
+# ----------------------------------------------------------------------------- 1-D pools
+
+def _single(value, name, op):
+    """A 1-D window argument: an int or a sequence of one int (torch's messages)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise RuntimeError(f"{op}() {name} must be an int, list of ints or tuple of ints "
+                               f"of size 1 but got size {len(value)}")
+        value = value[0]
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    return int(value)
+
+
+def _check_1d_input(input, op, floats_only=True):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    shape = input.array.shape
+    if input.array.ndim not in (2, 3) or 0 in shape[-2:]:
+        raise RuntimeError(f"{op}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got:{list(shape)}")
+    if floats_only and input.array.dtype not in _FLOATS:
+        kernel = "max_pool1d_impl" if op == "max_pool1d" else op
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling of (N, C, L) or (C, L): max_pool2d of rows of height 1 (torch's
+    graph: unsqueeze, pool, squeeze); with return_indices also each maximum's position."""
+    op = "max_pool1d"
+    # with indices torch runs max_pool2d's kernel, which takes integers
+    _check_1d_input(input, op, floats_only=not return_indices)
+    if return_indices and input.array.dtype == np.bool_:
+        raise NotImplementedError('"max_pool2d" not implemented for \'Bool\'')
+    k = _single(kernel_size, "kernel_size", op)
+    s = k if stride is None or stride == [] or stride == () else _single(stride, "stride", op)
+    p, d = _single(padding, "padding", op), _single(dilation, "dilation", op)
+    for name, value, low in (("kernel_size", k, 1), ("stride", s, 1), ("dilation", d, 1),
+                             ("padding", p, 0)):
+        if value < low:
+            relation = "greater than zero" if low else "non-negative"
+            raise RuntimeError(f"{op}() {name} must be {relation}, but got {value}")
+    if p > k // 2:
+        raise RuntimeError(f"{op}() padding should be at most half of kernel size, but got "
+                           f"padding={p} and kernel_size={k}")
+    length = pool_output_size(input.array.shape[-1], k, s, p, d, ceil_mode)
+    if length < 1:
+        raise RuntimeError(f"{op}() Invalid computed output size: {length}")
+    rows = _shape.unsqueeze(input, -2)
+    window = ((1, k), (1, s), (0, p), (1, d), (1, length))
+    if return_indices and input.array.dtype.kind in "iu":
+        out, indices = _integer_max_pool2d(rows.array, *window, True)
+        return _shape.squeeze(out, -2), _shape.squeeze(indices, -2)
+    if return_indices:
+        out, indices = MaxPool2dWithIndices.apply(rows, *window)
+        return _shape.squeeze(out, -2), _shape.squeeze(indices, -2)
+    return _shape.squeeze(MaxPool2d.apply(rows, *window), -2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling of (N, C, L) or (C, L): avg_pool2d of rows of height 1."""
+    op = "avg_pool1d"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.array.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.array.ndim}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for {op})")
+    for name, value in (("kernel_size", kernel_size), ("stride", stride),
+                        ("padding", padding)):
+        if isinstance(value, (tuple, list)) and len(value) > 1:
+            raise RuntimeError(f"{op}() argument '{name}' should contain one int (got "
+                               f"{len(value)})")
+    rows = _shape.unsqueeze(input, -2)
+    kernel = (1, _single(kernel_size, "kernel_size", op))
+    stride = kernel if stride is None or stride == [] or stride == () else \
+        (1, _single(stride, "stride", op))
+    out = avg_pool2d(rows, kernel, stride, (0, _single(padding, "padding", op)), ceil_mode,
+                     count_include_pad)
+    return _shape.squeeze(out, -2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) or (C, L) to a fixed length: adaptive_avg_pool2d of rows
+    of height 1."""
+    check = _adaptive_1d_input(input, "adaptive_avg_pool1d")
+    return _shape.squeeze(adaptive_avg_pool2d(check, (1, _single(output_size, "output_size",
+                                                                  "adaptive_avg_pool1d"))), -2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
+    """Max pooling of (N, C, L) or (C, L) to a fixed length (with return_indices, also each
+    maximum's position): adaptive_max_pool2d of rows of height 1."""
+    rows = _adaptive_1d_input(input, "adaptive_max_pool1d")
+    size = (1, _single(output_size, "output_size", "adaptive_max_pool1d"))
+    if return_indices:
+        out, indices = adaptive_max_pool2d(rows, size, True)
+        return _shape.squeeze(out, -2), _shape.squeeze(indices, -2)
+    return _shape.squeeze(adaptive_max_pool2d(rows, size), -2)
+
+
+def _adaptive_1d_input(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.array.ndim not in (2, 3):
+        raise RuntimeError(f"{op}() argument 'input' should have 2 or 3 dimensions, but got "
+                           f"{input.array.ndim}")
+    return _shape.unsqueeze(input, -2)

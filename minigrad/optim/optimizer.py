@@ -32,6 +32,41 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+def _check_options(lr=None, eps=None, betas=None, weight_decay=None) -> None:
+    """torch's ValueError for the options its optimizers share, in torch's order and words
+    (None: not an option of the caller)."""
+    if lr is not None and not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps is not None and not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        for index, beta in enumerate(betas[:2]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+    if weight_decay is not None and not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _setdefault_options(param_groups, **defaults) -> None:
+    """Give every group the options a loaded state may lack (torch's groups have no 'fused')."""
+    for group in param_groups:
+        for key, value in defaults.items():
+            group.setdefault(key, value)
+
+
+def _check_cpu_only_options(capturable: bool, differentiable: bool) -> None:
+    """torch's capturable (CUDA graphs) and differentiable (autograd through the update)
+    modes: accepted as False, torch's default, so torch's signatures carry over; True is
+    refused before the first step, where torch's CPU build would fail or record the update."""
+    if capturable:
+        raise AssertionError("capturable=True is for CUDA graph capture: minigrad runs on the "
+                             "CPU, where torch refuses it too")
+    if differentiable:
+        raise NotImplementedError("differentiable=True (autograd through the optimizer step) is "
+                                  "not supported: minigrad's optimizers update the parameters in "
+                                  "place with fused kernels")
+
+
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 

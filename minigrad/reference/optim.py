@@ -3,12 +3,15 @@
 Each function updates lists of numpy arrays in place, tensor by tensor, in torch's operation order
 (see the kernel's docstring for the math). Scalars are cast to each tensor's dtype before use, as
 the kernel casts them to ``floating``, so float32 runs in float32 as torch's CPU kernels do.
+adadelta_step, adamax_step, nadam_step and radam_step make the kernel's IEEE operations in the
+kernel's order (numpy fuses nothing), so the kernel gives their bits exactly.
 """
 import math
 
 import numpy as np
 
-__all__ = ["sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]
+__all__ = ["sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
+           "adamax_step", "nadam_step", "radam_step"]
 
 
 def _lerp_(start, end, weight):
@@ -105,3 +108,87 @@ def adagrad_step(params, grads, state_sums, state_steps, lr, weight_decay, lr_de
         clr = lr / (1 + (step - 1) * lr_decay)
         state_sum += g * g
         p += t(-clr) * (g / (np.sqrt(state_sum) + t(eps)))
+
+
+def _weight_decay(p, g, weight_decay, lr, decoupled):
+    """The gradient after L2 weight decay (g + wd p), or p shrunk in place (decoupled)."""
+    if weight_decay != 0:
+        t = p.dtype.type
+        if decoupled:
+            p *= t(1 - lr * weight_decay)
+        else:
+            g = g + t(weight_decay) * p
+    return g
+
+
+def adadelta_step(params, grads, square_avgs, acc_deltas, state_steps, lr, rho, eps,
+                  weight_decay, maximize):
+    for i, (p, g, square_avg, acc_delta) in enumerate(zip(params, grads, square_avgs,
+                                                          acc_deltas)):
+        t = p.dtype.type
+        _increment(state_steps[i])
+        g = -g if maximize else g
+        g = _weight_decay(p, g, weight_decay, lr, False)
+        square_avg *= t(rho)
+        square_avg += t(1 - rho) * g * g
+        delta = np.sqrt(acc_delta + t(eps)) / np.sqrt(square_avg + t(eps)) * g
+        acc_delta *= t(rho)
+        acc_delta += t(1 - rho) * delta * delta
+        p += t(-lr) * delta
+
+
+def adamax_step(params, grads, exp_avgs, exp_infs, state_steps, beta1, beta2, lr, weight_decay,
+                eps, maximize):
+    for i, (p, g, exp_avg, exp_inf) in enumerate(zip(params, grads, exp_avgs, exp_infs)):
+        t = p.dtype.type
+        step = _increment(state_steps[i])
+        g = -g if maximize else g
+        g = _weight_decay(p, g, weight_decay, lr, False)
+        _lerp_(exp_avg, g, t(1 - beta1))
+        exp_inf *= t(beta2)
+        np.maximum(exp_inf, np.abs(g) + t(eps), out=exp_inf)
+        clr = lr / (1 - beta1 ** step)
+        p += t(-clr) * exp_avg / exp_inf
+
+
+def nadam_step(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, beta1, beta2,
+               lr, weight_decay, momentum_decay, eps, decoupled_weight_decay, maximize):
+    for i, (p, g, exp_avg, exp_avg_sq) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        t = p.dtype.type
+        step = _increment(state_steps[i])
+        g = -g if maximize else g
+        g = _weight_decay(p, g, weight_decay, lr, decoupled_weight_decay)
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        product = mu_products[i]
+        product *= product.dtype.type(mu)     # in the product's precision, as torch
+        product = float(product)
+        _lerp_(exp_avg, g, t(1 - beta1))
+        exp_avg_sq *= t(beta2)
+        exp_avg_sq += t(1 - beta2) * g * g
+        denom = np.sqrt(exp_avg_sq / t(1 - beta2 ** step)) + t(eps)
+        p += t(-lr * (1.0 - mu) / (1.0 - product)) * g / denom
+        p += t(-lr * mu_next / (1.0 - product * mu_next)) * exp_avg / denom
+
+
+def radam_step(params, grads, exp_avgs, exp_avg_sqs, state_steps, beta1, beta2, lr,
+               weight_decay, eps, decoupled_weight_decay, maximize):
+    rho_inf = 2 / (1 - beta2) - 1
+    for i, (p, g, exp_avg, exp_avg_sq) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        t = p.dtype.type
+        step = _increment(state_steps[i])
+        g = -g if maximize else g
+        g = _weight_decay(p, g, weight_decay, lr, decoupled_weight_decay)
+        _lerp_(exp_avg, g, t(1 - beta1))
+        exp_avg_sq *= t(beta2)
+        exp_avg_sq += t(1 - beta2) * g * g
+        bias_correction2 = 1 - beta2 ** step
+        corrected = exp_avg / t(1 - beta1 ** step)
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        if rho_t > 5.0:
+            rectification = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                             / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            adaptive = t(1) / (np.sqrt(exp_avg_sq) + t(eps)) * t(bias_correction2 ** 0.5)
+            p -= corrected * t(lr) * adaptive * t(rectification)
+        else:
+            p -= corrected * t(lr)

@@ -10,6 +10,8 @@ max_pool2d:  out[..., oh, ow] = max of x over rows oh*sh - ph + i*dh, cols ow*sw
 avg_pool2d:  window [oh*sh - ph, min(oh*sh - ph + kh, H + ph)) clipped to the plane; divisor
              is divisor_override (!= 0), the unclipped area (count_include_pad) or the clipped one.
 adaptive_avg_pool2d: window [floor(o*in/out), ceil((o+1)*in/out)), mean.
+adaptive_max_pool2d: the same windows, max (a NaN wins, the last one); index = h*W + w of the
+             first maximum in its plane; backward adds dy at the index.
 """
 import numpy as np
 
@@ -134,3 +136,32 @@ def adaptive_avg_pool2d_backward(grad_out, grad_x):
             w0, w1 = _adaptive_window(ow, OW, W)
             area = (h1 - h0) * (w1 - w0)
             grad_x[:, :, h0:h1, w0:w1] += (grad_out[:, :, oh, ow] / area)[:, :, None, None]
+
+
+def adaptive_max_pool2d_forward(x, out, index):
+    x, out, index = _planes(x), _planes(out), _planes(index)
+    H, W = x.shape[2:]
+    OH, OW = out.shape[2:]
+    for oh in range(OH):
+        h0, h1 = _adaptive_window(oh, OH, H)
+        for ow in range(OW):
+            w0, w1 = _adaptive_window(ow, OW, W)
+            window = x[:, :, h0:h1, w0:w1].reshape(x.shape[:2] + (-1,))
+            best = np.argmax(window, axis=-1)                 # the first maximum
+            nan = np.isnan(window)
+            last_nan = window.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+            best = np.where(nan.any(axis=-1), last_nan, best)
+            out[:, :, oh, ow] = np.take_along_axis(window, best[..., None], axis=-1)[..., 0]
+            index[:, :, oh, ow] = (h0 + best // (w1 - w0)) * W + w0 + best % (w1 - w0)
+
+
+def adaptive_max_pool2d_backward(grad_out, index, grad_x):
+    grad_out, index, grad_x = _planes(grad_out), _planes(index), _planes(grad_x)
+    N, C, H, W = grad_x.shape
+    grad_x[...] = 0
+    for oh in range(grad_out.shape[2]):
+        for ow in range(grad_out.shape[3]):
+            for n in range(N):
+                for c in range(C):
+                    h, w = divmod(int(index[n, c, oh, ow]), W)
+                    grad_x[n, c, h, w] += grad_out[n, c, oh, ow]

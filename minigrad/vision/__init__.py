@@ -1,4 +1,6 @@
-"""Vision: image transforms and datasets (CIFAR-10/100, scikit-learn's digits)."""
-from minigrad.vision import datasets, transforms
+"""Vision, as torchvision: ``datasets``, ``transforms``, ``models`` and ``utils``
+(make_grid, save_image). Pillow (the ``vision`` extra) is needed for PIL images, image
+folders and saving images; everything else works without it."""
+from minigrad.vision import datasets, models, transforms, utils
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "models", "transforms", "utils"]

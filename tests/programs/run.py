@@ -4,8 +4,8 @@ turned back into torch's, nothing else changed.
     python tests/programs/run.py minigrad|torch tests/programs/<program>.py
 
 Both runs start from the same seeds, and the torch run draws its random numbers (randn, rand,
-randint, randperm, uniform_, normal_, the shuffling of a DataLoader: the weights'
-initialisation and the data order) from minigrad's generator, so the two runs compute the same
+randint, randperm, uniform_, normal_, the shuffling of a DataLoader and its base seed per
+iterator: the weights' initialisation and the data order) from minigrad's generator, so the two runs compute the same
 thing and their printed results can be compared (tests/test_programs.py).
 """
 import random
@@ -78,6 +78,14 @@ def share_random_numbers(torch, minigrad):
         return iter(sampler)
 
     torch.utils.data.RandomSampler.__iter__ = shuffled
+    iterator = torch.utils.data.dataloader._BaseDataLoaderIter
+    start = iterator.__init__
+
+    def started(self, loader):  # both draw a base seed per iterator: from the same stream
+        start(self, loader)
+        minigrad.utils.data.worker.draw_base_seed(None)
+
+    iterator.__init__ = started
 
 
 def main(framework: str, path: str) -> None:

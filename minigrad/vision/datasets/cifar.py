@@ -52,8 +52,9 @@ class CIFAR10(ImageArrayDataset):
     An extracted folder under ``root`` is used as it is and checked by its structure: every
     batch file present, the keys, sizes and dtypes it must have. ``download=True`` fetches the
     archive only when the folder is missing (see ``download.download_and_extract``).
-    ``dataset[i]`` is ``(transform(image), target_transform(label))`` with the image an HWC
-    uint8 array; ``get_batch(indices)`` returns a whole collated batch at once.
+    ``dataset[i]`` is ``(transform(image), target_transform(label))`` with the image a PIL
+    image, as torchvision (the HWC uint8 array when Pillow is not installed);
+    ``get_batch(indices)`` returns a whole collated batch at once.
     """
 
     base_folder = "cifar-10-batches-py"
@@ -207,15 +208,8 @@ class CIFAR10(ImageArrayDataset):
 
     # ---- access ---------------------------------------------------------------------------
 
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
-
-    def __repr__(self) -> str:
-        lines = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}",
-                 self.extra_repr()]
-        if self.transform is not None:
-            lines.append(f"Transform: {self.transform!r}")
-        return f"Dataset {type(self).__name__}\n" + "\n".join("    " + s for s in lines)
+    def _arrays(self):
+        return self.data, self._target_array
 
 
 class CIFAR100(CIFAR10):

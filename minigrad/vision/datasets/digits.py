@@ -55,9 +55,12 @@ class Digits(ImageArrayDataset):
         self.targets = self._target_array.tolist()
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
-    def _as_image(self, rows):
+    def _arrays(self):
+        return self.data, self._target_array
+
+    def _sample_image(self, row):
+        return Tensor(row)
+
+    def _batch_images(self, rows):
         return Tensor(rows)
 
-    def __repr__(self) -> str:
-        return (f"Dataset Digits\n    Number of datapoints: {len(self)}\n"
-                f"    Split: {'Train' if self.train else 'Test'}")
