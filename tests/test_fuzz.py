@@ -39,10 +39,11 @@ def _findings():
 
 @pytest.fixture(scope="module")
 def worker():
+    import minigrad
     env_path = os.environ.get("PYTHONPATH", "")
-    root = str(Path(__file__).resolve().parents[1])
-    # the worker imports the minigrad this test imports (an in-place build of this checkout)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, env_path) if p)
+    # the worker imports the minigrad this test imports (an in-place build or an install)
+    where = str(Path(minigrad.__file__).resolve().parents[1])
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (where, env_path) if p)
     process = Worker(timeout=120.0, threads=2)
     yield process
     process.stop()

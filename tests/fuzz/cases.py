@@ -447,14 +447,15 @@ def window_ints(low=-1, high=4):
 
 
 @st.composite
-def images(draw, channels=None, min_side=0, max_side=7):
+def images(draw, channels=None, min_side=0, max_side=7, dtypes=F_DTYPES,
+           ranks=(4, 4, 4, 3, 3, 2, 5)):
     """An (N, C, H, W) or (C, H, W) tensor spec (sometimes another rank)."""
-    rank = draw(st.sampled_from((4, 4, 4, 3, 3, 2, 5)))
+    rank = draw(st.sampled_from(ranks))
     c = draw(st.integers(0, 4)) if channels is None else channels
     sides = [draw(st.integers(min_side, max_side)) for _ in range(2)]
     shape = {4: [draw(st.integers(0, 3)), c] + sides, 3: [c] + sides, 2: sides,
              5: [1, 1, c] + sides}[rank]
-    return draw(tensors(tuple(shape), F_DTYPES))
+    return draw(tensors(tuple(shape), dtypes))
 
 
 @st.composite
@@ -563,6 +564,235 @@ case("F.batch_norm", "nn", batch_norm_args(),
      lambda lib, x, rm, rv, w, b, kw: (lib.nn.functional.batch_norm(
          x, rm, rv, **w, **b, **kw), rm, rv), reduces=True, weight=2)
 
+# ----------------------------------------------------------------------------- issue 13's ops:
+# padding, resampling, 1-d and transposed convolutions, norms, embeddings, activations,
+# 1-d and adaptive max pools, attention (basic coverage: shapes, dtypes, bad arguments)
+
+
+@st.composite
+def signals(draw, max_side=7, dtypes=F_DTYPES):
+    """An (N, C, L) or (C, L) tensor spec (sometimes another rank)."""
+    rank = draw(st.sampled_from((3, 3, 3, 3, 3, 2, 2, 4, 1)))
+    c = draw(st.integers(0, 4))
+    shape = {3: (draw(st.integers(0, 3)), c, draw(st.integers(0, max_side))),
+             2: (c, draw(st.integers(0, max_side))), 4: (1, c, 2, draw(st.integers(0, 4))),
+             1: (draw(st.integers(0, 5)),)}[rank]
+    return draw(tensors(shape, dtypes))
+
+
+MOSTLY_FLOATS = ("float32", "float32", "float64", "float64", "float32", "int64")
+MOSTLY_POSITIVE = st.one_of(st.integers(1, 3), st.integers(1, 3), st.integers(-1, 3))
+
+
+@st.composite
+def pad_args(draw):
+    x = draw(tensors(draw(shapes(0, 5, 0, 4)), F_DTYPES))
+    pad = tuple(draw(st.lists(st.integers(-3, 3), max_size=6)))
+    if draw(st.integers(0, 9)) == 0:
+        pad = draw(st.sampled_from(((2 ** 31, 0), (1.5, 0), (2 ** 63, 0), (1,))))
+    mode = draw(st.sampled_from(("constant", "constant", "reflect", "replicate", "circular",
+                                 "bad")))
+    value = draw(st.sampled_from((None, None, 0.0, 1.5, math.nan, -math.inf, 2)))
+    return x, pad, mode, value
+
+
+case("F.pad", "nn", pad_args(), lambda lib, x, pad, mode, value: lib.nn.functional.pad(
+    x, pad, mode=mode, value=value), weight=3)
+
+
+@st.composite
+def interpolate_args(draw):
+    x = draw(st.one_of(images(max_side=5), signals(5)))
+    mode = draw(st.sampled_from(("nearest", "nearest", "nearest-exact", "linear", "bilinear",
+                                 "bicubic", "area", "trilinear", "bad")))
+    kw = dict(mode=mode)
+    if draw(st.booleans()):
+        kw["size"] = draw(st.one_of(st.integers(-1, 7), st.tuples(st.integers(0, 7)),
+                                    st.tuples(st.integers(0, 7), st.integers(0, 7)),
+                                    st.sampled_from((2 ** 31, None))))
+    if draw(st.booleans()) or "size" not in kw:
+        kw["scale_factor"] = draw(st.one_of(st.sampled_from((0.5, 1.0, 2.0, 1.7, 0.0, -1.0,
+                                                             math.nan, math.inf, 3))
+                                            , st.tuples(st.sampled_from((0.5, 2.0, 1.3)),
+                                                        st.sampled_from((1.0, 2.5)))))
+    if mode in ("linear", "bilinear", "bicubic", "trilinear") or draw(st.integers(0, 5)) == 0:
+        kw["align_corners"] = draw(st.sampled_from((None, True, False)))
+    return x, kw
+
+
+case("F.interpolate", "nn", interpolate_args(),
+     lambda lib, x, kw: lib.nn.functional.interpolate(x, **kw), reduces=True, weight=4)
+
+
+@st.composite
+def conv1d_args(draw):
+    x = draw(signals(8, MOSTLY_FLOATS))
+    channels = x.shape[-2] if len(x.shape) >= 2 else 1
+    groups = draw(st.sampled_from((1, 1, 1, 2, max(channels, 1), 0, 2 ** 31)))
+    consistent = draw(st.integers(0, 5)) > 0
+    g = groups if isinstance(groups, int) and 0 < groups < 8 else 1
+    per_group = channels // g if consistent and channels % g == 0 else draw(st.integers(0, 3))
+    f = g * draw(st.integers(0, 3)) if consistent else draw(st.integers(0, 5))
+    w = draw(tensors((f, per_group, draw(MOSTLY_POSITIVE)),
+                     (x.dtype,) if consistent else F_DTYPES))
+    b = draw(st.one_of(st.none(), tensors((f,), (x.dtype,))))
+    padding = draw(st.one_of(st.integers(-1, 3), st.sampled_from(("same", "valid", 2 ** 31))))
+    return x, w, b, dict(stride=draw(st.one_of(MOSTLY_POSITIVE, st.just(2 ** 31))),
+                         padding=padding, dilation=draw(MOSTLY_POSITIVE), groups=groups)
+
+
+case("F.conv1d", "conv", conv1d_args(), lambda lib, x, w, b, kw: lib.nn.functional.conv1d(
+    x, w, b, **kw), reduces=True, products=True, weight=3)
+
+
+@st.composite
+def conv_transpose_args(draw, dims):
+    x = draw(images(max_side=5, dtypes=MOSTLY_FLOATS, ranks=(4, 4, 4, 3, 3, 2))
+             if dims == 2 else signals(6, MOSTLY_FLOATS))
+    channels = x.shape[-1 - dims] if len(x.shape) > dims else 1
+    groups = draw(st.sampled_from((1, 1, 1, 2, 0)))
+    consistent = draw(st.integers(0, 5)) > 0
+    g = groups if groups > 0 else 1
+    c_in = channels if consistent else draw(st.integers(0, 4))
+    kernel = tuple(draw(MOSTLY_POSITIVE) for _ in range(dims))
+    w = draw(tensors((c_in, draw(st.integers(0, 3))) + kernel,
+                     (x.dtype,) if consistent else F_DTYPES))
+    b = draw(st.one_of(st.none(), tensors((w.shape[1] * g,), (x.dtype,))))
+    return x, w, b, dict(stride=draw(st.one_of(MOSTLY_POSITIVE, st.just(2 ** 31))),
+                         padding=draw(st.integers(-1, 2)),
+                         output_padding=draw(st.integers(-1, 1)), groups=groups,
+                         dilation=draw(MOSTLY_POSITIVE))
+
+
+for _dims in (1, 2):
+    case(f"F.conv_transpose{_dims}d", "conv", conv_transpose_args(_dims),
+         lambda lib, x, w, b, kw, _d=_dims: getattr(
+             lib.nn.functional, f"conv_transpose{_d}d")(x, w, b, **kw),
+         reduces=True, products=True, weight=3)
+
+
+@st.composite
+def layer_norm_args(draw):
+    x = draw(tensors(draw(shapes(0, 4, 0, 4)), F_DTYPES))
+    tail = x.shape[len(x.shape) - draw(st.integers(0, len(x.shape))):] if x.shape else ()
+    normalized = draw(st.one_of(st.just(tail), st.just(tail), shapes(0, 2, 0, 4),
+                                st.integers(0, 4)))
+    shape = normalized if isinstance(normalized, tuple) else (normalized,)
+    affine = st.one_of(st.none(), tensors(shape, (x.dtype,)), tensors(shape, F_DTYPES))
+    return x, normalized, draw(affine), draw(affine), draw(st.sampled_from((1e-5, 0.0, 1.0)))
+
+
+case("F.layer_norm", "nn", layer_norm_args(), lambda lib, x, n, w, b, eps:
+     lib.nn.functional.layer_norm(x, n, w, b, eps), reduces=True, weight=3)
+
+
+@st.composite
+def group_norm_args(draw):
+    x = draw(tensors(draw(shapes(1, 4, 0, 4)), F_DTYPES))
+    c = x.shape[1] if len(x.shape) > 1 else 1
+    groups = draw(st.sampled_from((1, 1, 2, max(c, 1), 0, -1, 3)))
+    affine = st.one_of(st.none(), tensors((c,), (x.dtype,)),
+                       tensors(draw(shapes(1, 1, 0, 5)), F_DTYPES))
+    return x, groups, draw(affine), draw(affine), draw(st.sampled_from((1e-5, 0.0, 1.0)))
+
+
+case("F.group_norm", "nn", group_norm_args(), lambda lib, x, g, w, b, eps:
+     lib.nn.functional.group_norm(x, g, w, b, eps), reduces=True, weight=3)
+
+
+@st.composite
+def embedding_args(draw):
+    n = draw(st.integers(0, 5))
+    weight = draw(tensors((n, draw(st.integers(0, 4))), ("float32", "float64", "int64"),
+                          layout=False))
+    index = draw(tensors(draw(shapes(0, 3, 0, 4)), ("int64", "int64", "int32", "float32"),
+                         kinds=(f"index:{max(n, 1)}", f"index:{n + 2}"), grad=False))
+    kw = draw(kwargs(padding_idx=st.sampled_from((None, 0, -1, n, 2 ** 63)),
+                     scale_grad_by_freq=st.booleans(),
+                     max_norm=st.sampled_from((None, 1.0, 0.0))))
+    return index, weight, kw
+
+
+case("F.embedding", "nn", embedding_args(), lambda lib, i, w, kw:
+     lib.nn.functional.embedding(i, w, **kw), reduces=True, weight=2)
+case("F.one_hot", "nn", st.tuples(tensors(dtypes=("int64", "int64", "int32", "float32"),
+                                          kinds=("index:4", "small", "extreme"), max_dims=3),
+                                  st.sampled_from((-1, -1, 0, 3, 5, 2 ** 40))),
+     functional("one_hot"), grad=False)
+
+for _name, _options in (
+        ("elu", dict(alpha=scalars())), ("silu", {}), ("mish", {}), ("relu6", {}),
+        ("softplus", dict(beta=st.sampled_from((1.0, 2.0, 0.0, -1.0, 1e30)),
+                          threshold=st.sampled_from((20.0, 0.0, -1.0, math.inf)))),
+        ("hardtanh", dict(min_val=scalars(), max_val=scalars()))):
+    case("F." + _name, "nn", st.tuples(tensors(), kwargs(**_options)), functional(_name))
+
+
+@st.composite
+def prelu_args(draw):
+    x = draw(tensors(draw(shapes(0, 4, 0, 4)), F_DTYPES))
+    c = x.shape[1] if len(x.shape) > 1 else 1
+    return x, draw(st.one_of(tensors((1,), (x.dtype,)), tensors((c,), (x.dtype,)),
+                             tensors(draw(shapes(0, 2, 0, 4)), F_DTYPES)))
+
+
+case("F.prelu", "nn", prelu_args(), functional("prelu"))
+
+
+@st.composite
+def pool1d_args(draw, op):
+    x = draw(signals(8))
+    small = st.integers(0, 4)
+    kw = dict(kernel_size=draw(st.one_of(small, small, st.tuples(small),
+                                         st.sampled_from(HUGE_INTS))),
+              stride=draw(st.one_of(st.none(), st.integers(0, 3))),
+              padding=draw(st.integers(-1, 2)), ceil_mode=draw(st.booleans()))
+    if op == "max":
+        kw.update(dilation=draw(st.integers(0, 3)), return_indices=draw(st.booleans()))
+    else:
+        kw.update(count_include_pad=draw(st.booleans()))
+    return x, kw
+
+
+case("F.max_pool1d", "pool", pool1d_args("max"), lambda lib, x, kw:
+     lib.nn.functional.max_pool1d(x, **kw), weight=2)
+case("F.avg_pool1d", "pool", pool1d_args("avg"), lambda lib, x, kw:
+     lib.nn.functional.avg_pool1d(x, **kw), reduces=True, weight=2)
+for _name in ("adaptive_avg_pool1d", "adaptive_max_pool1d"):
+    case("F." + _name, "pool", st.tuples(signals(8), st.one_of(
+        st.integers(-1, 9), st.tuples(st.integers(0, 5)), st.sampled_from(HUGE_INTS))),
+         functional(_name), reduces=True, weight=2)
+case("F.adaptive_max_pool2d", "pool", st.tuples(images(max_side=8), st.one_of(
+    st.integers(-1, 9), st.tuples(st.one_of(st.none(), st.integers(0, 5)),
+                                  st.one_of(st.none(), st.integers(0, 5))),
+    st.sampled_from(HUGE_INTS)), st.booleans()), functional("adaptive_max_pool2d"), weight=3)
+
+
+@st.composite
+def attention_args(draw):
+    batch = draw(shapes(0, 2, 0, 3))
+    lq, lk, e, ev = (draw(st.integers(0, 4)) for _ in range(4))
+    dtype = draw(st.sampled_from(("float32", "float64")))
+    dtypes = (dtype,) if draw(st.integers(0, 5)) else F_DTYPES
+    q = draw(tensors(batch + (lq, e), dtypes))
+    k = draw(tensors(batch + (lk, e if draw(st.integers(0, 7)) else e + 1), dtypes))
+    v = draw(tensors(batch + (lk, ev), dtypes))
+    mask = draw(st.one_of(st.none(), st.none(),
+                          tensors((lq, lk), ("bool",)), tensors((lq, lk), (dtype,), grad=False),
+                          tensors(draw(shapes(0, 3, 0, 4)), ("bool", "float32"))))
+    causal = draw(st.booleans()) if mask is None else draw(st.sampled_from((False, True)))
+    return q, k, v, dict(attn_mask=mask, is_causal=causal,
+                         scale=draw(st.sampled_from((None, None, 0.5, 0.0, -1.0))))
+
+
+case("F.scaled_dot_product_attention", "nn", attention_args(), lambda lib, q, k, v, kw:
+     lib.nn.functional.scaled_dot_product_attention(q, k, v, **kw), reduces=True,
+     products=True, weight=3)
+for _name in ("dropout1d", "dropout2d"):
+    case("F." + _name, "nn", st.tuples(tensors(dtypes=F_DTYPES), kwargs(
+        p=st.sampled_from((0.0, 1.0, 0.5, -0.1, 1.5)), training=st.booleans())),
+         functional(_name), compare="meta")
+
 # ----------------------------------------------------------------------------- losses
 
 REDUCTION = st.sampled_from(("mean", "mean", "sum", "none", "elementwise_mean", "avg"))
@@ -629,6 +859,55 @@ case("l1_loss", "loss", regression_args(), lambda lib, x, y, kw:
 case("binary_cross_entropy_with_logits", "loss", regression_args(logits=True),
      lambda lib, x, y, kw: lib.nn.functional.binary_cross_entropy_with_logits(x, y, **kw),
      reduces=True, weight=3)
+
+@st.composite
+def probability_pair(draw):
+    x, y = draw(broadcast_pair(("float32", "float32", "float64", "int64"),
+                               ("float32", "float64", "float32", "int64")))
+    kinds = ("probs", "probs", "zeros", "ties", "special", "positive")
+    x = T(x.shape, x.dtype, draw(st.sampled_from(kinds)), x.seed, x.requires_grad)
+    y = T(x.shape if draw(st.integers(0, 5)) else y.shape, y.dtype,
+          draw(st.sampled_from(kinds)), y.seed, y.requires_grad)
+    weight = draw(st.one_of(st.none(), tensors(x.shape, (x.dtype,), grad=False),
+                            tensors(draw(shapes(0, 3, 0, 4)), F_DTYPES, grad=False)))
+    return x, y, dict(weight=weight, reduction=draw(REDUCTION))
+
+
+case("binary_cross_entropy", "loss", probability_pair(), lambda lib, x, y, kw:
+     lib.nn.functional.binary_cross_entropy(x, y, **kw), reduces=True, weight=2)
+case("smooth_l1_loss", "loss", regression_args().flatmap(lambda a: st.tuples(
+    st.just(a[0]), st.just(a[1]), st.fixed_dictionaries(dict(
+        reduction=REDUCTION, beta=st.sampled_from((1.0, 0.0, 0.5, -1.0, 1e30)))))),
+     lambda lib, x, y, kw: lib.nn.functional.smooth_l1_loss(x, y, **kw), reduces=True)
+case("huber_loss", "loss", regression_args().flatmap(lambda a: st.tuples(
+    st.just(a[0]), st.just(a[1]), st.fixed_dictionaries(dict(
+        reduction=REDUCTION, delta=st.sampled_from((1.0, 0.5, 0.0, -1.0)),
+        weight=st.one_of(st.none(), tensors(a[0].shape, (a[0].dtype,))))))),
+     lambda lib, x, y, kw: lib.nn.functional.huber_loss(x, y, **kw), reduces=True)
+case("kl_div", "loss", regression_args().flatmap(lambda a: st.tuples(
+    st.just(a[0]), st.just(T(a[1].shape, a[1].dtype, "probs", a[1].seed, a[1].requires_grad)),
+    st.fixed_dictionaries(dict(reduction=st.sampled_from(
+        ("mean", "sum", "none", "batchmean", "bad")), log_target=st.booleans())))),
+     lambda lib, x, y, kw: lib.nn.functional.kl_div(x, y, **kw), reduces=True)
+
+
+@st.composite
+def pair_target_args(draw):
+    n, d = draw(st.integers(0, 4)), draw(st.integers(0, 4))
+    rank = draw(st.sampled_from((1, 2, 2)))
+    shape = (n, d)[:rank] if rank == 2 else (n,)
+    x1 = draw(tensors(shape, ("float32", "float32", "float64", "int64")))
+    x2 = draw(tensors(shape if draw(st.integers(0, 5)) else draw(shapes(0, 2, 0, 4)),
+                      (x1.dtype,) if draw(st.integers(0, 5)) else F_DTYPES))
+    y = draw(tensors((n,) if draw(st.integers(0, 5)) else draw(shapes(0, 2, 0, 4)),
+                     ("float32", "float64", "int64"), kinds=("ties", "normal")))
+    return x1, x2, y, dict(margin=draw(st.sampled_from((0.0, 0.5, -1.0, math.nan))),
+                           reduction=draw(REDUCTION))
+
+
+for _name in ("cosine_embedding_loss", "margin_ranking_loss"):
+    case(_name, "loss", pair_target_args(), lambda lib, a, b, y, kw, _n=_name: getattr(
+        lib.nn.functional, _n)(a, b, y, **kw), reduces=True)
 
 # ----------------------------------------------------------------------------- modules
 
@@ -724,6 +1003,50 @@ for _cls in ("MSELoss", "L1Loss", "BCEWithLogitsLoss"):
                 regression_args(_cls.startswith("BCE")).map(lambda a: (a[0], a[1])),
                 reduces=True)
 
+module_case("Conv1d", ctor(st.integers(0, 4), st.integers(0, 4), st.integers(0, 3),
+                           stride=st.integers(0, 2), padding=st.one_of(
+                               st.integers(-1, 2), st.sampled_from(("same", "valid"))),
+                           dilation=st.integers(0, 2), groups=st.sampled_from((1, 1, 2, 0)),
+                           bias=st.booleans(), padding_mode=st.sampled_from(
+                               ("zeros", "zeros", "reflect", "replicate", "circular", "bad"))),
+            signals(8), reduces=True, products=True, weight=2)
+module_case("ConvTranspose2d", ctor(st.integers(0, 4), st.integers(0, 4), window_ints(0, 3),
+                                    stride=window_ints(0, 2), padding=window_ints(-1, 2),
+                                    output_padding=st.integers(0, 1),
+                                    groups=st.sampled_from((1, 1, 2)), bias=st.booleans(),
+                                    dilation=st.integers(1, 2)),
+            images(max_side=5), reduces=True, products=True, weight=2)
+module_case("LayerNorm", ctor(st.one_of(st.integers(0, 4), shapes(0, 2, 0, 4)),
+                              eps=st.sampled_from((1e-5, 0.0)),
+                              elementwise_affine=st.booleans(), bias=st.booleans()),
+            tensors(dtypes=("float32", "float32", "float64", "int64")), reduces=True, weight=2)
+module_case("GroupNorm", ctor(st.integers(0, 4), st.integers(0, 4),
+                              affine=st.booleans(), eps=st.sampled_from((1e-5, 0.0))),
+            tensors(dtypes=("float32", "float32", "float64"), min_dims=1), reduces=True,
+            weight=2)
+module_case("Embedding", ctor(st.integers(0, 5), st.integers(0, 4),
+                              padding_idx=st.sampled_from((None, 0, -1, 9))),
+            tensors(dtypes=("int64", "int64", "int32"), kinds=("index:5", "index:7"),
+                    max_dims=3), reduces=True)
+module_case("Upsample", ctor(scale_factor=st.sampled_from((2.0, 0.5, 1.5, None)),
+                             size=st.sampled_from((None, 3, (2, 3))),
+                             mode=st.sampled_from(("nearest", "bilinear", "bad"))),
+            images(max_side=5), reduces=True)
+for _cls in ("SiLU", "Mish", "ELU", "Softplus", "Hardtanh", "ReLU6", "PReLU"):
+    module_case(_cls, ctor(), tensors())
+for _cls in ("MaxPool1d", "AvgPool1d"):
+    module_case(_cls, ctor(st.integers(0, 3), stride=st.one_of(st.none(), st.integers(0, 2)),
+                           padding=st.integers(-1, 1)), signals(7))
+module_case("AdaptiveMaxPool2d", ctor(st.one_of(st.integers(0, 4), st.tuples(
+    st.integers(0, 4), st.integers(0, 4)))), images(max_side=6))
+for _cls in ("BCELoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss"):
+    module_case(_cls, st.tuples(st.tuples(), kwargs(reduction=st.sampled_from(
+        ("mean", "sum", "none")))), probability_pair().map(lambda a: (a[0], a[1])),
+                reduces=True)
+for _cls in ("CosineEmbeddingLoss", "MarginRankingLoss"):
+    module_case(_cls, st.tuples(st.tuples(), kwargs(margin=st.sampled_from((0.0, 0.5)))),
+                pair_target_args().map(lambda a: a[:3]), reduces=True)
+
 # ----------------------------------------------------------------------------- optimizers
 
 OPTIMIZER_OPTIONS = {
@@ -746,6 +1069,20 @@ OPTIMIZER_OPTIONS = {
         (0.0, 0.1, -0.1)), weight_decay=st.sampled_from((0.0, 0.1, -0.1)),
         initial_accumulator_value=st.sampled_from((0.0, 0.1, -0.1)), eps=st.sampled_from(
             (1e-10, 0.0, -1.0)), maximize=st.booleans()),
+    "Adadelta": dict(lr=st.sampled_from((1.0, 0.0, -1.0)), rho=st.sampled_from(
+        (0.9, 0.0, 1.0, 1.5)), eps=st.sampled_from((1e-6, 0.0, -1.0)),
+        weight_decay=st.sampled_from((0.0, 0.1, -0.1)), maximize=st.booleans()),
+    "Adamax": dict(lr=st.sampled_from((2e-3, 0.0, -1.0)), betas=st.sampled_from(
+        ((0.9, 0.999), (0.0, 0.0), (1.0, 0.5))), eps=st.sampled_from((1e-8, 0.0, -1.0)),
+        weight_decay=st.sampled_from((0.0, 0.1, -1.0)), maximize=st.booleans()),
+    "NAdam": dict(lr=st.sampled_from((2e-3, 0.0, -1.0)), betas=st.sampled_from(
+        ((0.9, 0.999), (0.0, 0.0), (1.0, 0.5))), eps=st.sampled_from((1e-8, 0.0, -1.0)),
+        weight_decay=st.sampled_from((0.0, 0.1, -1.0)), momentum_decay=st.sampled_from(
+            (4e-3, 0.0, -1.0)), decoupled_weight_decay=st.booleans(), maximize=st.booleans()),
+    "RAdam": dict(lr=st.sampled_from((1e-3, 0.0, -1.0)), betas=st.sampled_from(
+        ((0.9, 0.999), (0.0, 0.0), (1.0, 0.5))), eps=st.sampled_from((1e-8, 0.0, -1.0)),
+        weight_decay=st.sampled_from((0.0, 0.1, -1.0)), decoupled_weight_decay=st.booleans(),
+        maximize=st.booleans()),
 }
 
 

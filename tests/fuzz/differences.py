@@ -321,12 +321,14 @@ DIFFERENCES = [
         ("amax", (T((2, 5), "float32", "special", seed=0, requires_grad=True), {}))),
     Difference(
         "an infinity against a NaN",
-        "With infinite inputs, or values whose products overflow (1e30 in float32), a result "
-        "is NaN where a formula meets inf - inf or 0 * inf and an infinity where it does not: "
-        "minigrad's formulas and summation orders (its GEMM's, its gradients') meet them in "
-        "other places than torch's. Both results are non-finite.",
+        "With infinite inputs, or values whose products overflow (1e30 in float32) or "
+        "underflow to 0 (a subnormal squared, divided by eps = 0), a result is NaN where a "
+        "formula meets inf - inf, 0 * inf or 0 / 0 and an infinity where it does not: "
+        "minigrad's formulas and summation orders (its GEMM's, its gradients', its fused "
+        "optimizer updates') meet them in other places than torch's. Both results are "
+        "non-finite.",
         ("*",), lambda args, o: o["kind"] == "values" and _inf_against_nan(o)
-        and any(s.kind in ("huge", "special") for s in _specs(args)[0]),
+        and any(s.kind in ("huge", "special", "tiny") for s in _specs(args)[0]),
         ("linear", (T((2,), "float32", "huge", seed=0), T((2, 2), "float32", "huge", seed=0),
                     None))),
     Difference(
@@ -407,18 +409,20 @@ DIFFERENCES = [
         "index_select past the end on a 3-D input",
         "index_select with an index out of range: torch raises IndexError, but RuntimeError "
         "('INDICES element is out of DATA bounds') from the kernel it takes for inputs of "
-        "three or more dimensions; minigrad raises IndexError for every input.",
-        ("index_select",), lambda args, o: o["kind"] == "exception type"
+        "three or more dimensions, and for an embedding of width 0; minigrad raises IndexError "
+        "for every input.",
+        ("index_select", "F.embedding", "nn.Embedding"), lambda args, o: o["kind"] == "exception type"
         and "INDICES element is out of DATA bounds" in _theirs(o),
         ("index_select", (T((1, 1, 2), "int64", "small", seed=0), 1,
                           T((), "int64", "index:2", seed=0)))),
     Difference(
-        "conv2d of an empty batch with no input channels",
-        "Conv2d(0, F, k) on an empty batch: torch returns an output with 0 channels instead of "
-        "F (its shortcut for empty inputs copies the input's channel count); minigrad's has "
-        "F.",
-        ("conv2d", "nn.Conv2d"), lambda args, o: o["kind"] == "shape" and any(
-            len(s.shape) >= 3 and s.shape[0] == 0 for s in _specs(args)[0]),
+        "a convolution of an input with no channels",
+        "conv1d or conv2d of an input with 0 channels (or an empty batch): torch returns an "
+        "output with 0 channels instead of F (its shortcut for empty inputs copies the input's "
+        "channel count); minigrad's has F, as the weight says.",
+        ("conv2d", "nn.Conv2d", "F.conv1d", "nn.Conv1d"),
+        lambda args, o: o["kind"] == "shape" and any(
+            len(s.shape) >= 2 and 0 in s.shape[:-1] for s in _specs(args)[0]),
         ("nn.Conv2d", (((0, 1, 1), {}), T((0, 0, 1, 1), "float32", "normal", seed=0), 0,
                        False))),
     Difference(
@@ -502,11 +506,15 @@ DIFFERENCES = [
         and args[1] > 2 ** 62,
         ("chunk", (T((2,), "float32", "normal", seed=0), 2 ** 63 - 1, 0))),
     Difference(
-        "adaptive_avg_pool2d's backward to an empty output",
-        "For an output with no element (output_size 0) torch's backward refuses the empty "
-        "gradient its own forward produced; minigrad gives the input's gradient, zeros.",
-        ("adaptive_avg_pool2d", "nn.AdaptiveAvgPool2d"),
-        lambda args, o: o["kind"] == "accepted" and "adaptive_avg_pool2d_backward" in _theirs(o),
+        "adaptive pooling's backward to an empty output",
+        "For an output with no element (output_size 0) torch's backward of adaptive average "
+        "and max pooling refuses the empty gradient its own forward produced; minigrad gives "
+        "the input's gradient, zeros (interpolate's 'area' mode is adaptive average pooling).",
+        ("adaptive_avg_pool2d", "nn.AdaptiveAvgPool2d", "F.adaptive_max_pool1d",
+         "F.adaptive_max_pool2d", "nn.AdaptiveMaxPool2d", "F.adaptive_avg_pool1d",
+         "F.interpolate", "nn.Upsample"),
+        lambda args, o: o["kind"] == "accepted" and any(
+            f"adaptive_{kind}_pool2d_backward" in _theirs(o) for kind in ("avg", "max")),
         ("adaptive_avg_pool2d", (T((1, 1, 1, 1), "float32", "normal", seed=0,
                                    requires_grad=True), 0))),
     Difference(
@@ -526,6 +534,193 @@ DIFFERENCES = [
         and len(args[0].shape) < 2 and "no channel dim" in _mine(o),
         ("F.batch_norm", (T((0,), "float32", "normal", seed=0), None, None, {"weight": None},
                           {"bias": None}, {"training": True, "momentum": 0.1, "eps": 1e-05}))),
+    Difference(
+        "huber_loss's gradient with a target of another dtype",
+        "huber_loss of a float input and a target of another dtype (float64 beside float32, "
+        "an integer): torch's forward casts the target and computes the loss, but its backward "
+        "then refuses ('Found dtype Double but expected Float'); minigrad's backward gives the "
+        "gradient of the loss it returned.",
+        ("huber_loss", "nn.HuberLoss"),
+        lambda args, o: o["kind"] == "accepted" and "Found dtype" in _theirs(o)
+        and "but expected" in _theirs(o),
+        ("huber_loss", (T((), "float32", "normal", seed=0, requires_grad=True),
+                        T((), "float64", "normal", seed=0),
+                        {"reduction": "mean", "delta": 1.0, "weight": None}))),
+    Difference(
+        "group_norm's backward with a bias and no weight",
+        "torch's backward of group_norm with a bias but no weight fails inside torch ('tensor "
+        "does not have a device'); minigrad gives the gradients.",
+        ("F.group_norm",), lambda args, o: o["kind"] == "accepted"
+        and "does not have a device" in _theirs(o),
+        ("F.group_norm", (T((1, 2), "float32", "normal", seed=0, requires_grad=True), 1, None,
+                          T((2,), "float32", "normal", seed=0, requires_grad=True), 1e-05))),
+    Difference(
+        "interpolate(mode='area') of a 5-D input",
+        "minigrad has no 3-D adaptive average pooling, so mode='area' of a 5-D input raises "
+        "NotImplementedError naming the missing piece, whatever torch does with the call.",
+        ("F.interpolate", "nn.Upsample"), lambda args, o: o["kind"] in ("refused",
+                                                                        "exception type")
+        and "mode='area' of a 5-D input" in _mine(o),
+        ("F.interpolate", (T((1, 1, 2, 2, 2), "float32", "normal", seed=0),
+                           {"mode": "area", "scale_factor": 0.5}))),
+    Difference(
+        "attention with no query rows: the mask's gradient",
+        "scaled_dot_product_attention with an empty query (or key) never reads a float mask "
+        "that requires grad in torch, so the mask's .grad stays None; minigrad adds the mask "
+        "in its one fused op and gives it a gradient of zeros.",
+        ("F.scaled_dot_product_attention",), lambda args, o: o["phase"] == "backward"
+        and o["kind"] == "type" and any(0 in s.shape for s in _specs(args)[0]),
+        ("F.scaled_dot_product_attention", (
+            T((0, 0), "float32", "normal", seed=0),
+            T((1, 0), "float32", "normal", seed=0, requires_grad=True),
+            T((1, 0), "float32", "normal", seed=0),
+            {"attn_mask": T((), "float32", "normal", seed=0, requires_grad=True),
+             "is_causal": False, "scale": 0.5}))),
+    Difference(
+        "norms' statistics in double",
+        "layer_norm, group_norm and batch_norm compute their means and variances in double "
+        "(kernels/norm.pyx): float32 values near 1e30 give the normalised values, where torch's "
+        "float32 variance overflows (NaN); and an empty group's weight gradient is an empty "
+        "sum, 0, where torch divides 0 by 0 (NaN).",
+        ("F.layer_norm", "F.group_norm", "F.batch_norm", "nn.LayerNorm", "nn.GroupNorm",
+         "nn.BatchNorm1d", "nn.BatchNorm2d"),
+        lambda args, o: o["kind"] == "values" and "nan" in o["detail"].split("torch's", 1)[-1]
+        and any(s.kind in ("huge", "special") or 0 in s.shape for s in _specs(args)[0]),
+        ("F.group_norm", (T((1, 2), "float32", "huge", seed=0), 1, None, None, 1e-05))),
+    Difference(
+        "the gradient of elu at NaN",
+        "torch's elu backward gives NaN at a NaN input in its vectorised loop and the upstream "
+        "gradient in its scalar tail (the same call differs with the tensor's size); minigrad "
+        "always gives the upstream gradient (NaN is on the identity side, as torch's forward).",
+        ("F.elu", "nn.ELU"), lambda args, o: o["phase"] == "backward" and o["kind"] == "values"
+        and "nan" in o["detail"].split("torch's", 1)[-1]
+        and any(s.kind == "special" for s in _specs(args)[0]),
+        ("F.elu", (T((2, 4, 4), "float32", "special", seed=0, requires_grad=True), {}))),
+    Difference(
+        "softplus's gradient past exp's range",
+        "softplus's gradient is sigmoid(beta x); torch computes it as e^(beta x) / "
+        "(e^(beta x) + 1), which is inf / inf (NaN) once e^(beta x) overflows (a threshold of "
+        "inf keeps huge inputs on that side); minigrad's sigmoid gives 1.",
+        ("F.softplus", "nn.Softplus"), lambda args, o: o["phase"] == "backward"
+        and o["kind"] == "values" and "nan" in o["detail"].split("torch's", 1)[-1]
+        and any(s.kind in ("huge", "special") for s in _specs(args)[0]),
+        ("F.softplus", (T((), "float32", "huge", seed=0, requires_grad=True),
+                        {"threshold": math.inf}))),
+    Difference(
+        "a convolution's padding past int32",
+        "minigrad's convolution kernels hold sizes in C ints: a padding past 2**31 - 1 is "
+        "refused with a RuntimeError naming it (a stride or dilation past it that changes "
+        "nothing is brought into range); torch computes some such calls with 64-bit loops.",
+        ("conv",), lambda args, o: o["kind"] == "refused"
+        and "does not fit the kernels' 32-bit integers" in _mine(o),
+        ("F.conv1d", (T((1, 1, 1), "float32", "normal", seed=0),
+                      T((1, 1, 1), "float32", "normal", seed=0), None,
+                      {"stride": 2 ** 31, "padding": 2 ** 31, "dilation": 1, "groups": 1}))),
+    Difference(
+        "elu with an infinite alpha",
+        "elu's gradient on the negative side is y + alpha (the form torch's in-place elu uses), "
+        "which is -inf + inf = NaN for alpha = inf; torch's out-of-place backward computes "
+        "alpha e^x, -inf or inf.",
+        ("F.elu", "nn.ELU"), lambda args, o: o["kind"] == "values" and _inf_against_nan(o)
+        and any(isinstance(a, dict) and isinstance(a.get("alpha"), float)
+                and not math.isfinite(a["alpha"]) for a in args),
+        ("F.elu", (T((2,), "float32", "normal", seed=0, requires_grad=True),
+                   {"alpha": math.inf}))),
+    Difference(
+        "integer convolutions",
+        "minigrad's convolution kernels take float32 and float64 only and refuse integer "
+        "tensors with a RuntimeError naming the dtype; torch's slow transposed convolution "
+        "also computes int64.",
+        ("conv",), lambda args, o: o["kind"] == "refused"
+        and "expects a float32 or float64 input" in _mine(o),
+        ("F.conv_transpose1d", (T((1, 1, 1), "int64", "small", seed=0),
+                                T((1, 1, 1), "int64", "small", seed=0), None,
+                                {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1,
+                                 "dilation": 1}))),
+    Difference(
+        "attention with empty operands: the mask's batch dimensions",
+        "scaled_dot_product_attention with an empty query, key or value and a mask of more "
+        "dimensions: torch's fused path returns the query's shape without reading the mask; "
+        "minigrad follows the definition softmax(q k^T s + mask) v (torch's math path), whose "
+        "batch dimensions are the broadcast of all three.",
+        ("F.scaled_dot_product_attention",), lambda args, o: o["kind"] == "shape"
+        and any(0 in s.shape for s in _specs(args)[0]),
+        ("F.scaled_dot_product_attention", (
+            T((0, 1), "float32", "normal", seed=0, requires_grad=True),
+            T((1, 1), "float32", "normal", seed=0), T((1, 0), "float32", "normal", seed=0),
+            {"attn_mask": T((0, 0, 1), "bool", "small", seed=0), "is_causal": False,
+             "scale": None}))),
+    Difference(
+        "a 1-d pooling window past int32",
+        "max_pool1d with a kernel, dilation or stride near 2**31: torch computes the output "
+        "length in 32-bit arithmetic, which wraps, and accepts the call; minigrad computes it "
+        "exactly and refuses the negative length it finds.",
+        ("F.max_pool1d", "F.avg_pool1d", "nn.MaxPool1d", "nn.AvgPool1d"),
+        lambda args, o: o["kind"] == "refused" and "Invalid computed output size" in _mine(o)
+        and any(isinstance(v, int) and abs(v) >= 2 ** 30 for v in _specs(args)[1]),
+        ("F.max_pool1d", (T((1, 1, 1), "float32", "normal", seed=0, requires_grad=True),
+                          {"kernel_size": 2 ** 31 - 1, "stride": 1, "padding": 0,
+                           "ceil_mode": False, "dilation": 2, "return_indices": False}))),
+    Difference(
+        "float64 subnormals round differently",
+        "With float64 inputs near 1e-310 (subnormals, a few significant bits) a result "
+        "computed in another order rounds differently past float64's relative tolerance; "
+        "both are finite and agree to about 1e-8.",
+        ("*",), lambda args, o: o["kind"] == "values" and "nan" not in o["detail"]
+        and "inf" not in o["detail"]
+        and any(s.kind == "tiny" and s.dtype == "float64" for s in _specs(args)[0]),
+        ("cosine_embedding_loss", (T((1, 1), "float64", "normal", seed=0, requires_grad=True),
+                                   T((1, 1), "float64", "tiny", seed=0, requires_grad=True),
+                                   T((1,), "int64", "ties", seed=303),
+                                   {"margin": 0.0, "reduction": "mean"}))),
+    Difference(
+        "uint8 images resampled only by nearest modes",
+        "minigrad's interpolate takes uint8 input for the nearest modes only; linear, bilinear "
+        "and bicubic of uint8 (which torch computes) raise NotImplementedError naming the "
+        "mode and dtype.",
+        ("F.interpolate", "nn.Upsample"), lambda args, o: o["kind"] == "refused"
+        and "not implemented for 'Byte'" in _mine(o),
+        ("F.interpolate", (T((1, 1, 1, 1), "uint8", "small", seed=0),
+                           {"mode": "bilinear", "scale_factor": 1.0, "align_corners": None}))),
+    Difference(
+        "nll_loss's backward of a non-contiguous 4-D input",
+        "torch's nll_loss2d backward refuses a non-contiguous input ('grad_input must be "
+        "contiguous', a limitation of its kernel); minigrad takes any strides.",
+        ("nll_loss", "cross_entropy", "nn.NLLLoss", "nn.CrossEntropyLoss"),
+        lambda args, o: o["kind"] == "accepted" and "grad_input must be contiguous" in _theirs(o),
+        ("nll_loss", (T((1, 1, 2, 3), "float32", "normal", seed=0, requires_grad=True,
+                        layout="transposed"), T((1, 2, 3), "int64", "index:1", seed=0), None,
+                      {"reduction": "mean", "ignore_index": -100}))),
+    Difference(
+        "a max-pooling window that lies in the padding",
+        "With padding and dilation a window may hold no input element at all; its maximum is "
+        "-inf in both, but torch's backward sends the window's gradient to an input element "
+        "outside it, where minigrad sends none (the output depends on no input).",
+        ("F.max_pool1d", "nn.MaxPool1d", "max_pool2d", "nn.MaxPool2d"),
+        lambda args, o: o["phase"] == "backward" and o["kind"] == "values"
+        and isinstance(args[-1], dict) and args[-1].get("padding") not in (0, None, (0, 0))
+        and args[-1].get("dilation") not in (1, None, (1, 1)),
+        ("F.max_pool1d", (T((2, 1, 1), "float32", "normal", seed=0, requires_grad=True),
+                          {"kernel_size": 2, "stride": None, "padding": 1, "ceil_mode": False,
+                           "dilation": 2, "return_indices": False}))),
+    Difference(
+        "a transposed convolution's dilation of 0",
+        "conv_transpose1d/2d with dilation 0: torch's kernel for some shapes never checks it "
+        "and computes a result; minigrad refuses every non-positive dilation, as torch's "
+        "convolutions do.",
+        ("F.conv_transpose1d", "F.conv_transpose2d", "nn.ConvTranspose2d"),
+        lambda args, o: o["kind"] == "refused" and "non-positive dilation" in _mine(o),
+        ("F.conv_transpose1d", (T((2, 1), "float32", "normal", seed=0, requires_grad=True),
+                                T((2, 1, 1), "float32", "normal", seed=0), None,
+                                {"stride": 2 ** 31, "padding": 0, "output_padding": 0,
+                                 "groups": 2, "dilation": 0}))),
+    Difference(
+        "circular padding of an axis the negative pads empty",
+        "F.pad(mode='circular') whose negative pad crops every element of an axis that the "
+        "positive pad then wraps: torch returns uninitialised memory (values like 4e16); "
+        "minigrad refuses, naming the pads and the dimension.",
+        ("F.pad",), lambda args, o: o["kind"] == "refused" and "to wrap" in _mine(o),
+        ("F.pad", (T((1, 1), "float32", "normal", seed=0), (1, -1), "circular", None))),
 ]
 
 
