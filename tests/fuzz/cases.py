@@ -793,6 +793,71 @@ for _name in ("dropout1d", "dropout2d"):
         p=st.sampled_from((0.0, 1.0, 0.5, -0.1, 1.5)), training=st.booleans())),
          functional(_name), compare="meta")
 
+# ----------------------------------------------------------------------------- valid windows:
+# calls drawn to be accepted (odd shapes, groups, strides, dilations, paddings, both float
+# dtypes, strided and transposed inputs), so that the kernels themselves run often
+
+
+@st.composite
+def valid_conv_args(draw, transposed=False):
+    g = draw(st.sampled_from((1, 1, 1, 2, 3)))
+    c, f = g * draw(st.integers(1, 3)), g * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple(draw(st.integers(0, (d * (k - 1)) // 2)) for k, d in zip(kernel, dilation))
+    sides = tuple(max(d * (k - 1) + 1 - 2 * p, 1) + draw(st.integers(0, 4))
+                  for k, d, p in zip(kernel, dilation, padding))
+    dtype = draw(st.sampled_from(FLOATS))
+    x = draw(tensors((draw(st.integers(0, 3)), c) + sides, (dtype,),
+                     kinds=("normal", "normal", "distinct", "ties", "zeros")))
+    w_shape = (c, f // g) + kernel if transposed else (f, c // g) + kernel
+    w = draw(tensors(w_shape, (dtype,), kinds=("normal",)))
+    b = draw(st.one_of(st.none(), tensors((f,), (dtype,), kinds=("normal",))))
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=g)
+    if transposed:
+        kw["output_padding"] = tuple(draw(st.integers(0, max(s, d) - 1))
+                                     for s, d in zip(stride, dilation))
+    return x, w, b, kw
+
+
+case("conv2d_valid", "conv", valid_conv_args(), lambda lib, x, w, b, kw:
+     lib.nn.functional.conv2d(x, w, b, **kw), reduces=True, products=True, weight=6)
+case("conv_transpose2d_valid", "conv", valid_conv_args(True), lambda lib, x, w, b, kw:
+     lib.nn.functional.conv_transpose2d(x, w, b, **kw), reduces=True, products=True, weight=4)
+
+
+@st.composite
+def valid_pool_args(draw, op):
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if op == "max" else (1, 1)
+    kw = dict(kernel_size=kernel,
+              stride=draw(st.one_of(st.none(), st.tuples(st.integers(1, 3),
+                                                         st.integers(1, 3)))),
+              padding=tuple(draw(st.integers(0, k // 2)) for k in kernel),
+              ceil_mode=draw(st.booleans()))
+    if op == "max":
+        kw.update(dilation=dilation, return_indices=draw(st.booleans()))
+    else:
+        kw.update(count_include_pad=draw(st.booleans()),
+                  divisor_override=draw(st.one_of(st.none(), st.integers(1, 5))))
+    sides = tuple(d * (k - 1) + 1 + draw(st.integers(0, 5)) for k, d in zip(kernel, dilation))
+    x = draw(tensors((draw(st.integers(0, 3)), draw(st.integers(1, 4))) + sides, FLOATS,
+                     kinds=("normal", "normal", "distinct", "ties", "special")))
+    return x, kw
+
+
+case("max_pool2d_valid", "pool", valid_pool_args("max"), lambda lib, x, kw:
+     lib.nn.functional.max_pool2d(x, **kw), weight=4)
+case("avg_pool2d_valid", "pool", valid_pool_args("avg"), lambda lib, x, kw:
+     lib.nn.functional.avg_pool2d(x, **kw), reduces=True, weight=4)
+case("adaptive_avg_pool2d_valid", "pool", st.tuples(
+    tensors((2, 3, 5, 7), FLOATS, kinds=("normal", "distinct")) | tensors(
+        (1, 2, 9, 4), FLOATS, kinds=("normal", "special")),
+    st.tuples(st.integers(1, 9), st.integers(1, 9))), functional("adaptive_avg_pool2d"),
+     reduces=True, weight=2)
+
+
 # ----------------------------------------------------------------------------- losses
 
 REDUCTION = st.sampled_from(("mean", "mean", "sum", "none", "elementwise_mean", "avg"))
