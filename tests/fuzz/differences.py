@@ -112,7 +112,8 @@ def _empty_tensor_quirk(args, outcome) -> bool:
 # (In this order: the first match names the fault.)
 _FAULTS = {
     "memory": ("allocate", "Storage size"),
-    "value": ("value for reduction", "Invalid reduction", "both be None", "must be between", "non-negative", "greater than zero",
+    "value": ("value for reduction", "Invalid reduction", "both be None", "must be between",
+              "non-negative", "greater than zero",
               "appears multiple times",
               "should not be zero", "ZeroDivisionError", "overflow", "padding", "stride",
               "kernel size", "divisor", "step", "value cannot be converted", "split_size"),
@@ -411,7 +412,8 @@ DIFFERENCES = [
         "('INDICES element is out of DATA bounds') from the kernel it takes for inputs of "
         "three or more dimensions, and for an embedding of width 0; minigrad raises IndexError "
         "for every input.",
-        ("index_select", "F.embedding", "nn.Embedding"), lambda args, o: o["kind"] == "exception type"
+        ("index_select", "F.embedding", "nn.Embedding"),
+        lambda args, o: o["kind"] == "exception type"
         and "INDICES element is out of DATA bounds" in _theirs(o),
         ("index_select", (T((1, 1, 2), "int64", "small", seed=0), 1,
                           T((), "int64", "index:2", seed=0)))),
