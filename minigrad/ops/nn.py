@@ -157,7 +157,7 @@ class BatchNorm(ArrayFunction):
         shift = -mean * scale if bias is None else bias - mean * scale
         out = _empty_in_layout_of(x)
         _norm.batch_norm_affine(view, scale.astype(x.dtype), shift.astype(x.dtype),
-                                _channel_view(out), get_num_threads())
+                                _channel_view(out, like=x), get_num_threads())
         ctx.save_for_backward(x, weight, bias)
         ctx.training, ctx.eps = training, eps
         ctx.mean, ctx.invstd = mean, invstd   # float64, (C,)
@@ -204,7 +204,7 @@ class BatchNorm(ArrayFunction):
             grad_x = _empty_in_layout_of(x)
             _norm.batch_norm_input_gradient(
                 grad_view, view, mean.astype(dtype), scale.astype(dtype),
-                grad_mean.astype(dtype), coef.astype(dtype), _channel_view(grad_x), threads)
+                grad_mean.astype(dtype), coef.astype(dtype), _channel_view(grad_x, like=x), threads)
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
