@@ -582,12 +582,17 @@ DIFFERENCES = [
         "norms' statistics in double",
         "layer_norm, group_norm and batch_norm compute their means and variances in double "
         "(kernels/norm.pyx): float32 values near 1e30 give the normalised values, where torch's "
-        "float32 variance overflows (NaN); and an empty group's weight gradient is an empty "
-        "sum, 0, where torch divides 0 by 0 (NaN).",
+        "float32 variance overflows (NaN), and subnormal ones that torch's float32 variance "
+        "loses; an empty group's weight gradient is an empty sum, 0, where torch divides 0 by "
+        "0 (NaN); with eps = 0 and a constant group (1 / sqrt(0) = inf) the two meet inf * 0 "
+        "in other places (NaN against an infinity).",
         ("F.layer_norm", "F.group_norm", "F.batch_norm", "nn.LayerNorm", "nn.GroupNorm",
          "nn.BatchNorm1d", "nn.BatchNorm2d"),
-        lambda args, o: o["kind"] == "values" and "nan" in o["detail"].split("torch's", 1)[-1]
-        and any(s.kind in ("huge", "special") or 0 in s.shape for s in _specs(args)[0]),
+        lambda args, o: o["kind"] == "values" and (
+            ("nan" in o["detail"].split("torch's", 1)[-1]
+             and any(s.kind in ("huge", "special", "tiny") or 0 in s.shape
+                     for s in _specs(args)[0]))
+            or (_inf_against_nan(o) and 0.0 in _specs(args)[1])),
         ("F.group_norm", (T((1, 2), "float32", "huge", seed=0), 1, None, None, 1e-05))),
     Difference(
         "the gradient of elu at NaN",
