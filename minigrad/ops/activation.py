@@ -157,13 +157,13 @@ class Hardtanh(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        ctx.save_for_backward((x > low) & (x < high))
+        ctx.save_for_backward(~((x <= low) | (x >= high)))  # NaN passes its gradient, as torch
         return np.clip(x, low, high).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
-        return G.where(inside, grad, grad * 0), None, None
+        return G.where(inside, grad, 0.0), None, None
 
 
 class Prelu(ArrayFunction):

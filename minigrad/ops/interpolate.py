@@ -96,8 +96,11 @@ def axis_taps(mode, n_in, n_out, scale, align_corners, dtype_name, dims):
                                                          ftype(0))
             i = np.minimum(np.floor(x).astype(np.int64), n_in - 1)
             lam = np.clip(x - i.astype(ftype), ftype(0), ftype(1)).astype(ftype)
-            taps = [(i, (ftype(1) - lam).astype(ftype)),
-                    (i + (i < n_in - 1), lam)]
+            # a tap of weight 0 reads its neighbour's position (0 times an infinity beside it
+            # would make NaN; torch's kernels skip such a tap)
+            second = np.where(lam == 0, i, i + (i < n_in - 1))
+            first = np.where(lam == 1, second, i)
+            taps = [(first, (ftype(1) - lam).astype(ftype)), (second, lam)]
         else:  # cubic
             x = s * dst if align_corners else s * (dst + ftype(0.5)) - ftype(0.5)
             i = np.floor(x).astype(np.int64)

@@ -339,6 +339,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
+    if label_smoothing > 0 and weight is not None and target.array.dtype == np.uint8:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")  # torch's term
     if input.array.ndim == 1 and target.array.ndim == 1 and label_smoothing > 0:
         # torch adds the smoothing term (shape ()) into the nll term (shape (1,)) in place
         raise RuntimeError("output with shape [] doesn't match the broadcast shape [1]")

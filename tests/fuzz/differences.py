@@ -82,7 +82,8 @@ def _int_outside_dtype(args, outcome) -> bool:
 
 
 # torch's errors from its empty-shape shortcuts (minigrad computes these calls)
-_EMPTY_QUIRKS = ("adaptive_avg_pool2d_backward", "select(): index 0 out of range",
+_EMPTY_QUIRKS = ("adaptive_avg_pool2d_backward", "the number of sizes provided",
+                 "The expanded size of the tensor", "select(): index 0 out of range",
                  "backward through the graph a second time", "size mismatch (got input",
                  "INDICES element is out of DATA bounds")
 
@@ -728,6 +729,96 @@ DIFFERENCES = [
         "minigrad refuses, naming the pads and the dimension.",
         ("F.pad",), lambda args, o: o["kind"] == "refused" and "to wrap" in _mine(o),
         ("F.pad", (T((1, 1), "float32", "normal", seed=0), (1, -1), "circular", None))),
+    Difference(
+        "binary_cross_entropy_with_logits where torch's terms overflow",
+        "minigrad computes (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x) with the log-sum-exp "
+        "kept finite, in the widest float dtype of the operands; torch's terms overflow or meet "
+        "0 * inf for huge logits or weights (NaN) where minigrad's result is finite.",
+        ("binary_cross_entropy_with_logits", "nn.BCEWithLogitsLoss"),
+        lambda args, o: o["kind"] == "values" and "nan" in o["detail"].split("torch's", 1)[-1]
+        and any(s.kind in ("huge", "special", "tiny") for s in _specs(args)[0]),
+        ("binary_cross_entropy_with_logits", (
+            T((2,), "float64", "huge", seed=0), T((2,), "float32", "positive", seed=0),
+            {"reduction": "mean", "weight": T((2,), "float64", "tiny", seed=0),
+             "pos_weight": None}))),
+    Difference(
+        "binary_cross_entropy's gradient at the clamp",
+        "At x = 0 or 1 the gradient w (x - y) / max(x (1 - x), 1e-12) is about 1e12; minigrad "
+        "and torch round its terms in another order, a relative difference near 1e-8 (float64) "
+        "where the tolerance is 1e-9.",
+        ("binary_cross_entropy", "nn.BCELoss"), lambda args, o: o["phase"] == "backward"
+        and o["kind"] == "values" and "nan" not in o["detail"] and "inf" not in o["detail"]
+        and any(s.kind in ("zeros", "ties") for s in _specs(args)[0]),
+        ("binary_cross_entropy", (T((), "float64", "zeros", seed=0, requires_grad=True),
+                                  T((), "float64", "probs", seed=0, requires_grad=True),
+                                  {"weight": None, "reduction": "mean"}))),
+    Difference(
+        "hardtanh's and relu6's gradient at NaN",
+        "torch's hardtanh backward gives 0 at a NaN input in its vectorised loop and the "
+        "upstream gradient in its scalar tail (the same call differs with the tensor's size); "
+        "minigrad always passes the gradient (NaN is not outside the limits).",
+        ("F.hardtanh", "F.relu6", "nn.Hardtanh", "nn.ReLU6"),
+        lambda args, o: o["phase"] == "backward" and o["kind"] == "values"
+        and any(s.kind == "special" for s in _specs(args)[0]),
+        ("F.relu6", (T((2, 2, 4), "float32", "special", seed=1, requires_grad=True), {}))),
+    Difference(
+        "binary_cross_entropy_with_logits' gradient with an unsigned pos_weight",
+        "torch's forward computes pos_weight - 1 in the unsigned dtype (0 - 1 wraps to 255) but "
+        "its backward uses pos_weight itself, so its gradient is not the derivative of its "
+        "loss; minigrad's is the derivative of the loss both compute.",
+        ("binary_cross_entropy_with_logits", "nn.BCEWithLogitsLoss"),
+        lambda args, o: o["phase"] == "backward" and o["kind"] == "values"
+        and any(isinstance(a, dict) and isinstance(a.get("pos_weight"), TensorSpec)
+                and a["pos_weight"].dtype == "uint8" for a in args),
+        ("binary_cross_entropy_with_logits", (
+            T((), "float32", "normal", seed=0, requires_grad=True),
+            T((), "float32", "normal", seed=0),
+            {"reduction": "mean", "weight": None,
+             "pos_weight": T((), "uint8", "small", seed=264)}))),
+    Difference(
+        "einsum's shortcuts for size-1 and empty operands",
+        "torch's einsum contracts size-1 dimensions by a product that promotes dtypes (float32 "
+        "with float64 is accepted, refused for larger operands) and gives int64 for an empty "
+        "bool contraction; minigrad's einsum refuses mixed dtypes and keeps bool, whatever the "
+        "sizes.",
+        ("einsum",), lambda args, o: (
+            (o["kind"] == "refused" and "expected scalar type" in _mine(o)
+             and all(max(s.shape, default=1) <= 1 for s in _specs(args)[0]))
+            or (o["kind"] == "refused" and '"bmm" not implemented' in _mine(o)
+                and any(1 in s.shape for s in _specs(args)[0]))
+            or (o["kind"] == "dtype" and any(0 in s.shape for s in _specs(args)[0]))),
+        ("einsum", ("ij,jk->ik", (T((1, 1), "float32", "normal", seed=0),
+                                  T((1, 1), "float64", "normal", seed=0))))),
+    Difference(
+        "an allocation of gigabytes near the worker's memory limit",
+        "The fuzzer's worker caps its address space (6 GB, shared by both frameworks in one "
+        "process) so that absurd sizes fail instead of exhausting the machine; a result of a "
+        "few GB then fits or not depending on what the process already holds, so one "
+        "framework may allocate it where the other's allocator fails.",
+        ("*",), lambda args, o: (o["kind"] == "accepted" and "can't allocate memory" in _theirs(o))
+        or (o["kind"] == "refused" and ("allocate" in _mine(o) or "MemoryError" in _mine(o))
+            and any(isinstance(v, int) and v >= 2 ** 28 for v in _specs(args)[1])),
+        ("tile", (T((2,), "uint8", "small", seed=3032), (2 ** 31,)))),
+    Difference(
+        "resampling taps of weight 0 beside an infinity",
+        "Where a linear tap's weight is exactly 0 minigrad reads the other tap's position, so an "
+        "infinity or NaN next to the sampled point does not enter as 0 * inf; torch multiplies "
+        "it and gets NaN where minigrad's value is the finite sample.",
+        ("F.interpolate", "nn.Upsample"), lambda args, o: o["kind"] == "values"
+        and "nan" in o["detail"].split("torch's", 1)[-1]
+        and "nan" not in o["detail"].split("torch's", 1)[0]
+        and any(s.kind in ("special", "huge") for s in _specs(args)[0]),
+        ("F.interpolate", (T((2, 2, 2), "float32", "special", seed=0, requires_grad=True),
+                           {"mode": "linear", "scale_factor": 3, "align_corners": None}))),
+    Difference(
+        "interpolate's area mode of integers to an empty output",
+        "mode='area' is adaptive average pooling, which refuses integer tensors in both; torch "
+        "returns before that check when the output has no element (a scale that floors a size "
+        "to 0); minigrad refuses every integer input.",
+        ("F.interpolate", "nn.Upsample"), lambda args, o: o["kind"] == "refused"
+        and '"upsample_area" not implemented' in _mine(o),
+        ("F.interpolate", (T((1, 1, 1, 1), "int64", "small", seed=0),
+                           {"mode": "area", "scale_factor": 0.5}))),
 ]
 
 
