@@ -1,6 +1,6 @@
 """Property-based fuzzing of minigrad's public API against torch 2.13.
 
-    python tests/fuzz/run.py --quick          # ~2,000 calls, one seed (CI: a minute or two)
+    python tests/fuzz/run.py --quick          # ~2,000 calls, seed 0 (CI; under half a minute)
     python tests/fuzz/run.py --long           # 24,000 calls over seeds 0-7 (local runs)
     python tests/fuzz/run.py --calls 5000 --seed 3 --cases conv2d,max_pool2d --json out.json
     python tests/fuzz/run.py --quick --expect-bounds-checks   # fail unless a MINIGRAD_DEBUG=1 build
