@@ -4,8 +4,10 @@ Layout: logits x of shape (N, C, S), C-contiguous, float32 or float64; S is the 
 the trailing dimensions (1 for an (N, C) input). An *item* is one (n, s); its C logits lie
 S apart in memory. Items are independent and split over threads with ``prange``.
 
-Per item, with m = max_c x_c and lse = m + log(sum_c exp(x_c - m)) (max subtracted for
-stability), log p_c = x_c - lse, p_c = exp(x_c - lse), eps = label_smoothing, w = weight:
+Per item, with m = max_c x_c and l = log(sum_c exp(x_c - m)) (max subtracted for stability),
+lse = m + l, log p_c = (x_c - m) - l, p_c = exp((x_c - m) - l), eps = label_smoothing,
+w = weight. The kernels keep m and l apart and never form lse: at |x| ~ 1e30 the sum m + l
+would round l (at most log C) away, and every loss and softmax with it.
 
 class-index target t (items with t == ignore_index get loss 0 and gradient 0):
     loss  = (1 - eps) * w_t * (lse - x_t) + (eps / C) * sum_c w_c * (lse - x_c)
@@ -18,13 +20,16 @@ probability target q (same shape as x), smoothed as q' = (1 - eps) * q + eps / C
     loss  = sum_c w_c * q'_c * (lse - x_c)
     dloss/dx_c = p_c * sum_k w_k * q'_k - w_c * q'_c
 
-Forward saves lse per item (the only state backward needs besides x and the target).
+In these formulas lse - x_c is computed as l - (x_c - m). With C = 0 classes an item
+has m = -inf and l = -inf and no logit is read (its loss is an empty sum, 0).
+
+Forward saves m and l per item (the only state backward needs besides x and the target).
 Backward takes the upstream gradient per item as a (N, S) array of any strides, so a
 broadcast scalar (stride 0) serves reduction='mean' and 'sum' without a copy.
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport exp, log
+from libc.math cimport INFINITY, exp, log
 from libc.stdint cimport int64_t
 
 cimport openmp  # noqa: F401  (the one OpenMP shim; prange needs nothing more)
@@ -37,16 +42,32 @@ cdef inline int _threads(Py_ssize_t work, int num_threads) noexcept nogil:
     return num_threads if work >= PARALLEL_MIN_WORK else 1
 
 
-cdef inline double _logsumexp(const floating* x, Py_ssize_t C, Py_ssize_t stride) noexcept nogil:
-    """log(sum_c exp(x[c*stride])), with the max subtracted first."""
+cdef inline double _max(const floating* x, Py_ssize_t C, Py_ssize_t stride) noexcept nogil:
+    """m = max_c x[c*stride] (the first of C >= 1 values if they are NaN)."""
     cdef Py_ssize_t c
-    cdef double m = x[0], total = 0
+    cdef double m = x[0]
     for c in range(1, C):
         if x[c * stride] > m:
             m = x[c * stride]
+    return m
+
+
+cdef inline double _log_sum(const floating* x, Py_ssize_t C, Py_ssize_t stride,
+                            double m) noexcept nogil:
+    """l = log(sum_c exp(x[c*stride] - m))."""
+    cdef Py_ssize_t c
+    cdef double total = 0
     for c in range(C):
         total = total + exp(x[c * stride] - m)
-    return m + log(total)
+    return log(total)
+
+
+cdef void _empty_items(floating[:, ::1] maxima, floating[:, ::1] log_sums,
+                       floating[:, ::1] loss) noexcept:
+    """The outputs of items over C = 0 classes: m = l = -inf, loss 0 (an empty sum)."""
+    maxima[:, :] = -INFINITY
+    log_sums[:, :] = -INFINITY
+    loss[:, :] = 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,25 +92,26 @@ def first_bad_target(const int64_t[::1] target,  # IN  every class index, flatte
 
 cdef inline double _index_item_loss(const floating* x, Py_ssize_t C, Py_ssize_t stride,
                                     int64_t t, const floating* weight, double eps,
-                                    double lse) noexcept nogil:
+                                    double m, double log_sum) noexcept nogil:
     cdef Py_ssize_t c
     cdef double smooth = 0
-    cdef double loss = (1 - eps) * weight[t] * (lse - x[t * stride])
+    cdef double loss = (1 - eps) * weight[t] * (log_sum - (x[t * stride] - m))
     if eps != 0:
         for c in range(C):
-            smooth = smooth + weight[c] * (lse - x[c * stride])
+            smooth = smooth + weight[c] * (log_sum - (x[c * stride] - m))
         loss = loss + eps / C * smooth
     return loss
 
 
 cdef inline void _index_item_grad(const floating* x, Py_ssize_t C, Py_ssize_t stride, int64_t t,
                                   const floating* weight, double weight_total, double eps,
-                                  double lse, double g, floating* gx) noexcept nogil:
+                                  double m, double log_sum, double g,
+                                  floating* gx) noexcept nogil:
     cdef Py_ssize_t c
     cdef double wt = (1 - eps) * weight[t]
     cdef double p_scale = wt + eps * weight_total / C
     for c in range(C):
-        gx[c * stride] = <floating>(g * (exp(x[c * stride] - lse) * p_scale
+        gx[c * stride] = <floating>(g * (exp((x[c * stride] - m) - log_sum) * p_scale
                                          - eps * weight[c] / C))
     gx[t * stride] = <floating>(gx[t * stride] - g * wt)
 
@@ -98,25 +120,31 @@ def cross_entropy_forward(const floating[:, :, ::1] x,   # IN  (N, C, S) logits
                           const int64_t[:, ::1] target,  # IN  (N, S) classes in [0, C) or ignored
                           const floating[::1] weight,    # IN  (C,) class weights
                           int64_t ignore_index, double label_smoothing,
-                          floating[:, ::1] logsumexp,    # OUT (N, S)
+                          floating[:, ::1] maxima,       # OUT (N, S) m per item
+                          floating[:, ::1] log_sums,     # OUT (N, S) l per item
                           floating[:, ::1] loss,         # OUT (N, S) per-item loss
                           int num_threads):
-    """Per-item loss and lse; returns (sum of loss, sum of w_t over non-ignored items)."""
+    """Per-item loss, m and l; returns (sum of loss, sum of w_t over non-ignored items)."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2], r, n, s
     cdef int64_t t
-    cdef double lse, loss_total = 0, weight_total = 0
+    cdef double m, log_sum, loss_total = 0, weight_total = 0
+    if C == 0:  # no logit to read, nor an address to form (only ignored items get here)
+        _empty_items(maxima, log_sums, loss)
+        return 0.0, 0.0
     with nogil:
         for r in prange(N * S, schedule="static", num_threads=_threads(N * S * C, num_threads)):
             n = r // S
             s = r % S
             t = target[n, s]
-            lse = _logsumexp(&x[n, 0, s], C, S)
-            logsumexp[n, s] = <floating>lse
+            m = _max(&x[n, 0, s], C, S)
+            log_sum = _log_sum(&x[n, 0, s], C, S, m)
+            maxima[n, s] = <floating>m
+            log_sums[n, s] = <floating>log_sum
             if t == ignore_index:
                 loss[n, s] = 0
             else:
                 loss[n, s] = <floating>_index_item_loss(&x[n, 0, s], C, S, t, &weight[0],
-                                                        label_smoothing, lse)
+                                                        label_smoothing, m, log_sum)
         # serial sums: the same result for every thread count
         for n in range(N):
             for s in range(S):
@@ -131,7 +159,8 @@ def cross_entropy_backward(const floating[:, :, ::1] x,      # IN  (N, C, S)
                            const int64_t[:, ::1] target,     # IN  (N, S)
                            const floating[::1] weight,       # IN  (C,)
                            int64_t ignore_index, double label_smoothing,
-                           const floating[:, ::1] logsumexp,  # IN  (N, S) from the forward
+                           const floating[:, ::1] maxima,     # IN  (N, S) from the forward
+                           const floating[:, ::1] log_sums,   # IN  (N, S) from the forward
                            const floating[:, :] grad_loss,   # IN  (N, S) dL/dloss, any strides
                            floating[:, :, ::1] grad_x,       # OUT (N, C, S)
                            int num_threads):
@@ -139,6 +168,8 @@ def cross_entropy_backward(const floating[:, :, ::1] x,      # IN  (N, C, S)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2], r, n, s, c
     cdef int64_t t
     cdef double weight_total = 0
+    if C == 0:  # grad_x is empty
+        return
     for c in range(C):
         weight_total += weight[c]
     with nogil:
@@ -151,8 +182,8 @@ def cross_entropy_backward(const floating[:, :, ::1] x,      # IN  (N, C, S)
                     grad_x[n, c, s] = 0
             else:
                 _index_item_grad(&x[n, 0, s], C, S, t, &weight[0], weight_total,
-                                 label_smoothing, logsumexp[n, s], grad_loss[n, s],
-                                 &grad_x[n, 0, s])
+                                 label_smoothing, maxima[n, s], log_sums[n, s],
+                                 grad_loss[n, s], &grad_x[n, 0, s])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,22 +193,28 @@ def cross_entropy_prob_forward(const floating[:, :, ::1] x,       # IN  (N, C, S
                                const floating[:, :, ::1] target,  # IN  (N, C, S) probabilities
                                const floating[::1] weight,        # IN  (C,)
                                double label_smoothing,
-                               floating[:, ::1] logsumexp,        # OUT (N, S)
+                               floating[:, ::1] maxima,           # OUT (N, S) m per item
+                               floating[:, ::1] log_sums,         # OUT (N, S) l per item
                                floating[:, ::1] loss,             # OUT (N, S)
                                int num_threads):
-    """Per-item loss sum_c w_c q'_c (lse - x_c) and lse; returns the sum of the losses."""
+    """Per-item loss sum_c w_c q'_c (lse - x_c), m and l; returns the sum of the losses."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2], r, n, s, c
-    cdef double lse, item, q, eps = label_smoothing, loss_total = 0
+    cdef double m, log_sum, item, q, eps = label_smoothing, loss_total = 0
+    if C == 0:
+        _empty_items(maxima, log_sums, loss)
+        return 0.0
     with nogil:
         for r in prange(N * S, schedule="static", num_threads=_threads(N * S * C, num_threads)):
             n = r // S
             s = r % S
-            lse = _logsumexp(&x[n, 0, s], C, S)
-            logsumexp[n, s] = <floating>lse
+            m = _max(&x[n, 0, s], C, S)
+            log_sum = _log_sum(&x[n, 0, s], C, S, m)
+            maxima[n, s] = <floating>m
+            log_sums[n, s] = <floating>log_sum
             item = 0
             for c in range(C):
                 q = (1 - eps) * target[n, c, s] + eps / C
-                item = item + weight[c] * q * (lse - x[n, c, s])
+                item = item + weight[c] * q * (log_sum - (x[n, c, s] - m))
             loss[n, s] = <floating>item
         for n in range(N):
             for s in range(S):
@@ -189,23 +226,27 @@ def cross_entropy_prob_backward(const floating[:, :, ::1] x,        # IN  (N, C,
                                 const floating[:, :, ::1] target,   # IN  (N, C, S)
                                 const floating[::1] weight,         # IN  (C,)
                                 double label_smoothing,
-                                const floating[:, ::1] logsumexp,   # IN  (N, S)
+                                const floating[:, ::1] maxima,      # IN  (N, S)
+                                const floating[:, ::1] log_sums,    # IN  (N, S)
                                 const floating[:, :] grad_loss,     # IN  (N, S), any strides
                                 floating[:, :, ::1] grad_x,         # OUT (N, C, S)
                                 int num_threads):
     """grad_x_c = grad_loss * (p_c * sum_k w_k q'_k - w_c q'_c)."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2], r, n, s, c
-    cdef double q, wq_total, g, lse, eps = label_smoothing
+    cdef double q, wq_total, g, m, log_sum, eps = label_smoothing
+    if C == 0:  # grad_x is empty
+        return
     with nogil:
         for r in prange(N * S, schedule="static", num_threads=_threads(N * S * C, num_threads)):
             n = r // S
             s = r % S
             g = grad_loss[n, s]
-            lse = logsumexp[n, s]
+            m = maxima[n, s]
+            log_sum = log_sums[n, s]
             wq_total = 0
             for c in range(C):
                 wq_total = wq_total + weight[c] * ((1 - eps) * target[n, c, s] + eps / C)
             for c in range(C):
                 q = (1 - eps) * target[n, c, s] + eps / C
-                grad_x[n, c, s] = <floating>(g * (exp(x[n, c, s] - lse) * wq_total
+                grad_x[n, c, s] = <floating>(g * (exp((x[n, c, s] - m) - log_sum) * wq_total
                                                   - weight[c] * q))

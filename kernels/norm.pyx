@@ -415,11 +415,15 @@ def batch_norm_statistics(const floating[:, :, ::1] x,   # IN  (A, C, B)
                           double[::1] m2,                # OUT (C,)
                           int num_threads):
     """mean[c] = Σ x / m and m2[c] = Σ (x - mean)² over channel c's m = A*B numbers (two
-    passes, sums in double); m > 0."""
+    passes, sums in double); m = 0 gives zeros."""
     cdef Py_ssize_t A = x.shape[0], C = x.shape[1], B = x.shape[2], band, c0, c, a
     cdef Py_ssize_t bands = (C + NR_BAND - 1) // NR_BAND
     cdef double total, centre
     if C == 0:
+        return
+    if A == 0 or B == 0:
+        mean[:] = 0
+        m2[:] = 0
         return
     with nogil:
         if B == 1:
@@ -478,6 +482,10 @@ def batch_norm_gradient_sums(const floating[:, :, ::1] grad,   # IN  (A, C, B)
     cdef double total_g, total_gx
     cdef double[:, ::1] pair   # one (sample, channel)'s sums, a row per channel
     if C == 0:
+        return
+    if A == 0 or B == 0:  # empty sums (and no element whose address the loops may take)
+        sum_grad[:] = 0
+        sum_grad_centred[:] = 0
         return
     pair = np.empty((C, 2), dtype=np.float64)
     with nogil:

@@ -21,7 +21,7 @@ The math of each update, in torch's operation order (g is the gradient, negated 
            v = beta2 v + (1 - beta2) g g;  vmax = max(vmax, v) (amsgrad);
            p -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
   rmsprop  g += wd p;  v = alpha v + (1 - alpha) g g;  a = lerp(a, g, 1 - alpha) (centered);
-           d = sqrt(v - a a (centered) or v) + eps;
+           d = sqrt(v - a a (centered, the product exact: torch's addcmul) or v) + eps;
            b = mu b + g / d, p -= lr b (momentum > 0), or p -= lr g / d
   adagrad  g += wd p;  s += g g;  p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
   adadelta g += wd p;  v = rho v + (1 - rho) g g;  d = sqrt(u + eps) / sqrt(v + eps) * g;
@@ -42,8 +42,9 @@ kernels fuse a multiply and an add (lerp, addcmul, add with alpha): ``value * t1
 addcdiv, a true division by a scalar, ``(1 / x) * s`` for a scalar over a tensor.
 
 Scalars are computed in double and cast to the tensor's type once, as torch does for CPU tensors.
-When an option is off its term is still computed with a neutral constant (wd = 0, a factor of 1,
-a sign of +1), which is exact for finite parameters and keeps the loops branch-free.
+When an option is off its term is still computed with a neutral constant (a factor of 1, a sign
+of +1), which is exact and keeps the loops branch-free; but weight decay off is no term at all,
+as in torch (0 * p would turn an infinite parameter into NaN; the compiler unswitches the loop).
 
 Instruction sets: the loops are compiled three times, for the baseline ISA, AVX2 and AVX-512
 (the widest the CPU has runs; ``get_isa()`` / ``set_isa()``). None uses FMA, so all give the same
@@ -51,7 +52,7 @@ bits.
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, sqrtf, fabs, pow
+from libc.math cimport fma, sqrt, sqrtf, fabs, pow
 from libc.stdlib cimport malloc, free
 
 cimport numpy as cnp
@@ -129,13 +130,14 @@ cdef inline void sgd_span(floating* p, const floating* g, floating* buf, Py_ssiz
     cdef floating sign = -1 if o.maximize else 1
     cdef floating neg_lr = <floating>(-o.lr)
     cdef floating wd = <floating>o.weight_decay
+    cdef bint decay = o.weight_decay != 0
     cdef floating mu = <floating>o.momentum
     cdef floating keep = <floating>(1 - o.dampening)
     cdef bint nesterov = o.nesterov
     cdef floating gi, bi
     cdef Py_ssize_t i
     for i in range(n):
-        gi = sign * g[i] + wd * p[i]
+        gi = sign * g[i] + wd * p[i] if decay else sign * g[i]
         if use_momentum:
             bi = gi if first else buf[i] * mu + keep * gi
             buf[i] = bi
@@ -157,12 +159,13 @@ cdef inline void adam_span(floating* p, const floating* g, floating* m, floating
     cdef floating w2 = <floating>(1 - o.beta2)
     cdef floating eps = <floating>o.eps
     cdef floating wd = 0 if o.decoupled else <floating>o.weight_decay
+    cdef bint coupled = wd != 0
     cdef floating decay = <floating>(1 - o.lr * o.weight_decay) if o.decoupled else one
     cdef floating gi, pi, mi, vi
     cdef Py_ssize_t i
     for i in range(n):
         pi = p[i] * decay
-        gi = sign * g[i] + wd * pi
+        gi = sign * g[i] + wd * pi if coupled else sign * g[i]
         mi = lerp(m[i], gi, w1, small, one_minus_w1)
         vi = v[i] * beta2 + w2 * gi * gi
         m[i] = mi
@@ -186,16 +189,22 @@ cdef inline void rmsprop_span(floating* p, const floating* g, floating* sq, floa
     cdef bint small = fabs(w) < 0.5
     cdef floating eps = <floating>o.eps
     cdef floating mu = <floating>o.momentum
+    cdef bint decay = o.weight_decay != 0
     cdef floating gi, si, ai, avg, bi
     cdef Py_ssize_t i
     for i in range(n):
-        gi = sign * g[i] + wd * p[i]
+        gi = sign * g[i] + wd * p[i] if decay else sign * g[i]
         si = sq[i] * alpha + w * gi * gi
         sq[i] = si
         if centered:
             ai = lerp(gavg[i], gi, w, small, one_minus_w)
             gavg[i] = ai
-            si = si - ai * ai
+            # with the product exact, as torch's addcmul (a fused multiply-add): a float32
+            # a*a near 1e26, or a float64 one near 1e160, would overflow to inf first
+            if floating is float:
+                si = <floating>(<double>si - <double>ai * <double>ai)
+            else:
+                si = fma(-ai, ai, si)
         avg = root(si) + eps
         if use_momentum:
             bi = buf[i] * mu + gi / avg
@@ -211,10 +220,11 @@ cdef inline void adagrad_span(floating* p, const floating* g, floating* s, Py_ss
     cdef floating neg_clr = <floating>(-clr)
     cdef floating wd = <floating>o.weight_decay
     cdef floating eps = <floating>o.eps
+    cdef bint decay = o.weight_decay != 0
     cdef floating gi, si
     cdef Py_ssize_t i
     for i in range(n):
-        gi = sign * g[i] + wd * p[i]
+        gi = sign * g[i] + wd * p[i] if decay else sign * g[i]
         si = s[i] + gi * gi
         s[i] = si
         p[i] = p[i] + neg_clr * (gi / (root(si) + eps))

@@ -167,7 +167,7 @@ def adaptive_windows(Py_ssize_t size, Py_ssize_t out):
     return start, end, (end - start).astype(np.float64)
 
 
-cdef object window_tables(rows, cols, Py_ssize_t divisor_override):
+cdef object window_tables(rows, cols, int64_t divisor_override):
     """The bounds array (r0, r1, c0, c1 concatenated) and the divisor factors per axis."""
     bounds = np.concatenate([rows[0], rows[1], cols[0], cols[1]]).astype(np.intp)
     den_h, den_w = rows[2], cols[2]
@@ -180,7 +180,7 @@ cdef object window_tables(rows, cols, Py_ssize_t divisor_override):
 def avg_pool2d_forward(const floating[:, :, :, ::1] x,   # IN  (N, H, W, C)
                        floating[:, :, :, ::1] out,       # OUT (N, OH, OW, C)
                        int kh, int kw, int sh, int sw, int ph, int pw,
-                       bint count_include_pad, int divisor_override, int num_threads):
+                       bint count_include_pad, int64_t divisor_override, int num_threads):
     """out = window sum / divisor; divisor_override == 0 means none."""
     rows = avg_windows(x.shape[1], out.shape[1], kh, sh, ph, count_include_pad)
     cols = avg_windows(x.shape[2], out.shape[2], kw, sw, pw, count_include_pad)
@@ -190,7 +190,7 @@ def avg_pool2d_forward(const floating[:, :, :, ::1] x,   # IN  (N, H, W, C)
 def avg_pool2d_backward(const floating[:, :, :, ::1] grad_out,   # IN  (N, OH, OW, C)
                         floating[:, :, :, ::1] grad_x,           # OUT (N, H, W, C), overwritten
                         int kh, int kw, int sh, int sw, int ph, int pw,
-                        bint count_include_pad, int divisor_override, int num_threads):
+                        bint count_include_pad, int64_t divisor_override, int num_threads):
     """grad_x[window] += grad_out / divisor for every output."""
     rows = avg_windows(grad_x.shape[1], grad_out.shape[1], kh, sh, ph, count_include_pad)
     cols = avg_windows(grad_x.shape[2], grad_out.shape[2], kw, sw, pw, count_include_pad)

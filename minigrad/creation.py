@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad import devices as _devices
 from minigrad import dtypes as _dtypes
-from minigrad.ops.arguments import size_args
+from minigrad.ops.arguments import check_fits, int_argument, size_args
 from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 
@@ -30,6 +30,8 @@ def array_from_data(data, dtype) -> np.ndarray:
         return np.array(data, dtype=dtype, copy=True, order="C")
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x.array if isinstance(x, Tensor) else x for x in data]
+    if isinstance(data, int) and not isinstance(data, bool) and not -2 ** 63 <= data < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")  # numpy would make uint64
     try:
         array = np.array(data)
     except ValueError:
@@ -103,8 +105,31 @@ def _size(size, keywords: dict):
     return size_args(size)
 
 
+def _allocated(make, shape, *args, **kwargs) -> np.ndarray:
+    """make(shape, ...) with torch's errors: a negative size, an allocation numpy cannot make
+    (its MemoryError, or ValueError past the largest array it describes) or a fill value the
+    dtype cannot hold are RuntimeErrors."""
+    shape = tuple(shape)
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                               f"{list(shape)}")
+    if math.prod(shape) >= 2 ** 60:  # past what any allocation could hold
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    try:
+        return make(shape, *args, **kwargs)
+    except MemoryError:
+        raise RuntimeError(f"can't allocate memory for a tensor of shape {list(shape)}") \
+            from None
+    except ValueError as error:
+        raise RuntimeError(f"can't allocate memory for a tensor of shape {list(shape)}: "
+                           f"{error}") from None
+
+
 def _filled(size, value, dtype, requires_grad, device) -> Tensor:
-    return _finish(np.full(size_args(size), value, dtype=_float_dtype(dtype)), requires_grad,
+    dtype = _float_dtype(dtype)
+    value = check_fits(value, dtype)  # numpy would cast NaN or 1e30 to garbage; torch refuses
+    return _finish(_allocated(np.full, size_args(size), value, dtype=dtype), requires_grad,
                    device)
 
 
@@ -121,7 +146,8 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, **keyword) -> Tensor:
     shape = _size(size, keyword)
-    return _finish(np.empty(shape, dtype=_float_dtype(dtype)), requires_grad, device)
+    return _finish(_allocated(np.empty, shape, dtype=_float_dtype(dtype)), requires_grad,
+                   device)
 
 
 def _fill_dtype(fill_value):
@@ -165,7 +191,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     shape, dtype = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dtype), requires_grad, device)
+    return _finish(_allocated(np.empty, shape, dtype=dtype), requires_grad, device)
 
 
 def _number(value):
@@ -178,17 +204,42 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
+    ints = [v for v in (start, end, step) if isinstance(v, numbers.Integral)]
+    for v in ints:  # torch's parser takes ints in [-2**63, 2**64)
+        if v >= 2 ** 64:
+            raise OverflowError("int too big to convert")
+        if v < -2 ** 63:
+            raise OverflowError("can't convert negative int to unsigned")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if not (step > 0 or step < 0):  # 0 or NaN (an infinite step is one step, or none)
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = _dtypes.int64 if integral else _dtypes.default_float
     dtype = _dtypes.to_dtype(dtype)
-    count = max(math.ceil((end - start) / step), 0)
-    values = start + step * np.arange(count, dtype=np.float64 if dtype.kind == "f" else np.int64)
-    return _finish(values.astype(dtype), requires_grad, device)
+    if dtype.kind != "f" and any(v >= 2 ** 63 for v in ints):
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    if all(isinstance(v, numbers.Integral) for v in (start, end, step)):
+        count = max(-((start - end) // step), 0)  # exact ceil((end - start) / step)
+    else:
+        count = (end - start) / step
+        if not math.isfinite(count):
+            raise RuntimeError("invalid size, possible overflow?")
+        count = max(math.ceil(count), 0)
+    if count >= 2 ** 63:
+        raise RuntimeError("invalid size, possible overflow?")
+    values = _allocated(lambda shape: np.empty(shape, dtype), (count,))
+    wide = np.float64 if dtype.kind == "f" else np.int64
+    if dtype.kind != "f":  # torch's integer accumulator: start and step truncated first
+        start, step = int(start), int(step)
+    chunk = 1 << 20  # start + step * i computed wide, a chunk at a time: no wide copy of it all
+    for begin in range(0, count, chunk):
+        values[begin:begin + chunk] = start + step * np.arange(
+            begin, min(begin + chunk, count), dtype=wide)
+    return _finish(values, requires_grad, device)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
@@ -196,12 +247,17 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     """``steps`` evenly spaced values from start to end (both included); integer dtypes
     truncate toward zero, as torch."""
     start, end = _number(start), _number(end)
+    if isinstance(steps, bool):
+        raise TypeError("linspace(): argument 'steps' must be int, not bool")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = _float_dtype(dtype)
     if dtype.kind in "iub":  # the ends take the dtype first (an unsigned -3 is 253), as torch
         start, end = (np.array([start, end]).astype(np.int64).astype(dtype)).tolist()
-    values = np.linspace(start, end, steps, dtype=np.float64)
+    values = _allocated(lambda shape: np.linspace(start, end, shape[0], dtype=np.float64),
+                        (int(steps),))
+    if steps == 1:  # the start alone (numpy's step computation would spread a NaN end)
+        values[:] = start
     if dtype.kind in "iu":
         values = np.trunc(values)
     return _finish(values.astype(dtype), requires_grad, device)
@@ -209,30 +265,35 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    return _finish(_allocated(lambda shape, **kw: np.eye(*shape, **kw),
+                              (n,) if m is None else (n, m), dtype=_float_dtype(dtype)),
+                   requires_grad, device)
 
 
-def _random(draw, size, keywords, dtype, requires_grad, device) -> Tensor:
+def _random(draw, size, keywords, dtype, requires_grad, device, kernel) -> Tensor:
     shape = _size(size, keywords)
     dtype = _float_dtype(dtype)
     if dtype.kind != "f":
-        raise RuntimeError(f'"check_uniform_bounds" not implemented for '
-                           f"'{_dtypes.dtype_name(dtype)}'")
-    return _finish(draw(shape).astype(dtype), requires_grad, device)
+        from minigrad.ops.arguments import type_name
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dtype)}\'')
+    return _finish(_allocated(draw, shape).astype(dtype), requires_grad, device)
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False, **keyword) -> Tensor:
     """Uniform on [0, 1), drawn from minigrad's generator."""
     return _random(numpy_generator(generator).random, size, keyword, dtype, requires_grad,
-                   device)
+                   device, "check_uniform_bounds")
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False, **keyword) -> Tensor:
     """Standard normal, drawn from minigrad's generator."""
     return _random(numpy_generator(generator).standard_normal, size, keyword, dtype,
-                   requires_grad, device)
+                   requires_grad, device, "normal_kernel_cpu")
 
 
 def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -245,6 +306,7 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
         raise TypeError("randint() missing required argument 'size'")
     if len(args) == 2:
         low, high = args
+        low = int_argument(low, "low", "randint")  # given: None is no int
     elif len(args) == 1:
         if high is None:
             high = args[0]
@@ -255,22 +317,26 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
     if high is None:
         raise TypeError("randint() missing required argument 'high'")
     low = 0 if low is None else low
+    low, high = int_argument(low, "low", "randint"), int_argument(high, "high", "randint")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")
     dtype = _dtypes.to_dtype(dtype) or _dtypes.int64
-    values = numpy_generator(generator).integers(low, high, size_args((size,)) if isinstance(
-        size, numbers.Integral) else size_args(size))
+    values = _allocated(lambda shape: numpy_generator(generator).integers(low, high, shape),
+                        size_args((size,)) if isinstance(size, numbers.Integral)
+                        else size_args(size))
     return _finish(values.astype(dtype), requires_grad, device)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64)."""
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+    n = int_argument(n, "n", "randperm")
+    if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
     dtype = _dtypes.to_dtype(dtype) or _dtypes.int64
-    values = numpy_generator(generator).permutation(int(n))
+    values = _allocated(lambda shape: numpy_generator(generator).permutation(shape[0]),
+                        (int(n),))
     return _finish(values.astype(dtype), requires_grad, device)
 
 
@@ -292,7 +358,12 @@ def randint_like(input: Tensor, low=0, high=None, *, generator=None, dtype=None,
                  device=None, requires_grad=False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
+    low, high = int_argument(low, "low", "randint_like"), int_argument(high, "high",
+                                                                       "randint_like")
     shape, dtype = _like(input, dtype)
+    top = 1 if dtype == np.bool_ else np.iinfo(dtype).max if dtype.kind in "iu" else None
+    if top is not None and high - 1 > top:
+        raise RuntimeError(f"to - 1 is out of bounds for {_dtypes.dtype_name(dtype)}")
     return randint(low, high, shape, generator=generator, dtype=dtype, device=device)
 
 

@@ -49,7 +49,7 @@ class Tensor:
     uninitialised of that shape, ``Tensor()`` is empty.
     """
 
-    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_version", "_output_nr",
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "_version", "_output_nr",
                  "__weakref__", "__dict__")
     # numpy arrays and scalars on the left of an operator (np.float64(2) * t) defer to the
     # Tensor's reflected method instead of converting it with __array__ (as torch).
@@ -58,9 +58,12 @@ class Tensor:
     def __init__(self, data=_NO_DATA, *sizes, requires_grad: bool = False, _version=None,
                  device=None, dtype=None):
         if type(data) is not np.ndarray or sizes or dtype is not None or device is not None:
-            data = _legacy_array(data, sizes, device, dtype)
+            if isinstance(data, np.generic) and not sizes and dtype is None and device is None:
+                data = np.asarray(data)  # numpy's 0-d result: a 0-d array of its dtype
+            else:
+                data = _legacy_array(data, sizes, device, dtype)
         self.array = data
-        self.grad = None
+        self._grad = None
         self.requires_grad = requires_grad
         self.grad_fn = None
         self._version = VersionCounter() if _version is None else _version
@@ -79,6 +82,22 @@ class Tensor:
             raise TypeError(f"Variable data has to be a tensor, but got "
                             f"{type(value).__name__}")
         self.array = value.array
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward: a Tensor of this tensor's shape and dtype, or
+        None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:  # torch's checks: a float64 gradient on a float32 parameter
+            _check_assigned_grad(self, value)  # would reach its optimizer kernel otherwise
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def shape(self) -> Size:
@@ -595,6 +614,9 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self):
+        if self.array.dtype.kind not in "biu":  # torch's operator: a TypeError
+            raise TypeError("~ (operator.invert) is only implemented on integer and "
+                            "Boolean-type tensors")
         return _ew.bitwise_not(self)
 
     def __and__(self, other):
@@ -932,12 +954,30 @@ class Tensor:
 _object_new = object.__new__
 
 
+def _check_assigned_grad(tensor, grad) -> None:
+    """torch's rules for ``tensor.grad = grad``: a Tensor of the tensor's dtype and size."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad.array.dtype != tensor.array.dtype:
+        from minigrad.ops.arguments import scalar_type_name, type_name
+        raise RuntimeError(f"attempting to assign a gradient with dtype "
+                           f"'{scalar_type_name(grad.array.dtype)}' to a tensor with "
+                           f"grad_dtype '{type_name(tensor.array.dtype)}'. The gradient must "
+                           f"match the tensor's grad_dtype (defaults to the tensor's dtype).")
+    if grad.array.shape != tensor.array.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size "
+                           f"'{list(grad.array.shape)}' to a tensor of size "
+                           f"'{list(tensor.array.shape)}'. Please ensure that the gradient and "
+                           f"the tensor are the same size")
+
+
 def wrap(array: np.ndarray, requires_grad: bool = False, version=None) -> Tensor:
     """``Tensor(array, requires_grad, _version=version)`` without the constructor's argument
     parsing: the ops' and the engine's hot path (150 ns instead of 380 ns a tensor)."""
     t = _object_new(Tensor)
     t.array = array
-    t.grad = None
+    t._grad = None
     t.requires_grad = requires_grad
     t.grad_fn = None
     t._version = VersionCounter() if version is None else version

@@ -6,7 +6,9 @@
 Inputs are numpy arrays (or Python scalars, passed through unchanged). Each floating array
 becomes a leaf tensor that requires a gradient in both frameworks (``requires_grad`` may say
 otherwise per input). Both functions get the same upstream gradient, a fixed random array per
-output, so every gradient is compared through one backward call. torch is imported only here.
+output, so every gradient is compared through one backward call; an output that requires a
+gradient in one framework and not in the other is a mismatch (a detached result cannot pass
+by having no gradient to compare). torch is imported only here.
 
 With ``second_order=True`` the gradients are taken with ``create_graph=True`` and compared,
 then Σ_i <grad_i, v_i> (fixed random v_i) is differentiated again and those second-order
@@ -127,8 +129,15 @@ def compare_to_torch(mg_fn, torch_fn, inputs, *, requires_grad=None, rtol=None, 
         report.messages.append(f"{len(mg_out)} outputs != torch's {len(torch_out)}")
         return report
     for i, (mine, theirs) in enumerate(zip(mg_out, torch_out)):
-        _measure("forward" if len(mg_out) == 1 else f"forward[{i}]", mine, theirs, rtol, atol,
-                 report)
+        name = "forward" if len(mg_out) == 1 else f"forward[{i}]"
+        _measure(name, mine, theirs, rtol, atol, report)
+        # An output that carries no gradient in one framework only would make every gradient
+        # comparison below pass by skipping it: that difference is a failure of its own.
+        mine_records = isinstance(mine, Tensor) and mine.requires_grad
+        theirs_records = bool(getattr(theirs, "requires_grad", False))
+        if mine_records != theirs_records:
+            report.messages.append(f"{name}: requires_grad is {mine_records}, torch's is "
+                                   f"{theirs_records}")
     if not grad or not report.passed:
         return report
 

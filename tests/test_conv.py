@@ -369,6 +369,68 @@ def test_conv2d_weight_gradient_keeps_the_weight_layout():
     np.testing.assert_allclose(layer.weight.array, expected, rtol=1e-6)
 
 
+# ----------------------------------------------------------------------------- edge inputs
+# What a fuzzer found (issue 12): integers past the kernels' int32 ended in a bare
+# OverflowError, absurd paddings in numpy's allocation errors.
+
+@pytest.mark.parametrize("kwargs, kernel", [
+    (dict(stride=2 ** 31), (2, 2)), (dict(stride=2 ** 62), (3, 2)),
+    (dict(stride=(2 ** 40, 1)), (2, 2)), (dict(stride=(1, 2 ** 31 + 5)), (1, 3)),
+    (dict(stride=2 ** 31 - 1), (2, 2)), (dict(dilation=2 ** 62), (1, 1)),
+    (dict(dilation=(2 ** 31, 1), groups=2), (1, 2)),
+])
+def test_huge_strides_and_dilations_that_change_nothing_work_as_torch(kwargs, kernel):
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((2, 4, 5, 6))
+    w = rng.standard_normal((4, 4 // kwargs.get("groups", 1)) + kernel)
+    assert_close_to_torch(lambda a, b: conv2d(a, b, **kwargs),
+                          lambda a, b: F.conv2d(a, b, **kwargs), [x, w])
+
+
+def test_huge_integer_arguments_name_themselves():
+    x, w = minigrad.zeros(1, 1, 4, 4), minigrad.zeros(1, 1, 2, 2)
+    tx, tw = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 2, 2)
+    for kwargs, error, name in [(dict(padding=2 ** 31), RuntimeError, "padding"),
+                                (dict(stride=2 ** 63), ValueError, "stride"),
+                                (dict(padding=(1, 2 ** 64)), TypeError, "padding"),
+                                (dict(dilation=-2 ** 63 - 1), ValueError, "dilation"),
+                                (dict(groups=2 ** 63), ValueError, "groups")]:
+        with pytest.raises(error, match=name):
+            conv2d(x, w, **kwargs)
+        with pytest.raises(error):
+            F.conv2d(tx, tw, **kwargs)
+
+
+def test_an_absurd_padding_is_torchs_allocation_error():
+    """An output of 2**21 x 2**21 pixels: torch's allocator refuses with a RuntimeError, and
+    so does minigrad (not numpy's MemoryError or 'array is too big')."""
+    for padding in (2 ** 20, 2 ** 30):
+        with pytest.raises(RuntimeError, match="allocate"):
+            conv2d(minigrad.zeros(1, 1, 4, 4), minigrad.zeros(1, 1, 2, 2), padding=padding)
+        with pytest.raises(RuntimeError):
+            F.conv2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 2, 2), padding=padding)
+
+
+# (input shape, weight shape, bias, conv2d keyword arguments)
+GRADCHECK_CONFIGS = [
+    ((1, 3, 5, 4), (2, 3, 3, 3), True, dict(padding=1)),                   # direct, padded
+    ((2, 2, 6, 5), (3, 2, 2, 3), False, dict(stride=2)),                   # strided, no bias
+    ((1, 2, 7, 6), (2, 2, 3, 2), True, dict(dilation=(2, 1), padding=(2, 0))),
+    ((1, 4, 5, 5), (4, 1, 3, 3), True, dict(groups=4, padding=1)),         # depthwise
+    ((2, 3, 4, 4), (4, 3, 1, 1), True, dict()),                            # pointwise
+    ((3, 5, 4), (2, 3, 2, 2), True, dict(padding="same")),                 # unbatched, 'same'
+    ((1, 2, 6, 6), (2, 2, 3, 3), True, dict(stride=(2, 3), padding=(1, 2))),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, bias, kwargs", GRADCHECK_CONFIGS)
+def test_gradcheck_float64_configurations(x_shape, w_shape, bias, kwargs):
+    rng = np.random.default_rng(9)
+    inputs = [minigrad.tensor(rng.standard_normal(s), requires_grad=True)
+              for s in (x_shape, w_shape) + ((w_shape[0],) if bias else ())]
+    assert gradcheck(lambda x, w, *b: conv2d(x, w, *b, **kwargs), inputs)
+
+
 @pytest.mark.parametrize("c, f, size, stride, kernel, expected", [
     (32, 32, 16, 1, 5, {"forward": "direct", "backward_input": "direct",
                         "backward_weight": "direct"}),

@@ -44,6 +44,14 @@ CASES = {
         lambda d: [random_array((2, 3), d), random_array((2, 1), d, seed=1)],
     ),
     "rsub": (lambda m, a: _sq(1 - a), lambda d: [random_array((3,), d)]),
+    "add alpha": (
+        lambda m, a, b: _sq(m.add(a, b, alpha=2.5)),
+        lambda d: [random_array((2, 3), d), random_array((3,), d, seed=1)],
+    ),
+    "sub alpha": (
+        lambda m, a, b: _sq(m.sub(a, b, alpha=-1.5)),
+        lambda d: [random_array((2, 3), d), random_array((2, 1), d, seed=1)],
+    ),
     "mul": (
         lambda m, a, b: a * b,
         lambda d: [random_array((2, 3), d), random_array((3,), d, seed=1)],

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from helpers import positive_array, random_array
-from minigrad.autograd import Function, GradcheckError, gradcheck
+from helpers import check, positive_array, random_array
+from minigrad.autograd import Function, GradcheckError, gradcheck, gradgradcheck
 
 # name: (function, input arrays). Inputs are float64 and kept away from kinks and poles.
 OPS = {
@@ -35,6 +35,8 @@ OPS = {
     "matmul matrix-vector": (lambda a, b: a @ b, [(2, 3), (3,)]),
     "matmul batched broadcast": (lambda a, b: a @ b, [(2, 1, 2, 3), (3, 3, 2)]),
     "sum": (lambda a: a.sum(), [(2, 3)]),
+    "mean": (lambda a: a.mean(), [(2, 3)]),
+    "min": (lambda a: a.min(), [(2, 3)]),
     "sum dim keepdim": (lambda a: a.sum(dim=(0, -1), keepdim=True), [(2, 3, 2)]),
     "mean dim": (lambda a: a.mean(dim=1), [(2, 3, 2)]),
     "max": (lambda a: a.max(), [(2, 3)]),
@@ -169,3 +171,86 @@ def test_gradcheck_refuses_float32_and_inputs_without_grad():
         gradcheck(lambda x: x * 2, [mg.ones(2, requires_grad=True)])
     with pytest.raises(ValueError):
         gradcheck(lambda x: x * 2, [mg.ones(2, dtype=mg.float64)])
+
+
+# ----------------------------------------------------------------------------- vacuous passes
+# The oracles must not pass a function that hides its derivative (issue 12): a detached
+# result, an input that gets no gradient, a backward that is not recorded.
+
+def test_gradcheck_fails_a_detached_result():
+    x = mg.tensor(random_array((3,)), requires_grad=True)
+    with pytest.raises(GradcheckError, match="does not require grad"):
+        gradcheck(lambda x: (x * 2).detach(), [x])
+    with pytest.raises(GradcheckError, match="output 1 does not require grad"):
+        gradcheck(lambda x: (x * 2, (x * 3).detach()), [x])
+    assert gradcheck(lambda x: (x * 2, (x * 0).detach() + 1), [x])  # truly constant: fine
+
+
+class ForgetsSecondInput(Function):
+    """z = a * b whose backward gives b nothing."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad * b, None
+
+
+def test_gradcheck_fails_an_input_that_gets_no_gradient():
+    a = mg.tensor(random_array((3,), seed=1), requires_grad=True)
+    b = mg.tensor(random_array((3,), seed=2), requires_grad=True)
+    with pytest.raises(GradcheckError, match="input 1 gets no gradient"):
+        gradcheck(ForgetsSecondInput.apply, [a, b])
+    assert gradcheck(lambda a, b: a * 2, [a, b])  # b unused: its Jacobian is zero indeed
+
+
+class UnrecordedSquare(Function):
+    """z = a² whose backward computes 2 a g outside the graph (no second derivative)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return mg.tensor(2 * a.detach().numpy() * grad.detach().numpy())
+
+
+def test_gradgradcheck_fails_a_backward_that_is_not_recorded():
+    a = mg.tensor(random_array((3,)), requires_grad=True)
+    assert gradcheck(UnrecordedSquare.apply, [a])
+    with pytest.raises(GradcheckError):
+        gradgradcheck(UnrecordedSquare.apply, [a])
+    assert gradgradcheck(lambda a: a * a, [a])
+
+
+def test_compare_helper_fails_a_detached_result():
+    """check() compared only outputs that require grad in minigrad: a detached one passed."""
+    x = random_array((3,))
+    with pytest.raises(AssertionError, match="requires_grad is False, torch's is True"):
+        check(lambda t: (t * 2).detach(), lambda t: t * 2, x)
+    with pytest.raises(AssertionError, match="requires_grad is True, torch's is False"):
+        check(lambda t: t * 2, lambda t: (t * 2).detach(), x)
+    check(lambda t: (t * 2).detach(), lambda t: (t * 2).detach(), x)
+    check(lambda t: t.argmax(), lambda t: t.argmax(), x)  # integer outputs: neither
+
+
+def test_a_detached_probability_cross_entropy_fails_the_oracles():
+    """The issue's example: cross_entropy with probability targets made to return a detached
+    result must fail the compare helper and gradcheck."""
+    import torch.nn.functional as TF
+    x, q = random_array((4, 5), seed=3), positive_array((4, 5), seed=4)
+
+    def broken(a, b):
+        return mg.nn.functional.cross_entropy(a, b).detach()
+
+    with pytest.raises(AssertionError, match="requires_grad"):
+        check(broken, TF.cross_entropy, x, q)
+    with pytest.raises(GradcheckError):
+        gradcheck(broken, [mg.tensor(x, requires_grad=True), mg.tensor(q)])

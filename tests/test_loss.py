@@ -51,12 +51,13 @@ def test_cross_entropy_kernel_matches_twin(dtype, threads):
         grad_item = rng.standard_normal((N, S)).astype(dtype)
         results = []
         for impl, extra in ((kernel, (threads,)), (twin, ())):
-            lse, item = np.empty((N, S), dtype), np.empty((N, S), dtype)
-            totals = impl.cross_entropy_forward(x, target, weight, -100, eps, lse, item, *extra)
+            maxima, log_sums, item = np.empty((3, N, S), dtype)
+            totals = impl.cross_entropy_forward(x, target, weight, -100, eps, maxima, log_sums,
+                                                item, *extra)
             grad_x = np.empty_like(x)
-            impl.cross_entropy_backward(x, target, weight, -100, eps, lse, grad_item, grad_x,
-                                        *extra)
-            results.append((totals, lse, item, grad_x))
+            impl.cross_entropy_backward(x, target, weight, -100, eps, maxima, log_sums,
+                                        grad_item, grad_x, *extra)
+            results.append((totals, maxima, log_sums, item, grad_x))
         (k_totals, *k_arrays), (t_totals, *t_arrays) = results
         np.testing.assert_allclose(k_totals, t_totals, rtol=1e-5 if dtype == np.float32 else 1e-12)
         for mine, ref in zip(k_arrays, t_arrays):
@@ -76,10 +77,13 @@ def test_cross_entropy_prob_kernel_matches_twin(dtype, threads):
         grad_item = np.broadcast_to(np.asarray(0.5, dtype), (N, S))  # stride 0: mean/sum
         results = []
         for impl, extra in ((kernel, (threads,)), (twin, ())):
-            lse, item, grad_x = np.empty((N, S), dtype), np.empty((N, S), dtype), np.empty_like(x)
-            total = impl.cross_entropy_prob_forward(x, q, weight, eps, lse, item, *extra)
-            impl.cross_entropy_prob_backward(x, q, weight, eps, lse, grad_item, grad_x, *extra)
-            results.append((total, lse, item, grad_x))
+            maxima, log_sums, item = np.empty((3, N, S), dtype)
+            grad_x = np.empty_like(x)
+            total = impl.cross_entropy_prob_forward(x, q, weight, eps, maxima, log_sums, item,
+                                                    *extra)
+            impl.cross_entropy_prob_backward(x, q, weight, eps, maxima, log_sums, grad_item,
+                                             grad_x, *extra)
+            results.append((total, maxima, log_sums, item, grad_x))
         for mine, ref in zip(*results):
             np.testing.assert_allclose(mine, ref, **CLOSE[dtype])
 
@@ -95,11 +99,13 @@ def test_first_bad_target_matches_twin():
 
 def test_cross_entropy_kernel_is_stable_for_huge_logits():
     x = np.array([[[1e4], [-1e4], [0.0]]])
-    lse, item, grad_x = np.empty((1, 1)), np.empty((1, 1)), np.empty_like(x)
-    kernel.cross_entropy_forward(x, np.array([[1]]), np.ones(3), -100, 0.0, lse, item, 1)
-    kernel.cross_entropy_backward(x, np.array([[1]]), np.ones(3), -100, 0.0, lse, np.ones((1, 1)),
-                                  grad_x, 1)
-    assert lse[0, 0] == 1e4 and item[0, 0] == 2e4
+    maxima, log_sums, item = np.empty((3, 1, 1))
+    grad_x = np.empty_like(x)
+    kernel.cross_entropy_forward(x, np.array([[1]]), np.ones(3), -100, 0.0, maxima, log_sums,
+                                 item, 1)
+    kernel.cross_entropy_backward(x, np.array([[1]]), np.ones(3), -100, 0.0, maxima, log_sums,
+                                  np.ones((1, 1)), grad_x, 1)
+    assert maxima[0, 0] == 1e4 and log_sums[0, 0] == 0 and item[0, 0] == 2e4
     np.testing.assert_allclose(grad_x[:, :, 0], [[1, -1, 0]], atol=1e-300)
 
 
@@ -353,3 +359,191 @@ def test_other_bad_input():
                             **{k: torch.tensor(v) if isinstance(v, np.ndarray) else v
                                for k, v in kwargs.items()}),
             error)
+
+
+# ----------------------------------------------------------------------------- edge inputs
+# What a fuzzer found (issue 12): reads past an empty class axis, NaN where torch gives a
+# number, lost precision, arguments torch refuses or accepts.
+
+@pytest.mark.parametrize("impl", [kernel, twin], ids=["kernel", "twin"])
+def test_zero_classes_read_no_logit(impl):
+    extra = (1,) if impl is kernel else ()
+    x = np.empty((3, 0, 2))
+    maxima, log_sums, item = np.full((3, 3, 2), 7.0)
+    totals = impl.cross_entropy_forward(x, np.full((3, 2), -100), np.empty(0), -100, 0.1,
+                                        maxima, log_sums, item, *extra)
+    assert totals == (0.0, 0.0)
+    assert (maxima == -np.inf).all() and (log_sums == -np.inf).all() and (item == 0).all()
+    total = impl.cross_entropy_prob_forward(x, x, np.empty(0), 0.1, maxima, log_sums, item,
+                                            *extra)
+    assert total == 0.0 and (maxima == -np.inf).all() and (item == 0).all()
+    grad_x = np.empty_like(x)
+    impl.cross_entropy_backward(x, np.full((3, 2), -100), np.empty(0), -100, 0.0, maxima,
+                                log_sums, np.ones((3, 2)), grad_x, *extra)
+    impl.cross_entropy_prob_backward(x, x, np.empty(0), 0.0, maxima, log_sums, np.ones((3, 2)),
+                                     grad_x, *extra)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_zero_classes_match_torch(dtype):
+    x = np.zeros((3, 0), dtype)
+    for target in (np.full(3, -100), np.zeros((3, 0), dtype)):
+        for reduction in REDUCTIONS:
+            for fn in ("cross_entropy", "nll_loss")[: 1 + (target.dtype == np.int64)]:
+                assert_close_to_torch(
+                    lambda a, t: getattr(loss, fn)(a, t, reduction=reduction),
+                    lambda a, t: getattr(F, fn)(a, t, reduction=reduction), [x, target],
+                    requires_grad=[True, False])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [1e30, -1e30, 1e38])
+def test_huge_logits_keep_their_precision(dtype, scale):
+    """At |x| ~ 1e30 the log-sum-exp m + log(sum exp(x - m)) rounds its second term away:
+    equal logits must still give log(C) and the softmax 1/C."""
+    x = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, -1.0], [1.0, 0.999, 0.5]]) * scale
+    x = x.astype(dtype)
+    target = np.array([0, 2, 1])
+    for kw in (dict(), dict(label_smoothing=0.2), dict(reduction="none")):
+        assert_close_to_torch(lambda a, t: loss.cross_entropy(a, t, **kw),
+                              lambda a, t: F.cross_entropy(a, t, **kw), [x, target],
+                              requires_grad=[True, False])
+        probs = np.full(x.shape, 1 / 3, dtype)
+        assert_close_to_torch(lambda a, t: loss.cross_entropy(a, t, **kw),
+                              lambda a, t: F.cross_entropy(a, t, **kw), [x, probs],
+                              requires_grad=[True, False])
+    equal = loss.cross_entropy(tensor(x[:1]), tensor(target[:1]))
+    np.testing.assert_allclose(equal.item(), np.log(3), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ignored_items_give_zero_whatever_their_logits(dtype):
+    """An ignored item whose class-0 log-probability is -inf adds nothing: torch's loss is
+    finite, and so is every gradient, with and without create_graph. (An ignored item's NaN
+    logit: tests/fuzz/differences.py.)"""
+    x = np.array([[-np.inf, 0.0, 1.0], [0.5, -1.0, 2.0], [-np.inf, 1.0, -np.inf]], dtype)
+    target = np.array([-100, 2, -100])
+    for reduction in REDUCTIONS:
+        kw = dict(reduction=reduction)
+        assert_close_to_torch(lambda a, t: loss.nll_loss(a, t, **kw),
+                              lambda a, t: F.nll_loss(a, t, **kw), [x, target],
+                              requires_grad=[True, False])
+        for eps in (0.0, 0.3):
+            assert_close_to_torch(
+                lambda a, t: loss.cross_entropy(a, t, label_smoothing=eps, **kw),
+                lambda a, t: F.cross_entropy(a, t, label_smoothing=eps, **kw), [x, target],
+                requires_grad=[True, False])
+            if dtype == np.float64:
+                assert_close_to_torch(
+                    lambda a, t: loss.cross_entropy(a, t, label_smoothing=eps, **kw),
+                    lambda a, t: F.cross_entropy(a, t, label_smoothing=eps, **kw),
+                    [x, target], requires_grad=[True, False], second_order=True)
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_batch_with_every_item_ignored_gives_zero_gradients(fn, weighted):
+    """The mean over no item is NaN (torch's too), but its gradient is zeros: one all-padding
+    batch must not poison the weights."""
+    x = np.random.default_rng(14).standard_normal((2, 3))
+    target = np.array([-100, -100])
+    extra = [np.array([0.5, 1.0, 2.0])] if weighted else []
+    report = assert_close_to_torch(lambda a, t, *w: getattr(loss, fn)(a, t, *w),
+                                   lambda a, t, *w: getattr(F, fn)(a, t, *w),
+                                   [x, target] + extra, requires_grad=[True, False, False])
+    assert report.errors["grad[0]"][0] == 0
+    a = tensor(x, requires_grad=True)
+    getattr(loss, fn)(a, tensor(target), *map(tensor, extra)).backward()
+    assert np.array_equal(a.grad.array, np.zeros((2, 3)))
+
+
+def test_nan_label_smoothing_is_no_smoothing_as_in_torch():
+    for eps in (float("nan"), -0.5, 0.0):
+        assert_close_to_torch(lambda a, t: loss.cross_entropy(a, t, label_smoothing=eps),
+                              lambda a, t: F.cross_entropy(a, t, label_smoothing=eps),
+                              [X.astype(np.float64), Y], requires_grad=[True, False])
+
+
+def test_ignore_index_is_an_int64_named_when_not():
+    x, t = tensor(X), tensor(Y)
+    for fn in (loss.cross_entropy, loss.nll_loss):
+        for value in (2 ** 63, -2 ** 63 - 1):
+            with pytest.raises(ValueError, match="ignore_index"):
+                fn(x, t, ignore_index=value)
+            with pytest.raises(ValueError):
+                getattr(F, fn.__name__)(torch.tensor(X), torch.tensor(Y), ignore_index=value)
+        with pytest.raises(TypeError, match="ignore_index"):
+            fn(x, t, ignore_index=1.5)
+        with pytest.raises(TypeError):
+            getattr(F, fn.__name__)(torch.tensor(X), torch.tensor(Y), ignore_index=1.5)
+        for value in (2 ** 40, 2 ** 63 - 1, -2 ** 63, 3):
+            assert_close_to_torch(lambda a, b: fn(a, b, ignore_index=value),
+                                  lambda a, b: getattr(F, fn.__name__)(a, b, ignore_index=value),
+                                  [X, Y], requires_grad=[True, False])
+
+
+def test_ignore_index_with_probability_targets_as_torch():
+    q = np.full((4, 5), 0.2, np.float32)
+    raises_like_torch(lambda: loss.cross_entropy(tensor(X), tensor(q), ignore_index=1),
+                      lambda: F.cross_entropy(torch.tensor(X), torch.tensor(q), ignore_index=1),
+                      RuntimeError, "ignore_index is not supported for floating point target")
+    assert_close_to_torch(lambda a, b: loss.cross_entropy(a, b, ignore_index=-7),
+                          lambda a, b: F.cross_entropy(a, b, ignore_index=-7), [X, q])
+
+
+def test_uint8_targets_only_without_spatial_dimensions_as_torch():
+    x = X.reshape(2, 5, 2)
+    target = np.zeros((2, 2), np.uint8)
+    for fn in ("cross_entropy", "nll_loss"):
+        raises_like_torch(lambda: getattr(loss, fn)(tensor(x), tensor(target)),
+                          lambda: getattr(F, fn)(torch.tensor(x), torch.tensor(target)),
+                          RuntimeError, "expected scalar type Long but found Byte")
+        assert_close_to_torch(getattr(loss, fn), getattr(F, fn), [X, Y.astype(np.uint8)],
+                              requires_grad=[True, False])
+
+
+@pytest.mark.parametrize("target_dtype, weight_dtype", [
+    (np.float64, None), (np.float64, np.float32), (np.float32, np.float64),
+    (np.float64, np.float64)])
+def test_probability_targets_promote_as_torch(target_dtype, weight_dtype):
+    """float32 logits with a float64 target (or weight) give a float64 loss, as torch; the
+    logits' gradient stays float32."""
+    rng = np.random.default_rng(15)
+    q = rng.random((4, 5)).astype(target_dtype)
+    extra = [] if weight_dtype is None else [rng.random(5).astype(weight_dtype)]
+    for kw in (dict(), dict(label_smoothing=0.1, reduction="none")):
+        report = assert_close_to_torch(lambda a, b, *w: loss.cross_entropy(a, b, *w, **kw),
+                                       lambda a, b, *w: F.cross_entropy(a, b, *w, **kw),
+                                       [X, q] + extra, rtol=1e-5, atol=1e-6)
+        assert "grad[0]" in report.errors
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+                                "binary_cross_entropy_with_logits"])
+def test_elementwise_mean_is_the_deprecated_mean_as_in_torch(fn):
+    target = Y if fn in ("cross_entropy", "nll_loss") else np.random.default_rng(0).random(
+        X.shape).astype(np.float32)
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        mine = getattr(loss, fn)(tensor(X), tensor(target), reduction="elementwise_mean")
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        theirs = getattr(F, fn)(torch.tensor(X), torch.tensor(target),
+                                reduction="elementwise_mean")
+    np.testing.assert_allclose(mine.array, theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_weighted_losses_gradcheck_float64(reduction):
+    """Every input of mse_loss and l1_loss with a weight, and the input and target of
+    binary_cross_entropy_with_logits with weight and pos_weight (torch gives those two no
+    gradient): float64 central differences."""
+    rng = np.random.default_rng(16)
+    x, w = tensor(rng.standard_normal((3, 4)), True), tensor(rng.random((3, 4)) + 0.5, True)
+    y = tensor(x.array + rng.choice([-1, 1], (3, 4)) * rng.uniform(0.2, 1, (3, 4)), True)
+    for fn in (loss.mse_loss, loss.l1_loss):  # (y kept away from x: |.| has a kink at 0)
+        assert gradcheck(lambda a, b, c: fn(a, b, reduction=reduction, weight=c), [x, y, w])
+    q = tensor(rng.random((3, 4)), True)
+    weight, pos_weight = tensor(rng.random(4) + 0.5), tensor(rng.random(4) + 0.5)
+    for extra in (dict(weight=weight), dict(pos_weight=pos_weight),
+                  dict(weight=weight, pos_weight=pos_weight)):
+        assert gradcheck(lambda a, b: loss.binary_cross_entropy_with_logits(
+            a, b, reduction=reduction, **extra), [x, q])

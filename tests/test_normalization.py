@@ -150,6 +150,18 @@ def test_batch_norm_of_channels_last_and_nchw_inputs_matches_torch(dtype, traini
     assert out.flags.c_contiguous
 
 
+
+@pytest.mark.parametrize("shape", [(2, 1, 2), (2, 1, 1, 2), (3, 1, 4, 2), (2, 3, 2)])
+def test_batch_norm_of_permuted_inputs_with_ambiguous_layouts_matches_torch(shape):
+    """A permuted input (strides neither NCHW nor channels-last) with one channel: its output
+    array (C-contiguous) also passes for channels-last, and the kernels once wrote it through
+    the other layout's view (half of it uninitialised; found by the fuzzer)."""
+    x = np.random.default_rng(7).standard_normal(shape[::-1]).astype(np.float32)
+    order = tuple(reversed(range(len(shape))))
+    check(lambda x: F.batch_norm(x.permute(*order), None, None, training=True),
+          lambda x: TF.batch_norm(x.permute(*order), None, None, training=True), x)
+
+
 # ----------------------------------------------------------------------------- the ops
 
 @pytest.mark.parametrize("dtype", DTYPES)

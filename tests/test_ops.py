@@ -778,3 +778,65 @@ def test_the_torch_comparison_catches_wrong_values_gradients_and_dtypes():
         with pytest.raises(AssertionError, match="forward"):
             check(lambda x: x * np.nan, lambda x: x, x)
         check(lambda x: x / 0.0, lambda x: x / 0.0, x)  # equal infinities match
+
+
+# ----------------------------------------------------------------------------- edge inputs
+# What a fuzzer found (issue 12): empty inner dimensions, products torch refuses or accepts.
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((6, 0), (2, 0, 5)), ((0,), (0,)), ((3, 0), (0, 4)), ((2, 3, 0), (0, 4)), ((0,), (0, 2)),
+    ((3, 0), (0,)), ((0, 3, 0), (0, 2)), ((2, 0, 3), (3, 4)),
+])
+def test_matmul_with_empty_dimensions_as_torch(a_shape, b_shape):
+    a, b = np.zeros(a_shape), np.ones(b_shape)
+    check(mg.matmul, torch.matmul, a, b)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, b_shape", [
+    ((2, 0), (4, 0), (4,)), ((0, 3), (4, 3), (4,)), ((2, 3), (0, 3), (0,)), ((5, 2, 0), (4, 0), None),
+])
+def test_linear_with_empty_dimensions_as_torch(x_shape, w_shape, b_shape):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in (x_shape, w_shape, b_shape) if s is not None]
+    check(mg.nn.functional.linear, torch.nn.functional.linear, *arrays)
+
+
+@pytest.mark.parametrize("x_shape, b_shape", [
+    ((2, 3), ()), ((2, 3), (1,)), ((2, 3), (1, 4)), ((2, 3), (2, 4)), ((2, 3), (2, 1)),
+    ((3,), (1,)), ((3,), ()), ((5, 2, 3), (4,)),
+])
+def test_linear_biases_that_broadcast_as_torch(x_shape, b_shape):
+    rng = np.random.default_rng(1)
+    x, w, b = (rng.standard_normal(s) for s in (x_shape, (4, 3), b_shape))
+    check(mg.nn.functional.linear, torch.nn.functional.linear, x, w, b)
+    check(mg.nn.functional.linear, torch.nn.functional.linear, x, w, b, second_order=True)
+
+
+def test_linear_refuses_what_torch_refuses():
+    x, w = np.ones((2, 3), np.float32), np.ones((4, 3), np.float32)
+    for bias, error in ((np.ones(3, np.float32), RuntimeError), (np.ones(4), RuntimeError),
+                        (np.ones((3, 4), np.float32), RuntimeError), (1.0, TypeError)):
+        for lib in (mg, torch):
+            b = lib.tensor(bias) if isinstance(bias, np.ndarray) else bias
+            with pytest.raises(error):
+                lib.nn.functional.linear(lib.tensor(x), lib.tensor(w), b)
+
+
+def test_linear_of_integers_and_of_a_vector_weight_as_torch():
+    rng = np.random.default_rng(2)
+    x, w, b = rng.integers(-9, 9, (2, 3)), rng.integers(-9, 9, (4, 3)), rng.integers(-9, 9, 4)
+    for args in ((x, w), (x, w, b)):
+        mine = mg.nn.functional.linear(*map(mg.tensor, args))
+        theirs = torch.nn.functional.linear(*map(torch.tensor, args))
+        assert mine.dtype == np.int64
+        np.testing.assert_array_equal(mine.array, theirs.numpy())
+    check(mg.nn.functional.linear, torch.nn.functional.linear, rng.standard_normal((2, 3)),
+          rng.standard_normal(3))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((2,), (2,)), ((3, 2), (2,)), ((2,), (2, 3)),
+                                              ((3, 2), (2, 3)), ((2, 3, 2), (2, 2, 3))])
+def test_bool_products_refused_as_torch(a_shape, b_shape):
+    for lib in (mg, torch):
+        with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+            lib.matmul(lib.ones(a_shape, dtype=lib.bool), lib.ones(b_shape, dtype=lib.bool))

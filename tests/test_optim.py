@@ -336,15 +336,24 @@ def test_step_updates_in_place_and_bumps_version():
     np.testing.assert_allclose(p.array, 0.9, rtol=1e-6)
 
 
-def test_noncontiguous_or_other_dtype_gradient():
+def test_noncontiguous_gradient_and_assignments_torch_refuses():
     p = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
-    p.grad = Tensor(np.arange(6, dtype=np.float64).reshape(3, 2).T.copy().T.T)
+    p.grad = Tensor(np.arange(6, dtype=np.float32).reshape(3, 2).T.copy().T.T)
     opt = SGD([p], lr=1.0)
     opt.step()
     np.testing.assert_allclose(p.array, 1 - np.arange(6).reshape(3, 2).T)
-    p.grad = Tensor(np.ones((3, 2), np.float32))
-    with pytest.raises(RuntimeError, match="shape"):
-        opt.step()
+    # torch refuses a gradient of another dtype or size when it is assigned (minigrad let a
+    # float64 one reach the float32 update)
+    for bad, match in ((np.ones((2, 3)), "dtype 'double'.*grad_dtype 'Float'"),
+                       (np.ones((3, 2), np.float32), "size '\\[3, 2\\]'")):
+        with pytest.raises(RuntimeError, match=match):
+            p.grad = Tensor(bad)
+        with pytest.raises(RuntimeError):
+            torch.ones((2, 3), requires_grad=True).grad = torch.tensor(bad)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        p.grad = np.ones((2, 3), np.float32)
+    p.grad = None
+    assert p.grad is None
 
 
 def test_closure_zero_grad_and_repr():
@@ -550,6 +559,45 @@ def test_replacing_optimizer_state_takes_effect_as_in_torch(replace):
         results.append(p.detach().numpy().copy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
     assert results[0].min() < -30  # the replaced buffer moved it (torch: about -92)
+
+
+# ----------------------------------------------------------------------------- edge inputs
+# What a fuzzer found (issue 12): torch optimizes parameters that are strided views.
+
+@pytest.mark.parametrize("case", CASES[::4], ids=case_id)
+@pytest.mark.parametrize("view", ["step", "transposed_step", "transposed"])
+def test_parameters_that_are_strided_views_as_torch(case, view):
+    """A leaf made from a strided view (every other column, a transposed slice) is updated in
+    place (its base sees the change) with torch's values."""
+    mg_cls, torch_cls, options = case
+    base = np.arange(48, dtype=np.float32).reshape(6, 8) / 10
+
+    def make(tensor):
+        b = tensor(base.copy())
+        v = {"step": lambda: b[:, ::2], "transposed_step": lambda: b.t()[::3],
+             "transposed": lambda: b.t()}[view]()
+        return b, v.detach().requires_grad_()
+
+    mg_base, mg_p = make(Tensor)
+    torch_base, torch_p = make(torch.tensor)
+    mg_opt, torch_opt = mg_cls([mg_p], **options), torch_cls([torch_p], **options)
+    for step in range(3):
+        grad = np.random.default_rng(step).standard_normal(mg_p.shape).astype(np.float32)
+        mg_p.grad, torch_p.grad = Tensor(grad), torch.tensor(grad)
+        mg_opt.step()
+        torch_opt.step()
+        np.testing.assert_allclose(mg_p.array, torch_p.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mg_base.array, torch_base.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_parameter_with_overlapping_elements_refused_as_torch():
+    mg_p = Tensor(np.arange(6, dtype=np.float32)).expand(3, 6).detach().requires_grad_()
+    torch_p = torch.arange(6.0).expand(3, 6).detach().requires_grad_()
+    for p, opt, grad in ((mg_p, SGD([mg_p], lr=0.1), Tensor(np.ones((3, 6), np.float32))),
+                         (torch_p, torch.optim.SGD([torch_p], lr=0.1), torch.ones(3, 6))):
+        p.grad = grad
+        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+            opt.step()
 
 
 # ----------------------------------------------------------------------------- Adadelta, Adamax,

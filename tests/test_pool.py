@@ -382,3 +382,142 @@ def test_pool_bad_inputs():
         pool.max_pool2d(tensor(X[:, :, :2, :2]), 3)
     with pytest.raises(RuntimeError, match="pad should be"):
         pool.max_pool2d(tensor(X), 2, padding=2)
+
+
+# ----------------------------------------------------------------------------- edge inputs
+# What a fuzzer found (issue 12): an out-of-bounds read, integers torch pools, huge arguments.
+
+@pytest.mark.parametrize("shape", [(1, 2, 0, 4), (1, 2, 3, 0), (2, 0, 5), (3, 4, 0)])
+def test_adaptive_pool_refuses_empty_planes_as_torch(shape):
+    """A window over an empty axis averages nothing (the kernel formed addresses past the
+    input): torch refuses, naming the empty dimension."""
+    x = np.zeros(shape, np.float32)
+    raises_like_torch(lambda: pool.adaptive_avg_pool2d(tensor(x), 2),
+                      lambda: F.adaptive_avg_pool2d(torch.tensor(x), 2), RuntimeError)
+    with pytest.raises(RuntimeError, match=f"dimension {len(shape) - 2 + (shape[-1] == 0)} "
+                                           "being empty"):
+        pool.adaptive_avg_pool2d(tensor(x), 2)
+
+
+@pytest.mark.parametrize("shape, size", [((1, 0, 3, 4), 2), ((0, 2, 3, 4), 2),
+                                         ((0, 3, 4), 2), ((1, 2, 3, 4), 0), ((2, 3, 4), (0, 2))])
+def test_adaptive_pool_of_empty_batches_and_outputs_as_torch(shape, size):
+    x = np.random.default_rng(0).standard_normal(shape)
+    # (torch's own backward refuses the empty gradient: forward only)
+    assert_close_to_torch(lambda t: pool.adaptive_avg_pool2d(t, size),
+                          lambda t: F.adaptive_avg_pool2d(t, size), [x], grad=False)
+
+
+def integer_cases(rng, count):
+    for trial in range(count):
+        k, s, p, d, ceil_mode = random_window(rng)
+        x = random_input(rng, np.float64, k, s, p, d, ceil_mode)
+        dtype = [np.int64, np.int32, np.int16, np.int8, np.uint8][trial % 5]
+        info = np.iinfo(dtype)
+        values = rng.integers(info.min, info.max, x.shape, dtype=dtype, endpoint=True)
+        if trial % 3 == 0:  # ties, and the dtype's extremes (the padding value among them)
+            values = rng.choice(np.array([info.min, info.min + 1, 0, info.max], dtype), x.shape)
+        yield values, (k, s, p, d, ceil_mode), trial
+
+
+def test_integer_max_pool_matches_torch():
+    """torch max-pools every integer dtype (the first maximum, padding as the lowest value):
+    values and indices equal."""
+    for x, (k, s, p, d, ceil_mode), trial in integer_cases(np.random.default_rng(20), 150):
+        x = x[0] if trial % 4 == 0 else x  # unbatched too
+        mine = pool.max_pool2d(tensor(x), k, s, p, d, ceil_mode, return_indices=True)
+        theirs = F.max_pool2d(torch.tensor(x), k, s, p, d, ceil_mode, return_indices=True)
+        for a, b in zip(mine, theirs):
+            assert a.dtype == b.numpy().dtype
+            np.testing.assert_array_equal(a.array, b.numpy())
+        assert not mine[0].requires_grad
+
+
+def test_integer_avg_pool_matches_torch():
+    """torch average-pools int64 (the int64 window sum, wrapping, divided with truncation)."""
+    rng = np.random.default_rng(21)
+    for trial in range(150):
+        k, s, p, _, ceil_mode = random_window(rng, dilation=False)
+        x = random_input(rng, np.float64, k, s, p, (1, 1), ceil_mode)
+        x = rng.integers(-50, 50, x.shape) if trial % 3 else rng.choice(
+            np.array([-2 ** 63, 2 ** 62, -7, 5, 2 ** 63 - 1]), x.shape)
+        kw = dict(ceil_mode=ceil_mode, count_include_pad=bool(trial % 2),
+                  divisor_override=[None, 3, -2, 2 ** 40][trial % 4])
+        mine = pool.avg_pool2d(tensor(x), k, s, p, **kw)
+        theirs = F.avg_pool2d(torch.tensor(x), k, s, p, **kw)
+        assert mine.dtype == np.int64
+        np.testing.assert_array_equal(mine.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("op, dtype", [("max_pool2d", np.bool_), ("avg_pool2d", np.int32),
+                                       ("avg_pool2d", np.uint8), ("avg_pool2d", np.bool_),
+                                       ("adaptive_avg_pool2d", np.int64)])
+def test_pools_refuse_dtypes_as_torch(op, dtype):
+    x = np.ones((1, 1, 4, 4), dtype)
+    raises_like_torch(lambda: getattr(pool, op)(tensor(x), 2),
+                      lambda: getattr(F, op)(torch.tensor(x), 2), NotImplementedError)
+
+
+@pytest.mark.parametrize("name", ["kernel_size", "stride", "padding", "dilation"])
+@pytest.mark.parametrize("value, error", [(2 ** 31, RuntimeError), (-2 ** 31 - 1, RuntimeError),
+                                          (2 ** 63, ValueError), (2 ** 70, ValueError)])
+def test_huge_window_arguments_name_themselves(name, value, error):
+    """torch keeps these in C ints; so do the kernels: a clear error naming the argument, never
+    a bare OverflowError from a kernel."""
+    kwargs = dict(kernel_size=2, stride=2, padding=0, dilation=1)
+    kwargs[name] = value
+    x = tensor(X)
+    with pytest.raises(error, match=name):
+        pool.max_pool2d(x, **kwargs)
+    with pytest.raises(error):
+        F.max_pool2d(torch.tensor(X), **kwargs)
+    if name != "dilation":
+        kwargs.pop("dilation")
+        with pytest.raises(error, match=name):
+            pool.avg_pool2d(x, **kwargs)
+        with pytest.raises(error):
+            F.avg_pool2d(torch.tensor(X), **kwargs)
+
+
+def test_divisor_override_is_an_int64_as_torch():
+    for divisor in (2 ** 31, -3, 2 ** 62, -2 ** 63):
+        assert_close_to_torch(lambda t: pool.avg_pool2d(t, 2, divisor_override=divisor),
+                              lambda t: F.avg_pool2d(t, 2, divisor_override=divisor),
+                              [X.astype(np.float64)])
+    for divisor in (2 ** 63, -2 ** 63 - 1):
+        with pytest.raises(ValueError, match="divisor_override"):
+            pool.avg_pool2d(tensor(X), 2, divisor_override=divisor)
+        with pytest.raises(ValueError):
+            F.avg_pool2d(torch.tensor(X), 2, divisor_override=divisor)
+
+
+def test_huge_sizes_name_themselves():
+    """Beyond int64 torch's parser raises ValueError for an int, TypeError for a list's item;
+    an output too large to allocate is a RuntimeError, as torch's allocator raises."""
+    for call, error in ((lambda m: m.adaptive_avg_pool2d(X_, 2 ** 63), ValueError),
+                        (lambda m: m.adaptive_avg_pool2d(X_, (1, 2 ** 63)), TypeError),
+                        (lambda m: m.max_pool2d(X_, (2, 2 ** 63)), TypeError),
+                        (lambda m: m.max_pool2d(X_, 2, stride=[2 ** 64]), TypeError),
+                        (lambda m: m.adaptive_avg_pool2d(X_, 2 ** 31), RuntimeError)):
+        X_ = tensor(X)
+        with pytest.raises(error, match="output_size|kernel_size|stride|allocate"):
+            call(pool)
+        X_ = torch.tensor(X)
+        with pytest.raises(error):
+            call(F)
+
+
+@pytest.mark.parametrize("name, call, shape", [
+    ("max dilated", lambda t: pool.max_pool2d(t, 2, 1, 1, dilation=2), (1, 2, 5, 5)),
+    ("max ceil", lambda t: pool.max_pool2d(t, (3, 2), (2, 3), (1, 0), ceil_mode=True),
+     (2, 1, 6, 7)),
+    ("max unbatched", lambda t: pool.max_pool2d(t, 2), (2, 4, 4)),
+    ("avg include pad", lambda t: pool.avg_pool2d(t, 3, 2, 1), (1, 2, 5, 6)),
+    ("avg exclude pad ceil", lambda t: pool.avg_pool2d(t, 2, 2, 1, True, False), (1, 1, 5, 5)),
+    ("avg divisor", lambda t: pool.avg_pool2d(t, (2, 3), 1, divisor_override=5), (2, 1, 4, 4)),
+    ("adaptive up", lambda t: pool.adaptive_avg_pool2d(t, (5, 7)), (1, 2, 3, 4)),
+    ("adaptive uneven", lambda t: pool.adaptive_avg_pool2d(t, (3, None)), (3, 7, 2)),
+])
+def test_pool_gradcheck_float64_configurations(name, call, shape):
+    x = tensor(np.random.default_rng(7).permutation(np.prod(shape)).reshape(shape) / 7.0)
+    assert gradcheck(call, [x])  # distinct values: every max is differentiable

@@ -18,10 +18,21 @@ def aligned_empty(count: int, dtype) -> np.ndarray:
     """A new 1-D array of ``count`` numbers whose first starts on a 64-byte boundary (numpy
     guarantees 16: vector loads that straddle two cache lines cost the kernels 5-8%)."""
     dtype = np.dtype(dtype)
-    raw = np.empty(max(count, 1) * dtype.itemsize + ALIGNMENT, dtype=np.uint8)
+    raw = _bytes(max(count, 1) * dtype.itemsize + ALIGNMENT)
     _raw_buffers[id(raw)] = raw
     skip = -raw.ctypes.data % ALIGNMENT
     return raw[skip:skip + count * dtype.itemsize].view(dtype)
+
+
+def _bytes(count: int) -> np.ndarray:
+    """``count`` bytes, or torch's RuntimeError where numpy cannot allocate them (an output
+    sized by an absurd padding or output_size: numpy's MemoryError, or its ValueError past
+    the largest array it can describe)."""
+    try:
+        return np.empty(count, dtype=np.uint8)
+    except (MemoryError, ValueError):
+        raise RuntimeError(f"can't allocate memory: you tried to allocate {count} bytes") \
+            from None
 
 
 def made_here(array: np.ndarray) -> bool:

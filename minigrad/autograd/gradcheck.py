@@ -1,9 +1,12 @@
 """gradcheck and gradgradcheck: analytical derivatives against finite differences, as
 ``torch.autograd.gradcheck``.
 
-For every input x_i that requires a gradient and every output y, the numerical Jacobian
-J[j, k] = (y_j(x + eps e_k) - y_j(x - eps e_k)) / (2 eps) must match the one backward gives,
-row by row (the gradient of y_j), within ``atol + rtol * |numerical|``. Inputs should be
+For every input x_i that requires a gradient and every floating output y, the numerical
+Jacobian J[j, k] = (y_j(x + eps e_k) - y_j(x - eps e_k)) / (2 eps) must match the one backward
+gives, row by row (the gradient of y_j), within ``atol + rtol * |numerical|``. An output that
+does not require grad, or an input that backward gives no gradient, counts as a Jacobian of
+zeros, so it passes only if the function truly does not depend on that input (stricter than
+torch, which checks detached outputs only when no output requires grad). Inputs should be
 float64: float32 differences are too coarse for this test.
 
 gradgradcheck applies gradcheck to the function (inputs, v) -> the gradients of Σ y·v with
@@ -44,11 +47,15 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     outputs = _as_tuple(func(*inputs))
     for out_index, out in enumerate(outputs):
-        if not out.requires_grad:
-            continue
+        if out.array.dtype.kind not in "fc":
+            continue  # integer and bool outputs (indices) have no derivative
         size = out.array.size
         analytical = [np.zeros((size, t.array.size)) for t in wrt]
-        for j in range(size):
+        received = [False] * len(wrt)
+        # An output that does not require grad (a detached result) has analytical Jacobians
+        # of zeros, as has an input that gets no gradient: the numerical ones must be zero
+        # too, or the function hides a derivative from backward.
+        for j in range(size if out.requires_grad else 0):
             seed = np.zeros(size, dtype=out.array.dtype)
             seed[j] = 1.0
             gs = grad(out, wrt, Tensor(seed.reshape(out.array.shape)), retain_graph=True,
@@ -56,6 +63,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             for k, g in enumerate(gs):
                 if g is not None:
                     analytical[k][j] = g.array.ravel()
+                    received[k] = True
         for k, t in enumerate(wrt):
             numerical = np.zeros((size, t.array.size))
             # Perturb the input in place, element by element in C order (as ravel); indexing
@@ -71,10 +79,18 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             if not np.allclose(analytical[k], numerical, atol=atol, rtol=rtol):
                 if raise_exception:
                     err = np.abs(analytical[k] - numerical).max()
+                    if not out.requires_grad:
+                        reason = (f"output {out_index} does not require grad, but its "
+                                  f"numerical gradient with respect to input {k} is not zero")
+                    elif not received[k]:
+                        reason = (f"input {k} gets no gradient from output {out_index}, but "
+                                  f"its numerical gradient is not zero")
+                    else:
+                        reason = (f"Jacobian mismatch for output {out_index} with respect to "
+                                  f"input {k}")
                     raise GradcheckError(
-                        f"Jacobian mismatch for output {out_index} with respect to input {k} "
-                        f"(largest absolute difference {err:.3g}):\nnumerical:{numerical}\n"
-                        f"analytical:{analytical[k]}")
+                        f"{reason} (largest absolute difference {err:.3g}):\nnumerical:"
+                        f"{numerical}\nanalytical:{analytical[k]}")
                 return False
     return True
 
@@ -100,7 +116,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
             outs = [o for o in _as_tuple(func(*ins)) if o.requires_grad]
             wrt = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
             found = grad(outs, wrt, vs, create_graph=True, allow_unused=True)
-        return tuple(g for g in found if g is not None and g.requires_grad)
+        # a first derivative that was not recorded (requires_grad False) stays: gradcheck
+        # then demands that its numerical derivatives be zero
+        return tuple(g for g in found if g is not None)
 
     return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

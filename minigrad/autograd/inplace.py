@@ -23,6 +23,8 @@ def inplace_is_recorded(tensor: Tensor, operands=()) -> bool:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
         return True
+    if tensor.array.dtype.kind not in "fc":  # an integer result carries no gradient
+        return False
     for operand in operands:
         if isinstance(operand, Tensor) and operand.requires_grad:
             return True

@@ -22,9 +22,19 @@ __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _check_weight_shape(shape):
+    """torch's refusals of a weight it cannot make (before numpy's errors)."""
+    if min(shape) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{shape}")
+    if math.prod(max(n, 1) for n in shape) >= 2 ** 60:  # its strides too
+        raise RuntimeError("Stride calculation overflowed")
+
+
 def _empty_hwio(out_channels, in_channels, kernel_size, dtype):
     """A new (F, C, *kernel) weight array stored as (*kernel, C, F), from a 64-byte boundary:
     the direct kernels read it as it is, with no repacking per call (minigrad.ops.conv)."""
+    _check_weight_shape([out_channels, in_channels, *kernel_size])
     flat = aligned_empty(out_channels * in_channels * math.prod(kernel_size), dtype)
     order = tuple(range(len(kernel_size) + 2))
     stored = flat.reshape(*kernel_size, in_channels, out_channels)
@@ -43,29 +53,36 @@ class _ConvNd(Module):
                  groups, bias, padding_mode, dtype, output_padding=0):
         super().__init__()
         name = type(self).__name__
+        if padding_mode not in _PADDING_MODES:  # torch's first check
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                             f"padding_mode='{padding_mode}'")
         if not isinstance(groups, numbers.Integral) or groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
+        if isinstance(padding, str):  # before the sizes are parsed, as torch
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 f"{{'valid', 'same'}}")
+            strides = stride if isinstance(stride, (tuple, list)) else (stride,)
+            if padding == "same" and any(s != 1 for s in strides):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            if self._transposed:
+                raise ValueError(f"padding={padding!r} is not supported for {name}")
+        if (self._dims == 2 and isinstance(kernel_size, (tuple, list))
+                and len(kernel_size) == 1):
+            # torch builds a 3-D weight from it, which its forward refuses
+            raise RuntimeError(f"expected kernel_size to be a single integer value or a list "
+                               f"of 2 values to match the convolution dimensions, but got "
+                               f"kernel_size={list(kernel_size)}")
         self.kernel_size = self._tuple(kernel_size, "kernel_size")
         self.stride = self._tuple(stride, "stride")
         self.dilation = self._tuple(dilation, "dilation")
         # Zero or negative sizes are refused by the functional form at the first forward.
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 f"{{'valid', 'same'}}")
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            if self._transposed:
-                raise ValueError(f"padding={padding!r} is not supported for {name}")
-        else:
+        if not isinstance(padding, str):
             padding = self._tuple(padding, "padding")
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
-                             f"padding_mode='{padding_mode}'")
         if self._transposed and padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         self.in_channels = in_channels
@@ -79,6 +96,7 @@ class _ConvNd(Module):
         dtype = _float_dtype(dtype)
         if self._transposed:  # torch's (in, out/groups, *kernel), the layout torch keeps
             shape = (in_channels, out_channels // groups) + self.kernel_size
+            _check_weight_shape(list(shape))
             self.weight = Parameter(np.empty(shape, dtype=dtype))
         else:
             self.weight = Parameter(_empty_hwio(out_channels, in_channels // groups,

@@ -117,8 +117,10 @@ class Elu(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, alpha):
-        positive = x > 0
-        out = np.where(positive, x, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0)))
+        # as torch: x itself at 0 and NaN (whatever alpha), the gradient of the negative side
+        # at 0 and of the identity at NaN
+        positive = ~(x <= 0)
+        out = np.where(x < 0, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0)), x)
         ctx.save_for_backward(positive, out)
         ctx.alpha = alpha
         return out
@@ -155,13 +157,13 @@ class Hardtanh(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        ctx.save_for_backward((x > low) & (x < high))
+        ctx.save_for_backward(~((x <= low) | (x >= high)))  # NaN passes its gradient, as torch
         return np.clip(x, low, high).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
-        return G.where(inside, grad, grad * 0), None, None
+        return G.where(inside, grad, 0.0), None, None
 
 
 class Prelu(ArrayFunction):
@@ -185,7 +187,8 @@ class Prelu(ArrayFunction):
             grad_x = G.where(positive, grad, grad * weight.reshape(ctx.shape))
         if ctx.needs_input_grad[1]:
             axes = tuple(i for i, n in enumerate(ctx.shape) if n == 1)
-            grad_w = (G.where(positive, x * 0, x) * grad).sum(axis=axes, keepdims=True)
+            # (0 where positive, not x * 0: an infinite input would make NaN)
+            grad_w = (G.where(positive, 0.0, x) * grad).sum(axis=axes, keepdims=True)
             grad_w = grad_w.reshape(weight.shape)
         return grad_x, grad_w, None
 
@@ -241,6 +244,17 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     check_tensor(input, "input", "hardtanh", 1)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.array.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input.array.dtype.kind in "iu":  # torch's limits as the integer dtype's values
+        if not all(math.isfinite(v) for v in (min_val, max_val)):
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        if input.array.dtype.kind == "u" and min(math.trunc(min_val), math.trunc(max_val)) < 0:
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        info = np.iinfo(input.array.dtype)
+        if not all(info.min <= math.trunc(v) <= info.max for v in (min_val, max_val)):
+            raise RuntimeError(f"value cannot be converted to type {input.array.dtype}_t "
+                               f"without overflow")
     if inplace:
         return _inplace.apply_(input, Hardtanh, min_val, max_val)
     return Hardtanh.apply(input, min_val, max_val)
@@ -260,10 +274,10 @@ def prelu(input, weight):
     if w.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {w.ndim}")
-    check_floating(input, "prelu_cpu")
     if w.dtype != x.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got {type_name(x.dtype)} and "
                            f"{type_name(w.dtype)}")
+    check_floating(input, "prelu_cpu")
     channels = x.shape[1] if x.ndim >= 2 else 1
     if w.size != 1 and w.size != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "

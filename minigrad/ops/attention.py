@@ -95,6 +95,11 @@ class ScaledDotProductAttention(ArrayFunction):
             grad_probs = matrix_product(grad, np.swapaxes(value, -1, -2))
             if keep is not None:
                 grad_probs = grad_probs * keep
+            if math.prod(grad.shape) == 0:  # an empty output depends on no score: zeros, as
+                # torch (not 0 times a NaN probability or an infinite query)
+                return (G.zeros_like(query) if needs[0] else None,
+                        G.zeros_like(key) if needs[1] else None, grad_v,
+                        G.zeros_like(probs) if needs[3] else None, None, None)
             grad_scores = probs * (grad_probs - (grad_probs * probs).sum(axis=-1, keepdims=True))
             if needs[3]:
                 grad_bias = grad_scores
@@ -118,7 +123,7 @@ def _attention_bias(attn_mask, is_causal, length, source, dtype):
         return None if bias is None else Tensor(bias)
     if attn_mask.array.dtype == np.bool_:
         return Tensor(np.where(attn_mask.array, 0, -np.inf).astype(dtype))
-    return attn_mask
+    return attn_mask if attn_mask.array.dtype == dtype else attn_mask.type(dtype)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
@@ -149,7 +154,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                            f"key need the same last dimension, key and value the same length")
     if attn_mask is not None:
         check_tensor(attn_mask, "attn_mask", "scaled_dot_product_attention")
-        if attn_mask.array.dtype not in (np.bool_, q.dtype):
+        if attn_mask.array.dtype not in (np.bool_, np.float32, q.dtype):  # float: float32
             raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
                                f"dtype, but got attn_mask.dtype: "
                                f"{_long_name(attn_mask.array.dtype)} and  query.dtype: "
@@ -170,13 +175,17 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     length, source = q.shape[-2], k.shape[-2]
     bias = _attention_bias(attn_mask, is_causal, length, source, q.dtype)
     if bias is not None:
+        scores = q.shape[:-2] + (length, source)
         try:
-            np.broadcast_shapes(bias.array.shape, q.shape[:-2] + (length, source))
+            shape = np.broadcast_shapes(bias.array.shape, scores)
         except ValueError:
             raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape "
                                f"{list(bias.array.shape)} does not broadcast to the attention "
                                f"weights' shape {list(q.shape[:-2]) + [length, source]}") \
                 from None
+        if math.prod(shape) == 0 and math.prod(scores) != 0:  # torch adds the mask in place
+            raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0.0:

@@ -29,7 +29,7 @@ from minigrad._kernels import conv as _kernels
 from minigrad._kernels.buffers import channels_last_empty
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
-from minigrad.ops.arguments import FLOATS, pair, scalar_type_name
+from minigrad.ops.arguments import FLOATS, check_int32, check_int64, pair, scalar_type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -392,6 +392,28 @@ def _check_tensors(input, weight, bias, op, dims, transposed=False):
                            f"({scalar_type_name(bias.array.dtype)}) should be the same")
 
 
+def _kernel_ints(in_shape, kernel, stride, sides, dilation, op):
+    """stride and dilation as the kernels' C ints: a value past int32 that changes nothing
+    becomes one that fits (the dilation of a 1-tap kernel: 1; the stride of an axis with one
+    output: the smallest that still gives one); a padding past int32 is refused, naming it
+    (torch would try to allocate the padded input)."""
+    INT32_MAX = 2 ** 31 - 1
+    if max(sides) > INT32_MAX:
+        raise RuntimeError(f"{op}(): padding {list(sides)} does not fit the kernels' 32-bit "
+                           f"integers (at most {INT32_MAX})")
+    stride, dilation = list(stride), list(dilation)
+    for axis in (0, 1):
+        size = in_shape[2 + axis] + sides[2 * axis] + sides[2 * axis + 1]
+        if dilation[axis] > INT32_MAX and kernel[axis] == 1:
+            dilation[axis] = 1
+        span = size - dilation[axis] * (kernel[axis] - 1)  # window positions at stride 1
+        if stride[axis] > INT32_MAX and span <= stride[axis]:
+            stride[axis] = max(span, 1)
+        check_int32((stride[axis],), "stride", op)
+        check_int32((dilation[axis],), "dilation", op)
+    return tuple(stride), tuple(dilation)
+
+
 def _check_window(weight, stride, dilation, groups, op):
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"{op}(): argument 'groups' must be int, not {type(groups).__name__}")
@@ -405,6 +427,7 @@ def _check_window(weight, stride, dilation, groups, op):
         raise RuntimeError("non-positive dilation is not supported")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    check_int64((groups,), "groups", op)
 
 
 def _check_shapes(in_shape, w_shape, bias, groups, padding, dilation, shown, transposed=False):
@@ -455,6 +478,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     in_shape = [1, *input.array.shape] if input.array.ndim == 3 else list(input.array.shape)
     _check_shapes(in_shape, weight.array.shape, bias, int(groups), sides, dilation,
                   (list(input.array.shape), list(weight.array.shape)))
+    stride, dilation = _kernel_ints(in_shape, weight.array.shape[2:], stride, sides, dilation,
+                                    "conv2d")
     # The kernels read any strides (channels-last activations and HWIO weights fastest).
     return Convolution.apply(input, weight, bias, stride, sides, dilation, int(groups))
 
@@ -475,13 +500,15 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     in_shape = [1, shape[0], 1, shape[1]] if len(shape) == 2 else [shape[0], shape[1], 1, shape[2]]
     _check_shapes(in_shape, (f, cg, 1, k), bias, int(groups), sides, dilation,
                   (list(shape), list(weight.array.shape)))
+    stride, dilation = _kernel_ints(in_shape, (1, k), stride, sides, dilation, "conv1d")
     return Convolution1d.apply(input, weight, bias, stride, sides, dilation, int(groups))
 
 
 def _transposed_geometry(input, weight, stride, padding, output_padding, dilation, groups,
                          op, dims):
-    """The output shape of a transposed convolution (2-D terms) and the conv padding, after
-    torch's checks; stride, padding, output_padding, dilation are (h, w) pairs."""
+    """(the stride for the kernels, the output shape of a transposed convolution, its conv
+    padding) in 2-D terms, after torch's checks; stride, padding, output_padding, dilation are
+    (h, w) pairs."""
     if min(padding) < 0:
         raise RuntimeError("negative padding is not supported")
     if min(output_padding) < 0:
@@ -495,10 +522,14 @@ def _transposed_geometry(input, weight, stride, padding, output_padding, dilatio
             raise RuntimeError("output padding must be smaller than either stride or dilation, "
                                "but got " + " ".join(parts[i] for i in _shown(dims)))
     shape = input.array.shape
+    spatial = (1,) + tuple(shape[-1:]) if dims == 1 else tuple(shape[-2:])
+    # a stride past int32 changes nothing along an axis of one input position
+    stride = tuple(1 if s > 2 ** 31 - 1 and n == 1 else s for s, n in zip(stride, spatial))
+    for values, name in ((stride, "stride"), (padding, "padding"), (dilation, "dilation")):
+        check_int32(values, name, op)  # the kernels' C ints
     batched = len(shape) == dims + 2
     n = shape[0] if batched else 1
     c_in = shape[1] if batched else shape[0]
-    spatial = (1,) + tuple(shape[-1:]) if dims == 1 else tuple(shape[-2:])
     w4 = weight.array.shape if dims == 2 else weight.array.shape[:2] + (1,) + \
         weight.array.shape[2:]
     shown = (list(shape), list(weight.array.shape))
@@ -511,8 +542,15 @@ def _transposed_geometry(input, weight, stride, padding, output_padding, dilatio
         raise RuntimeError(f"Given input size per channel: ({given}). Calculated output size "
                            f"per channel: ({found}). Output size is too small")
     c_out = w4[1] * groups
-    return ((n,) if batched else ()) + (c_out,) + out[2 - dims:], \
+    return stride, ((n,) if batched else ()) + (c_out,) + out[2 - dims:], \
         (padding[0], padding[0] - output_padding[0], padding[1], padding[1] - output_padding[1])
+
+
+def _check_transposed_weight(weight):
+    if weight.array.size == 0:  # torch's transposed kernels refuse an empty weight
+        shape = list(weight.array.shape)
+        shown = shape if len(shape) == 4 else shape[:2] + [1] + shape[2:]
+        raise RuntimeError(f"non-empty 2D or 4D weight tensor expected, but got: {shown}")
 
 
 def _shown(dims):
@@ -535,7 +573,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     padding = pair(padding, "padding", op)
     output_padding = pair(output_padding, "output_padding", op)
     _check_window(weight, stride, dilation, groups, op)
-    out_shape, sides = _transposed_geometry(input, weight, stride, padding, output_padding,
+    _check_transposed_weight(weight)
+    stride, out_shape, sides = _transposed_geometry(input, weight, stride, padding, output_padding,
                                             dilation, int(groups), op, 2)
     _check_bias(bias, weight, out_shape[-3])
     return ConvolutionTranspose.apply(input, weight, bias, stride, sides, dilation, int(groups),
@@ -555,7 +594,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     padding = (0, single(padding, "padding", op))
     output_padding = (0, single(output_padding, "output_padding", op))
     _check_window(weight, stride, dilation, groups, op)
-    out_shape, sides = _transposed_geometry(input, weight, stride, padding, output_padding,
+    _check_transposed_weight(weight)
+    stride, out_shape, sides = _transposed_geometry(input, weight, stride, padding, output_padding,
                                             dilation, int(groups), op, 1)
     _check_bias(bias, weight, out_shape[-2])
     return ConvolutionTranspose1d.apply(input, weight, bias, stride, sides, dilation,

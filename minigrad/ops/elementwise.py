@@ -16,7 +16,7 @@ from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import check_floating, check_tensor, dim_alias, normalize_dim
 from minigrad.ops.arguments import type_name
-from minigrad.ops.promotion import floating, promote_operands, result_type
+from minigrad.ops.promotion import floating, promote_operands, result_type, result_type_of
 from minigrad.tensor import Tensor, wrap
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "neg", "abs", "exp",
@@ -82,6 +82,30 @@ class Sub(ArrayFunction):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+class AddScaled(ArrayFunction):
+    """z = a + alpha b (torch's add with alpha, one node);  dz/da = 1, dz/db = alpha. alpha
+    scales b's gradient before the engine sums it over broadcast dims, as torch: a NaN alpha
+    times an empty broadcast adds nothing."""
+
+    node_name = "AddBackward0"
+    graph_arguments = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        return _broadcasting(np.add, a, np.multiply(b, alpha, dtype=b.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (grad * ctx.alpha if ctx.needs_input_grad[1] else None), None
+
+
+class SubScaled(AddScaled):
+    """z = a - alpha b (torch's sub with alpha): AddScaled with -alpha."""
+
+    node_name = "SubBackward0"
+
+
 class Rsub(Sub):
     """z = a - b with the Python number on the left (torch's rsub: ``1 - t``)."""
 
@@ -134,6 +158,33 @@ class Rdiv(Div):
     graph_arguments = (1, 0)
 
 
+def _check_integer_divisor(b) -> None:
+    """torch's integer division by zero (numpy's gives 0 with a warning)."""
+    if np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _integer_division(a, b, mode):
+    """The quotient ('floor' or 'trunc') or remainder ('mod', the divisor's sign; 'fmod',
+    the dividend's) of integers, without the hardware's trap: the dtype's lowest value
+    divided by -1 (SIGFPE in C, a crash) wraps to itself, as torch's, its remainder is 0."""
+    dtype = np.result_type(a, b)  # before asarray: a Python int stays weak (int32 stays)
+    try:
+        a, b = np.broadcast_arrays(np.asarray(a, dtype), np.asarray(b, dtype))
+    except ValueError:
+        raise broadcast_error(a, b) from None
+    minus_one = b == -1
+    b = np.where(minus_one, np.ones((), b.dtype), b)
+    if mode in ("mod", "fmod"):
+        out = (np.mod if mode == "mod" else np.fmod)(a, b)
+        return np.where(minus_one, np.zeros((), out.dtype), out)
+    with np.errstate(over="ignore"):
+        out = np.floor_divide(a, b)
+        if mode == "trunc":  # numpy floors; step back toward zero where a remainder is left
+            out += ((out * b != a) & ((a < 0) != (b < 0))).astype(out.dtype)
+        return np.where(minus_one, np.negative(a), out)
+
+
 class DivRounding(ArrayFunction):
     """z = a / b rounded toward zero ('trunc') or down ('floor'); piecewise constant, so both
     gradients are zero (as torch: DivBackward2)."""
@@ -143,17 +194,19 @@ class DivRounding(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b, mode):
         if np.result_type(a, b).kind in "iub":
-            if mode == "floor":
+            _check_integer_divisor(b)
+            dtype = np.result_type(a, b)
+            if dtype == np.bool_:  # bools divide as int64, as torch
+                dtype = np.dtype(np.int64)
+            return _integer_division(np.asarray(a, dtype), np.asarray(b, dtype), mode)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            if mode == "floor":  # Python's divmod rule: floor(-1e-40 / 1e30) is -1
                 return _broadcasting(np.floor_divide, a, b)
-            quotient = _broadcasting(np.floor_divide, np.abs(a), np.abs(b))
-            return quotient * np.sign(a) * np.sign(b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            exact = _broadcasting(np.true_divide, a, b)
-        return (np.floor if mode == "floor" else np.trunc)(exact)
+            return np.trunc(_broadcasting(np.true_divide, a, b))
 
     @staticmethod
     def backward(ctx, grad):
-        zero = grad * 0
+        zero = G.zeros_like(grad)  # not grad * 0: an infinite grad would make NaN
         return zero, zero, None
 
 
@@ -161,10 +214,14 @@ class Remainder(ArrayFunction):
     """z = a - b floor(a / b) (the sign of b, Python's %);  dz/da = 1, dz/db = -floor(a/b)."""
 
     rounding = staticmethod(np.floor)
+    quotient = staticmethod(np.floor_divide)  # floor(a / b) as torch's div(floor): exact
 
     @classmethod
     def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
+        if np.result_type(a, b).kind in "iu":
+            _check_integer_divisor(b)
+            return _integer_division(a, b, "mod" if cls.rounding is np.floor else "fmod")
         if cls.rounding is np.floor:
             return _broadcasting(np.mod, a, b)
         return _broadcasting(np.fmod, a, b)
@@ -176,8 +233,8 @@ class Remainder(ArrayFunction):
         if ctx.needs_input_grad[1]:
             value_a = np.asarray(a.array if G.is_tensor(a) else a)
             value_b = np.asarray(b.array if G.is_tensor(b) else b)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_b = -grad * cls.rounding(value_a / value_b)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                grad_b = -grad * cls.quotient(value_a, value_b)
         return grad, grad_b
 
 
@@ -185,6 +242,21 @@ class Fmod(Remainder):
     """z = a - b trunc(a / b) (the sign of a, C's fmod);  dz/da = 1, dz/db = -trunc(a/b)."""
 
     rounding = staticmethod(np.trunc)
+    quotient = staticmethod(lambda a, b: np.trunc(a / b))
+
+
+def _integer_power(a, b):
+    """a ** b for integers with some b < 0, as torch's integer pow: 1 and -1 keep their
+    powers (-1 by the parity of b), any other base gives 0 (numpy refuses)."""
+    dtype = np.result_type(a, b)  # before asarray: a Python int stays weak (as torch's)
+    try:
+        a, b = np.broadcast_arrays(*(np.asarray(v) for v in (a, b)))
+    except ValueError:
+        raise broadcast_error(np.asarray(a), np.asarray(b)) from None
+    negative = b < 0
+    out = _broadcasting(np.power, a, np.where(negative, 0, b).astype(b.dtype)).astype(dtype)
+    inverse = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+    return np.where(negative, inverse, out).astype(dtype)
 
 
 class Pow(ArrayFunction):
@@ -194,9 +266,12 @@ class Pow(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        if isinstance(a, np.ndarray) and a.dtype.kind in "iu" and np.any(np.asarray(b) < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        out = _broadcasting(np.power, a, b)
+        if np.result_type(a, b).kind in "iu" and np.any(np.asarray(b) < 0):
+            if not isinstance(b, np.ndarray):  # a number exponent: torch refuses
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            out = _integer_power(a, b)
+        else:
+            out = _broadcasting(np.power, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -205,16 +280,23 @@ class Pow(ArrayFunction):
         a, b, out = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
+            # a number exponent's b - 1 in double, as torch (in float32 -1 - 6e-8 is -1)
+            less = b - 1 if G.is_tensor(b) or isinstance(b, np.ndarray) else np.float64(b - 1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                grad_a = grad * b * a ** (b - 1)
+                grad_a = grad * b * G.astype(a ** less, np.result_type(a, b)) \
+                    if not G.is_tensor(a) else grad * b * a ** (b - 1)
             zero_exponent = np.asarray(b.array if G.is_tensor(b) else b) == 0
             if np.any(zero_exponent):  # d(a^0)/da = 0, also at a = 0 (as torch)
                 grad_a = G.where(zero_exponent, 0.0, grad_a)
         if ctx.needs_input_grad[1]:
             base = np.asarray(a.array if G.is_tensor(a) else a)
+            exponent = np.asarray(b.array if G.is_tensor(b) else b)
+            # torch's masking: 0 where a = 0 and b >= 0 (0 ** b is flat there); for b < 0 the
+            # infinite power times log 0 stays infinite
+            flat = (base == 0) & (exponent >= 0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = G.where(base == 0, 0.0, G.log(G.where(base == 0, 1.0, a)))
-            grad_b = grad * out * log_a
+                log_a = G.log(G.where(flat, 1.0, a))
+                grad_b = G.where(flat, 0.0, grad * out * log_a)
         return grad_a, grad_b
 
 
@@ -224,6 +306,16 @@ class PowTensorExponent(Pow):
 
 class PowNumberBase(Pow):
     node_name = "PowBackward2"
+
+
+def _extremum_grads(grad, a, b, largest):
+    """torch's maximum/minimum backward: g to each input but where it loses, g/2 to both on
+    a tie; where a NaN is involved neither loses, so both get g."""
+    a = a.array if G.is_tensor(a) else a
+    b = b.array if G.is_tensor(b) else b
+    share = G.where(a == b, grad * 0.5, grad)
+    a_loses, b_loses = (a < b, a > b) if largest else (a > b, a < b)
+    return G.where(a_loses, 0.0, share), G.where(b_loses, 0.0, share)
 
 
 class Maximum(ArrayFunction):
@@ -237,8 +329,7 @@ class Maximum(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a > b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
+        return _extremum_grads(grad, a, b, largest=True)
 
 
 class Minimum(ArrayFunction):
@@ -252,8 +343,7 @@ class Minimum(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a < b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
+        return _extremum_grads(grad, a, b, largest=False)
 
 
 class Neg(ArrayFunction):
@@ -283,15 +373,15 @@ class Abs(ArrayFunction):
 
 
 class Sign(ArrayFunction):
-    """z = sign(a) (-1, 0 or 1);  dz/da = 0."""
+    """z = sign(a) (-1, 0 or 1; 0 for NaN, as torch);  dz/da = 0."""
 
     @staticmethod
     def forward(ctx, a):
-        return np.sign(a)
+        return G.sign(a)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return G.zeros_like(grad)
 
 
 class Unary(ArrayFunction):
@@ -323,11 +413,17 @@ class Unary(ArrayFunction):
         ctx.save_for_backward(out if cls.of_output else a)
         return out
 
+    # dz/da = 1 / denominator(a) where given: grad / denominator does not overflow where
+    # 1 / denominator does (log of a subnormal: 1 / 1e-40 is inf in float32, g / 1e-40 not)
+    denominator = None
+
     @classmethod
     def backward(cls, ctx, grad):
         (value,) = ctx.saved_tensors
         if cls.quiet:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                if cls.denominator is not None:
+                    return grad / cls.denominator(value)
                 return grad * cls.derivative(value)
         return grad * cls.derivative(value)
 
@@ -363,6 +459,7 @@ class Log(Unary):
 
     compute = staticmethod(np.log)
     derivative = staticmethod(lambda a: 1 / a)
+    denominator = staticmethod(lambda a: a)
 
 
 class Log2(Unary):
@@ -372,6 +469,7 @@ class Log2(Unary):
 
     compute = staticmethod(np.log2)
     derivative = staticmethod(lambda a: 1 / (a * math.log(2.0)))
+    denominator = staticmethod(lambda a: a * math.log(2.0))
 
 
 class Log10(Unary):
@@ -381,6 +479,7 @@ class Log10(Unary):
 
     compute = staticmethod(np.log10)
     derivative = staticmethod(lambda a: 1 / (a * math.log(10.0)))
+    denominator = staticmethod(lambda a: a * math.log(10.0))
 
 
 class Log1p(Unary):
@@ -392,6 +491,7 @@ class Log1p(Unary):
 
     compute = staticmethod(np.log1p)
     derivative = staticmethod(lambda a: 1 / (a + 1))
+    denominator = staticmethod(lambda a: a + 1)
 
 
 class Sqrt(Unary):
@@ -532,7 +632,7 @@ _erf_objects = np.frompyfunc(math.erf, 1, 1)
 
 def erf_array(x: np.ndarray) -> np.ndarray:
     """erf elementwise without scipy: math.erf is exact to double precision."""
-    return _erf_objects(x).astype(x.dtype)
+    return np.asarray(_erf_objects(x)).astype(x.dtype)  # a 0-d input gives a Python float
 
 
 class Erf(Unary):
@@ -543,9 +643,10 @@ class Erf(Unary):
 
 
 class Rounding(Unary):
-    """z = floor, ceil, round (half to even, as torch) or trunc of a;  dz/da = 0."""
+    """z = floor, ceil, round (half to even, as torch) or trunc of a;  dz/da = 0 (zeros, not
+    a * 0: an infinite input must not make a NaN gradient)."""
 
-    derivative = staticmethod(lambda a: a * 0)
+    derivative = staticmethod(G.zeros_like)
 
 
 class Floor(Rounding):
@@ -595,7 +696,9 @@ class Atan2(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        scale = grad / (a * a + b * b)
+        radius2 = a * a + b * b
+        origin = radius2 == 0  # torch's gradient at (0, 0) is 0, not 0/0
+        scale = G.where(origin, 0, grad / G.where(origin, 1, radius2))
         return (scale * b if ctx.needs_input_grad[0] else None,
                 -scale * a if ctx.needs_input_grad[1] else None)
 
@@ -614,7 +717,7 @@ class Relu(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return grad * ~(out <= 0)  # torch's threshold: a NaN passes its gradient
 
 
 class Sigmoid(ArrayFunction):
@@ -797,8 +900,11 @@ class LogSoftmax(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dim):
-        shifted = a - a.max(axis=dim, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        if a.size == 0:  # no maximum to subtract: an empty result
+            out = a.copy()
+        else:
+            shifted = a - a.max(axis=dim, keepdims=True)
+            out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -827,16 +933,37 @@ def _scaled(other, alpha):
     return other if alpha == 1 else other * alpha
 
 
+def _check_alpha(input, other, alpha) -> None:
+    """torch's rules for ``alpha``: no float alpha for an integer result, no bool alpha but
+    for a bool one."""
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    if not isinstance(input, Tensor):
+        return
+    dtype = result_type(input, other)
+    if isinstance(alpha, bool):
+        if dtype != np.bool_:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and dtype.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha · other."""
+    if type(alpha) is not int or alpha != 1:
+        _check_alpha(input, other, alpha)
     if type(input) is not Tensor and not isinstance(input, Tensor):
         input, other = other, input  # torch.add(2, t) and 2 + t
+    if alpha != 1 and isinstance(other, Tensor):
+        a, b = promote_operands(input, other)
+        return AddScaled.apply(a, b, alpha)
     return _binary(Add, input, _scaled(other, alpha), "add")
 
 
 def _check_not_bool_subtraction(a, other) -> None:
-    if a.array.dtype == np.bool_ or (isinstance(other, Tensor)
-                                     and other.array.dtype == np.bool_):
+    if a.array.dtype == np.bool_ or isinstance(other, bool) or (
+            isinstance(other, Tensor) and other.array.dtype == np.bool_):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
@@ -847,6 +974,11 @@ def sub(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
     _check_not_bool_subtraction(input, other)
+    if type(alpha) is not int or alpha != 1:
+        _check_alpha(input, other, alpha)
+    if alpha != 1 and isinstance(other, Tensor):
+        a, b = promote_operands(input, other)
+        return SubScaled.apply(a, b, -alpha)
     return _binary(Sub, input, _scaled(other, alpha), "sub")
 
 
@@ -889,6 +1021,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         if rounding_mode not in ("trunc", "floor"):
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
                                f"'floor' but found '{rounding_mode}'")
+        _check_not_bool(input, other, f"div_{rounding_mode}_cpu")
         a, b = promote_operands(input, other)
         return DivRounding.apply(a, b, rounding_mode)
     return _binary(Div, _true_division_operands(input, other), other, "div")
@@ -904,6 +1037,7 @@ def rdiv(input, other):
 
 
 def floor_divide(input, other):
+    _check_not_bool(input, other, "div_floor_cpu")
     if not isinstance(input, Tensor):
         a, b = promote_operands(other, input)
         return DivRounding.apply(b, a, "floor")
@@ -912,6 +1046,7 @@ def floor_divide(input, other):
 
 def remainder(input, other):
     """input - other · floor(input / other): Python's %, the sign of the divisor."""
+    _check_not_bool(input, other, "remainder_cpu")
     if not isinstance(input, Tensor):
         a, b = promote_operands(other, input)
         return Remainder.apply(b, a)
@@ -920,11 +1055,20 @@ def remainder(input, other):
 
 def fmod(input, other):
     """input - other · trunc(input / other): C's fmod, the sign of the dividend."""
+    _check_not_bool(input, other, "fmod_cpu")
     return _binary(Fmod, input, other, "fmod")
+
+
+def _check_not_bool(input, other, kernel) -> None:
+    """torch's remainder and fmod have no bool kernel (two bool operands)."""
+    if all(isinstance(v, bool) or (isinstance(v, Tensor) and v.array.dtype == np.bool_)
+           for v in (input, other)):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001
     """input ** exponent (a number or a tensor)."""
+    _check_not_bool(input, exponent, "pow")
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
     function = PowTensorExponent if isinstance(exponent, Tensor) else Pow
@@ -954,6 +1098,8 @@ negative = neg
 
 
 def abs(input):  # noqa: A001
+    if isinstance(input, Tensor) and input.array.dtype == np.bool_:
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return _unary(Abs, input, "abs", to_float=False)
 
 
@@ -961,6 +1107,8 @@ absolute = abs
 
 
 def sign(input):
+    if isinstance(input, Tensor) and input.array.dtype == np.bool_:
+        return Tensor(input.array.copy())  # sign(True) is True, as torch
     return _unary(Sign, input, "sign", to_float=False)
 
 
@@ -1001,6 +1149,8 @@ def rsqrt(input):
 
 
 def square(input):
+    if isinstance(input, Tensor) and input.array.dtype == np.bool_:
+        input = input.type(_dtypes.int64)  # torch's pow(bool, 2) is int64
     return _unary(Square, input, "square", to_float=False)
 
 
@@ -1056,11 +1206,19 @@ arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
+def _to_float_operands(input, other):
+    """torch's integer-to-float promotion of a float op: the common dtype's float, each
+    operand cast to it from its own dtype (not through the integer common dtype)."""
+    dtype = result_type(input, other)
+    if dtype.kind != "f":
+        dtype = _dtypes.default_float
+    return tuple(t if t.array.dtype == dtype else t.type(dtype) for t in (input, other))
+
+
 def atan2(input, other):
     """The angle of the point (other, input), in (-π, π] (integers promote to float32)."""
     check_tensor(other, "other", "atan2")
-    a, b = promote_operands(floating(input), other)
-    return Atan2.apply(floating(a), floating(b))
+    return Atan2.apply(*_to_float_operands(input, other))
 
 
 arctan2 = atan2
@@ -1072,7 +1230,9 @@ def erf(input):
 
 def _rounding(function, input, name):
     check_tensor(input, "input", name)
-    if input.array.dtype.kind in "biu":  # integers are already whole (a copy, as torch)
+    if input.array.dtype == np.bool_:
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
+    if input.array.dtype.kind in "iu":  # integers are already whole (a copy, as torch)
         return Tensor(input.array.copy())
     return function.apply(input)
 
@@ -1085,8 +1245,12 @@ def ceil(input):
     return _rounding(Ceil, input, "ceil")
 
 
-def round(input, *, decimals=0):  # noqa: A001
-    """Half to even, as torch; with ``decimals``, at that decimal place."""
+def round(input, *, decimals=None):  # noqa: A001
+    """Half to even, as torch; with ``decimals``, at that decimal place (floats only, as
+    torch's round.decimals)."""
+    if decimals is not None:
+        check_tensor(input, "input", "round")
+        check_floating(input, "round_vml_cpu")
     if decimals:
         scale = 10.0 ** decimals
         return _rounding(Round, input * scale, "round") / scale
@@ -1138,6 +1302,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def relu(input, inplace: bool = False):
     """max(x, 0); with ``inplace``, written into ``input`` (``input.relu_()``)."""
     check_tensor(input, "input", "relu")
+    if input.array.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return input.relu_() if inplace else Relu.apply(input)
 
 
@@ -1155,9 +1321,20 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     check_tensor(input, "input", "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if input.array.dtype.kind != "f" and any(isinstance(b, float) or (
-            isinstance(b, Tensor) and b.array.dtype.kind == "f") for b in (min, max)):
-        input = input.type(_dtypes.default_float)  # an int clamped to a float bound is float
+    if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None \
+            and max is not None:
+        # torch's parser reads a 0-d tensor that requires no grad as a number beside a
+        # number; else refuses
+        if isinstance(min, Tensor) and min.array.ndim == 0 and not min.requires_grad:
+            min = min.item()
+        elif isinstance(max, Tensor) and max.array.ndim == 0 and not max.requires_grad:
+            max = max.item()
+        else:
+            raise TypeError("clamp() received an invalid combination of arguments: min and "
+                            "max must both be tensors or both numbers")
+    dtype = result_type_of(input, min, max)  # torch's, of the three (a bool clamped to 0: int64)
+    if dtype != input.array.dtype:
+        input = input.type(dtype)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         low = None if min is None else _bound(min, input)
         high = None if max is None else _bound(max, input)
@@ -1171,6 +1348,10 @@ clip = clamp
 def _bound(value, input):
     if not isinstance(value, Tensor):
         value = Tensor(np.asarray(value, dtype=input.array.dtype))
+    try:
+        np.broadcast_shapes(input.array.shape, value.array.shape)
+    except ValueError:
+        raise broadcast_error(input.array, value.array) from None
     return value if value.array.dtype == input.array.dtype else value.type(input.array.dtype)
 
 
@@ -1215,8 +1396,9 @@ def _softmax_family(function, name: str, input, dim, dtype, axis):
         dim = _implicit_softmax_dim(name, input.ndim)
     if dtype is not None:
         input = input.type(dtype)
+    axis = normalize_dim(dim, input.array.ndim)  # torch checks the dim before the dtype
     check_floating(input, f"{name}_lastdim_kernel_impl")
-    return function.apply(input, normalize_dim(dim, input.array.ndim))
+    return function.apply(input, axis)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
@@ -1236,9 +1418,18 @@ def clone(input, *, memory_format=None):
 # ----------------------------------------------------------------------------- comparisons
 
 def _compare(ufunc, input, other):
+    """input <op> other in torch's result type of the two (an int tensor against a float
+    number compares in float32, as torch; numpy would use float64)."""
+    a = input.array
+    if (isinstance(other, float) and a.dtype.kind in "biu") or (
+            isinstance(other, Tensor) and other.array.dtype != a.dtype):
+        dtype = result_type(input, other)
+        a = a.astype(dtype, copy=False)
+        other = (other.array.astype(dtype, copy=False) if isinstance(other, Tensor)
+                 else dtype.type(other))
     other = other.array if isinstance(other, Tensor) else other
     try:
-        return wrap(np.asarray(ufunc(input.array, other)))
+        return wrap(np.asarray(ufunc(a, other)))
     except ValueError as error:
         raise broadcast_error(input.array, np.asarray(other)) from error
 
@@ -1283,6 +1474,13 @@ def _integer_operands(name, input, other):
 
 
 def _bitwise(ufunc, name, input, other, reflected=False):
+    if name in ("lshift", "rshift"):
+        _check_not_bool(input, other, f"{name}_cpu")
+    shapes = [np.shape(v.array if isinstance(v, Tensor) else v) for v in (input, other)]
+    try:  # torch checks the shapes before the dtypes
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(np.empty(shapes[0]), np.empty(shapes[1])) from None
     a, b = _integer_operands(name, input, other)
     if reflected:  # 3 << t: the number is the left operand
         a, b = b, a
@@ -1325,32 +1523,63 @@ def logical_not(input):
     return Tensor(np.logical_not(_bool_array(input)))
 
 
+def _logical(ufunc, name, input, other):
+    check_tensor(input, "input", name)
+    check_tensor(other, "other", name, 2)
+    common = result_type(input, other)  # torch tests both in their common dtype
+    a, b = (_bool_array(t if t.array.dtype == common else t.type(common))
+            for t in (input, other))
+    try:
+        return Tensor(np.asarray(ufunc(a, b)))
+    except ValueError:
+        raise broadcast_error(a, b) from None
+
+
 def logical_and(input, other):
-    return Tensor(np.asarray(np.logical_and(_bool_array(input), _bool_array(other))))
+    return _logical(np.logical_and, "logical_and", input, other)
 
 
 def logical_or(input, other):
-    return Tensor(np.asarray(np.logical_or(_bool_array(input), _bool_array(other))))
+    return _logical(np.logical_or, "logical_or", input, other)
 
 
 def logical_xor(input, other):
-    return Tensor(np.asarray(np.logical_xor(_bool_array(input), _bool_array(other))))
+    return _logical(np.logical_xor, "logical_xor", input, other)
 
 
 def bitwise_not(input):
+    """~input for integers and bools (``~t`` raises TypeError for floats, as torch's
+    operator; this function NotImplementedError, as torch.bitwise_not)."""
     if input.array.dtype.kind not in "biu":
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
-                        "tensors")
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
     return Tensor(np.invert(input.array))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    """|input - other| <= atol + rtol |other| everywhere."""
+    """|input - other| <= atol + rtol |other| everywhere (operands of one dtype, as torch)."""
+    check_tensor(input, "input", "allclose")
+    check_tensor(other, "other", "allclose", 2)
+    try:
+        np.broadcast_shapes(input.array.shape, other.array.shape)
+    except ValueError:
+        raise broadcast_error(input.array, other.array) from None
+    if input.array.dtype != other.array.dtype:
+        raise RuntimeError(f"{type_name(input.array.dtype)} did not match "
+                           f"{type_name(other.array.dtype)}")
     return bool(np.allclose(input.array, other.array, rtol=rtol, atol=atol,
                             equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    if isinstance(other, Tensor):
+        try:
+            np.broadcast_shapes(input.array.shape, other.array.shape)
+        except ValueError:
+            raise broadcast_error(input.array, other.array) from None
+    if isinstance(other, Tensor) and other.array.dtype != input.array.dtype:
+        raise RuntimeError(f"{type_name(input.array.dtype)} did not match "
+                           f"{type_name(other.array.dtype)}")
     other = other.array if isinstance(other, Tensor) else other
     return Tensor(np.isclose(input.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 

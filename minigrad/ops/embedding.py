@@ -53,7 +53,7 @@ class Embedding(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        rows = grad.reshape(-1, grad.shape[-1])
+        rows = grad.reshape(len(ctx.flat), grad.shape[-1])  # (not -1: rows of width 0)
         if ctx.scale is not None:
             rows = rows * ctx.scale
         flat = ctx.flat
@@ -102,6 +102,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
                            f"embedding)")
     if weight.array.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
+    if indices.size and rows == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         raise IndexError("index out of range in self")
     if sparse:
@@ -111,6 +113,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         if not isinstance(max_norm, numbers.Real):
             raise TypeError(f"embedding(): argument 'max_norm' must be a number, not "
                             f"{type(max_norm).__name__}")
+        if weight.array.dtype.kind != "f":  # torch's renorm takes the rows' norms
+            raise RuntimeError(f"norm(): input dtype should be either floating point or "
+                               f"complex. Got {weight.array.dtype} instead.")
         with no_grad():
             _renorm_rows(weight, indices, float(max_norm), float(norm_type))
     return Embedding.apply(weight, indices.astype(np.int64, copy=False), padding_idx,
@@ -130,17 +135,15 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     values = tensor.array
     if values.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if values.size == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if values.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(values.max()) + 1
     if values.size:
         if values.min() < 0:
             raise RuntimeError("Class values must be non-negative.")
         if values.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    elif num_classes < 0:
-        raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(values.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, values[..., None], 1, axis=-1)
     return Tensor(out)

@@ -75,8 +75,14 @@ def sqrt(x):
     return _unary(_ew.sqrt, np.sqrt, x)
 
 
+def _sign(x):
+    """numpy's sign with torch's 0 for NaN (sign(NaN) is NaN in numpy)."""
+    out = np.sign(x)
+    return np.where(np.isnan(out), 0, out).astype(out.dtype) if out.dtype.kind == "f" else out
+
+
 def sign(x):
-    return _unary(_ew.sign, np.sign, x)
+    return _unary(_ew.sign, _sign, x)
 
 
 def tanh(x):
@@ -138,6 +144,8 @@ def matmul(a, b):
 def softmax(x, axis):
     if isinstance(x, Tensor):
         return _ew.softmax(x, axis)
+    if x.size == 0:  # no maximum to subtract: an empty result
+        return x.copy()
     shifted = np.exp(x - x.max(axis=axis, keepdims=True))
     return shifted / shifted.sum(axis=axis, keepdims=True)
 

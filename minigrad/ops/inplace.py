@@ -10,8 +10,8 @@ import numpy as np
 
 from minigrad.autograd.inplace import inplace_is_recorded, record_inplace
 from minigrad.ops import elementwise as _ew
-from minigrad.ops.arguments import type_name
-from minigrad.ops.promotion import result_type
+from minigrad.ops.arguments import check_fits, type_name
+from minigrad.ops.promotion import can_cast, result_type, result_type_of
 from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 
@@ -25,18 +25,17 @@ def _array_of(value):
     return value.array if isinstance(value, Tensor) else value
 
 
-def _check_result_type(tensor: Tensor, other, name: str) -> None:
+def _check_result_type(tensor: Tensor, other, name: str, dtype=None) -> None:
     """torch refuses an in-place op whose result type cannot be stored in the tensor."""
-    dtype = result_type(tensor, other)
-    if dtype != tensor.array.dtype and not np.can_cast(dtype, tensor.array.dtype,
-                                                       casting="same_kind"):
+    dtype = result_type(tensor, other) if dtype is None else dtype
+    if not can_cast(dtype, tensor.array.dtype):
         raise RuntimeError(f"result type {type_name(dtype)} can't be cast to the desired "
                            f"output type {type_name(tensor.array.dtype)}")
 
 
 def _write(tensor: Tensor, ufunc, *operands) -> Tensor:
     try:
-        ufunc(tensor.array, *operands, out=tensor.array, casting="same_kind")
+        ufunc(tensor.array, *operands, out=tensor.array, casting="unsafe")
     except (TypeError, ValueError) as error:
         raise RuntimeError(f"in-place {ufunc.__name__} on a tensor of shape "
                            f"{tensor.array.shape} and dtype {tensor.array.dtype}: "
@@ -58,6 +57,7 @@ def add_(tensor: Tensor, other, *, alpha=1) -> Tensor:
 
 
 def sub_(tensor: Tensor, other, *, alpha=1) -> Tensor:
+    _ew._check_not_bool_subtraction(tensor, other)
     return _add_or_sub(tensor, other, alpha, _ew.Sub, np.subtract, "sub_")
 
 
@@ -94,6 +94,7 @@ def pow_(tensor: Tensor, exponent) -> Tensor:
 def clamp_(tensor: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _check_result_type(tensor, None, "clamp_", result_type_of(tensor, min, max))
     if inplace_is_recorded(tensor, (min, max)):
         bounds_are_tensors = isinstance(min, Tensor) or isinstance(max, Tensor)
         function = _ew.ClampTensorBounds if bounds_are_tensors else _ew.Clamp
@@ -117,6 +118,7 @@ def fill_(tensor: Tensor, value) -> Tensor:
     if inplace_is_recorded(tensor, (value,)):
         function = _ew.FillTensor if isinstance(value, Tensor) else _ew.Fill
         return record_inplace(tensor, function, value)
+    value = check_fits(value, tensor.array.dtype)
     tensor.array.fill(_array_of(value))
     tensor._version.value += 1
     return tensor
@@ -137,9 +139,9 @@ def _copy_shape_error(source, shape) -> RuntimeError:
 
 def copy_(tensor: Tensor, src) -> Tensor:
     source = _array_of(src)
+    if not _broadcasts_to(np.shape(source), tensor.array.shape):  # numpy drops leading 1s
+        raise _copy_shape_error(source, tensor.array.shape)
     if inplace_is_recorded(tensor, (src,)):
-        if not _broadcasts_to(np.shape(source), tensor.array.shape):
-            raise _copy_shape_error(source, tensor.array.shape)
         return record_inplace(tensor, _ew.Copy, src)
     try:
         np.copyto(tensor.array, source, casting="unsafe")
@@ -159,16 +161,26 @@ def normal_(tensor: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
 
 def _bitwise_(name, ufunc, tensor, other) -> Tensor:
     result = getattr(_ew, name)(tensor, other)
-    if result.array.dtype != tensor.array.dtype:
-        raise RuntimeError(f"result type {type_name(result.array.dtype)} can't be cast to the "
-                           f"desired output type {type_name(tensor.array.dtype)}")
-    return _write(tensor, ufunc, _array_of(other))
+    _check_result_type(tensor, other, name, result.array.dtype)
+    return _write_result(tensor, result)
+
+
+def _write_result(tensor: Tensor, result: Tensor) -> Tensor:
+    """Store an op's result in the tensor, wrapped to its dtype."""
+    if result.array.shape != tensor.array.shape:
+        raise RuntimeError(f"output with shape {list(tensor.array.shape)} doesn't match the "
+                           f"broadcast shape {list(result.array.shape)}")
+    np.copyto(tensor.array, result.array, casting="unsafe")
+    tensor._version.value += 1
+    return tensor
 
 
 def remainder_(tensor: Tensor, other) -> Tensor:
     _check_result_type(tensor, other, "remainder_")
     if inplace_is_recorded(tensor, (other,)):
         return record_inplace(tensor, _ew.Remainder, other)
+    if tensor.array.dtype.kind in "iu":  # torch's integer rules (a zero divisor raises)
+        return _write_result(tensor, _ew.remainder(tensor, other))
     return _write(tensor, np.mod, _array_of(other))
 
 

@@ -96,8 +96,11 @@ def axis_taps(mode, n_in, n_out, scale, align_corners, dtype_name, dims):
                                                          ftype(0))
             i = np.minimum(np.floor(x).astype(np.int64), n_in - 1)
             lam = np.clip(x - i.astype(ftype), ftype(0), ftype(1)).astype(ftype)
-            taps = [(i, (ftype(1) - lam).astype(ftype)),
-                    (i + (i < n_in - 1), lam)]
+            # a tap of weight 0 reads its neighbour's position (0 times an infinity beside it
+            # would make NaN; torch's kernels skip such a tap)
+            second = np.where(lam == 0, i, i + (i < n_in - 1))
+            first = np.where(lam == 1, second, i)
+            taps = [(first, (ftype(1) - lam).astype(ftype)), (second, lam)]
         else:  # cubic
             x = s * dst if align_corners else s * (dst + ftype(0.5)) - ftype(0.5)
             i = np.floor(x).astype(np.int64)
@@ -280,7 +283,12 @@ def _output_geometry(shape, size, scale_factor, recompute_scale_factor, mode):
         scales = [float(s) for s in scale_factor]
     else:
         scales = [float(scale_factor)] * dims
-    sizes = [math.floor(float(n) * s) for n, s in zip(spatial, scales)]
+    # None for a size past int64 (NaN, an infinity): torch's kernel refuses it, after the
+    # rank and mode checks; when torch computes the sizes in Python (area, recomputed
+    # scales), math.floor's ValueError or OverflowError
+    python_sizes = recompute_scale_factor or mode == "area"
+    sizes = [math.floor(float(n) * s) if python_sizes or math.isfinite(float(n) * s) else None
+             for n, s in zip(spatial, scales)]
     if recompute_scale_factor or mode == "area":
         scales = [None] * dims
     return sizes, scales
@@ -311,17 +319,20 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     ndim = len(shape)
     supported = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic",
                  "area")
+    # torch computes the output geometry (and its ValueErrors) before it looks at the rank
+    sizes, scales = _output_geometry(shape, size, scale_factor, recompute_scale_factor, mode)
     if ndim not in (3, 4, 5) or mode not in supported:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {ndim}D) for the modes: nearest | linear | bilinear | "
                                   f"bicubic | trilinear | area | nearest-exact (got {mode})")
-    sizes, scales = _output_geometry(shape, size, scale_factor, recompute_scale_factor, mode)
     if antialias and not (mode in ("bilinear", "bicubic") and ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
                          "modes and requires a 4-D tensor as input")
     if mode in _NEEDS and ndim != _NEEDS[mode]:
         raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {_NEEDS[mode]}D "
                                   f"input")
+    if None in sizes:
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
     if antialias:
         raise NotImplementedError(f"interpolate: antialias=True ({mode} with an anti-aliasing "
                                   f"filter) is not implemented in minigrad")
@@ -337,6 +348,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         pool = _pool.adaptive_avg_pool1d if ndim == 3 else _pool.adaptive_avg_pool2d
         return pool(input, sizes[0] if ndim == 3 else tuple(sizes))
     _check_sizes(shape, sizes)
+    if input.array.size == 0 and math.prod(shape[1:]) == 0:  # only an empty batch is allowed
+        raise RuntimeError(f"Non-empty {ndim}D data tensor expected but got a tensor with sizes "
+                           f"{list(shape)}")
     kind = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
     name = "float32" if dtype == np.float32 else "float64"
     maps = tuple(axis_taps(kind, n, m, s, align_corners, name, ndim - 2)

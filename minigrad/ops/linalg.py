@@ -7,12 +7,14 @@ dimensions by the engine. The node is named as torch names the product's last no
 MvBackward0, DotBackward0, SqueezeBackward4 (vector @ matrix), BmmBackward0 (torch.bmm) and
 UnsafeViewBackward0 (other batched products).
 """
+import math
+
 import numpy as np
 
 from minigrad._kernels import gemm as _gemm
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
-from minigrad.ops.arguments import scalar_type_name
+from minigrad.ops.arguments import scalar_type_name, type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -25,9 +27,10 @@ def matrix_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         _gemm.gemm(a, b, out, False, get_num_threads())
         return out
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a3 = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
-    b3 = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)
-    out = np.empty((a3.shape[0], m, n), dtype=a.dtype)
+    count = math.prod(batch)  # not -1 in the reshapes: ambiguous when a dimension is 0
+    a3 = np.broadcast_to(a, batch + (m, k)).reshape(count, m, k)
+    b3 = np.broadcast_to(b, batch + (k, n)).reshape(count, k, n)
+    out = np.empty((count, m, n), dtype=a.dtype)
     _gemm.gemm_batched(a3, b3, out, False, get_num_threads())
     return out.reshape(batch + (m, n))
 
@@ -96,6 +99,15 @@ class Bmm(MatMul):
 _UNBATCHED = {(2, 2): Mm, (2, 1): Mv, (1, 1): Dot, (1, 2): VectorMatrix}
 
 
+def _torch_kernel_name(a_ndim: int, b_ndim: int) -> str:
+    """The name torch's CPU product of these ranks has in its dtype errors."""
+    if a_ndim == 1 and b_ndim == 1:
+        return "dot"
+    if b_ndim == 1 and a_ndim == 2:
+        return "addmv_impl_cpu"
+    return "bmm" if a_ndim > 2 and b_ndim > 2 else "addmm_impl_cpu_"
+
+
 def _shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
@@ -124,8 +136,14 @@ def matmul(input: Tensor, other: Tensor, *, out=None, function=None) -> Tensor:
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and "
                                f"{tuple(b.shape)} do not broadcast") from None
+    if a.dtype.kind == "b":  # torch has no bool product
+        raise NotImplementedError(f'"{_torch_kernel_name(a.ndim, b.ndim)}" not implemented for '
+                                  f"'{type_name(a.dtype)}'")
+    if a.dtype == np.float16:  # nor has minigrad's GEMM a half-precision one
+        raise NotImplementedError("matmul: minigrad's GEMM has no float16 ('Half') kernel; "
+                                  "use float32")
     if a.dtype.kind != "f":
-        # Integer products are exact in numpy and carry no gradient.
+        # Integer products are exact in numpy (wrapping as torch's) and carry no gradient.
         return Tensor(np.asarray(np.matmul(a, b)))
     if function is None:
         function = _UNBATCHED.get((a.ndim, b.ndim), MatMul)
@@ -295,6 +313,10 @@ def einsum(equation, *operands) -> Tensor:
         if t.dtype != dtype:
             raise RuntimeError(f"expected scalar type {scalar_type_name(dtype)} but found "
                                f"{scalar_type_name(t.dtype)}")
+    if dtype == np.bool_ and len(operands) > 1 and any(
+            n > 1 for letter, n in seen.items() if letter not in output):
+        # torch contracts a summed letter with bmm, which has no bool kernel
+        raise NotImplementedError('"bmm" not implemented for \'Bool\'')
     try:
         return Einsum.apply(tuple(subscripts), output, *operands)
     except ValueError as error:

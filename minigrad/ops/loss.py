@@ -31,12 +31,14 @@ from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.ops import grad_math as G
 from minigrad.ops.arguments import FLOATS as _FLOATS
 from minigrad.ops.arguments import check_tensor as _check_tensor
+from minigrad.ops.arguments import int_argument
 from minigrad.ops.arguments import type_name as _torch_name
 from minigrad.ops.elementwise import Clamp as _Clamp
 from minigrad.ops.elementwise import broadcast_error as _broadcast_error
 from minigrad.ops.elementwise import log_softmax as _log_softmax
 from minigrad.ops.elementwise import where as _where
 from minigrad.ops.promotion import result_type as _result_type
+from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
@@ -58,8 +60,15 @@ def _ones(n, dtype):
 
 
 def _check_reduction(reduction):
+    """The reduction torch's _Reduction.get_enum accepts: 'none', 'mean', 'sum', and the
+    deprecated 'elementwise_mean' (as 'mean', with torch's warning)."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=4)
+        return "mean"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
 
 
 def _reduce(loss, reduction, divisor):
@@ -115,6 +124,10 @@ def _class_layout(input, target, op):
     shape = input.array.shape
     if input.array.ndim == 0:
         raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+    if input.array.ndim >= 2 and target.array.ndim == 0 and shape[0] == 0:  # torch's words
+        if input.array.ndim == 2:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got []")
     if input.array.ndim > 1 and (target.array.ndim == 0 or target.array.shape[0] != shape[0]):
         got = target.array.shape[0] if target.array.ndim else 0
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
@@ -122,7 +135,14 @@ def _class_layout(input, target, op):
     if target.array.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_torch_name(target.array.dtype)}")
+    if input.array.ndim > 2 and target.array.dtype != np.int64:
+        # torch's nll_loss2d and its N-d form take int64 targets only
+        raise RuntimeError(f"expected scalar type Long but found "
+                           f"{_torch_name(target.array.dtype)}")
     if input.array.ndim == 1:
+        if target.array.ndim == 1 and target.array.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{target.array.shape[0]}")
         if target.array.ndim > 1 or target.numel() != 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return 1, shape[0], 1
@@ -142,6 +162,14 @@ def _check_classes(target, n_classes, ignore_index):
     if bad >= 0:
         raise IndexError(f"Target {int(target.flat[bad])} is out of bounds.")
     return target
+
+
+def _check_label_smoothing(label_smoothing):
+    """A float in [0, 1]; torch applies no smoothing for a negative or NaN value."""
+    if not isinstance(label_smoothing, numbers.Real) or label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    return float(label_smoothing) if label_smoothing > 0.0 else 0.0
 
 
 def _check_weight(weight, n_classes, dtype, op):
@@ -176,11 +204,14 @@ class CrossEntropy(ArrayFunction):
         x3 = np.ascontiguousarray(x).reshape(N, C, S)
         t2 = target.reshape(N, S)  # int64, C-contiguous: cross_entropy made it so
         w = _ones(C, x.dtype) if weight is None else np.ascontiguousarray(weight)
-        lse = np.empty((N, S), dtype=x.dtype)
-        loss = np.empty((N, S), dtype=x.dtype)
+        maxima, log_sums, loss = np.empty((3, N, S), dtype=x.dtype)
         loss_total, weight_total = _kernels.cross_entropy_forward(
-            x3, t2, w, ignore_index, label_smoothing, lse, loss, get_num_threads())
-        ctx.save_for_backward(x, t2, w, lse)  # x itself, so in-place changes are caught
+            x3, t2, w, ignore_index, label_smoothing, maxima, log_sums, loss, get_num_threads())
+        if C == 0 and label_smoothing:  # torch's smoothing term: 0 * (eps / 0), NaN
+            loss[...] = np.nan
+            loss_total = math.nan
+        # x itself, so in-place changes are caught
+        ctx.save_for_backward(x, t2, w, maxima, log_sums)
         ctx.args = (ignore_index, reduction, label_smoothing, weight_total, layout)
         ctx.target_shape = target.shape
         if reduction == "none":
@@ -190,9 +221,10 @@ class CrossEntropy(ArrayFunction):
         return np.asarray(_divide(loss_total, weight_total), dtype=x.dtype)
 
     @staticmethod
-    def decomposition(ctx, x, t2, w, lse):
+    def decomposition(ctx, x, t2, w, maxima, log_sums):
         """log_softmax + a weighted pick of the target class (and the smoothing term), in
-        recorded ops (for create_graph=True)."""
+        recorded ops (for create_graph=True); ignored items are masked out, not multiplied
+        by 0 (a -inf log-probability there would make NaN)."""
         ignore_index, reduction, label_smoothing, weight_total, (N, C, S) = ctx.args
         w = w.array if G.is_tensor(w) else w
         log_p = _log_softmax(x.reshape(N, C, S), 1)
@@ -203,25 +235,32 @@ class CrossEntropy(ArrayFunction):
         loss = picked * (-(1 - label_smoothing) * w_t)
         if label_smoothing:
             smooth = (log_p * w.reshape(1, C, 1).astype(x.dtype)).sum(axis=1)
-            loss = loss - smooth * (keep * (label_smoothing / C)).astype(x.dtype)
+            loss = loss - smooth * (label_smoothing / C)
+        loss = G.where(keep, loss, np.zeros((), x.dtype))
         return _reduce_tensor(loss, reduction, weight_total, ctx.target_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t2, w, lse = ctx.saved_tensors
+        x, t2, w, maxima, log_sums = ctx.saved_tensors
         ignore_index, reduction, label_smoothing, weight_total, layout = ctx.args
         grad_x = None
         if ctx.needs_input_grad[0]:
             x3 = np.ascontiguousarray(x).reshape(layout)
             g = _grad_per_item(grad, reduction, t2.shape, weight_total, x.dtype)
             grad_x = np.empty(layout, dtype=x.dtype)
-            _kernels.cross_entropy_backward(x3, t2, w, ignore_index, label_smoothing, lse, g,
-                                            grad_x, get_num_threads())
+            _kernels.cross_entropy_backward(x3, t2, w, ignore_index, label_smoothing, maxima,
+                                            log_sums, g, grad_x, get_num_threads())
             grad_x = grad_x.reshape(x.shape)
         return grad_x, None, None, None, None, None, None
 
 
 # ----------------------------------------------------------------------------- prob targets
+
+def _prob_items(numel, n_classes):
+    """The divisor of reduction='mean' with probability targets: the items, numel / C, and
+    0 for an empty input (whose mean is NaN, as torch's)."""
+    return numel // n_classes if numel else 0
+
 
 class CrossEntropyProbs(ArrayFunction):
     """Fused log-softmax + cross-entropy against class probabilities (same shape as x).
@@ -234,49 +273,50 @@ class CrossEntropyProbs(ArrayFunction):
         x3 = np.ascontiguousarray(x).reshape(N, C, S)
         q3 = np.ascontiguousarray(target, dtype=x.dtype).reshape(N, C, S)
         w = _ones(C, x.dtype) if weight is None else np.ascontiguousarray(weight)
-        lse = np.empty((N, S), dtype=x.dtype)
-        loss = np.empty((N, S), dtype=x.dtype)
-        loss_total = _kernels.cross_entropy_prob_forward(x3, q3, w, label_smoothing, lse, loss,
-                                                         get_num_threads())
-        ctx.save_for_backward(x, target, w, lse)  # the inputs themselves: versions checked
+        maxima, log_sums, loss = np.empty((3, N, S), dtype=x.dtype)
+        loss_total = _kernels.cross_entropy_prob_forward(x3, q3, w, label_smoothing, maxima,
+                                                         log_sums, loss, get_num_threads())
+        # the inputs themselves: versions checked
+        ctx.save_for_backward(x, target, w, maxima, log_sums)
         ctx.args = (reduction, label_smoothing, layout)
         if reduction == "none":
             return loss.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
         if reduction == "sum":
             return np.asarray(loss_total, dtype=x.dtype)
-        return np.asarray(_divide(loss_total, N * S), dtype=x.dtype)
+        return np.asarray(_divide(loss_total, _prob_items(x.size, C)), dtype=x.dtype)
 
     @staticmethod
-    def decomposition(ctx, x, target, w, lse):
+    def decomposition(ctx, x, target, w, maxima, log_sums):
         """-Σ_c w_c q'_c log_softmax(x)_c per item, in recorded ops."""
         reduction, label_smoothing, (N, C, S) = ctx.args
         log_p = _log_softmax(x.reshape(N, C, S), 1)
-        q = target.reshape(N, C, S) * (1 - label_smoothing) + label_smoothing / C
+        q = target.reshape(N, C, S) * (1 - label_smoothing) + label_smoothing / max(C, 1)
         loss = -(log_p * q * w.reshape(1, C, 1)).sum(axis=1)
         shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-        return _reduce_tensor(loss, reduction, N * S, shape)
+        return _reduce_tensor(loss, reduction, _prob_items(N * C * S, C), shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, target, w, lse = ctx.saved_tensors
+        x, target, w, maxima, log_sums = ctx.saved_tensors
         reduction, label_smoothing, (N, C, S) = ctx.args
         shape = x.shape
         x3 = np.ascontiguousarray(x).reshape(N, C, S)
         q3 = np.ascontiguousarray(target, dtype=x.dtype).reshape(N, C, S)
-        g = _grad_per_item(grad, reduction, (N, S), N * S, x.dtype)
+        g = _grad_per_item(grad, reduction, (N, S), _prob_items(x.size, C), x.dtype)
         grad_x = grad_q = None
         if ctx.needs_input_grad[0]:
             grad_x = np.empty_like(x3)
-            _kernels.cross_entropy_prob_backward(x3, q3, w, label_smoothing, lse, g, grad_x,
-                                                 get_num_threads())
+            _kernels.cross_entropy_prob_backward(x3, q3, w, label_smoothing, maxima, log_sums,
+                                                 g, grad_x, get_num_threads())
             grad_x = grad_x.reshape(shape)
         grad_w = None
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            log_p_g = (x3 - lse[:, None, :]) * g[:, None, :]
+            log_p = (x3 - maxima[:, None, :]) - log_sums[:, None, :]
+            log_p_g = log_p * g[:, None, :]
             if ctx.needs_input_grad[1]:
                 grad_q = (-(1 - label_smoothing) * w[None, :, None] * log_p_g).reshape(shape)
             if ctx.needs_input_grad[2]:
-                smoothed = (1 - label_smoothing) * q3 + label_smoothing / C
+                smoothed = (1 - label_smoothing) * q3 + label_smoothing / max(C, 1)
                 grad_w = -(smoothed * log_p_g).sum(axis=(0, 2))
         return grad_x, grad_q, grad_w, None, None, None
 
@@ -289,37 +329,65 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input.array.dtype not in _FLOATS:
-        raise NotImplementedError(f'"log_softmax" not implemented for '
-                                  f"'{_torch_name(input.array.dtype)}'")
-    if not isinstance(label_smoothing, numbers.Real) or label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
-    label_smoothing = max(float(label_smoothing), 0.0)  # torch ignores a negative one
+    ignore_index = int_argument(ignore_index, "ignore_index", op)
+    label_smoothing = _check_label_smoothing(label_smoothing)
     if input.array.shape == target.array.shape:
-        if target.array.dtype not in _FLOATS:
-            raise RuntimeError(f"Expected floating point type for target with class "
-                               f"probabilities, got {_torch_name(target.array.dtype)}")
-        if input.array.ndim == 0:
-            raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
-        shape = input.array.shape if input.array.ndim > 1 else (1,) + input.array.shape
-        layout = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
-        if weight is not None:
-            _check_weight(weight, layout[1], input.array.dtype, op)
-        return CrossEntropyProbs.apply(input, target, weight, layout, reduction,
-                                       label_smoothing)
+        return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
+                                    label_smoothing)
+    _check_logits(input)  # torch's log_softmax runs first
     layout = _class_layout(input, target, op)
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
-    return CrossEntropy.apply(input, classes, weight, layout, int(ignore_index), reduction,
+    if label_smoothing > 0 and weight is not None and target.array.dtype == np.uint8:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")  # torch's term
+    if input.array.ndim == 1 and target.array.ndim == 1 and label_smoothing > 0:
+        # torch adds the smoothing term (shape ()) into the nll term (shape (1,)) in place
+        raise RuntimeError("output with shape [] doesn't match the broadcast shape [1]")
+    return CrossEntropy.apply(input, classes, weight, layout, ignore_index, reduction,
                               label_smoothing)
+
+
+def _check_logits(input):
+    if input.array.dtype not in _FLOATS:
+        raise NotImplementedError(f'"log_softmax" not implemented for '
+                                  f"'{_torch_name(input.array.dtype)}'")
+
+
+def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy against class probabilities, in torch's result dtype: the promotion of
+    the logits', the target's and the weight's (float32 logits, float64 target: float64)."""
+    op = "cross_entropy"
+    if target.array.dtype not in _FLOATS:
+        raise RuntimeError(f"Expected floating point type for target with class "
+                           f"probabilities, got {_torch_name(target.array.dtype)}")
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    _check_logits(input)  # after the target's checks, as torch
+    if input.array.ndim == 0:
+        raise RuntimeError(f"{op}: input tensor should be 1D or more, got a 0-D tensor")
+    shape = input.array.shape if input.array.ndim > 1 else (1,) + input.array.shape
+    layout = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+    dtype = target.array.dtype
+    if weight is not None:
+        _check_tensor(weight, "weight", op)
+        _check_weight(weight, layout[1], weight.array.dtype, op)
+        if weight.array.dtype in _FLOATS:  # an integer or bool weight takes the float dtype
+            dtype = np.promote_types(dtype, weight.array.dtype)
+    dtype = np.promote_types(dtype, input.array.dtype)
+    # The kernels take one dtype: a narrower operand is widened by a recorded cast, whose
+    # gradient comes back in the operand's own dtype.
+    input, target, weight = (t if t is None or t.array.dtype == dtype else t.to(dtype)
+                             for t in (input, target, weight))
+    return CrossEntropyProbs.apply(input, target, weight, layout, reduction, label_smoothing)
 
 
 # ----------------------------------------------------------------------------- nll_loss
 
 class NLLLoss(ArrayFunction):
-    """loss = -w_t x[t] per item (0 where t == ignore_index); dx[t] = -w_t g."""
+    """loss = -w_t x[t] per item; dx[t] = -w_t g. An item with t == ignore_index has loss 0
+    and gradient 0 whatever x and g hold (a -inf there, or the NaN upstream gradient of the
+    mean over a batch with every item ignored, stays out), as torch's."""
 
     node_name = "NllLossBackward0"  # torch's grad_fn name
 
@@ -331,20 +399,30 @@ class NLLLoss(ArrayFunction):
         keep = t2 != ignore_index
         safe = np.where(keep, t2, 0)
         w = _ones(C, x.dtype) if weight is None else weight
-        w_t = np.where(keep, w[safe], 0).astype(x.dtype)
-        picked = np.take_along_axis(x3, safe[:, None, :], axis=1)[:, 0, :]
-        loss = -w_t * picked
+        w_t = np.where(keep, w[safe] if C else 0, 0).astype(x.dtype)
+        if C:
+            picked = np.take_along_axis(x3, safe[:, None, :], axis=1)[:, 0, :]
+        else:  # only ignored items (the front door checked): nothing to pick
+            picked = np.zeros((N, S), x.dtype)
+        with np.errstate(invalid="ignore"):
+            loss = np.where(keep, -w_t * picked, x.dtype.type(0))
         weight_total = w_t.sum(dtype=np.float64)
-        ctx.save_for_backward(safe, w_t)
+        ctx.save_for_backward(keep, safe, w_t)
         ctx.args = (reduction, weight_total, x.shape, layout)
         return _reduce(loss.reshape(target.shape), reduction, weight_total)
 
     @staticmethod
     def backward(ctx, grad):
-        safe, w_t = ctx.saved_tensors
+        keep, safe, w_t = ctx.saved_tensors
         reduction, weight_total, shape, (N, C, S) = ctx.args
+        if C == 0:  # an empty input: an empty gradient (a tensor when recorded)
+            empty = np.zeros(shape, w_t.dtype)
+            grad_x = Tensor(empty) if G.is_tensor(grad) else empty
+            return grad_x, None, None, None, None, None
         g = _grad_per_item(grad, reduction, (N, S), weight_total, w_t.dtype)
-        grad_x = G.scatter_into_zeros((N, C, S), safe[:, None, :], (g * -w_t)[:, None, :], 1)
+        with np.errstate(invalid="ignore"):
+            item = G.where(keep, g * -w_t, np.zeros((), w_t.dtype))
+        grad_x = G.scatter_into_zeros((N, C, S), safe[:, None, :], item[:, None, :], 1)
         return grad_x.reshape(shape), None, None, None, None, None
 
 
@@ -356,13 +434,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f'"nll_loss" not implemented for \'{_torch_name(input.array.dtype)}\'')
+    ignore_index = int_argument(ignore_index, "ignore_index", op)
     layout = _class_layout(input, target, op)
+    if weight is not None:
+        _check_weight(weight, layout[1], weight.array.dtype, op)
+    if input.array.dtype not in _FLOATS:  # after the shapes, as torch
+        raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
+                                  f"'{_torch_name(input.array.dtype)}'")
     weight = _check_weight(weight, layout[1], input.array.dtype, op)
     _check_weight_needs_no_grad(weight)
     classes = _check_classes(target.array, layout[1], ignore_index)
-    return NLLLoss.apply(input, classes, weight, layout, int(ignore_index), reduction)
+    return NLLLoss.apply(input, classes, weight, layout, ignore_index, reduction)
 
 
 # ----------------------------------------------------------------------------- regression
@@ -373,11 +455,10 @@ def _legacy_reduction(size_average, reduce, reduction):
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = ("mean" if size_average else "sum") if reduce else "none"
-    _check_reduction(reduction)
-    return reduction
+    return _check_reduction(reduction)
 
 
-def _regression_inputs(input, target, weight, op):
+def _regression_inputs(input, target, weight, op, promote=True):
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     if target.array.shape != input.array.shape:
@@ -387,22 +468,44 @@ def _regression_inputs(input, target, weight, op):
                       stacklevel=3)
     if weight is not None:
         _check_tensor(weight, "weight", op)
-        if weight.array.shape != input.array.shape:
-            raise ValueError("Weights and input must have the same size.")
-    try:
-        shape = np.broadcast_shapes(input.array.shape, target.array.shape)
-        if weight is not None:
-            shape = np.broadcast_shapes(shape, weight.array.shape)
+    try:  # torch broadcasts input and target first
+        np.broadcast_shapes(input.array.shape, target.array.shape)
     except ValueError:
-        raise RuntimeError(f"{op}: the shapes of input {list(input.array.shape)}, target "
-                           f"{list(target.array.shape)}" +
-                           (f" and weight {list(weight.array.shape)}" if weight is not None
-                            else "") +
-                           " cannot be broadcast together") from None
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f"{op}: expected a floating-point input, got "
-                           f"{_torch_name(input.array.dtype)}")
-    return shape
+        raise RuntimeError(f"{op}: the shapes of input {list(input.array.shape)} and target "
+                           f"{list(target.array.shape)} cannot be broadcast together") from None
+    if weight is not None and weight.array.shape != input.array.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return _promoted(input, target, weight, op) if promote else (input, target, weight)
+
+
+def _promoted(input, target, weight, op):
+    """input, target and weight in torch's result dtype (float32 logits with a float64 target
+    give float64; an integer operand takes the float one's dtype): a narrower operand is
+    widened by a recorded cast."""
+    # torch broadcasts the operands first: a 0-d one promotes as any other
+    dtype = _dtypes.promote(input.array.dtype, target.array.dtype)
+    if weight is not None:
+        dtype = _dtypes.promote(dtype, weight.array.dtype)
+    if dtype.kind != "f":
+        if op == "mse_loss":
+            raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(dtype)}\'')
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {_torch_name(dtype)}")
+    if op == "l1_loss" and np.dtype(np.bool_) in (input.array.dtype, target.array.dtype):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return tuple(t if t is None or t.array.dtype == dtype else t.to(dtype)
+                 for t in (input, target, weight))
+
+
+def _sum_to(x, shape):
+    """x summed over the dims a broadcast to ``shape`` added or widened (arrays or tensors)."""
+    extra = len(x.shape) - len(shape)
+    if extra:
+        x = x.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, (a, b) in enumerate(zip(x.shape, shape)) if a != b)
+    return x.sum(axis=axes, keepdims=True) if axes else x
 
 
 class _PointwiseLoss(ArrayFunction):
@@ -436,12 +539,17 @@ class _PointwiseLoss(ArrayFunction):
         if ctx.weighted_mean and G.is_tensor(grad):
             divisor = w.sum()  # recorded: the mean's divisor depends on the weights
         g = _grad_per_item(grad, ctx.reduction, tuple(diff.shape), divisor, x.dtype)
-        grad_x = cls.slope(diff) * g if w is None else w * cls.slope(diff) * g
+        # w g first: a huge weight times a huge slope would overflow before the mean's 1/Σw
+        grad_x = cls.slope(diff) * g if w is None else cls.slope(diff) * (w * g)
         grad_y = -grad_x if ctx.needs_input_grad[1] else None
         grad_w = None
         if ctx.needs_input_grad[2]:
             item = cls.pointwise(diff)
-            grad_w = (item - out) * g if ctx.weighted_mean else item * g
+            grad_w = item * g
+            if ctx.weighted_mean:  # the mean's -out/Σw, once per weight (not per item of a
+                # target that broadcasts the loss past the weight's shape)
+                grad_w = _sum_to(grad_w, tuple(w.shape)) - out * _grad_per_item(
+                    grad, "mean", tuple(w.shape), divisor, x.dtype)
         return grad_x, grad_y, grad_w, None
 
 
@@ -471,17 +579,34 @@ class L1Loss(_PointwiseLoss):
         return G.sign(diff)
 
 
+def _weighted_reduction(reduction, weight):
+    """torch's weighted mse/l1 forms accept only the three current reductions."""
+    if weight is not None and reduction not in _REDUCTIONS:
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
+                         f"'mean', 'sum'.")
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error (target broadcast against input, as torch)."""
+    """Mean squared error (target broadcast against input, dtypes promoted, as torch)."""
+    _weighted_reduction(reduction, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _regression_inputs(input, target, weight, "mse_loss")
+    input, target, weight = _regression_inputs(input, target, weight, "mse_loss")
     return MSELoss.apply(input, target, weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error (target broadcast against input, as torch)."""
+    """Mean absolute error (target broadcast against input, dtypes promoted, as torch;
+    integers too when nothing is averaged)."""
+    _weighted_reduction(reduction, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _regression_inputs(input, target, weight, "l1_loss")
+    if (weight is None and reduction != "mean" and isinstance(input, Tensor)
+            and isinstance(target, Tensor) and input.array.dtype.kind in "iu"
+            and target.array.dtype.kind in "iu"):
+        # torch's |x - y| of integers, summed in int64 (no gradient)
+        _regression_inputs(input, target, None, "l1_loss", promote=False)
+        loss = np.abs(np.subtract(input.array, target.array))
+        return Tensor(loss if reduction == "none" else np.asarray(loss.sum(dtype=np.int64)))
+    input, target, weight = _regression_inputs(input, target, weight, "l1_loss")
     return L1Loss.apply(input, target, weight, reduction)
 
 
@@ -547,25 +672,48 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.array.shape)}) must be the same as input size "
                          f"({list(input.array.shape)})")
     if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f"{op}: expected a floating-point input, got "
-                           f"{_torch_name(input.array.dtype)}")
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{_torch_name(input.array.dtype)}'")
     if target.array.dtype not in _FLOATS:
         raise RuntimeError(f"result type {_torch_name(input.array.dtype)} can't be cast to the "
                            f"desired output type {_torch_name(target.array.dtype)}")
+    # torch's result has the target's dtype (its in-place steps write into (1 - target)),
+    # whatever the logits' and the weights' dtypes; the steps and the gradients are computed
+    # in the widest of the float dtypes
+    result_dtype = target.array.dtype
     for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
         if extra is None:
             continue
         _check_tensor(extra, name, op)
+        if name == "pos_weight" and extra.array.dtype == np.bool_:  # torch's pos_weight - 1
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         if extra.requires_grad and is_grad_enabled():
             raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
                                f"argument '{name}'. This input cannot have requires_grad True.")
         try:
-            np.broadcast_shapes(extra.array.shape, input.array.shape)
+            shape = np.broadcast_shapes(extra.array.shape, input.array.shape)
         except ValueError:
             raise RuntimeError(f"{op}: {name} of shape {list(extra.array.shape)} cannot be "
                                f"broadcast to the input's shape {list(input.array.shape)}") \
                 from None
-    return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
+        if shape != input.array.shape:  # torch applies it in place on the loss
+            raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+    if pos_weight is not None and pos_weight.array.dtype.kind in "iu":
+        # torch computes pos_weight - 1 in its integer dtype (an unsigned 0 wraps to 255)
+        array = pos_weight.array
+        pos_weight = Tensor((array - np.ones((), array.dtype)).astype(result_dtype) + 1)
+    dtype = result_dtype
+    for t in (input, weight, pos_weight):
+        if t is not None and t.array.dtype in _FLOATS:
+            dtype = np.promote_types(dtype, t.array.dtype)
+    input, target, weight, pos_weight = (
+        t if t is None or t.array.dtype == dtype else t.to(dtype)
+        for t in (input, target, weight, pos_weight))
+    loss = BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
+    return loss if dtype == result_dtype else loss.to(result_dtype)
 
 
 # ----------------------------------------------------------------------------- more losses:
@@ -775,18 +923,18 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """Smooth L1: squared below ``beta``, absolute above (target broadcast against input, as
     torch); beta = 0 is l1_loss."""
     _check_pair(input, target, "smooth_l1_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta == 0.0:
+        shape = np.broadcast_shapes(input.array.shape, target.array.shape)
+        return l1_loss(input.expand(shape), target.expand(shape), reduction=reduction)
+    if beta < 0:  # torch's kernel checks beta before the dtypes
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     # torch broadcasts the pair first: a 0-d operand then promotes like any other
     dtype = _dtypes.promote(input.array.dtype, target.array.dtype)
     if dtype.kind != "f":
         raise NotImplementedError(f'"smooth_l1_cpu" not implemented for '
                                   f"'{_torch_name(dtype)}'")
     input, target = _as_dtype(input, dtype), _as_dtype(target, dtype)
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    if beta == 0.0:
-        shape = np.broadcast_shapes(input.array.shape, target.array.shape)
-        return l1_loss(input.expand(shape), target.expand(shape), reduction=reduction)
     return SmoothL1Loss.apply(input, target, reduction, float(beta))
 
 
@@ -795,6 +943,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     input, cast to the input's dtype as torch's kernel does). ``weight`` (input's shape)
     multiplies the per-item losses before the reduction, and gets a gradient, as in torch."""
     _check_pair(input, target, "huber_loss")
+    if weight is None:  # torch: the reduction's name, then delta, then the dtypes
+        reduction = _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     dtype = _dtypes.promote(input.array.dtype, target.array.dtype)
     if dtype.kind != "f":
         raise NotImplementedError(f'"huber_cpu" not implemented for \'{_torch_name(dtype)}\'')
@@ -802,10 +954,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError(f"result type {_torch_name(dtype)} can't be cast to the desired "
                            f"output type {_torch_name(input.array.dtype)}")
     target = _as_dtype(target, input.array.dtype)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is None:
-        _check_reduction(reduction)
         return HuberLoss.apply(input, target, reduction, float(delta))
     _check_tensor(weight, "weight", "huber_loss")
     if weight.array.shape != input.array.shape:

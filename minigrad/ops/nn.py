@@ -16,6 +16,7 @@ Dropout:  y = x ⊙ mask (mask already holds 0 or 1/(1-p); one number per channe
 Each op's front door (linear, batch_norm, dropout, dropout1d/2d/3d) validates its arguments
 here; minigrad.nn.functional and the layers call these.
 """
+import math
 import numbers
 import warnings
 
@@ -28,6 +29,7 @@ from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops import inplace as _inplace
 from minigrad.ops.arguments import check_floating, check_tensor, type_name
+from minigrad.ops.promotion import can_cast, result_type
 from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
@@ -36,20 +38,26 @@ __all__ = ["linear", "batch_norm", "dropout", "dropout1d", "dropout2d", "dropout
            "feature_dropout"]
 
 
+def _rows(shape) -> int:
+    """The rows of an input (..., K) seen as a matrix."""
+    return math.prod(shape[:-1])
+
+
 class Linear(ArrayFunction):
     """y = x Wᵀ + b in one GEMM call (the bias is written first and accumulated onto)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         n_out, n_in = weight.shape
-        x2 = x.reshape(-1, n_in)
+        x2 = x.reshape(_rows(x.shape), n_in)  # not -1: ambiguous when n_in is 0
         out = np.empty((x2.shape[0], n_out), dtype=x.dtype)
         if bias is None:
             _gemm.gemm(x2, weight.T, out, False, get_num_threads())
         else:
-            out[...] = bias
+            out.reshape(x.shape[:-1] + (n_out,))[...] = bias  # any shape that broadcasts
             _gemm.gemm(x2, weight.T, out, True, get_num_threads())
         ctx.save_for_backward(x, weight)
+        ctx.bias_is_vector = bias is None or bias.ndim <= 1
         return out.reshape(x.shape[:-1] + (n_out,))
 
     @staticmethod
@@ -57,15 +65,16 @@ class Linear(ArrayFunction):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
         n_out, n_in = weight.shape
-        g2 = grad.reshape(-1, n_out)
+        rows = _rows(x.shape)
+        g2 = grad.reshape(rows, n_out)
         grad_x = grad_w = grad_b = None
         if G.is_tensor(grad):  # create_graph: the same products, recorded
             if needs[0]:
                 grad_x = G.matmul(g2, weight).reshape(x.shape)
             if needs[1]:
-                grad_w = G.matmul(g2.T, x.reshape(-1, n_in))
+                grad_w = G.matmul(g2.T, x.reshape(rows, n_in))
             if needs[2]:
-                grad_b = g2.sum(axis=0)
+                grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
             return grad_x, grad_w, grad_b
         threads = get_num_threads()
         if needs[0]:
@@ -74,9 +83,9 @@ class Linear(ArrayFunction):
             grad_x = grad_x.reshape(x.shape)
         if needs[1]:
             grad_w = np.empty((n_out, n_in), dtype=grad.dtype)
-            _gemm.gemm(g2.T, x.reshape(-1, n_in), grad_w, False, threads)
-        if needs[2]:
-            grad_b = g2.sum(axis=0)
+            _gemm.gemm(g2.T, x.reshape(rows, n_in), grad_w, False, threads)
+        if needs[2]:  # the engine sums the output's shape down to a bias of more dimensions
+            grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
         return grad_x, grad_w, grad_b
 
 
@@ -131,10 +140,11 @@ class BatchNorm(ArrayFunction):
         view = _channel_view(x)
         count = x.size // max(channels, 1)
         if training:
-            mean, m2 = np.empty(channels), np.empty(channels)
-            _norm.batch_norm_statistics(view, mean, m2, get_num_threads())
-            var = m2 / count
-            if running_mean is not None:
+            mean, m2 = np.zeros(channels), np.zeros(channels)
+            if count:  # an empty batch has no statistics and updates nothing (torch)
+                _norm.batch_norm_statistics(view, mean, m2, get_num_threads())
+            var = m2 / max(count, 1)
+            if running_mean is not None and count:
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean
                 running_var *= 1.0 - momentum
@@ -147,7 +157,7 @@ class BatchNorm(ArrayFunction):
         shift = -mean * scale if bias is None else bias - mean * scale
         out = _empty_in_layout_of(x)
         _norm.batch_norm_affine(view, scale.astype(x.dtype), shift.astype(x.dtype),
-                                _channel_view(out), get_num_threads())
+                                _channel_view(out, like=x), get_num_threads())
         ctx.save_for_backward(x, weight, bias)
         ctx.training, ctx.eps = training, eps
         ctx.mean, ctx.invstd = mean, invstd   # float64, (C,)
@@ -194,7 +204,7 @@ class BatchNorm(ArrayFunction):
             grad_x = _empty_in_layout_of(x)
             _norm.batch_norm_input_gradient(
                 grad_view, view, mean.astype(dtype), scale.astype(dtype),
-                grad_mean.astype(dtype), coef.astype(dtype), _channel_view(grad_x), threads)
+                grad_mean.astype(dtype), coef.astype(dtype), _channel_view(grad_x, like=x), threads)
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
@@ -248,19 +258,68 @@ class DropoutMask(ArrayFunction):
 # ----------------------------------------------------------------------------- front doors
 
 def linear(input, weight, bias=None):
-    """y = input Weightᵀ + bias for input (..., in_features), weight (out, in), bias (out,)."""
+    """y = input Weightᵀ + bias for input (..., in_features), weight (out, in) and a bias that
+    broadcasts to the output's shape (..., out) without changing it ((out,), (), (1,), ...),
+    as torch. Integer operands multiply exactly (no gradient); a 1-D weight is a vector
+    product, as torch's matmul makes it."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         _linear_error(input, weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        check_tensor(bias, "bias", "linear", 3)
     x, w = input.array, weight.array
     if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        if w.ndim == 1 and x.ndim > 0 and (bias is None or bias.array.ndim != 1):
+            return _vector_linear(input, weight, bias)
         _linear_error(input, weight)
-    if x.dtype != w.dtype or x.dtype.kind != "f":
+    if x.dtype != w.dtype or x.dtype.kind not in "fiu" or x.dtype == np.float16:
         _linear_error(input, weight)
-    if bias is not None and (bias.array.shape != (w.shape[0],) or bias.array.dtype != x.dtype):
-        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} and dtype "
-                           f"{bias.dtype} does not fit weight {tuple(weight.shape)} of dtype "
-                           f"{weight.dtype}")
+    if bias is not None:
+        if bias.array.ndim == 0 and x.ndim != 2 and bias.array.dtype != x.dtype \
+                and bias.array.dtype.kind == x.dtype.kind:
+            bias = bias.to(x.dtype)  # torch's matmul + add: a 0-d bias takes x's dtype
+        _check_linear_bias(bias.array, x, w)
+    if x.dtype.kind != "f":  # exact in numpy, wrapping as torch's; no gradient
+        out = np.matmul(x, w.T)
+        return Tensor(out if bias is None else (out + bias.array).astype(x.dtype))
     return linear_function(x.ndim, bias is not None).apply(input, weight, bias)
+
+
+def _check_linear_bias(b, x, w):
+    if b.dtype != x.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{type_name(b.dtype)} and {type_name(x.dtype)}")
+    out_shape = x.shape[:-1] + (w.shape[0],)
+    try:
+        fits = np.broadcast_shapes(b.shape, out_shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"linear: a bias of shape {list(b.shape)} does not broadcast to the "
+                           f"output's shape {list(out_shape)}")
+
+
+def _vector_linear(input, weight, bias):
+    """linear with a 1-D weight: torch's matmul(input, weight) (+ bias)."""
+    from minigrad.ops.linalg import matmul
+    if bias is not None and input.array.ndim == 2:  # torch's addmm wants a matrix
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    out = matmul(input, weight)
+    if bias is None:
+        return out
+    try:
+        shape = np.broadcast_shapes(out.array.shape, bias.array.shape)
+    except ValueError:
+        shape = None
+    if shape != out.array.shape:  # torch adds the bias in place
+        raise RuntimeError(f"output with shape {list(out.array.shape)} doesn't match the "
+                           f"broadcast shape {list(shape or bias.array.shape)}")
+    dtype = result_type(out, bias)
+    if dtype == out.array.dtype:
+        return out + bias
+    if not can_cast(dtype, out.array.dtype):  # added in place: the output keeps its dtype
+        raise RuntimeError(f"result type {type_name(dtype)} can't be cast to the desired "
+                           f"output type {type_name(out.array.dtype)}")
+    return (out.to(dtype) + bias).to(out.array.dtype)
 
 
 def _linear_error(input, weight):
@@ -276,15 +335,21 @@ def _linear_error(input, weight):
         rows = int(np.prod(x.shape[:-1], dtype=np.int64))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} "
                            f"and {w.shape[1]}x{w.shape[0]})")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"\"addmm_impl_cpu_\" not implemented for '{type_name(x.dtype)}'")
-    raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {type_name(x.dtype)} "
-                       f"and {type_name(w.dtype)}")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{type_name(x.dtype)} and {type_name(w.dtype)}")
+    if x.dtype == np.float16:
+        raise NotImplementedError("linear: minigrad's GEMM has no float16 ('Half') kernel; use "
+                                  "float32")
+    raise NotImplementedError(f"\"addmm_impl_cpu_\" not implemented for "
+                              f"'{type_name(x.dtype)}'")
 
 
 def _check_probability(p):
     if not isinstance(p, numbers.Real) or p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # NaN passes torch's Python check; its kernel refuses it
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def dropout_mask(shape, p, dtype, generator=None):
@@ -303,7 +368,11 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     check_tensor(input, "input", "dropout", 1)
     if not training or p == 0.0:
         return input
-    check_floating(input, "dropout")
+    if input.array.dtype.kind != "f":  # torch's message: its mask multiply cannot cast back
+        if p == 1.0:  # ... but times zero it can
+            return Tensor(np.zeros_like(input.array))
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{type_name(input.array.dtype)}")
     mask = dropout_mask(input.array.shape, p, input.array.dtype, generator)
     if inplace:
         return _inplace.apply_(input, DropoutMask, mask)
@@ -317,6 +386,9 @@ def feature_dropout(input, p: float, training: bool, inplace: bool = False, batc
     check_tensor(input, "input", "feature_dropout", 1)
     if not training or p == 0.0:
         return input
+    if p == 1.0 and not inplace:  # torch multiplies by 0 before it looks at dims or dtype
+        return input * 0.0 if input.array.dtype.kind == "f" else \
+            Tensor(np.zeros_like(input.array))
     check_floating(input, "feature_dropout")
     shape = input.array.shape
     lead = 2 if batched else 1
@@ -387,21 +459,42 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     In training the batch statistics are used and, when given, the running ones updated with
     factor ``momentum``; otherwise the running statistics are used."""
     check_tensor(input, "input", "batch_norm", 1)
-    check_floating(input, "batch_norm")
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
-    channels = input.array.shape[1]
-    for name, value in (("running_mean", running_mean), ("running_var", running_var),
-                        ("weight", weight), ("bias", bias)):
+    shape = input.array.shape
+    if training and shape and shape[0] * math.prod(shape[2:]) == 1:  # torch's Python check
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {list(shape)}")
+    if eps < 0:  # torch's Python-side checks, first
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if training and eps == 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"batch_norm(): argument '{name}' must be float, not "
+                            f"{type(value).__name__}")
+    channels = shape[1] if input.ndim >= 2 else 0  # torch counts 0 features for a 1-D input
+    statistics = (("running_mean", running_mean), ("running_var", running_var),
+                  ("weight", weight), ("bias", bias))
+    for name, value in statistics:
         if value is not None and value.array.shape != (channels,):
             raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not "
                                f"{int(np.prod(value.array.shape))}")
+    if (running_mean is None) != (running_var is None) and input.ndim >= 2:
+        if not training:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
+    if input.ndim < 2:  # no channel dim (tests/fuzz/differences.py: torch's checks vary)
+        if not training and (running_mean is None or running_var is None):
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        raise IndexError(f"batch_norm: Dimension out of range: the input has no channel dim "
+                         f"1 (expected at least 2D input, got {input.ndim}D)")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
                            "evaluation mode")
-    if training and input.array.size // max(channels, 1) <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                         f"size {list(input.shape)}")
+    check_floating(input, "batch_norm")  # the dtype after the shapes, as torch
+    if any(value is not None and value.array.dtype != input.array.dtype
+           for _, value in statistics):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     out = BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
                           float(momentum), float(eps))
     if training and running_mean is not None:

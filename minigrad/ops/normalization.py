@@ -184,9 +184,14 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     if len(shape) < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{len(shape)}")
-    if num_groups <= 0:
-        raise ZeroDivisionError("integer division or modulo by zero") if num_groups == 0 else \
-            RuntimeError(f"Expected num_groups to be positive, but got num_groups={num_groups}")
+    if num_groups == 0:
+        raise ZeroDivisionError("integer division or modulo by zero")
+    per_group = [shape[0] * shape[1] // num_groups, num_groups] + shape[2:]
+    if math.prod([per_group[0]] + shape[2:]) == 1:  # torch's _verify_batch_size
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {per_group}")
+    if num_groups < 0:
+        raise RuntimeError(f"Expected num_groups to be positive, but got num_groups={num_groups}")
     if shape[1] % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {shape} and "

@@ -255,9 +255,14 @@ def _check_non_constant(shape, mode, pairs):
     if mode == "circular":
         for k, (before, after) in enumerate(pairs):
             n = shape[ndim - 1 - k]
-            kept = n + min(before, 0) + min(after, 0)
-            if kept < 0 or before > kept or after > kept:
+            if before > n or after > n:  # (torch compares with the input's size)
                 raise RuntimeError("Padding value causes wrapping around more than once.")
+            if n + before + after < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+            if n + min(before, 0) + min(after, 0) == 0 and n + before + after > 0:
+                # (torch returns uninitialised memory here)
+                raise RuntimeError(f"circular padding: the negative pads ({before}, {after}) "
+                                   f"leave no element of dimension {ndim - 1 - k} to wrap")
         return
     checked = shape[1:] if ndim == dims + 2 else shape  # the batch may be empty
     if 0 in checked:
@@ -272,10 +277,13 @@ def _check_non_constant(shape, mode, pairs):
                                f"corresponding input dimension, but got: padding ({before}, "
                                f"{after}) at dimension {axis} of input {list(shape)}")
     sizes = [shape[ndim - 1 - k] + b + a for k, (b, a) in enumerate(pairs)]
-    if min(sizes) < 1:
+    if max(sizes) < 1:  # torch: too small only when every padded dimension is empty
         inputs = ", ".join(f"{names[k]}: {shape[ndim - 1 - k]}" for k in reversed(range(dims)))
         outputs = " ".join(f"{names[k]}: {sizes[k]}" for k in reversed(range(dims)))
         raise RuntimeError(f"input ({inputs}) is too small. Calculated output {outputs}")
+    if min(sizes) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: "
+                           f"{list(shape[:ndim - dims]) + sizes[::-1]}")
 
 
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
@@ -283,14 +291,14 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     last dimension backwards; ``mode`` 'constant' (with ``value``, default 0), 'reflect',
     'replicate' or 'circular'. Negative pads crop."""
     check_tensor(input, "input", "pad", 1)
+    if mode not in _MODES:  # torch reads the mode before it looks at the pads
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     pairs = _pad_pairs(pad)
     shape = input.array.shape
     if len(pairs) > input.array.ndim:
         raise RuntimeError(f"Padding length should be less than or equal to two times the "
                            f"input dimension but got padding length {2 * len(pairs)} and input "
                            f"of dimension {input.array.ndim}")
-    if mode not in _MODES:
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if mode != "constant":
         if value is not None and value != 0:
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
@@ -305,6 +313,8 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         axis = len(shape) - 1 - k
         n = shape[axis]
         size = n + before + after
+        if n + min(before, 0) + min(after, 0) < 0:  # torch crops (narrow) before it pads
+            raise RuntimeError("narrow(): length must be non-negative.")
         if size < 0:
             raise RuntimeError(f"pad: the pads ({before}, {after}) make dimension {axis} of "
                                f"input {list(shape)} negative ({size})")

@@ -10,8 +10,14 @@ stride s, padding p and dilation d, the output size is
 and with ceil_mode the last window is dropped when it would start past the input and the left
 padding ((out-1)*s >= in + p), as torch does. The math of each pool is in kernels/pool.pyx.
 Arguments are validated here, before a kernel runs, with torch's exception types.
+
+Integer inputs, which torch pools too (max_pool2d any integer dtype, avg_pool2d int64), are
+pooled here in numpy, exactly as torch does: the max with padding as the dtype's lowest value,
+the average as the window's int64 sum (wrapping as torch's does) divided with truncation.
+They carry no gradient.
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -21,7 +27,7 @@ from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
 from minigrad.ops import shape as _shape
 from minigrad.ops.arguments import FLOATS as _FLOATS
-from minigrad.ops.arguments import pair, type_name
+from minigrad.ops.arguments import check_int32, check_int64, pair, type_name
 from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
@@ -46,16 +52,39 @@ def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
+def _pools_dtype(dtype, op) -> bool:
+    """Whether torch's ``op`` takes this dtype: floats; any integer for max_pool2d, int64 for
+    avg_pool2d. (float16, which torch pools too, has no kernel here.)"""
+    if dtype in _FLOATS:
+        return True
+    if op == "max_pool2d":
+        return dtype.kind in "iu"
+    return op == "avg_pool2d" and dtype == np.int64
+
+
+def _check_rank(input, op):
+    """torch's first look at the input, before the window's checks."""
+    ndim = input.array.ndim
+    if op == "avg_pool2d" and ndim < 3:  # torch's avg_pool2d reads size(-3) first
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got -3)")
+    if op == "max_pool2d" and ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+
+
 def _check_input(input, op):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    """The input's shape, after the window's checks, as torch."""
     shape = input.array.shape
     if input.array.ndim not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {list(shape)}")
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
-                           "float64 only)")
+
+
+def _check_dtype(input, op):
+    """The dtype, torch's last check (its kernels' dispatch)."""
+    if not _pools_dtype(input.array.dtype, op):
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
 
 
 _window_cache = {}
@@ -86,7 +115,8 @@ def _window_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 
 def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, op):
-    _check_input(input, op)
+    """torch's checks in torch's order: the arguments' types and sizes, the input's rank, the
+    window, then the input's shape and dtype."""
     kernel = _pair(kernel_size, "kernel_size", op)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
@@ -94,6 +124,10 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
         stride = _pair(stride, "stride", op)
     padding = _pair(padding, "padding", op)
     dilation = _pair(dilation, "dilation", op)
+    for name, value in (("kernel_size", kernel), ("stride", stride), ("padding", padding),
+                        ("dilation", dilation)):
+        check_int32(value, name, op)  # torch's C ints, and the kernels'
+    _check_rank(input, op)
     if 0 in stride:
         raise RuntimeError("stride should not be zero")
     if min(kernel) <= 0:
@@ -115,6 +149,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
                            f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
                            f"kH = {kernel[0]}")
+    _check_input(input, op)
     C, H, W = input.array.shape[-3:]
     if (H + 1) * W >= 2 ** 31:      # the kernels' int32 window codes hold flat plane indices
         raise RuntimeError(f"{op}: input planes of {H}x{W} pixels are too large (at most "
@@ -124,6 +159,7 @@ def _validate_window(input, kernel_size, stride, padding, dilation, ceil_mode, o
     if min(out) < 1:
         raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: "
                            f"({C}x{out[0]}x{out[1]}). Output size is too small")
+    _check_dtype(input, op)
     return kernel, stride, padding, dilation, out
 
 
@@ -231,6 +267,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     position ih*W + iw of each maximum in its input plane (int64), as torch."""
     kernel, stride, padding, dilation, out = _window_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    if input.array.dtype.kind in "iu":
+        return _integer_max_pool2d(input.array, kernel, stride, padding, dilation, out,
+                                   return_indices)
     if return_indices:
         return MaxPool2dWithIndices.apply(input, kernel, stride, padding, dilation, out)
     return MaxPool2d.apply(input, kernel, stride, padding, dilation, out)
@@ -291,17 +330,96 @@ class AvgPool2dBackward(ArrayFunction):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling over (N, C, H, W) or (C, H, W), as torch.nn.functional.avg_pool2d."""
-    kernel, stride, padding, _, out = _window_args(
-        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is None:
         divisor_override = 0  # the kernels' "none": torch rejects a zero divisor
     elif not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
         raise TypeError(f"avg_pool2d(): argument 'divisor_override' must be int, not "
                         f"{type(divisor_override).__name__}")
-    elif divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
+    else:
+        check_int64((divisor_override,), "divisor_override", "avg_pool2d")
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+    kernel, stride, padding, _, out = _window_args(
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if input.array.dtype.kind in "iu":
+        return _integer_avg_pool2d(input.array, kernel, stride, padding, out,
+                                   bool(count_include_pad), int(divisor_override))
     return AvgPool2d.apply(input, kernel, stride, padding, out, bool(count_include_pad),
                            int(divisor_override))
+
+
+# ----------------------------------------------------------------------------- integers
+
+def _tap_range(starts, k, d, size):
+    """The taps i in [0, k) that land inside [0, size) for some window start in ``starts``
+    (ascending): a huge kernel over a small plane visits only those."""
+    first = max(0, -(-(0 - int(starts[-1])) // d))
+    last = min(k, (size - 1 - int(starts[0])) // d + 1)
+    return range(first, max(first, last))
+
+
+def _integer_max_pool2d(x, kernel, stride, padding, dilation, out_size, return_indices):
+    """max_pool2d of an integer array, as torch's: the first maximum of each window (padding
+    is the dtype's lowest value, and a window of nothing larger points at its first tap in
+    the plane)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, padding, dilation, \
+        out_size
+    x4 = x if x.ndim == 4 else x[None]
+    H, W = x4.shape[-2:]
+    top, left = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw
+    best = np.full(x4.shape[:2] + (oh, ow), np.iinfo(x.dtype).min, x.dtype)
+    # the kernels' code for a window where nothing beats the padding: -1 - torch's index
+    first_row = top + np.maximum(0, -(top // dh)) * dh
+    first_col = left + np.maximum(0, -(left // dw)) * dw
+    codes = np.broadcast_to(-1 - (first_row[:, None] * W + first_col), best.shape).copy()
+    for i in _tap_range(top, kh, dh, H):
+        rows = top + i * dh
+        row_ok = (rows >= 0) & (rows < H)
+        for j in _tap_range(left, kw, dw, W):
+            cols = left + j * dw
+            inside = row_ok[:, None] & ((cols >= 0) & (cols < W))
+            tap = x4[..., np.clip(rows, 0, H - 1)[:, None], np.clip(cols, 0, W - 1)]
+            better = inside & (tap > best)
+            best = np.where(better, tap, best)
+            codes = np.where(better, i * kw + j, codes)
+    out = best if x.ndim == 4 else best[0]
+    if not return_indices:
+        return Tensor(out)
+    indices = max_pool2d_indices(codes.transpose(0, 2, 3, 1), (H, W), kernel, stride, padding,
+                                 dilation)
+    return Tensor(out), Tensor(indices if x.ndim == 4 else indices[0])
+
+
+def _integer_avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad,
+                        divisor_override):
+    """avg_pool2d of an int64 array, as torch's: each window's sum in int64 (wrapping on
+    overflow, as torch's), divided by the divisor with truncation toward zero."""
+    x4 = x if x.ndim == 4 else x[None]
+    sums = np.zeros(x4.shape[:2] + (x4.shape[2] + 1, x4.shape[3] + 1), np.int64)
+    with np.errstate(over="ignore"):
+        # prefix sums: exact modulo 2**64, so window sums wrap exactly as torch's do
+        sums[..., 1:, 1:] = x4.cumsum(axis=2).cumsum(axis=3)
+    (r0, r1, rows), (c0, c1, cols) = (
+        _integer_windows(n, o, k, s, p, count_include_pad)
+        for n, o, k, s, p in zip(x4.shape[2:], out_size, kernel, stride, padding))
+    with np.errstate(over="ignore"):
+        total = (sums[..., r1[:, None], c1] - sums[..., r0[:, None], c1]
+                 - sums[..., r1[:, None], c0] + sums[..., r0[:, None], c0])
+    divisor = (np.int64(divisor_override) if divisor_override
+               else (rows[:, None] * cols).astype(np.int64))
+    divisor = np.where(divisor == 0, 1, divisor)  # an empty window: its sum 0 stays 0
+    from minigrad.ops.elementwise import _integer_division  # C++'s truncation, and no trap
+    out = _integer_division(total, divisor.astype(np.int64), "trunc")
+    return Tensor(np.ascontiguousarray(out if x.ndim == 4 else out[0]))
+
+
+def _integer_windows(size, out, k, s, p, count_include_pad):
+    """(start, end, divisor factor) per output position along one axis, as the kernels'."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    clipped_start, clipped_end = np.clip(start, 0, size), np.clip(end, 0, size)
+    factor = end - start if count_include_pad else clipped_end - clipped_start
+    return clipped_start, np.maximum(clipped_end, clipped_start), factor
 
 
 # ----------------------------------------------------------------------------- adaptive
@@ -358,22 +476,47 @@ def adaptive_avg_pool2d(input, output_size):
     op = "adaptive_avg_pool2d"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    shape = input.array.shape
+    if not isinstance(output_size, (tuple, list, numbers.Integral)) or isinstance(
+            output_size, bool):
+        raise TypeError(f"{op}(): argument 'output_size' must be tuple of ints, not "
+                        f"{type(output_size).__name__}")
+    if isinstance(output_size, (tuple, list)) and len(shape) <= len(output_size):
+        # torch's Python-side check, first
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     if input.array.ndim not in (3, 4):
-        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.array.shape)}")
-    if input.array.dtype not in _FLOATS:
-        raise RuntimeError(f'"{op}" not implemented for dtype {input.array.dtype} (float32 and '
-                           "float64 only)")
-    H, W = input.array.shape[-2:]
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(shape)}")
+    H, W = shape[-2:]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise RuntimeError(f"{op}: output_size must be 2")
         size = tuple(n if s is None else s for s, n in zip(output_size, (H, W)))
     else:
-        size = (output_size, output_size)
+        size = output_size
     size = _pair(size, "output_size", op)
+    if size == (1, 1) and input.array.dtype not in _FLOATS:  # torch's mean path refuses
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: "
+                           f"{type_name(input.array.dtype)}")
+    if size == (1, 1) and 0 in shape[-2:]:
+        # torch takes the mean over the plane for a 1x1 output: of nothing, NaN
+        from minigrad.ops.reduce import mean
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "mean of empty slice"
+            return mean(input, dim=(-2, -1), keepdim=True)
+    for axis in (-2, -1):  # the windows of an empty axis would average nothing
+        if shape[axis] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(shape)} with dimension "
+                               f"{axis + len(shape)} being empty")
     if min(size) < 0:
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
                            f"but received {{{size[0]}, {size[1]}}}")
+    if 0 in size and input.array.dtype.kind in "biu":  # nothing to compute: torch allows it
+        return Tensor(np.empty(shape[:-2] + size, input.array.dtype))
+    if input.array.dtype not in _FLOATS:
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{type_name(input.array.dtype)}'")
     return AdaptiveAvgPool2d.apply(input, size)
 
 
@@ -469,6 +612,9 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling to a fixed output size (an int, or a pair whose None entries keep the
     input size), as torch.nn.functional.adaptive_max_pool2d; with return_indices also the
     flat position ih*W + iw of each maximum in its plane (int64)."""
+    if isinstance(input, Tensor) and isinstance(output_size, (tuple, list)) \
+            and input.array.ndim <= len(output_size):  # torch's Python-side check, first
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     size = _adaptive_size(input, output_size, "adaptive_max_pool2d")
     if return_indices:
         return AdaptiveMaxPool2dWithIndices.apply(input, size)
@@ -490,14 +636,14 @@ def _single(value, name, op):
     return int(value)
 
 
-def _check_1d_input(input, op):
+def _check_1d_input(input, op, floats_only=True):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     shape = input.array.shape
     if input.array.ndim not in (2, 3) or 0 in shape[-2:]:
         raise RuntimeError(f"{op}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got:{list(shape)}")
-    if input.array.dtype not in _FLOATS:
+    if floats_only and input.array.dtype not in _FLOATS:
         kernel = "max_pool1d_impl" if op == "max_pool1d" else op
         raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{type_name(input.array.dtype)}'")
@@ -508,7 +654,10 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """1-D max pooling of (N, C, L) or (C, L): max_pool2d of rows of height 1 (torch's
     graph: unsqueeze, pool, squeeze); with return_indices also each maximum's position."""
     op = "max_pool1d"
-    _check_1d_input(input, op)
+    # with indices torch runs max_pool2d's kernel, which takes integers
+    _check_1d_input(input, op, floats_only=not return_indices)
+    if return_indices and input.array.dtype == np.bool_:
+        raise NotImplementedError('"max_pool2d" not implemented for \'Bool\'')
     k = _single(kernel_size, "kernel_size", op)
     s = k if stride is None or stride == [] or stride == () else _single(stride, "stride", op)
     p, d = _single(padding, "padding", op), _single(dilation, "dilation", op)
@@ -525,6 +674,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"{op}() Invalid computed output size: {length}")
     rows = _shape.unsqueeze(input, -2)
     window = ((1, k), (1, s), (0, p), (1, d), (1, length))
+    if return_indices and input.array.dtype.kind in "iu":
+        out, indices = _integer_max_pool2d(rows.array, *window, True)
+        return _shape.squeeze(out, -2), _shape.squeeze(indices, -2)
     if return_indices:
         out, indices = MaxPool2dWithIndices.apply(rows, *window)
         return _shape.squeeze(out, -2), _shape.squeeze(indices, -2)

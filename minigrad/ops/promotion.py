@@ -11,7 +11,8 @@ import numpy as np
 from minigrad import dtypes as _dtypes
 from minigrad.tensor import Tensor
 
-__all__ = ["promote_operands", "floating", "as_tensor_operand", "result_type"]
+__all__ = ["promote_operands", "floating", "as_tensor_operand", "result_type",
+           "result_type_of", "can_cast"]
 
 
 def floating(t: Tensor) -> Tensor:
@@ -41,6 +42,43 @@ def result_type(a: Tensor, other) -> np.dtype:
     if isinstance(other, numbers.Real):
         return a.array.dtype if a.array.dtype.kind in "fc" else _dtypes.default_float
     return a.array.dtype
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def can_cast(source, target) -> bool:
+    """torch's canCast: whether an op computed in ``source`` may write into a ``target``
+    tensor (never to a lower category: float into an integer, an integer into bool)."""
+    return _CATEGORY[np.dtype(source).kind] <= _CATEGORY[np.dtype(target).kind]
+
+
+def result_type_of(*operands) -> np.dtype:
+    """torch's result type of several operands (tensors and numbers) at once: dimensioned
+    tensors first, then 0-d tensors, then numbers, each tier widening the result only when
+    it is of a higher category (bool < integer < float)."""
+    tiers = [None, None, None]
+    for value in operands:
+        if value is None:
+            continue
+        if isinstance(value, Tensor):
+            tier, dtype = (1 if value.array.ndim == 0 else 0), value.array.dtype
+        elif isinstance(value, bool):
+            tier, dtype = 2, np.dtype(np.bool_)
+        elif isinstance(value, numbers.Integral):
+            tier, dtype = 2, _dtypes.int64
+        else:
+            tier, dtype = 2, _dtypes.default_float
+        tiers[tier] = dtype if tiers[tier] is None else _dtypes.promote(tiers[tier], dtype)
+    result = None
+    for dtype in tiers:
+        if dtype is None:
+            continue
+        if result is None:
+            result = dtype
+        elif _CATEGORY[dtype.kind] > _CATEGORY[result.kind]:
+            result = _dtypes.promote(result, dtype)
+    return result
 
 
 def promote_operands(a: Tensor, other):

@@ -12,7 +12,7 @@ import numpy as np
 from minigrad import dtypes
 from minigrad.autograd.function import ArrayFunction
 from minigrad.ops import grad_math as G
-from minigrad.ops.arguments import dim_alias, normalize_dim, normalize_dims
+from minigrad.ops.arguments import check_dim_list, dim_alias, normalize_dim, normalize_dims
 from minigrad.tensor import Tensor
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -68,17 +68,14 @@ class MeanDim(Mean):
 
 
 class Var(ArrayFunction):
-    """v = Σ (a - mean)² / (n - correction);  da = 2 (a - mean) g / (n - correction)."""
+    """v = Σ (a - mean)² / (n - correction);  da = 2 (a - mean) g / (n - correction).
+    Summed in float64 for float32 input (torch's CPU accumulator too): the squares of
+    values near 1e30 would overflow float32."""
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
-        ctx.axes, ctx.keepdim = axes, keepdim
-        count = math.prod(a.shape[i] for i in axes)
-        ctx.divisor = builtins.max(count - correction, 0)
-        centered = a - a.mean(axis=axes, keepdims=True)
         ctx.save_for_backward(a)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
+        return _variance(ctx, a, axes, correction, keepdim).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -87,7 +84,21 @@ class Var(ArrayFunction):
         if not ctx.keepdim:
             grad = G.expand_dims(grad, ctx.axes)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return 2 * centered * grad / ctx.divisor, None, None, None
+            return 2 * centered * grad / ctx.backward_divisor, None, None, None
+
+
+def _variance(ctx, a, axes, correction, keepdim):
+    """Var's value in float64 (at least)."""
+    ctx.axes, ctx.keepdim = axes, keepdim
+    count = math.prod(a.shape[i] for i in axes)
+    ctx.divisor = builtins.max(count - correction, 0) if count else 0  # empty: NaN as torch
+    # the backward divides by count - correction itself, even <= 0 (torch's formula: with no
+    # degrees of freedom left the value is infinite and its gradient that formula's limit)
+    ctx.backward_divisor = count - correction
+    wide = a.astype(np.float64) if a.dtype == np.float32 else a
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        centered = wide - (wide.mean(axis=axes, keepdims=True) if wide.size else 0)
+        return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
 
 
 class Std(ArrayFunction):
@@ -96,7 +107,7 @@ class Std(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
-        out = np.sqrt(Var.forward(ctx, a, axes, correction, keepdim))
+        out = np.sqrt(_variance(ctx, a, axes, correction, keepdim)).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, out)
         return out
 
@@ -108,7 +119,8 @@ class Std(ArrayFunction):
             grad, out = G.expand_dims(grad, ctx.axes), G.expand_dims(out, ctx.axes)
         value = out.array if G.is_tensor(out) else out
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = G.where(value == 0, 0.0, grad / (ctx.divisor * G.where(value == 0, 1.0, out)))
+            scale = G.where(value == 0, 0.0, grad / G.where(value == 0, 1.0, out)) \
+                / ctx.backward_divisor
         return centered * scale, None, None, None
 
 
@@ -151,7 +163,11 @@ class AmaxAmin(ArrayFunction):
     def forward(ctx, a, axes, keepdim, largest):
         out = np.amax(a, axis=axes, keepdims=True) if largest else np.amin(
             a, axis=axes, keepdims=True)
-        ctx.mask = a == out
+        # the elements the result came from: equal to it, or NaN where it is NaN (torch's
+        # evenly_distribute_backward), so no NaN reaches the other elements' gradients
+        with np.errstate(invalid="ignore"):
+            ctx.mask = np.where(np.isnan(out), np.isnan(a), a == out) if a.dtype.kind == "f" \
+                else a == out
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else np.squeeze(out, axes)
 
@@ -277,7 +293,16 @@ def min(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None):  #
 
 
 def _amax_or_amin(input: Tensor, dim, keepdim, which: str) -> Tensor:
-    axes = normalize_dims(None if dim == () else dim, input.array.ndim)
+    every = dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+    if isinstance(dim, (tuple, list)):  # each dim's emptiness before duplicates, as torch
+        check_dim_list(dim)
+        _check_nonempty(input, [normalize_dim(d, input.array.ndim) for d in dim
+                                if input.array.ndim], "a" + which)
+    axes = normalize_dims(None if every else dim, input.array.ndim)
+    if every and input.array.size == 0:
+        raise RuntimeError(f"a{which}(): Expected reduction dim to be specified for "
+                           f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           f"argument.")
     _check_nonempty(input, axes, "a" + which)
     function = Amax if which == "max" else Amin
     return function.apply(input, axes, keepdim, which == "max")
@@ -292,12 +317,19 @@ def amin(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> T
 
 
 def _arg(input: Tensor, dim, keepdim, fn) -> Tensor:
+    if input.array.dtype == np.bool_:
+        raise RuntimeError(f"{fn.__name__}(): does not support bool input")
     if dim is None:
+        if input.array.size == 0:
+            raise IndexError(f"{fn.__name__}(): Expected reduction dim to be specified for "
+                             f"input.numel() == 0.")
         out = np.asarray(fn(input.array))
         if keepdim:
             out = out.reshape((1,) * input.array.ndim)
         return Tensor(out.astype(np.int64))
     dim = normalize_dim(dim, input.array.ndim)
+    if input.array.ndim == 0:  # the one element is its own arg-max
+        return Tensor(np.zeros((), np.int64))
     _check_nonempty(input, (dim,), fn.__name__)
     out = fn(input.array, axis=dim, keepdims=keepdim)
     return Tensor(np.asarray(out).astype(np.int64))
@@ -312,10 +344,17 @@ def argmin(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) 
 
 
 def _logical_reduce(ufunc, input, dim, keepdim):
-    axes = None if dim is None else normalize_dims(dim, input.array.ndim)
-    out = ufunc(input.array != 0 if input.array.dtype != np.bool_ else input.array,
-                axis=axes, keepdims=keepdim)
-    return Tensor(np.asarray(out))
+    """all/any: an empty dim sequence reduces nothing, as torch's; uint8 in, uint8 out."""
+    if isinstance(dim, (tuple, list)):
+        check_dim_list(dim)
+        axes = tuple(normalize_dim(d, input.array.ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    else:
+        axes = None if dim is None else normalize_dims(dim, input.array.ndim)
+    out = np.asarray(ufunc(input.array != 0 if input.array.dtype != np.bool_ else input.array,
+                           axis=axes, keepdims=keepdim))
+    return Tensor(out.astype(np.uint8) if input.array.dtype == np.uint8 else out)
 
 
 def all(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:  # noqa

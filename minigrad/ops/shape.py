@@ -21,7 +21,8 @@ import numpy as np
 from minigrad.autograd.function import ArrayFunction
 from minigrad.autograd.inplace import inplace_is_recorded, record_inplace
 from minigrad.ops import grad_math as G
-from minigrad.ops.arguments import dim_alias, normalize_dim, size_args, type_name
+from minigrad.ops.arguments import (check_dim_list, check_fits, check_int64, dim_alias,
+                                    normalize_dim, size_args, type_name)
 from minigrad.tensor import Tensor
 
 __all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
@@ -368,6 +369,17 @@ def _is_basic_index(index) -> bool:
 
 
 def _convert_item(item):
+    if isinstance(item, float) or (isinstance(item, np.ndarray) and item.dtype.kind == "f"
+                                   and item.ndim == 0):
+        raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"Variables are valid indices (got {type(item).__name__})")
+    if type(item) is slice and item.step is not None and item.step <= 0:
+        # torch has no negative steps (numpy's reversed views); flip() reverses
+        raise ValueError("step must be greater than zero" if item.step else
+                         "slice step cannot be zero")
+    if type(item) is int and not -2 ** 63 <= item < 2 ** 63:
+        raise ValueError(f"index {item} does not fit in a 64-bit integer (Overflow when "
+                         f"unpacking long long)")
     if isinstance(item, Tensor):
         item = item.array
     if isinstance(item, list):
@@ -388,7 +400,7 @@ def _convert_index(index, ndim: int):
     if not isinstance(index, tuple):
         return _convert_item(index)
     items = tuple(_convert_item(i) for i in index)
-    has_array = any(isinstance(i, np.ndarray) or isinstance(i, bool) for i in items)
+    has_array = any(isinstance(i, np.ndarray) for i in items)  # (a bool adds a dim: basic)
     mixes = any(i is None or (isinstance(i, numbers.Integral) and not isinstance(i, bool))
                 for i in items)
     if not (has_array and mixes):
@@ -400,7 +412,10 @@ def _convert_index(index, ndim: int):
         if item is Ellipsis:
             basic.extend([_FULL_SLICE] * (ndim - used))
             advanced.extend([_FULL_SLICE] * (ndim - used))
-        elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+        elif isinstance(item, bool):  # a new dim, indexed by [0] (True) or [] (False)
+            basic.append(None)
+            advanced.append(np.zeros(int(item), dtype=np.int64))
+        elif isinstance(item, numbers.Integral):
             basic.append(item)
         elif item is None or isinstance(item, slice):
             basic.append(item)
@@ -427,6 +442,10 @@ def reshape(input: Tensor, *shape) -> Tensor:
     known = [s for s in shape if s != -1]
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{list(shape)}")
     total = math.prod(known)
     if (shape.count(-1) == 0 and total != size) or (
             shape.count(-1) == 1 and (total == 0 or size % total)):
@@ -437,6 +456,9 @@ def reshape(input: Tensor, *shape) -> Tensor:
 def view(input: Tensor, *shape) -> Tensor:
     """input with a new shape, or ``view(dtype)``: the same bytes read as another dtype (the
     last dimension scales by the ratio of the element sizes; no gradient, as torch)."""
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but "
+                        "expected one of: (torch.dtype dtype), (tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
         return _view_as_dtype(input, shape[0])
     return reshape(input, *shape)
@@ -467,9 +489,9 @@ def _view_as_dtype(input: Tensor, dtype) -> Tensor:
 def flatten(input: Tensor, start_dim=0, end_dim=-1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     ndim = input.array.ndim
+    start, end = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
     if ndim == 0:
         return reshape(input, (1,))
-    start, end = normalize_dim(start_dim, ndim), normalize_dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.array.shape
@@ -480,8 +502,17 @@ def flatten(input: Tensor, start_dim=0, end_dim=-1) -> Tensor:
 def unflatten(input: Tensor, dim, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1)."""
     shape = input.array.shape
+    normalize_dim(dim, len(shape))  # an out-of-range dim first, as torch
+    sizes = size_args(tuple(sizes))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:
+        raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be "
+                           "inferred")
+    if not shape:  # torch wraps the IndexError of its dim check
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     dim = normalize_dim(dim, len(shape))
-    sizes = tuple(sizes)
     if -1 in sizes:
         known = math.prod(s for s in sizes if s != -1)
         sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
@@ -498,7 +529,12 @@ def squeeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
     if dim is None:
         return Squeeze.apply(input, tuple(s for s in shape if s != 1))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    axes = {normalize_dim(d, len(shape)) for d in dims}
+    axes = set()
+    for d in dims:  # each wrapped, then checked against those before it, as torch
+        axis = normalize_dim(d, len(shape))
+        if axis in axes:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+        axes.add(axis)
     kept = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
     return (SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim).apply(input, kept)
 
@@ -516,10 +552,12 @@ def unsqueeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
 def transpose(input: Tensor, dim0, dim1) -> Tensor:
     """Swap two dims (a view)."""
     ndim = input.array.ndim
-    axes = list(range(ndim))
     a, b = normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
+    if ndim == 0:  # dims 0 and -1 name the 0-d tensor's one "dimension"
+        return input
+    axes = list(range(ndim))
     axes[a], axes[b] = axes[b], axes[a]
-    return Transpose.apply(input, tuple(axes)) if ndim else input
+    return Transpose.apply(input, tuple(axes))
 
 
 swapaxes = swapdims = transpose
@@ -549,6 +587,8 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = size_args(sizes)
     current_shape = input.array.shape
     ndim = len(current_shape)
@@ -559,6 +599,10 @@ def expand(input: Tensor, *sizes) -> Tensor:
     shape = []
     for i, size in enumerate(sizes):
         current = current_shape[i - offset] if i >= offset else None
+        if size < -1:
+            raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a "
+                               f"leading, non-existing dimension {i}" if current is None else
+                               f"expand: invalid size {size}")
         if size == -1:
             if current is None:
                 raise RuntimeError("expand: -1 is not allowed in a leading, non-existing "
@@ -570,16 +614,45 @@ def expand(input: Tensor, *sizes) -> Tensor:
                                f"Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(current_shape)}")
         shape.append(size)
+    if math.prod(shape) >= 2 ** 63:
+        raise RuntimeError("numel: integer multiplication overflow")
     return Expand.apply(input, tuple(shape))
+
+
+def _check_masks(index, shape) -> None:
+    """torch's IndexError for a bool mask whose shape is not that of the dims it covers
+    (numpy lets an empty mask through)."""
+    items = index if isinstance(index, tuple) else (index,)
+    masks = [i.array if isinstance(i, Tensor) else i for i in items]
+    if not any(isinstance(m, np.ndarray) and m.dtype == np.bool_ for m in masks):
+        return
+    used = sum(0 if m is None or m is Ellipsis or isinstance(m, bool) else
+               (m.ndim if isinstance(m, np.ndarray) and m.dtype == np.bool_ else 1)
+               for m in masks)
+    position = 0
+    for m in masks:
+        if m is Ellipsis:
+            position += max(len(shape) - used, 0)
+        elif isinstance(m, np.ndarray) and m.dtype == np.bool_:
+            for k, n in enumerate(m.shape):
+                if position + k < len(shape) and n != shape[position + k]:
+                    raise IndexError(f"The shape of the mask {list(m.shape)} at index {k} does "
+                                     f"not match the shape of the indexed tensor "
+                                     f"{list(shape)} at index {position + k}")
+            position += m.ndim
+        elif m is not None and not isinstance(m, bool):
+            position += 1
 
 
 def getitem(input: Tensor, index) -> Tensor:
     """input[index]: basic indexing gives a view, index arrays a copy (torch's order when
     both are mixed)."""
+    _check_masks(index, input.array.shape)
     index = _convert_index(index, input.array.ndim)
     if input.array.ndim == 0 and not isinstance(index, (SplitIndex, np.ndarray)) and not all(
-            item is None or item is Ellipsis for item in (
-                index if isinstance(index, tuple) else (index,))):
+            item is None or item is Ellipsis or isinstance(item, bool) or (
+                isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim == 0)
+            for item in (index if isinstance(index, tuple) else (index,))):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
     if type(index) is not SplitIndex and _is_basic_index(index):
@@ -589,12 +662,39 @@ def getitem(input: Tensor, index) -> Tensor:
 
 def setitem(input: Tensor, index, value) -> None:
     """input[index] = value, recorded as torch records it when grad is involved."""
+    if not isinstance(value, Tensor):  # the value first, as torch's parser
+        if isinstance(value, numbers.Integral) and not -2 ** 63 <= value < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        value = check_fits(value, input.array.dtype)
     index = _convert_index(index, input.array.ndim)
+    basic = type(index) is not SplitIndex and _is_basic_index(index)
+    if isinstance(value, Tensor) and basic:
+        target = np.shape(input.array[index])
+        if value.array.ndim > len(target):  # torch expands the value to the indexed shape
+            raise RuntimeError(f"expand({list(value.array.shape)}, size={list(target)}): the "
+                               f"number of sizes provided ({len(target)}) must be greater or "
+                               f"equal to the number of dimensions in the tensor "
+                               f"({value.array.ndim})")
+        try:
+            fits = np.broadcast_shapes(value.array.shape, target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"The expanded size of the tensor does not match: value of "
+                               f"size {list(value.array.shape)}, target size {list(target)}")
+    if not basic and isinstance(value, Tensor) and value.array.dtype != input.array.dtype \
+            and not isinstance(index, bool):  # a lone True/False copies, as a basic index
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{type_name(input.array.dtype)} for the destination and "
+                           f"{type_name(value.array.dtype)} for the source.")
     if inplace_is_recorded(input, (value,)):
-        basic = type(index) is not SplitIndex and _is_basic_index(index)
         record_inplace(input, CopySlices if basic else IndexPut, value, index)
         return
-    write_index(input.array, index, value.array if isinstance(value, Tensor) else value)
+    try:
+        write_index(input.array, index, value.array if isinstance(value, Tensor) else value)
+    except ValueError as error:  # a value that does not broadcast to the indexed shape
+        raise RuntimeError(f"shape mismatch: value tensor cannot be broadcast to the indexing "
+                           f"result ({error})") from None
     input._version.value += 1
 
 
@@ -608,22 +708,31 @@ def gather(input: Tensor, dim, index: Tensor, *, sparse_grad=False, axis=None) -
     ndim = input.array.ndim
     axis_ = normalize_dim(dim, ndim)
     indices = index.array
-    if indices.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
-    if indices.ndim != max(ndim, 1) and not (ndim == 0 and indices.ndim <= 1):
+    if indices.dtype not in (np.int64, np.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    indices = indices.astype(np.int64, copy=False)
+    if max(indices.ndim, 1) != max(ndim, 1):  # a 0-d index or input counts as 1-d (torch)
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
-    for d in range(indices.ndim):
+    if indices.ndim == 0 and ndim == 1:
+        return gather(input, dim, Tensor(indices.reshape(1))).reshape(())
+    if indices.size and indices.min() < 0:  # torch's gather takes no negative index
+        raise RuntimeError(f"index {int(indices.min())} is out of bounds for dimension "
+                           f"{axis_} with size {input.array.shape[axis_] if ndim else 1}")
+    for d in range(indices.ndim if ndim else 0):
         if d != axis_ and indices.shape[d] > input.array.shape[d]:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
                                f"{list(indices.shape)} to be no larger than self "
                                f"{list(input.array.shape)} apart from dimension {axis_}")
-    if indices.size and (indices.min() < -input.array.shape[axis_]
-                         or indices.max() >= input.array.shape[axis_]):
-        bad = indices.max() if indices.max() >= input.array.shape[axis_] else indices.min()
+    size = input.array.shape[axis_] if ndim else 1
+    if indices.size and (indices.min() < -size or indices.max() >= size):
+        bad = indices.max() if indices.max() >= size else indices.min()
         raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {axis_} with "
-                           f"size {input.array.shape[axis_]}")
-    return GatherAlong.apply(input, axis_, indices % max(input.array.shape[axis_], 1))
+                           f"size {size}")
+    if ndim == 0:  # a 0-d input: its one element, as often as the index asks
+        return GatherAlong.apply(input.reshape(1), 0, (indices % 1).reshape(-1)).reshape(
+            indices.shape)
+    return GatherAlong.apply(input, axis_, indices % max(size, 1))
 
 
 def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
@@ -634,13 +743,17 @@ def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
                         "Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     first = tensors[0]
-    axis = normalize_dim(dim, first.ndim)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
+    axis = normalize_dim(dim, first.ndim)
+    for i, t in enumerate(tensors):
         if t.ndim != first.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got "
                                f"{first.ndim} and {t.ndim}")
@@ -667,9 +780,13 @@ def _join(function, axis, tensors):
 def stack(tensors, dim=0, *, axis=None, out=None) -> Tensor:
     """Join equally shaped tensors along a new dim."""
     dim = dim_alias(dim, axis, 0)
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"stack(): argument 'dim' (position 2) must be int, not "
+                        f"{type(dim).__name__}")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    normalize_dim(dim, tensors[0].ndim + 1)  # the dim before the sizes, as torch
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
@@ -769,10 +886,10 @@ def _check_scatter(input, axis, index, src, name):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
                         f"{type(index).__name__}")
     indices = index.array
-    if indices.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    ndim = max(input.array.ndim, 1)
-    if indices.ndim != ndim:
+    if indices.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    indices = indices.astype(np.int64, copy=False)
+    if max(indices.ndim, 1) != max(input.array.ndim, 1):  # 0-d counts as 1-d (torch)
         raise RuntimeError("Index tensor must have the same number of dimensions as self "
                            "tensor")
     size = input.array.shape[axis] if input.array.ndim else 1
@@ -783,11 +900,11 @@ def _check_scatter(input, axis, index, src, name):
         if isinstance(src, Tensor) and indices.shape[d] > src.array.shape[d]:
             raise RuntimeError(f"Expected index {list(indices.shape)} to be smaller than src "
                                f"{list(src.array.shape)}")
-    if indices.size and (indices.min() < -size or indices.max() >= size):
+    if indices.size and (indices.min() < 0 or indices.max() >= size):  # no negative index
         bad = int(indices.max() if indices.max() >= size else indices.min())
         raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size "
                            f"{size}")
-    return indices % max(size, 1)
+    return indices
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None, axis=None) -> Tensor:
@@ -800,8 +917,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, axis=None) 
         raise RuntimeError("reduce argument must be either add or multiply.")
     axis = normalize_dim(dim_alias(dim, axis), input.array.ndim)
     indices = _check_scatter(input, axis, index, src, "scatter")
+    if input.array.ndim == 0 or indices.ndim == 0:  # as 1-element vectors
+        one = src.reshape(1) if isinstance(src, Tensor) and src.array.ndim == 0 else src
+        return scatter(input.reshape(-1), 0, index.reshape(1), one, reduce=reduce).reshape(
+            input.array.shape)
     if isinstance(src, Tensor) and src.dtype != input.dtype:
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+    if not isinstance(src, Tensor):
+        src = check_fits(src, input.array.dtype)
     if reduce is not None:
         if isinstance(src, Tensor):
             warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated "
@@ -823,6 +946,10 @@ def scatter_add(input, dim, index, src, *, axis=None) -> Tensor:
     indices = _check_scatter(input, axis, index, src, "scatter_add")
     if src.dtype != input.dtype:
         raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
+    if input.array.ndim == 0 or indices.ndim == 0:  # as 1-element vectors
+        one = src.reshape(1) if src.array.ndim == 0 else src
+        return scatter_add(input.reshape(-1), 0, index.reshape(1), one).reshape(
+            input.array.shape)
     return ScatterAdd.apply(input, axis, indices, src)
 
 
@@ -847,30 +974,39 @@ def index_select(input, dim, index, *, axis=None) -> Tensor:
         raise IndexError(f"index out of range in self (index {bad} for dimension {axis} of "
                          f"size {size})")
     if input.array.ndim == 0:
-        return IndexSelect.apply(input.reshape(1), (indices.reshape(-1),)).reshape(
-            indices.shape)
+        if indices.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{indices.size} value(s)")
+        return IndexSelect.apply(input.reshape(1), (indices.reshape(-1),)).reshape(())
     return IndexSelect.apply(input, (_FULL_SLICE,) * axis + (indices.reshape(-1),))
 
 
 def masked_fill(input, mask, value) -> Tensor:
-    """input with ``value`` where ``mask`` (bool, broadcast to input) is True."""
+    """input with ``value`` where ``mask`` (bool) is True, the two broadcast together (as
+    torch's out-of-place form; ``masked_fill_`` needs a mask that broadcasts to input)."""
     from minigrad.ops import elementwise
     if not isinstance(mask, Tensor) or mask.array.dtype != np.bool_:
         got = mask.array.dtype if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
                            f"dtype {type_name(got) if isinstance(got, np.dtype) else got}")
     try:
-        condition = np.broadcast_to(mask.array, input.array.shape)
+        shape = np.broadcast_shapes(mask.array.shape, input.array.shape)
+        condition = np.broadcast_to(mask.array, shape)
     except ValueError:
         raise RuntimeError(f"The size of the mask {list(mask.array.shape)} must be "
                            f"broadcastable to the size of the input "
                            f"{list(input.array.shape)}") from None
     if isinstance(value, Tensor):
+        if value.array.ndim == 0 and value.array.dtype.kind == "f":
+            check_fits(float(value.array), input.array.dtype)
+        if value.requires_grad and input.array.dtype.kind not in "fc":
+            raise RuntimeError(f"Autograd not support dtype: {type_name(input.array.dtype)}")
         if value.array.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value.array.ndim} dimension(s).")
         fill = value if value.dtype == input.dtype else value.type(input.dtype)
         return elementwise.MaskedFillTensor.apply(Tensor(condition), fill, input)
+    value = check_fits(value, input.array.dtype)
     return elementwise.MaskedFill.apply(Tensor(condition), input.array.dtype.type(value), input)
 
 
@@ -895,12 +1031,20 @@ class Repeat(ArrayFunction):
 
 def repeat(input, *sizes) -> Tensor:
     """input tiled sizes[i] times along dim i (new leading dims for extra sizes)."""
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = size_args(sizes)
     if len(sizes) < input.array.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+    shape = (1,) * (len(sizes) - input.array.ndim) + input.array.shape
+    if math.prod(n * s for n, s in zip(shape, sizes)) >= 2 ** 60 or max(
+            (n * s for n, s in zip(shape, sizes)), default=0) >= 2 ** 63:
+        # numpy's tile overflows its shape arithmetic (a segfault) past these
+        raise RuntimeError(f"Storage size calculation overflowed with sizes="
+                           f"{[n * s for n, s in zip(shape, sizes)]}")
     return Repeat.apply(input, sizes)
 
 
@@ -952,10 +1096,14 @@ class SplitWithSizes(Split):
 def split(input, split_size_or_sections, dim=0) -> tuple:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the sizes
     listed."""
+    if input.array.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = normalize_dim(dim, input.array.ndim)
     size = input.array.shape[axis]
     if isinstance(split_size_or_sections, (list, tuple)):
         sections = size_args(split_size_or_sections)
+        if not sections and size == 0:  # torch: no sections, no pieces
+            return ()
         if sum(sections) != size or any(s < 0 for s in sections):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
                                f"(input tensor's size at dimension {axis}), but got "
@@ -965,6 +1113,10 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
     step = split_size_or_sections
     if isinstance(step, Tensor):
         step = step.item()
+    if isinstance(step, bool):
+        raise TypeError("split(): argument 'split_size' must be int, not bool")
+    if isinstance(step, numbers.Integral):
+        check_int64((step,), "split_size", "split")
     if not isinstance(step, numbers.Integral) or step < 0 or (step == 0 and size):
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                            f"dimension size of {size}" if step == 0 else
@@ -976,10 +1128,19 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
 
 def chunk(input, chunks, dim=0) -> tuple:
     """At most ``chunks`` pieces of equal size (ceil(n / chunks)) along ``dim``."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"chunk(): argument 'dim' (position 3) must be int, not "
+                        f"{type(dim).__name__}")
+    if isinstance(chunks, bool):
+        raise TypeError("chunk(): argument 'chunks' (position 2) must be int, not bool")
     if not isinstance(chunks, numbers.Integral) or chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.array.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     axis = normalize_dim(dim, input.array.ndim)
     size = input.array.shape[axis]
+    if size == 0:  # torch gives ``chunks`` empty pieces
+        return Split.apply(input, axis, [0] * (chunks - 1))
     step = max(-(-size // chunks), 1)
     return split(input, step, axis)
 
@@ -1030,6 +1191,7 @@ class Flip(ArrayFunction):
 def _dims(input, dims, name):
     if isinstance(dims, numbers.Integral):
         dims = (dims,)
+    check_dim_list(dims, "dims")
     axes = tuple(normalize_dim(d, input.array.ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
@@ -1038,7 +1200,8 @@ def _dims(input, dims, name):
 
 def flip(input, dims) -> Tensor:
     """input reversed along each dim of ``dims``."""
-    return Flip.apply(input, _dims(input, dims, "flip"))
+    dims = _dims(input, dims, "flip")
+    return Flip.apply(input, dims if input.array.ndim else ())  # a 0-d tensor's dim 0: itself
 
 
 def fliplr(input) -> Tensor:
@@ -1076,6 +1239,17 @@ class Roll(ArrayFunction):
 
 def roll(input, shifts, dims=None) -> Tensor:
     """input shifted cyclically by ``shifts`` along ``dims`` (flattened when dims is None)."""
+    check_dim_list(shifts if isinstance(shifts, (tuple, list)) else (shifts,), "shifts")
+    if isinstance(shifts, (tuple, list)) and not shifts:
+        raise RuntimeError("`shifts` required")
+    if isinstance(dims, (tuple, list)) and not dims:
+        dims = None  # torch: no dims, the flattened roll
+    if dims is not None and input.array.ndim == 0:
+        count = len(shifts) if isinstance(shifts, (tuple, list)) else 1
+        if count != (len(dims) if isinstance(dims, (tuple, list)) else 1):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {count}, dims:"
+                               f"{len(dims) if isinstance(dims, (tuple, list)) else 1}")
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if dims is None:
         if not isinstance(shifts, numbers.Integral):
             if len(shifts) != 1:
@@ -1104,6 +1278,10 @@ def meshgrid(*tensors, indexing=None) -> tuple:
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
                            f'received: {indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if any(t.array.dtype != tensors[0].array.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     for t in tensors:
         if t.array.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "

@@ -85,6 +85,8 @@ def msort(input) -> Tensor:
 def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):  # noqa: A002
     """(values, indices) of the k largest (or smallest) elements along ``dim``, sorted."""
     axis = _dim(input, dim, axis, "topk")
+    if input.array.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     size = input.array.shape[axis] if input.array.ndim else 1
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")

@@ -70,15 +70,24 @@ def _check_cpu_only_options(capturable: bool, differentiable: bool) -> None:
 class _GroupArrays:
     """The arrays of one fused step: parameters with a gradient, their data, their state."""
 
-    __slots__ = ("params", "arrays", "axes", "datas", "state", "entries", "fresh", "keys",
-                 "generation", "source", "source_size")
+    __slots__ = ("params", "arrays", "axes", "datas", "copies", "state", "entries", "fresh",
+                 "keys", "generation", "source", "source_size")
 
     def __init__(self, params, axes, state, entries, fresh, keys, generation, source):
         self.params = params          # the Tensors that have a gradient
         self.arrays = [p.array for p in params]   # their .array arrays, as they were gathered
         self.axes = axes              # per parameter: the axes in memory order (None: C order)
-        # the arrays in memory order (C-contiguous views, updated in place)
-        self.datas = [in_memory_order(a, ax) for a, ax in zip(self.arrays, axes)]
+        # the arrays in memory order (C-contiguous views, updated in place); a parameter that
+        # is not dense (a strided view, as torch allows) is updated in a dense copy laid out
+        # as its state (numpy's *_like), copied in before the kernel and back after it
+        self.datas, self.copies = [], []
+        for a, ax in zip(self.arrays, axes):
+            data = in_memory_order(a, ax)
+            if not data.flags.c_contiguous:
+                work = np.empty_like(a)
+                self.copies.append((a, work))
+                data = in_memory_order(work, ax)
+            self.datas.append(data)
         self.state = state            # {state key: [array per parameter]}
         self.entries = entries        # per parameter: [(state dict, key, tensor, array)]
         self.fresh = fresh            # per parameter: True when its state was created this step
@@ -119,15 +128,22 @@ def _grad_array(param: Tensor, data: np.ndarray, axes) -> np.ndarray:
 
 
 def _param_axes(param: Tensor):
-    """The memory order of a parameter the fused kernels can update in place."""
+    """The memory order the fused kernels walk a parameter in: its own if it is dense, else
+    that of its state buffers (made by numpy's *_like), in whose layout it is updated."""
     data = param.array
     if data.dtype not in (np.float32, np.float64):
         raise TypeError(f"optimizers update float32 or float64 parameters, got {data.dtype}")
-    axes = memory_axes(data)
-    if not (in_memory_order(data, axes).flags.c_contiguous and data.flags.writeable):
+    if data.size and any(stride == 0 and n > 1 for stride, n in zip(data.strides, data.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    if not data.flags.writeable:
         raise ValueError(f"optimizers update parameters in place: a parameter of shape "
-                         f"{data.shape} is not a writable dense array")
-    return axes
+                         f"{data.shape} is a read-only array")
+    axes = memory_axes(data)
+    if in_memory_order(data, axes).flags.c_contiguous:
+        return axes
+    return memory_axes(np.empty_like(data))
 
 
 def _copy_state_value(value, param: Tensor, key):
@@ -299,7 +315,11 @@ class Optimizer:
             arrays, grads = self._gather(group)
             if not arrays.params:
                 continue
+            for param_array, work in arrays.copies:
+                work[...] = param_array
             self._update(group, arrays, grads)
+            for param_array, work in arrays.copies:
+                param_array[...] = work
             if True in arrays.fresh:
                 arrays.fresh = [False] * len(arrays.params)
             for p in arrays.params:

@@ -81,7 +81,11 @@ def rmsprop_step(params, grads, square_avgs, grad_avgs, momentum_buffers, state_
         if centered:
             grad_avg = grad_avgs[i]
             _lerp_(grad_avg, g, t(1 - alpha))
-            avg = np.sqrt(square_avg - grad_avg * grad_avg) + t(eps)
+            # the product exact, as torch's addcmul (and the kernel's fma): a*a would overflow
+            # first near 1e26 in float32, 1e160 in float64 (long double holds both)
+            wide = np.float64 if p.dtype == np.float32 else np.longdouble
+            variance = square_avg.astype(wide) - grad_avg.astype(wide) * grad_avg.astype(wide)
+            avg = np.sqrt(variance.astype(p.dtype)) + t(eps)
         else:
             avg = np.sqrt(square_avg) + t(eps)
         if momentum > 0:
