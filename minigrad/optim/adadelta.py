@@ -1,12 +1,9 @@
 """Adadelta, as torch.optim.Adadelta."""
-import numpy as np
-
 from minigrad._kernels import optim as _kernels
 from minigrad.optim.optimizer import (
     Optimizer, _check_cpu_only_options, _check_options, _setdefault_options,
 )
 from minigrad.reference import optim as _reference
-from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["Adadelta", "adadelta"]
@@ -62,11 +59,6 @@ class Adadelta(Optimizer):
 
     def _state_keys(self, group):
         return ("step", "square_avg", "acc_delta")
-
-    def _init_state(self, group, param, state):
-        state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["square_avg"] = Tensor(np.zeros_like(param.array))
-        state["acc_delta"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         state = arrays.state

@@ -1,10 +1,7 @@
 """Adam, as torch.optim.Adam (AdamW is the same update with decoupled weight decay)."""
-import numpy as np
-
 from minigrad._kernels import optim as _kernels
 from minigrad.optim.optimizer import Optimizer
 from minigrad.reference import optim as _reference
-from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["Adam", "adam"]
@@ -74,13 +71,6 @@ class Adam(Optimizer):
     def _state_keys(self, group):
         keys = ("step", "exp_avg", "exp_avg_sq")
         return keys + ("max_exp_avg_sq",) if group["amsgrad"] else keys
-
-    def _init_state(self, group, param, state):
-        state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["exp_avg"] = Tensor(np.zeros_like(param.array))
-        state["exp_avg_sq"] = Tensor(np.zeros_like(param.array))
-        if group["amsgrad"]:
-            state["max_exp_avg_sq"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         beta1, beta2 = group["betas"]

@@ -1,12 +1,9 @@
 """Adamax, as torch.optim.Adamax."""
-import numpy as np
-
 from minigrad._kernels import optim as _kernels
 from minigrad.optim.optimizer import (
     Optimizer, _check_cpu_only_options, _check_options, _setdefault_options,
 )
 from minigrad.reference import optim as _reference
-from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["Adamax", "adamax"]
@@ -59,11 +56,6 @@ class Adamax(Optimizer):
 
     def _state_keys(self, group):
         return ("step", "exp_avg", "exp_inf")
-
-    def _init_state(self, group, param, state):
-        state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["exp_avg"] = Tensor(np.zeros_like(param.array))
-        state["exp_inf"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         beta1, beta2 = group["betas"]

@@ -211,8 +211,12 @@ class Optimizer:
         raise NotImplementedError
 
     def _init_state(self, group, param: Tensor, state: dict) -> None:
-        """Fill the empty state dict of a parameter."""
-        raise NotImplementedError
+        """Fill the empty state dict of a parameter, in ``_state_keys`` order: 'step' a float32
+        0-d zero (as torch keeps it), every other key zeros of the parameter's shape and
+        dtype. Optimizers whose state starts otherwise override this."""
+        for key in self._state_keys(group):
+            state[key] = Tensor(np.zeros((), dtype=np.float32) if key == "step"
+                                else np.zeros_like(param.array))
 
     def _update(self, group, arrays: _GroupArrays, grads: list) -> None:
         """One fused update of the group's parameters that have a gradient."""

@@ -1,12 +1,9 @@
 """RAdam, as torch.optim.RAdam."""
-import numpy as np
-
 from minigrad._kernels import optim as _kernels
 from minigrad.optim.optimizer import (
     Optimizer, _check_cpu_only_options, _check_options, _setdefault_options,
 )
 from minigrad.reference import optim as _reference
-from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["RAdam", "radam"]
@@ -71,11 +68,6 @@ class RAdam(Optimizer):
 
     def _state_keys(self, group):
         return ("step", "exp_avg", "exp_avg_sq")
-
-    def _init_state(self, group, param, state):
-        state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["exp_avg"] = Tensor(np.zeros_like(param.array))
-        state["exp_avg_sq"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         beta1, beta2 = group["betas"]

@@ -1,10 +1,7 @@
 """RMSprop, as torch.optim.RMSprop."""
-import numpy as np
-
 from minigrad._kernels import optim as _kernels
 from minigrad.optim.optimizer import Optimizer
 from minigrad.reference import optim as _reference
-from minigrad.tensor import Tensor
 from minigrad.threads import get_num_threads
 
 __all__ = ["RMSprop", "rmsprop"]
@@ -70,14 +67,6 @@ class RMSprop(Optimizer):
         if group["centered"]:
             keys += ("grad_avg",)
         return keys
-
-    def _init_state(self, group, param, state):
-        state["step"] = Tensor(np.zeros((), dtype=np.float32))
-        state["square_avg"] = Tensor(np.zeros_like(param.array))
-        if group["momentum"] > 0:
-            state["momentum_buffer"] = Tensor(np.zeros_like(param.array))
-        if group["centered"]:
-            state["grad_avg"] = Tensor(np.zeros_like(param.array))
 
     def _update(self, group, arrays, grads):
         state = arrays.state
