@@ -42,4 +42,18 @@ static inline int mg_isa_best(void)
 #define MG_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define MG_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 
+/* A call of the variant for `isa` of a function compiled once per ISA under the names
+ * prefix_base_name, prefix_avx2_name and prefix_avx512_name (the per-ISA bodies of
+ * norm_rows.h and pool_nhwc.h): MG_DISPATCH(nr, isa, mean_f32, (x, M)). */
+#define MG_CAT_(a, b) a##b
+#define MG_CAT(a, b) MG_CAT_(a, b)
+#if MG_X86
+#define MG_DISPATCH(prefix, isa, name, args)                                                  \
+    ((isa) == MG_ISA_AVX512 ? MG_CAT(prefix, MG_CAT(_avx512_, name)) args                     \
+     : (isa) == MG_ISA_AVX2 ? MG_CAT(prefix, MG_CAT(_avx2_, name)) args                       \
+                            : MG_CAT(prefix, MG_CAT(_base_, name)) args)
+#else
+#define MG_DISPATCH(prefix, isa, name, args) MG_CAT(prefix, MG_CAT(_base_, name)) args
+#endif
+
 #endif

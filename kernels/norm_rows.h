@@ -52,13 +52,8 @@
 #define NR_ISA avx512
 #define NR_TARGET MG_TARGET_AVX512
 #include "norm_rows_body.h"
-#define NR_DISPATCH(isa, name, SUFFIX, args)                                                  \
-    ((isa) == MG_ISA_AVX512 ? NR_CAT(nr_avx512_, NR_CAT(name, SUFFIX)) args                   \
-     : (isa) == MG_ISA_AVX2 ? NR_CAT(nr_avx2_, NR_CAT(name, SUFFIX)) args                     \
-                            : NR_CAT(nr_base_, NR_CAT(name, SUFFIX)) args)
-#else
-#define NR_DISPATCH(isa, name, SUFFIX, args) NR_CAT(nr_base_, NR_CAT(name, SUFFIX)) args
 #endif
+#define NR_DISPATCH(isa, name, SUFFIX, args) MG_DISPATCH(nr, isa, NR_CAT(name, SUFFIX), args)
 
 /* The entry points kernels/norm.pyx calls, the ISA's variant. */
 #define NR_ENTRIES(T, SUFFIX)                                                                 \

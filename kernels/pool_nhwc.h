@@ -128,13 +128,8 @@ PN_VECTORS(double, int64_t, 64, pn_avx512_f64)
 #define PN_ISA avx512
 #define PN_TARGET MG_TARGET_AVX512
 #include "pool_nhwc_body.h"
-#define PN_DISPATCH(isa, name, SUFFIX, args)                                                  \
-    ((isa) == MG_ISA_AVX512 ? PN_CAT(pn_avx512_, PN_CAT(name, SUFFIX)) args                   \
-     : (isa) == MG_ISA_AVX2 ? PN_CAT(pn_avx2_, PN_CAT(name, SUFFIX)) args                     \
-                            : PN_CAT(pn_base_, PN_CAT(name, SUFFIX)) args)
-#else
-#define PN_DISPATCH(isa, name, SUFFIX, args) PN_CAT(pn_base_, PN_CAT(name, SUFFIX)) args
 #endif
+#define PN_DISPATCH(isa, name, SUFFIX, args) MG_DISPATCH(pn, isa, PN_CAT(name, SUFFIX), args)
 
 /* The entry points kernels/pool.pyx calls: one sample, the ISA's variant. */
 #define PN_ENTRIES(T, SUFFIX)                                                                 \
