@@ -228,6 +228,16 @@ def _without_height(a, axis):
     return a[(slice(None),) * axis + (0,)]
 
 
+def _backward_on_rows(backward, ctx, grad_out):
+    """(dx, dw, db) of a 1-D convolution (or transposed one) from ``backward``, its 2-D
+    form, run on rows of height 1."""
+    x, weight = ctx.saved_tensors
+    grad_x, grad_w, grad_b = backward(
+        ctx.needs_input_grad, ctx.conv, _with_height(x, x.ndim - 1),
+        _with_height(weight, 2), _with_height(grad_out, grad_out.ndim - 1))
+    return _without_height(grad_x, x.ndim - 1), _without_height(grad_w, 2), grad_b
+
+
 class Convolution1d(ArrayFunction):
     """y = conv1d(x, w) + b: Convolution on x (N, C, 1, L) and w (F, C/G, 1, K), views of
     the inputs; conv holds the 2-D arguments (a height stride, padding and dilation of 1)."""
@@ -244,11 +254,7 @@ class Convolution1d(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, weight = ctx.saved_tensors
-        grad_x, grad_w, grad_b = _convolution_backward(
-            ctx.needs_input_grad, ctx.conv, _with_height(x, x.ndim - 1),
-            _with_height(weight, 2), _with_height(grad_out, grad_out.ndim - 1))
-        return (_without_height(grad_x, x.ndim - 1), _without_height(grad_w, 2), grad_b,
+        return (*_backward_on_rows(_convolution_backward, ctx, grad_out),
                 None, None, None, None)
 
 
@@ -318,11 +324,7 @@ class ConvolutionTranspose1d(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, weight = ctx.saved_tensors
-        grad_x, grad_w, grad_b = _transpose_backward(
-            ctx.needs_input_grad, ctx.conv, _with_height(x, x.ndim - 1),
-            _with_height(weight, 2), _with_height(grad_out, grad_out.ndim - 1))
-        return (_without_height(grad_x, x.ndim - 1), _without_height(grad_w, 2), grad_b,
+        return (*_backward_on_rows(_transpose_backward, ctx, grad_out),
                 None, None, None, None, None)
 
 
