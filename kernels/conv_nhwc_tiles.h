@@ -168,6 +168,17 @@ static CN_TARGET void CN_NAME(sum_pixels)(const CN_T *restrict dy, ptrdiff_t npi
     }
 }
 
+/* dst[e] += src[e] for e < n, a multiple of L (then src[e] = 0 if zero): a partial weight
+ * gradient added into the total, lane by lane (the same bits on every ISA). */
+static CN_TARGET void CN_NAME(add_partial)(CN_T *restrict dst, CN_T *restrict src, ptrdiff_t n,
+                                           int zero)
+{
+    for (ptrdiff_t e = 0; e < n; e += CN_L) {
+        *(CN_VEC *)(dst + e) += *(const CN_VEC *)(src + e);
+        if (zero) *(CN_VEC *)(src + e) = (CN_VEC){0};
+    }
+}
+
 /* One function per compiled shape, and tables of them indexed [NV - 1][CW - 1] (NULL where
  * no tile is compiled). */
 #define CN_DEFINE(CW, NV)                                                                     \
