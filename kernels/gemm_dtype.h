@@ -267,8 +267,10 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     /* Row-major A and B with B at most half of L2 (the whole product's: the choice sets the
      * order of the sums) need no packing: reading them in place was faster at every such shape
      * measured (64^3 to 384^3, im2col's tall products, few rows; by 5-30%, AVX-512 and AVX2),
-     * packing faster from 512^3 (B of 1 MB) on. */
-    if (csa == 1 && csb == 1 &&
+     * packing faster from 512^3 (B of 1 MB) on. It sums over K in one run, so only up to one
+     * K slice: longer sums are split into slices as below, whose rounding is closer to torch's
+     * (a fit that amplifies rounding, tests/programs/polynomial_optim.py, tells them apart). */
+    if (csa == 1 && csb == 1 && k <= cfg->kc &&
         k * n_whole * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_DIRECT_MAX_B_BYTES)
         return GEMM_NAME(gemm_direct)(cfg, m, n, k, a, rsa, b, rsb, c, ldc, accumulate);
     /* With few rows of C each B panel serves few micro-kernel calls, so packing it costs more

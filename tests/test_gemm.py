@@ -80,13 +80,14 @@ def at_offset(x, offset_bytes):
     return copy
 
 
-# Row-major A and B with B of at most 512 KB are read in place (the GEMM's direct path), larger
-# ones packed: (m, k, n) on both sides of that bound for each dtype (k n 4 or 8 bytes), rows of
-# C on both sides of 128 (where a B whose rows straddle cache lines gets packed), column counts
-# that leave a partial last panel, narrow or wide, for every ISA's tile.
+# Row-major A and B with B of at most 512 KB and K of at most one K slice (384 float32, 192
+# float64) are read in place (the GEMM's direct path), others packed: (m, k, n) on both sides
+# of those bounds for each dtype, rows of C on both sides of 128 (where a B whose rows
+# straddle cache lines gets packed), column counts that leave a partial last panel, narrow or
+# wide, for every ISA's tile.
 DIRECT_EDGE_SHAPES = {
-    np.float32: [(7, 512, 256), (7, 512, 257), (13, 1024, 128), (13, 1025, 128)],
-    np.float64: [(7, 256, 256), (7, 256, 257), (13, 512, 128), (13, 513, 128)],
+    np.float32: [(7, 384, 341), (7, 384, 342), (13, 384, 128), (13, 385, 128)],
+    np.float64: [(7, 192, 341), (7, 192, 342), (13, 192, 128), (13, 193, 128)],
 }
 DIRECT_SHAPES = [(127, 40, 64), (128, 40, 64), (129, 33, 70), (64, 64, 64), (13, 17, 45),
                  (2, 70, 9), (200, 96, 130)]
