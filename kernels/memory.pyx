@@ -86,7 +86,7 @@ def channels_last_empty(Py_ssize_t n, Py_ssize_t c, Py_ssize_t h, Py_ssize_t w, 
     strides[3] = c * itemsize
     strides[2] = w * strides[3]
     strides[0] = h * strides[2]
-    count = n * c * h * w   # a Python int: it cannot overflow
+    count = (<object>n) * c * h * w   # a Python int: it cannot overflow
     if count > (1 << 62) // itemsize:
         raise RuntimeError(f"can't allocate memory: you tried to allocate {count} numbers "
                            f"of {itemsize} bytes")

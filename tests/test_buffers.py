@@ -55,6 +55,10 @@ def test_impossible_sizes_raise_runtime_error_naming_the_size():
         aligned_empty(1 << 62, np.float64)
     with pytest.raises(RuntimeError, match="can't allocate memory"):
         channels_last_empty(1 << 40, 1 << 20, 1, 1, np.float64)
+    with pytest.raises(RuntimeError, match="can't allocate memory"):
+        channels_last_empty(1, 3, 1 << 31, 1 << 31, np.float32)  # wraps in 64-bit products
+    with pytest.raises(RuntimeError, match="can't allocate memory"):
+        channels_last_empty(1, 1 << 21, 1 << 21, 1 << 21, np.float32)
     with pytest.raises(ValueError, match="negative"):
         aligned_empty(-1, np.float32)
 
