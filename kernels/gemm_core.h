@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,11 @@
 #define GEMM_L1_BYTES (32 << 10)
 #define GEMM_L2_BYTES (1 << 20)
 #define GEMM_SMALL_B_BYTES (64 << 10)
+/* Row-major A and B are read in place, not packed, when B has at most this many bytes
+ * (gemm_direct in gemm_dtype.h). */
+#define GEMM_DIRECT_MAX_B_BYTES (GEMM_L2_BYTES / 2)
+/* ... and pack B all the same when its rows straddle cache lines and C has this many rows */
+#define GEMM_DIRECT_PACK_B_ROWS 128
 
 enum { GEMM_ISA_BASE = MG_ISA_BASE, GEMM_ISA_AVX2 = MG_ISA_AVX2, GEMM_ISA_AVX512 = MG_ISA_AVX512,
        GEMM_ISA_COUNT = MG_ISA_COUNT };

@@ -17,66 +17,34 @@
 #define GEMM_NAME(name) GEMM_CAT(name, GEMM_CAT(_, GEMM_SUFFIX))
 
 /* Each instruction set gets a kernel two vectors wide, a one-vector (narrow) one for the last
- * columns when they fit in half a tile, and a dot-product kernel. */
+ * columns when they fit in half a tile, both again reading A in place, and a dot-product
+ * kernel (gemm_isa_kernels.h). */
 #if GEMM_X86
-#define MK_NAME GEMM_NAME(gemm_microkernel_avx512)
-#define MK_DOT_NAME GEMM_NAME(gemm_dot_avx512)
-#define MK_DOT_MR 4
-#define MK_T GEMM_T
-#define MK_VEC GEMM_VEC_AVX512
-#define MK_MR GEMM_AVX512_MR
-#define MK_NV 2
-#define MK_TARGET __attribute__((target("avx512f,fma")))
-#include "gemm_microkernel.h"
+#define ISA_NAME avx512
+#define ISA_VEC GEMM_VEC_AVX512
+#define ISA_MR GEMM_AVX512_MR
+#define ISA_DOT_MR 4
+#define ISA_TARGET __attribute__((target("avx512f,fma")))
+#include "gemm_isa_kernels.h"
 
-#define MK_NAME GEMM_NAME(gemm_microkernel_avx512_narrow)
-#define MK_T GEMM_T
-#define MK_VEC GEMM_VEC_AVX512
-#define MK_MR GEMM_AVX512_MR
-#define MK_NV 1
-#define MK_TARGET __attribute__((target("avx512f,fma")))
-#include "gemm_microkernel.h"
-
-#define MK_NAME GEMM_NAME(gemm_microkernel_avx2)
-#define MK_DOT_NAME GEMM_NAME(gemm_dot_avx2)
-#define MK_DOT_MR 2
-#define MK_T GEMM_T
-#define MK_VEC GEMM_VEC_AVX2
-#define MK_MR 6
-#define MK_NV 2
-#define MK_TARGET __attribute__((target("avx2,fma")))
-#include "gemm_microkernel.h"
-
-#define MK_NAME GEMM_NAME(gemm_microkernel_avx2_narrow)
-#define MK_T GEMM_T
-#define MK_VEC GEMM_VEC_AVX2
-#define MK_MR 6
-#define MK_NV 1
-#define MK_TARGET __attribute__((target("avx2,fma")))
-#include "gemm_microkernel.h"
+#define ISA_NAME avx2
+#define ISA_VEC GEMM_VEC_AVX2
+#define ISA_MR 6
+#define ISA_DOT_MR 2
+#define ISA_TARGET __attribute__((target("avx2,fma")))
+#include "gemm_isa_kernels.h"
 #endif
 
-#define MK_NAME GEMM_NAME(gemm_microkernel_base)
-#define MK_DOT_NAME GEMM_NAME(gemm_dot_base)
-#define MK_DOT_MR 2
-#define MK_T GEMM_T
-#define MK_VEC GEMM_VEC_BASE
-#define MK_MR 4
-#define MK_NV 2
-#define MK_TARGET 
-#include "gemm_microkernel.h"
+#define ISA_NAME base
+#define ISA_VEC GEMM_VEC_BASE
+#define ISA_MR 4
+#define ISA_DOT_MR 2
+#define ISA_TARGET
+#include "gemm_isa_kernels.h"
 
-#define MK_NAME GEMM_NAME(gemm_microkernel_base_narrow)
-#define MK_T GEMM_T
-#define MK_VEC GEMM_VEC_BASE
-#define MK_MR 4
-#define MK_NV 1
-#define MK_TARGET 
-#include "gemm_microkernel.h"
-
-typedef void (*GEMM_NAME(gemm_microkernel_fn))(ptrdiff_t kc, const GEMM_T *a, const GEMM_T *b,
-                                               ptrdiff_t ldb, GEMM_T *c, ptrdiff_t ldc,
-                                               int mr, int nr, int load_c);
+typedef void (*GEMM_NAME(gemm_microkernel_fn))(ptrdiff_t kc, const GEMM_T *a, ptrdiff_t lda,
+                                               const GEMM_T *b, ptrdiff_t ldb, GEMM_T *c,
+                                               ptrdiff_t ldc, int mr, int nr, int load_c);
 typedef void (*GEMM_NAME(gemm_dot_fn))(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const GEMM_T *a,
                                        ptrdiff_t lda, const GEMM_T *b, ptrdiff_t ldb, GEMM_T *c,
                                        ptrdiff_t ldc, int load_c);
@@ -85,6 +53,8 @@ typedef void (*GEMM_NAME(gemm_dot_fn))(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, co
 typedef struct {
     GEMM_NAME(gemm_microkernel_fn) kernel;
     GEMM_NAME(gemm_microkernel_fn) narrow;  /* half as wide, for a last panel that fits */
+    GEMM_NAME(gemm_microkernel_fn) direct;  /* the two reading A in place (gemm_direct) */
+    GEMM_NAME(gemm_microkernel_fn) direct_narrow;
     GEMM_NAME(gemm_dot_fn) dot;             /* the few-rows, column-major B case */
     int mr, nr;                  /* register tile */
     ptrdiff_t mc, kc, nc;        /* cache blocks: mc a multiple of mr, nc a multiple of nr */
@@ -95,15 +65,21 @@ typedef struct {
 static GEMM_NAME(gemm_config) GEMM_NAME(gemm_configs)[GEMM_ISA_COUNT] = {
     [GEMM_ISA_BASE] = {GEMM_NAME(gemm_microkernel_base),
                        GEMM_NAME(gemm_microkernel_base_narrow),
+                       GEMM_NAME(gemm_microkernel_base_direct),
+                       GEMM_NAME(gemm_microkernel_base_direct_narrow),
                        GEMM_NAME(gemm_dot_base), 4, 2 * GEMM_LANES(GEMM_VEC_BASE),
                        96, GEMM_KC, 2048, 4},
 #if GEMM_X86
     [GEMM_ISA_AVX2] = {GEMM_NAME(gemm_microkernel_avx2),
                        GEMM_NAME(gemm_microkernel_avx2_narrow),
+                       GEMM_NAME(gemm_microkernel_avx2_direct),
+                       GEMM_NAME(gemm_microkernel_avx2_direct_narrow),
                        GEMM_NAME(gemm_dot_avx2), 6, 2 * GEMM_LANES(GEMM_VEC_AVX2),
                        120, GEMM_KC, 2048, 4 * 6},
     [GEMM_ISA_AVX512] = {GEMM_NAME(gemm_microkernel_avx512),
                          GEMM_NAME(gemm_microkernel_avx512_narrow),
+                         GEMM_NAME(gemm_microkernel_avx512_direct),
+                         GEMM_NAME(gemm_microkernel_avx512_direct_narrow),
                          GEMM_NAME(gemm_dot_avx512), GEMM_AVX512_MR,
                          2 * GEMM_LANES(GEMM_VEC_AVX512), 12 * GEMM_AVX512_MR,
                          GEMM_KC, 2048, 4 * GEMM_AVX512_MR},
@@ -160,28 +136,84 @@ static void GEMM_NAME(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const GEMM_T *a, 
                                    csa, rsa, 0, dst);
 }
 
+/* gemm_pack_b for row-major B: read each row once, start to end (panel by panel, the reads
+ * would hop between kc rows far apart, which memory serves much more slowly). `nr` is a
+ * constant at the calls that matter, so the copies of whole panel rows are inlined moves
+ * rather than calls of memcpy (which made packing a 128 x 128 B three times slower). */
+static inline __attribute__((always_inline)) void
+GEMM_NAME(gemm_pack_b_rows)(ptrdiff_t kc, ptrdiff_t nc, const GEMM_T *b, ptrdiff_t rsb,
+                            const int nr, GEMM_T *restrict dst)
+{
+    const ptrdiff_t whole = nc / nr * nr;
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const GEMM_T *row = b + p * rsb;
+        GEMM_T *panel_row = dst + p * nr;
+        for (ptrdiff_t j0 = 0; j0 < whole; j0 += nr, panel_row += kc * nr)
+            memcpy(panel_row, row + j0, nr * sizeof(GEMM_T));
+        if (whole < nc) {
+            memcpy(panel_row, row + whole, (nc - whole) * sizeof(GEMM_T));
+            for (ptrdiff_t j = nc - whole; j < nr; j++) panel_row[j] = 0;
+        }
+    }
+}
+
 /* Pack B[0:kc, 0:nc] (element (p, j) at b[p * rsb + j * csb]) into ceil(nc / nr) panels of nr
- * columns, each stored as kc rows of nr values. */
+ * columns, each stored as kc rows of nr values, zero-padded. */
 static void GEMM_NAME(gemm_pack_b)(ptrdiff_t kc, ptrdiff_t nc, const GEMM_T *b, ptrdiff_t rsb,
                                    ptrdiff_t csb, int nr, GEMM_T *restrict dst)
 {
     if (csb == 1) {
-        /* row-major B: read each row once, start to end (panel by panel, the reads would hop
-         * between kc rows far apart, which memory serves much more slowly) */
-        for (ptrdiff_t p = 0; p < kc; p++) {
-            const GEMM_T *row = b + p * rsb;
-            GEMM_T *panel_row = dst + p * nr;
-            for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr, panel_row += kc * nr) {
-                const int cols = (int)(nc - j0 < nr ? nc - j0 : nr);
-                memcpy(panel_row, row + j0, cols * sizeof(GEMM_T));
-                for (int j = cols; j < nr; j++) panel_row[j] = 0;
-            }
+        switch (nr) {
+        case 8: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 8, dst); break;
+        case 16: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 16, dst); break;
+        case 32: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 32, dst); break;
+        default: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, nr, dst); break;
         }
         return;
     }
     for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr, dst += kc * nr)
         GEMM_NAME(gemm_pack_panel)(kc, (int)(nc - j0 < nr ? nc - j0 : nr), nr, b + j0 * csb,
                                    rsb, csb, 1, dst);
+}
+
+/* C[0:m, 0:n] (+)= A[0:m, 0:k] @ B[0:k, 0:n] for row-major A and B (row strides lda, ldb),
+ * A read where it lies: the micro-kernel broadcasts A's elements from its rows and loads B's
+ * rows as vectors, over the whole of K, tile by tile (the rows of C outermost, so a tile's
+ * rows of A stay in L1 while B streams through them). For small products, where packing A
+ * would cost as much as it saves.
+ * B is read in place too, except for a partial last column panel (the kernel reads whole
+ * vectors), and except when its rows do not start on cache lines and many rows of C reuse it:
+ * loads that straddle two lines made the kernel ~10% slower (128^3 to 320^3, AVX-512), more
+ * than packing B into panels costs from about 128 rows of C on (starting the columns read in
+ * place at a line boundary instead, and copying the columns before it, was slower still below
+ * 192^3). Either way the column panels and the kernel of each are the same, so are the bits.
+ * Returns 0, or -1 when scratch memory ran out. */
+static int GEMM_NAME(gemm_direct)(const GEMM_NAME(gemm_config) *cfg, ptrdiff_t m, ptrdiff_t n,
+                                  ptrdiff_t k, const GEMM_T *a, ptrdiff_t lda,
+                                  const GEMM_T *b, ptrdiff_t ldb, GEMM_T *c, ptrdiff_t ldc,
+                                  int accumulate)
+{
+    const int mr = cfg->mr, nr = cfg->nr;
+    const int misaligned = ((uintptr_t)b | (uintptr_t)(ldb * (ptrdiff_t)sizeof(GEMM_T))) % 64;
+    const ptrdiff_t n_in_place = misaligned && m >= GEMM_DIRECT_PACK_B_ROWS ? 0 : n / nr * nr;
+    GEMM_T *b_packed = NULL;
+    if (n_in_place < n) {
+        b_packed = gemm_thread_buffer((n - n_in_place + nr - 1) / nr * nr * k * sizeof(GEMM_T));
+        if (b_packed == NULL) return -1;
+        GEMM_NAME(gemm_pack_b)(k, n - n_in_place, b + n_in_place, ldb, 1, nr, b_packed);
+    }
+    for (ptrdiff_t i = 0; i < m; i += mr) {
+        const int rows = (int)(m - i < mr ? m - i : mr);
+        for (ptrdiff_t j = 0; j < n; j += nr) {
+            const int cols = (int)(n - j < nr ? n - j : nr);
+            const GEMM_NAME(gemm_microkernel_fn) kernel =
+                cols <= nr / 2 ? cfg->direct_narrow : cfg->direct;
+            kernel(k, a + i * lda, lda,
+                   j < n_in_place ? b + j : b_packed + (j - n_in_place) * k,
+                   j < n_in_place ? ldb : nr, c + i * ldc + j, ldc, rows, cols, accumulate);
+        }
+    }
+    return 0;
 }
 
 /* C[0:m, 0:n] (row stride ldc) = or += A[0:m, 0:k] @ B[0:k, 0:n] on the calling thread, one
@@ -232,6 +264,15 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
         cfg->dot(k, m, n, a, rsa, b, csb, c, ldc, accumulate);
         return 0;
     }
+    /* Row-major A and B with B at most half of L2 (the whole product's: the choice sets the
+     * order of the sums) need no packing: reading them in place was faster at every such shape
+     * measured (64^3 to 384^3, im2col's tall products, few rows; by 5-30%, AVX-512 and AVX2),
+     * packing faster from 512^3 (B of 1 MB) on. It sums over K in one run, so only up to one
+     * K slice: longer sums are split into slices as below, whose rounding is closer to torch's
+     * (a fit that amplifies rounding, tests/programs/polynomial_optim.py, tells them apart). */
+    if (csa == 1 && csb == 1 && k <= cfg->kc &&
+        k * n_whole * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_DIRECT_MAX_B_BYTES)
+        return GEMM_NAME(gemm_direct)(cfg, m, n, k, a, rsa, b, rsb, c, ldc, accumulate);
     /* With few rows of C each B panel serves few micro-kernel calls, so packing it costs more
      * than it saves when B is already in cache (or serves a single row panel): the kernel then
      * reads row-major B where it lies (all but a partial last panel). So does a B of up to
@@ -285,8 +326,8 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                         cols <= nr / 2 ? cfg->narrow : cfg->kernel;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
                         const int rows = (int)(mc - ir < mr ? mc - ir : mr);
-                        kernel(kc, a_packed + ir * kc, b_panel, ldb, c + (ic + ir) * ldc + jc + jr,
-                               ldc, rows, cols, load_c);
+                        kernel(kc, a_packed + ir * kc, mr, b_panel, ldb,
+                               c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, load_c);
                     }
                 }
             }

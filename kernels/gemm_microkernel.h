@@ -9,11 +9,13 @@
  *   MK_MR        rows of the C tile (register-blocked)
  *   MK_NV        vectors per C row, so the tile is MK_MR x (MK_NV * lanes of MK_VEC)
  *   MK_TARGET    function attributes: __attribute__((target("avx512f,fma"))) or empty
+ *   MK_A_IN_PLACE  (optional) 1 for a kernel that reads A where it lies (see below)
  *
  * The kernel computes, for a tile of C with `mr` <= MK_MR valid rows and `nr` <= NR valid
  * columns (NR = MK_NV * lanes),
- *     C[i, j] (+)= sum_k A[k, i] * B[k, j]        (0 <= k < kc)
- * where A is a packed panel (kc groups of MK_MR values, of which the first mr are read) and B
+ *     C[i, j] (+)= sum_k A[i, k] * B[k, j]        (0 <= k < kc)
+ * where A is a packed panel (kc groups of MK_MR values, of which the first mr are read; `lda`
+ * is unused), or with MK_A_IN_PLACE the rows of a row-major A, `lda` elements apart, and B
  * is kc rows of NR values `ldb` elements apart (a zero-padded packed panel, ldb == NR, or B
  * itself read in place). C is row-major with row stride ldc; it is overwritten when load_c is
  * 0 and added to otherwise.
@@ -26,9 +28,14 @@
 #define MK_TILE GEMM_CAT(MK_NAME, _tile)
 #define MK_STEP GEMM_CAT(MK_NAME, _step)
 
-/* acc[i][:] += A[k, i] * B[k, :] for one k */
+#ifndef MK_A_IN_PLACE
+#define MK_A_IN_PLACE 0
+#endif
+
+/* acc[i][:] += A[i, k] * B[k, :] for one k, A[i, k] at a[i * a_row] */
 static inline __attribute__((always_inline)) MK_TARGET void
-MK_STEP(const int rows, MK_VEC acc[MK_MR][MK_NV], const MK_T *restrict a, const MK_T *restrict b)
+MK_STEP(const int rows, MK_VEC acc[MK_MR][MK_NV], const MK_T *restrict a, ptrdiff_t a_row,
+        const MK_T *restrict b)
 {
     MK_VEC bk[MK_NV];
 #pragma GCC unroll 8
@@ -36,7 +43,7 @@ MK_STEP(const int rows, MK_VEC acc[MK_MR][MK_NV], const MK_T *restrict a, const 
         bk[v] = *(const MK_VEC *)(b + v * MK_LANES);
 #pragma GCC unroll 32
     for (int i = 0; i < rows; i++) {
-        const MK_T aik = a[i];
+        const MK_T aik = a[i * a_row];
 #pragma GCC unroll 8
         for (int v = 0; v < MK_NV; v++)
             acc[i][v] += aik * bk[v];
@@ -46,9 +53,12 @@ MK_STEP(const int rows, MK_VEC acc[MK_MR][MK_NV], const MK_T *restrict a, const 
 /* `rows` is a compile-time constant at every call site, so the loops below unroll fully and
  * the accumulator arrays become registers. */
 static inline __attribute__((always_inline)) MK_TARGET void
-MK_TILE(const int rows, ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b,
-        ptrdiff_t ldb, MK_T *restrict c, ptrdiff_t ldc, int nr, int load_c)
+MK_TILE(const int rows, ptrdiff_t kc, const MK_T *restrict a, ptrdiff_t lda,
+        const MK_T *restrict b, ptrdiff_t ldb, MK_T *restrict c, ptrdiff_t ldc, int nr,
+        int load_c)
 {
+    /* A[i, k] at a[i * a_row + k * a_step]: constants for a packed panel */
+    const ptrdiff_t a_row = MK_A_IN_PLACE ? lda : 1, a_step = MK_A_IN_PLACE ? 1 : MK_MR;
     MK_VEC acc[MK_MR][MK_NV], acc_odd[MK_MR][MK_NV];
 #pragma GCC unroll 32
     for (int i = 0; i < rows; i++) {
@@ -65,9 +75,9 @@ MK_TILE(const int rows, ptrdiff_t kc, const MK_T *restrict a, const MK_T *restri
         /* Too few accumulators to hide the latency of a fused multiply-add: a second set takes
          * the odd k. */
         for (; k + 1 < kc; k += 2) {
-            MK_STEP(rows, acc, a, b);
-            MK_STEP(rows, acc_odd, a + MK_MR, b + ldb);
-            a += 2 * MK_MR;
+            MK_STEP(rows, acc, a, a_row, b);
+            MK_STEP(rows, acc_odd, a + a_step, a_row, b + ldb);
+            a += 2 * a_step;
             b += 2 * ldb;
         }
 #pragma GCC unroll 32
@@ -77,8 +87,8 @@ MK_TILE(const int rows, ptrdiff_t kc, const MK_T *restrict a, const MK_T *restri
                 acc[i][v] += acc_odd[i][v];
     }
     for (; k < kc; k++) {
-        MK_STEP(rows, acc, a, b);
-        a += MK_MR;
+        MK_STEP(rows, acc, a, a_row, b);
+        a += a_step;
         b += ldb;
     }
 
@@ -108,15 +118,15 @@ MK_TILE(const int rows, ptrdiff_t kc, const MK_T *restrict a, const MK_T *restri
 }
 
 static MK_TARGET void
-MK_NAME(ptrdiff_t kc, const MK_T *restrict a, const MK_T *restrict b, ptrdiff_t ldb,
-        MK_T *restrict c, ptrdiff_t ldc, int mr, int nr, int load_c)
+MK_NAME(ptrdiff_t kc, const MK_T *restrict a, ptrdiff_t lda, const MK_T *restrict b,
+        ptrdiff_t ldb, MK_T *restrict c, ptrdiff_t ldc, int mr, int nr, int load_c)
 {
     /* one fully unrolled copy per row count, so short tiles (M = 1, the last rows) do only
      * the work they need */
     switch (mr) {
 #define MK_CASE(r)                                                                  \
     case r:                                                                         \
-        if (r <= MK_MR) MK_TILE(r <= MK_MR ? r : 1, kc, a, b, ldb, c, ldc, nr, load_c); \
+        if (r <= MK_MR) MK_TILE(r <= MK_MR ? r : 1, kc, a, lda, b, ldb, c, ldc, nr, load_c); \
         break;
         MK_CASE(1) MK_CASE(2) MK_CASE(3) MK_CASE(4) MK_CASE(5) MK_CASE(6) MK_CASE(7) MK_CASE(8)
         MK_CASE(9) MK_CASE(10) MK_CASE(11) MK_CASE(12) MK_CASE(13) MK_CASE(14) MK_CASE(15)
@@ -213,3 +223,4 @@ MK_DOT_NAME(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, const MK_T *restrict a, ptrdi
 #undef MK_MR
 #undef MK_NV
 #undef MK_TARGET
+#undef MK_A_IN_PLACE

@@ -450,3 +450,24 @@ def test_each_pass_takes_the_path_its_shapes_call_for(c, f, size, stride, kernel
     ran = {p["pass"]: p["algorithm"] for p in kernels.plans()
            if p["shape"][0] in ((2, c, size, size),) and p["shape"][1] == (f, c, kernel, kernel)}
     assert ran == expected
+
+
+@pytest.mark.parametrize("stride, padding", [(True, 1), (1.0, 1), (1, True), (1, 1.0)])
+def test_conv2d_checks_arguments_that_equal_a_remembered_call(stride, padding):
+    """conv2d remembers the checked geometry of a call (shapes, dtypes, window); an argument
+    equal to a remembered one but of another type (True == 1, 1.0 == 1) is still refused, as
+    torch refuses it."""
+    for lib in (minigrad, torch):
+        x, w = lib.ones(1, 2, 5, 5), lib.ones(3, 2, 3, 3)
+        lib.nn.functional.conv2d(x, w, None, 1, 1)
+        with pytest.raises(TypeError):
+            lib.nn.functional.conv2d(x, w, None, stride, padding)
+
+
+def test_conv2d_remembered_geometry_still_checks_the_bias_and_dtypes():
+    x, w = minigrad.ones(1, 2, 5, 5), minigrad.ones(3, 2, 3, 3)
+    minigrad.nn.functional.conv2d(x, w, minigrad.ones(3), 1, 1)
+    with pytest.raises(RuntimeError, match="bias"):
+        minigrad.nn.functional.conv2d(x, w, minigrad.ones(4), 1, 1)
+    with pytest.raises(RuntimeError, match="should be the same"):
+        minigrad.nn.functional.conv2d(x, w.double(), minigrad.ones(3), 1, 1)

@@ -70,6 +70,58 @@ def test_every_isa(isa, dtype, num_threads):
                    accumulate=True)
 
 
+def at_offset(x, offset_bytes):
+    """A C-contiguous copy of x whose data starts `offset_bytes` past a 64-byte boundary."""
+    items = offset_bytes // x.itemsize
+    buffer = np.empty(x.size + 64 // x.itemsize + items, x.dtype)
+    start = (-buffer.ctypes.data % 64) // x.itemsize + items
+    copy = buffer[start:start + x.size].reshape(x.shape)
+    copy[...] = x
+    return copy
+
+
+# Row-major A and B with B of at most 512 KB and K of at most one K slice (384 float32, 192
+# float64) are read in place (the GEMM's direct path), others packed: (m, k, n) on both sides
+# of those bounds for each dtype, rows of C on both sides of 128 (where a B whose rows
+# straddle cache lines gets packed), column counts that leave a partial last panel, narrow or
+# wide, for every ISA's tile.
+DIRECT_EDGE_SHAPES = {
+    np.float32: [(7, 384, 341), (7, 384, 342), (13, 384, 128), (13, 385, 128)],
+    np.float64: [(7, 192, 341), (7, 192, 342), (13, 192, 128), (13, 193, 128)],
+}
+DIRECT_SHAPES = [(127, 40, 64), (128, 40, 64), (129, 33, 70), (64, 64, 64), (13, 17, 45),
+                 (2, 70, 9), (200, 96, 130)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_direct_and_packed_paths(isa, dtype, num_threads):
+    """Kernel == twin == torch on both sides of the direct path's bounds, B on and off cache
+    lines, every ISA, overwriting and accumulating."""
+    for m, k, n in DIRECT_EDGE_SHAPES[dtype] + DIRECT_SHAPES:
+        a, b = random((m, k), dtype, m), random((k, n), dtype, n)
+        for b_offset in (0, 16):
+            operand = at_offset(b, b_offset)
+            check_gemm(a, operand, dtype, num_threads)
+            check_gemm(at_offset(a, 8), operand, dtype, num_threads, accumulate=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_direct_path_bits_do_not_depend_on_threads_or_alignment(dtype):
+    """The direct path packs a misaligned B or reads it in place: same panels, same bits; and
+    threads split C on whole tiles."""
+    for m, k, n in DIRECT_SHAPES + [(256, 256, 256)]:
+        a, b = random((m, k), dtype, 1), random((k, n), dtype, 2)
+        results = []
+        for b_offset in (0, 16):
+            for threads in (1, 2, 3):
+                out = np.empty((m, n), dtype)
+                kernel.gemm(a, at_offset(b, b_offset), out, False, threads)
+                results.append(out)
+        for other in results[1:]:
+            np.testing.assert_array_equal(other, results[0])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_several_cache_blocks(dtype, num_threads):

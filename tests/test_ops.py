@@ -234,6 +234,30 @@ def test_matmul_one_side_without_grad():
     check(mg.matmul, torch.matmul, a, b, requires_grad=[True, False])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matmul_of_matrices_without_a_graph(dtype):
+    """Two float matrices that record no graph take matmul's shortcut to the kernel: the same
+    values and an output without grad_fn, as torch; bad input still raises as torch does."""
+    a = random_array((37, 20), dtype, seed=1)
+    b = random_array((20, 45), dtype, seed=2)
+    expected = torch.from_numpy(a) @ torch.from_numpy(b)
+    for ta, tb in [(mg.tensor(a), mg.tensor(b)),
+                   (mg.tensor(a, requires_grad=True), mg.tensor(b))]:
+        with mg.no_grad():
+            out = mg.matmul(ta, tb)
+        assert out.grad_fn is None and not out.requires_grad and out.dtype == ta.dtype
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+    out = mg.tensor(a) @ mg.tensor(b)
+    assert out.grad_fn is None and not out.requires_grad
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+    for left, right in [(a, a), (a, b.astype(np.float16)), (a, b[:, :1].T.copy())]:
+        with pytest.raises(RuntimeError) as mine:
+            mg.matmul(mg.tensor(left), mg.tensor(right))
+        with pytest.raises(RuntimeError) as theirs:
+            torch.matmul(torch.from_numpy(left), torch.from_numpy(right))
+        assert type(mine.value) is type(theirs.value)
+
+
 def test_integer_matmul_is_exact_and_int64():
     a = np.arange(6).reshape(2, 3)
     b = np.arange(12).reshape(3, 4)

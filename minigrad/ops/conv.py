@@ -468,10 +468,45 @@ def _check_shapes(in_shape, w_shape, bias, groups, padding, dilation, shown, tra
                            f"{sizes[1]}. Kernel size can't be greater than actual input size")
 
 
+# conv2d's checked geometry by its arguments' shapes, dtypes and window: a layer called again
+# with the same shapes (every step of a training loop) skips the ~10 us of checks. The key
+# holds everything the checks read; arguments that cannot be a key (lists) are checked anew.
+_checked_conv2d = {}
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """torch.nn.functional.conv2d: input (N, C, H, W) or (C, H, W), weight (F, C/groups, KH, KW),
     bias (F,) or None; stride, dilation an int or pair; padding an int, a pair, 'valid' or
-    'same'. Everything is validated here, before the kernel runs."""
+    'same'. Everything is validated here, before the kernel runs (or was, for the same
+    shapes, dtypes and window: see _checked_conv2d)."""
+    key = checked = None
+    if (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor)) and type(groups) is int
+            and _plain(stride) and _plain(padding) and _plain(dilation)):
+        key = (input.array.shape, input.array.dtype, weight.array.shape, weight.array.dtype,
+               None if bias is None else (bias.array.shape, bias.array.dtype),
+               stride, padding, dilation, groups)
+        checked = _checked_conv2d.get(key)
+        if checked is not None:
+            return Convolution.apply(input, weight, bias, *checked)
+    geometry = _conv2d_geometry(input, weight, bias, stride, padding, dilation, groups)
+    if key is not None:
+        if len(_checked_conv2d) >= 4096:
+            _checked_conv2d.clear()
+        _checked_conv2d[key] = geometry
+    return Convolution.apply(input, weight, bias, *geometry)
+
+
+def _plain(value) -> bool:
+    """Whether a window argument is an int, a string or a tuple of ints, exactly (so that a
+    key of it cannot match another type's equal value: True == 1, 1.0 == 1)."""
+    kind = type(value)
+    return kind is int or kind is str or (kind is tuple and all(type(v) is int for v in value))
+
+
+def _conv2d_geometry(input, weight, bias, stride, padding, dilation, groups) -> tuple:
+    """conv2d's checks; (stride, (top, bottom, left, right), dilation, groups) for the
+    kernels."""
     _check_tensors(input, weight, bias, "conv2d", 2)
     stride = pair(stride, "stride", "conv2d")
     dilation = pair(dilation, "dilation", "conv2d")
@@ -483,7 +518,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     stride, dilation = _kernel_ints(in_shape, weight.array.shape[2:], stride, sides, dilation,
                                     "conv2d")
     # The kernels read any strides (channels-last activations and HWIO weights fastest).
-    return Convolution.apply(input, weight, bias, stride, sides, dilation, int(groups))
+    return stride, sides, dilation, int(groups)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
