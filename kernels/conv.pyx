@@ -188,8 +188,8 @@ def weight_gradient_groups(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW):
 
 
 def set_verbose(enabled):
-    """Print each decision (pass, shape, algorithm, layout, ISA, tile) to stderr when it is
-    taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
+    """Print each decision (pass, shape, algorithm, layout, ISA, tile, split) to stderr when
+    it is taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
     global _verbose
     _verbose = bool(enabled)
 
