@@ -24,7 +24,9 @@ Algorithms (conv_nhwc.h has the math of the direct ones):
 Which ISA, tile and work split the direct kernels use for a shape is decided at its first call
 by timing the candidates on the call's own data (`plans()` lists the decisions). Every
 candidate sums in the same order, so the decision never changes a result; nor does the thread
-count: each output is computed by one thread, in an order fixed by the shapes.
+count: each forward output is computed by one thread, and the weight gradient sums groups of
+pixels fixed by the shapes (`weight_gradient_groups`) apart and adds them in group order,
+whether its threads share the tiles of dw or the groups.
 """
 import os
 import sys
@@ -35,6 +37,7 @@ import numpy as np
 from cython cimport floating
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
+from libc.string cimport memset
 
 from openmp cimport omp_get_num_threads, omp_get_thread_num
 
@@ -78,6 +81,12 @@ cdef extern from "conv_nhwc.h" nogil:
                             const float *dyb, Py_ssize_t k0, Py_ssize_t k1, float *dwb)
     void cn_weight_rows_f64(const cn_plan *p, const double *xs, Py_ssize_t i0, Py_ssize_t i1,
                             const double *dyb, Py_ssize_t k0, Py_ssize_t k1, double *dwb)
+    void cn_weight_items_add_f32(const cn_plan *p, Py_ssize_t k0, Py_ssize_t k1, float *part,
+                                 float *dwb)
+    void cn_weight_items_add_f64(const cn_plan *p, Py_ssize_t k0, Py_ssize_t k1, double *part,
+                                 double *dwb)
+    void cn_add_f32(int isa, float *dst, float *src, Py_ssize_t n, int zero)
+    void cn_add_f64(int isa, double *dst, double *src, Py_ssize_t n, int zero)
 
 
 # A call has at least ITEMS_PER_THREAD work items a thread where the rows allow, and runs on
@@ -89,6 +98,21 @@ PARALLEL_MIN_MACS = 65536
 # pixels on the seed model's layers, ~40 KB of data).
 WEIGHT_BLOCK_PIXELS = 128
 WEIGHT_BLOCK_BYTES = 40 * 1024
+# The weight gradient sums the pixels in groups of consecutive output rows: at most
+# WEIGHT_GROUPS groups of at least WEIGHT_GROUP_PIXELS pixels (whole rows), so many by the
+# shapes alone (never by the thread count), so that threads can share the pixels (the split
+# by pixels: each group's partial sums apart, added in group order) or the tiles of dw (the
+# split by tiles: each thread walks every group for its tiles) and get the same bits.
+WEIGHT_GROUPS = 16
+WEIGHT_GROUP_PIXELS = 4096
+# The split by pixels keeps a partial dw per group; past this many bytes of them only the
+# split by tiles is tried.
+PIXEL_SPLIT_MAX_BYTES = 4 << 20
+cdef enum:
+    SPLIT_TILES = 0             # threads share the tiles of dw
+    SPLIT_PIXELS = 1            # threads share the groups of pixels
+    FOLD_CHUNK = 4096           # numbers of dw per work item when adding the partial sums
+SPLIT_NAMES = ("tiles", "pixels")
 # Candidate tile widths (pixels, or input numbers for the weight gradient) by NV, for 32
 # vector registers and for 16; the largest of each is the largest compiled.
 TILE_WIDTHS_32 = {1: (12, 16), 2: (8, 14), 3: (6, 9), 4: (5, 7)}
@@ -97,6 +121,7 @@ TILE_WIDTHS_16 = {1: (8, 12), 2: (4, 6), 3: (3, 4), 4: (2, 3)}
 _algorithm = "auto"
 _isa = mg_isa_best()
 _forced_tile = None
+_forced_split = None
 _tuning = os.environ.get("MINIGRAD_CONV_TUNE", "1") != "0"
 _verbose = os.environ.get("MINIGRAD_VERBOSE", "0") not in ("", "0")
 _plans = {}
@@ -144,9 +169,27 @@ def set_tile(tile):
     _plans.clear()
 
 
+def set_weight_split(name):
+    """Force how threads share the weight gradient: 'tiles' (each thread some tiles of dw,
+    over every pixel), 'pixels' (each thread some groups of pixels, over every tile; also on
+    one thread), or None to choose by measurement. The bits are the same either way."""
+    global _forced_split
+    if name is not None and name not in SPLIT_NAMES:
+        raise ValueError(f"unknown weight-gradient split {name!r}; expected 'tiles', 'pixels' "
+                         f"or None")
+    _forced_split = None if name is None else SPLIT_NAMES.index(name)
+    _plans.clear()
+
+
+def weight_gradient_groups(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW):
+    """How many groups of consecutive output rows (n * OH + i) the weight gradient sums apart
+    (then adds in order): group g holds rows [N*OH*g // G, N*OH*(g+1) // G)."""
+    return max(1, min(WEIGHT_GROUPS, N * OH, N * OH * OW // WEIGHT_GROUP_PIXELS))
+
+
 def set_verbose(enabled):
-    """Print each decision (pass, shape, algorithm, layout, ISA, tile) to stderr when it is
-    taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
+    """Print each decision (pass, shape, algorithm, layout, ISA, tile, split) to stderr when
+    it is taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
     global _verbose
     _verbose = bool(enabled)
 
@@ -246,46 +289,158 @@ cdef void forward_loop(const cn_plan *p, const floating *x, const Py_ssize_t *xs
                          slabs + omp_get_thread_num() * slab_size, item)
 
 
-cdef void weight_loop(const cn_plan *p, const floating *x, const Py_ssize_t *xs_,
-                      const floating *dy, const Py_ssize_t *dys_, Py_ssize_t N,
-                      Py_ssize_t rows, Py_ssize_t items, floating *dwb, double *db,
-                      floating *slabs, Py_ssize_t slab_size, floating *dybs,
-                      Py_ssize_t dyb_size, int num_threads) noexcept nogil:
-    """dwb += the weight gradient, db += the bias gradient (if not NULL). Thread t of T owns
-    items [items*t/T, items*(t+1)/T) and walks every block of `rows` output rows of every
-    sample in order; thread 0 also sums the bias gradient. Each sum runs over the pixels in
-    order whatever the thread count."""
-    cdef int tid, team
-    cdef Py_ssize_t n, i0, i1, k0, k1
-    cdef floating *slab
-    cdef floating *dyb
-    with parallel(num_threads=num_threads):
-        tid = omp_get_thread_num()
-        team = omp_get_num_threads()
-        k0 = items * tid // team
-        k1 = items * (tid + 1) // team
-        slab = slabs + tid * slab_size
-        dyb = dybs + tid * dyb_size
-        if k1 > k0 or (tid == 0 and db != NULL):
-            for n in range(N):
-                i0 = 0
-                while i0 < p.OH:
-                    i1 = min(i0 + rows, p.OH)
-                    copy_dy_rows(p, dy + n * dys_[0], dys_, i0, i1, dyb)
-                    if k1 > k0:
-                        copy_x_rows(p, x + n * xs_[0], xs_, i0, i1, slab)
-                        if floating is float:
-                            cn_weight_rows_f32(p, slab, i0, i1, dyb, k0, k1, dwb)
-                        else:
-                            cn_weight_rows_f64(p, slab, i0, i1, dyb, k0, k1, dwb)
-                    if tid == 0 and db != NULL:
-                        if floating is float:
-                            cn_sum_pixels_f32(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F,
-                                              db)
-                        else:
-                            cn_sum_pixels_f64(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F,
-                                              db)
-                    i0 = i1
+cdef struct weight_work:
+    # What every thread of a weight-gradient call reads: the plan; x and dy (of the call's
+    # dtype: the pointers are untyped, the functions' fused type says which) with their element
+    # strides; whether dy's rows are read in place (dense channels-last, dy_step numbers a
+    # pixel) or copied; the row blocks, items and groups of pixels; the buffers.
+    const cn_plan *p
+    const void *x
+    const void *dy
+    Py_ssize_t xs[4]
+    Py_ssize_t dys[4]
+    bint dy_in_place
+    Py_ssize_t N, rows, items, groups
+    double *db                  # the bias gradient (whole groups of 8 doubles), or NULL
+    void *parts                 # partial weight gradients, part_size numbers each
+    Py_ssize_t part_size        # the numbers of dw: KH * KW * C * dy_step
+    double *bias_parts          # partial bias gradients, dy_step doubles each
+    void *slabs                 # slab_size numbers a thread
+    Py_ssize_t slab_size
+    void *dybs                  # dyb_size numbers a thread
+    Py_ssize_t dyb_size
+
+
+cdef inline Py_ssize_t group_start(const weight_work *w, Py_ssize_t g) noexcept nogil:
+    """The first output row r = n * OH + i of group of pixels g (g = groups: the end)."""
+    return w.N * w.p.OH * g // w.groups
+
+
+cdef void weight_block(const weight_work *w, Py_ssize_t n, Py_ssize_t i0, Py_ssize_t i1,
+                       Py_ssize_t k0, Py_ssize_t k1, floating *dwb, double *db,
+                       int tid) noexcept nogil:
+    """dwb += items k0 <= k < k1 of the weight gradient over output rows i0 <= i < i1 of
+    sample n (each sum continues from dwb's value, pixel by pixel), db += those pixels' bias
+    gradient if db is not NULL; with thread tid's slab and copy of dy."""
+    cdef const cn_plan *p = w.p
+    cdef const floating *dy = <const floating *>w.dy + n * w.dys[0]
+    cdef floating *slab = <floating *>w.slabs + tid * w.slab_size
+    cdef floating *copy = <floating *>w.dybs + tid * w.dyb_size
+    cdef const floating *dyb = copy
+    if w.dy_in_place:
+        dyb = dy + i0 * w.dys[2]
+    else:
+        copy_dy_rows(p, dy, w.dys, i0, i1, copy)
+    if k1 > k0:
+        copy_x_rows(p, <const floating *>w.x + n * w.xs[0], w.xs, i0, i1, slab)
+        if floating is float:
+            cn_weight_rows_f32(p, slab, i0, i1, dyb, k0, k1, dwb)
+        else:
+            cn_weight_rows_f64(p, slab, i0, i1, dyb, k0, k1, dwb)
+    if db != NULL:
+        if floating is float:
+            cn_sum_pixels_f32(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F, db)
+        else:
+            cn_sum_pixels_f64(p.isa, dyb, (i1 - i0) * p.OW, p.dy_step, p.F, db)
+
+
+cdef void weight_group(const weight_work *w, Py_ssize_t g, Py_ssize_t k0, Py_ssize_t k1,
+                       floating *dwb, double *db, int tid) noexcept nogil:
+    """weight_block over the pixels of group g in order, in blocks of at most `rows` rows of
+    one sample."""
+    cdef Py_ssize_t r = group_start(w, g), end = group_start(w, g + 1), n, i0, i1
+    while r < end:
+        n = r // w.p.OH
+        i0 = r - n * w.p.OH
+        i1 = min(i0 + w.rows, w.p.OH, i0 + end - r)
+        weight_block(w, n, i0, i1, k0, k1, dwb, db, tid)
+        r += i1 - i0
+
+
+cdef void weight_tiles_thread(const weight_work *w, int tid, int team,
+                              floating *dwb) noexcept nogil:
+    """The split by tiles of dw: thread tid of team computes items [items*tid/team,
+    items*(tid+1)/team) over every group of pixels in order, thread 0 also the bias gradient.
+    Group 0 sums into dwb and db; each later group into the thread's partial sums (zero on
+    entry), which are then added into dwb and zeroed again."""
+    cdef Py_ssize_t k0 = w.items * tid // team, k1 = w.items * (tid + 1) // team, g, f
+    cdef bint bias = w.db != NULL and tid == 0
+    cdef floating *part = <floating *>w.parts + tid * w.part_size
+    if k1 == k0 and not bias:
+        return
+    weight_group(w, 0, k0, k1, dwb, w.db if bias else NULL, tid)
+    for g in range(1, w.groups):
+        weight_group(w, g, k0, k1, part, w.bias_parts if bias else NULL, tid)
+        if floating is float:
+            cn_weight_items_add_f32(w.p, k0, k1, part, dwb)
+        else:
+            cn_weight_items_add_f64(w.p, k0, k1, part, dwb)
+        if bias:
+            for f in range(ceil_div(w.p.F, 8) * 8):
+                w.db[f] += w.bias_parts[f]
+                w.bias_parts[f] = 0
+
+
+cdef void weight_pixels_group(const weight_work *w, Py_ssize_t g, floating *dwb,
+                              int tid) noexcept nogil:
+    """The split by groups of pixels: every item of dw over group g, group 0's sums into dwb
+    and db, group g > 0's into partial sums g - 1 (zeroed here)."""
+    cdef floating *part = <floating *>w.parts + (g - 1) * w.part_size
+    cdef double *bias_part = NULL
+    if g == 0:
+        weight_group(w, 0, 0, w.items, dwb, w.db, tid)
+        return
+    memset(part, 0, w.part_size * sizeof(floating))
+    if w.db != NULL:
+        bias_part = w.bias_parts + (g - 1) * w.p.dy_step
+        memset(bias_part, 0, w.p.dy_step * sizeof(double))
+    weight_group(w, g, 0, w.items, part, bias_part, tid)
+
+
+cdef void add_partials(const weight_work *w, Py_ssize_t chunk, floating *dwb) noexcept nogil:
+    """dwb += partial sums 0, 1, ... in group order, on numbers [chunk * FOLD_CHUNK, ...)."""
+    cdef Py_ssize_t start = chunk * FOLD_CHUNK, count = min(FOLD_CHUNK, w.part_size - start), g
+    cdef floating *parts = <floating *>w.parts
+    for g in range(w.groups - 1):
+        if floating is float:
+            cn_add_f32(w.p.isa, dwb + start, parts + g * w.part_size + start, count, 0)
+        else:
+            cn_add_f64(w.p.isa, dwb + start, parts + g * w.part_size + start, count, 0)
+
+
+cdef void weight_by_pixels(const weight_work *w, floating *dwb, int num_threads) noexcept nogil:
+    """The groups of pixels spread over the threads, then their partial sums added into dwb
+    (in group order, the numbers of dwb spread over the threads) and db."""
+    cdef Py_ssize_t g, chunk, chunks = ceil_div(w.part_size, FOLD_CHUNK), f
+    if num_threads == 1:
+        for g in range(w.groups):
+            weight_pixels_group(w, g, dwb, 0)
+        for chunk in range(chunks):
+            add_partials(w, chunk, dwb)
+    else:
+        with parallel(num_threads=num_threads):
+            for g in prange(w.groups, schedule="dynamic"):
+                weight_pixels_group(w, g, dwb, omp_get_thread_num())
+        for chunk in prange(chunks, num_threads=num_threads, schedule="static"):
+            add_partials(w, chunk, dwb)
+    if w.db != NULL:
+        for g in range(w.groups - 1):
+            for f in range(ceil_div(w.p.F, 8) * 8):
+                w.db[f] += w.bias_parts[g * w.p.dy_step + f]
+
+
+cdef void weight_loop(const weight_work *w, floating *dwb, int split,
+                      int num_threads) noexcept nogil:
+    """dwb (zero) = the weight gradient, db (zero, if not NULL) = the bias gradient. Both
+    splits sum in the same order: each group's partial sums over its pixels in order, added
+    into the total in group order."""
+    if split == SPLIT_PIXELS:
+        weight_by_pixels(w, dwb, num_threads)
+    elif num_threads == 1:
+        weight_tiles_thread(w, 0, 1, dwb)
+    else:
+        with parallel(num_threads=num_threads):
+            weight_tiles_thread(w, omp_get_thread_num(), omp_get_num_threads(), dwb)
 
 
 cdef inline void copy_x_rows(const cn_plan *p, const floating *x, const Py_ssize_t *xs_,
@@ -365,20 +520,22 @@ def choose(pass_name, shape, dtype, int threads, run, options):
             timings[option] = best
         choice = min(timings, key=timings.get)
     record(pass_name, shape, dtype, threads, "direct", "channels-last", ISA_NAMES[choice[0]],
-           choice[1:], choice, timings)
+           choice[1:3], choice, timings)
     return choice
 
 
 cdef record(pass_name, shape, dtype, threads, algorithm, layout, isa, tile, choice, timings):
-    """Remember (and with verbose on, print) how one pass at one shape runs."""
+    """Remember (and with verbose on, print) how one pass at one shape runs. A weight
+    gradient's choice (ISA, NV, width, split) also names how its threads split the work."""
+    split = SPLIT_NAMES[choice[3]] if choice is not None and len(choice) > 3 else None
     _plans[(pass_name, shape, dtype, threads)] = {
         "pass": pass_name, "shape": shape, "dtype": dtype, "threads": threads,
-        "algorithm": algorithm, "layout": layout, "isa": isa, "tile": tile, "choice": choice,
-        "seconds": timings}
+        "algorithm": algorithm, "layout": layout, "isa": isa, "tile": tile, "split": split,
+        "choice": choice, "seconds": timings}
     if _verbose:
         print(f"minigrad conv2d: {pass_name} {shape} {dtype} on {threads} thread(s): "
-              f"{algorithm}, {layout}, {isa}" + (f", tile {tile}" if tile else ""),
-              file=sys.stderr)
+              f"{algorithm}, {layout}, {isa}" + (f", tile {tile}" if tile else "")
+              + (f", split by {split}" if split else ""), file=sys.stderr)
 
 
 cdef void fill_plan(cn_plan *p, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t F,
@@ -594,17 +751,20 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
     db = np.zeros(F + 7, dtype=np.float64) if grad_bias is not None else None
     plan = _plans.get(("backward_weight", shape, x.dtype.name, num_threads))
     if plan is not None:
-        p.isa, p.nv, p.cw = plan["choice"]
-        dwb = run_weight(&p, x, grad_out, db, num_threads)
+        p.isa, p.nv, p.cw, split = plan["choice"]
+        dwb = run_weight(&p, x, grad_out, db, split, num_threads)
     else:
         result = {}
 
         def run(option):
-            p.isa, p.nv, p.cw = option
-            result["dwb"] = run_weight(&p, x, grad_out, db, num_threads)
+            p.isa, p.nv, p.cw, split = option
+            result["dwb"] = run_weight(&p, x, grad_out, db, split, num_threads)
 
+        # a partial dw has up to 64 numbers a pixel for each started 64 of F (dy_step)
+        splits = weight_splits(N, OH, OW, KH * KW * C * ceil_div(F, 64) * 64 * x.itemsize,
+                               num_threads)
         choose("backward_weight", shape, x.dtype.name, num_threads, run,
-               candidates(F, x.itemsize))
+               [tile + (split,) for split in splits for tile in candidates(F, x.itemsize)])
         dwb = result["dwb"]
     np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
     if grad_bias is not None:
@@ -612,14 +772,28 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
     return grad_weight
 
 
-cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int num_threads):
-    """The weight gradient as a (KH, KW, C, dy_step) array (zero past F); db (float64) gets the
-    bias gradient when given."""
+cdef list weight_splits(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t weight_bytes,
+                        int num_threads):
+    """The splits of the weight gradient's work to try: by tiles of dw, and by groups of
+    pixels where there are threads and groups to share and their partial sums (weight_bytes
+    each) are small."""
+    if _forced_split is not None:
+        return [_forced_split]
+    groups = weight_gradient_groups(N, OH, OW)
+    if num_threads == 1 or groups == 1 or (groups - 1) * weight_bytes > PIXEL_SPLIT_MAX_BYTES:
+        return [SPLIT_TILES]
+    return [SPLIT_TILES, SPLIT_PIXELS]
+
+
+cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int split,
+                       int num_threads):
+    """The weight gradient as a (KH, KW, C, dy_step) array (zero past F); db (float64, room
+    for whole groups of 8) gets the bias gradient when given. `split`: how threads share the
+    work (SPLIT_TILES or SPLIT_PIXELS)."""
     cdef int lanes = cn_lanes(p.isa, x.itemsize)
-    cdef Py_ssize_t fb = p.nv * lanes, width
-    cdef Py_ssize_t run, tblocks, items, rows, slab_rows, dyb_size, slab_size
-    cdef Py_ssize_t xs_[4]
-    cdef Py_ssize_t dys_[4]
+    cdef Py_ssize_t fb = p.nv * lanes, width, N = x.shape[0]
+    cdef Py_ssize_t run, tblocks, items, rows, slab_rows, dyb_size, slab_size, part_count
+    cdef weight_work w
     cdef int threads = num_threads
     # whole tiles of fb channels, and whole groups of 8 for the bias sums
     p.dy_step = ceil_div(p.F, fb * 8 // gcd(fb, 8)) * (fb * 8 // gcd(fb, 8))
@@ -635,22 +809,45 @@ cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int num_th
     slab_rows = (rows - 1) * p.sh + (p.KH - 1) * p.dh + 1
     slab_size = ceil_div(slab_rows * p.Wp * p.C, 16) * 16
     dyb_size = ceil_div(rows * p.OW * p.dy_step, 16) * 16
-    if items < 2 or weight_macs(p, x.shape[0]) < PARALLEL_MIN_MACS:
+    if (split == SPLIT_TILES and items < 2) or weight_macs(p, N) < PARALLEL_MIN_MACS:
         threads = 1
-    element_strides(x, xs_)
-    element_strides(dy, dys_)
+    w.p = p
+    w.x = cnp.PyArray_DATA(x)
+    w.dy = cnp.PyArray_DATA(dy)
+    element_strides(x, w.xs)
+    element_strides(dy, w.dys)
+    w.dy_in_place = is_channels_last(dy) and p.dy_step == p.F
+    w.N, w.rows, w.items = N, rows, items
+    w.groups = weight_gradient_groups(N, p.OH, p.OW)
+    w.part_size = p.KH * p.KW * p.C * p.dy_step
+    w.slab_size, w.dyb_size = slab_size, dyb_size
+    # partial sums: one set a thread (tiles, zeroed here) or a group past the first (pixels)
+    part_count = threads if split == SPLIT_TILES else w.groups - 1
+    if w.groups == 1:
+        part_count = 0
     slabs = scratch("conv_slabs", x.dtype, slab_size * threads)
-    dybs = scratch("conv_dy_rows", x.dtype, dyb_size * threads)
-    dwb = scratch("conv_weight_grad", x.dtype, p.KH * p.KW * p.C * p.dy_step)
+    dybs = scratch("conv_dy_rows", x.dtype, 0 if w.dy_in_place else dyb_size * threads)
+    dwb = scratch("conv_weight_grad", x.dtype, w.part_size)
+    parts = scratch("conv_weight_partials", x.dtype, max(1, part_count * w.part_size))
+    bias_parts = scratch("conv_bias_partials", np.float64, max(1, part_count * p.dy_step))
     dwb[...] = 0
+    if split == SPLIT_TILES:
+        parts[...] = 0
+        bias_parts[...] = 0
+    w.slabs = cnp.PyArray_DATA(<cnp.ndarray>slabs)
+    w.dybs = cnp.PyArray_DATA(<cnp.ndarray>dybs)
+    w.parts = cnp.PyArray_DATA(<cnp.ndarray>parts)
+    w.bias_parts = <double *>cnp.PyArray_DATA(<cnp.ndarray>bias_parts)
+    w.db = NULL
     if db is not None:
         db[...] = 0
-    if x.dtype == np.float32:
-        weight_typed[float](p, x, xs_, dy, dys_, rows, items, dwb, db, slabs, slab_size, dybs,
-                            dyb_size, threads)
-    else:
-        weight_typed[double](p, x, xs_, dy, dys_, rows, items, dwb, db, slabs, slab_size, dybs,
-                             dyb_size, threads)
+        w.db = <double *>cnp.PyArray_DATA(<cnp.ndarray>db)
+    cdef void *dwb_ptr = cnp.PyArray_DATA(<cnp.ndarray>dwb)
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            weight_loop(&w, <float *>dwb_ptr, split, threads)
+        else:
+            weight_loop(&w, <double *>dwb_ptr, split, threads)
     return dwb.reshape(p.KH, p.KW, p.C, p.dy_step)
 
 
@@ -663,19 +860,6 @@ cdef inline Py_ssize_t gcd(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 cdef inline Py_ssize_t weight_macs(const cn_plan *p, Py_ssize_t N) noexcept nogil:
     """Multiply-adds of the weight gradient."""
     return N * p.OH * p.OW * p.F * p.C * p.KH * p.KW
-
-
-cdef void weight_typed(cn_plan *p, const floating[:, :, :, :] x, Py_ssize_t *xs_,
-                       const floating[:, :, :, :] dy, Py_ssize_t *dys_, Py_ssize_t rows,
-                       Py_ssize_t items, floating[::1] dwb, double[::1] db,
-                       floating[::1] slabs, Py_ssize_t slab_size, floating[::1] dybs,
-                       Py_ssize_t dyb_size, int num_threads):
-    cdef double *db_ptr = NULL
-    if db is not None:
-        db_ptr = &db[0]
-    with nogil:
-        weight_loop(p, &x[0, 0, 0, 0], xs_, &dy[0, 0, 0, 0], dys_, x.shape[0], rows, items,
-                    &dwb[0], db_ptr, &slabs[0], slab_size, &dybs[0], dyb_size, num_threads)
 
 
 def conv2d_backward_bias(grad_out, grad_bias, int num_threads):

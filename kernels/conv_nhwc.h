@@ -26,8 +26,11 @@
  * Gradient to the weights: dw[a, b, c, f] = sum over n, i, j of x[n, i*sh - ph + a*dh,
  * j*sw - pw + b*dw, c] * dy[n, i, j, f], tiles of CB input numbers (t = b*C + c again, or c
  * within one tap) x NV vectors of f, summed over blocks of pixels that stay in the L1 cache.
- * Every sum runs over the pixels in order, from the running value in dw: the bits do not
- * depend on the blocking, the tile shape, the ISA or the thread count.
+ * The output rows (n, i) of the batch are cut into G groups of consecutive rows, G set by the
+ * shapes alone (kernels/conv.pyx `weight_gradient_groups`); each group's partial sum runs over
+ * its pixels in order, from 0 (the first group's directly in dw), and the partials are added
+ * into dw in group order. The bits do not depend on the blocking, the tile shape, the ISA or
+ * how the work is split between threads (by tiles of dw, or by groups of pixels).
  *
  * Every tile shape and ISA sums in the same order, so the choice among them (made by
  * measurement in kernels/conv.pyx) never changes a result.
@@ -84,6 +87,8 @@ typedef float cn_v8f __attribute__((vector_size(32), aligned(4), may_alias));
 typedef double cn_v4d __attribute__((vector_size(32), aligned(8), may_alias));
 typedef float cn_v4f __attribute__((vector_size(16), aligned(4), may_alias));
 typedef double cn_v2d __attribute__((vector_size(16), aligned(8), may_alias));
+/* Eight doubles, whatever the ISA (the bias gradient's sums; GCC splits them as it must). */
+typedef double cn_d8 __attribute__((vector_size(64), aligned(8), may_alias));
 
 /* The baseline: 128-bit vectors (SSE2 on x86-64, NEON on aarch64), 16 registers. */
 #define CN_NAME(x) CN_CAT(cn_base_f32_, x)
@@ -130,6 +135,7 @@ typedef double cn_v2d __attribute__((vector_size(16), aligned(8), may_alias));
 #define CN_TARGET MG_TARGET_AVX512
 #define CN_TILES CN_TILES_32
 #define CN_FMA(s, v, acc) ((cn_v16f)_mm512_fmadd_ps(_mm512_set1_ps(s), (__m512)(v), (__m512)(acc)))
+#define CN_TO_D8(p) ((cn_d8)_mm512_cvtps_pd(_mm256_loadu_ps(p)))
 #include "conv_nhwc_tiles.h"
 
 #define CN_NAME(x) CN_CAT(cn_avx512_f64_, x)
@@ -260,6 +266,21 @@ static void CN_CAT(cn_sum_pixels_, SUFFIX)(int isa, const T *dyb, ptrdiff_t npix
     CN_CAT(cn_base_, CN_CAT(SUFFIX, _sum_pixels))(dyb, npix, step, F, sums);                  \
 }                                                                                             \
                                                                                               \
+/* dst[e] += src[e] for e < n, a multiple of the ISA's lanes (then src[e] = 0 if zero): a     \
+ * partial weight gradient added into the total (cn_add_partial in conv_nhwc_tiles.h). */     \
+static void CN_CAT(cn_add_, SUFFIX)(int isa, T *dst, T *src, ptrdiff_t n, int zero)           \
+{                                                                                             \
+    CN_X86_ONLY(if (isa == MG_ISA_AVX512) {                                                   \
+                    CN_CAT(cn_avx512_, CN_CAT(SUFFIX, _add_partial))(dst, src, n, zero);      \
+                    return;                                                                   \
+                }                                                                             \
+                if (isa == MG_ISA_AVX2) {                                                     \
+                    CN_CAT(cn_avx2_, CN_CAT(SUFFIX, _add_partial))(dst, src, n, zero);        \
+                    return;                                                                   \
+                })                                                                            \
+    CN_CAT(cn_base_, CN_CAT(SUFFIX, _add_partial))(dst, src, n, zero);                        \
+}                                                                                             \
+                                                                                              \
 /* The compiled tile of this ISA for NV vectors and width CW: a forward or a weight tile. */   \
 CN_TILE_FOR(forward, T, SUFFIX)                                                               \
 CN_TILE_FOR(weight, T, SUFFIX)                                                                \
@@ -334,6 +355,31 @@ static void CN_CAT(cn_weight_rows_, SUFFIX)(const cn_plan *p, const T *xs, ptrdi
             p->sw * p->C, p->sh * row, dyb + (lo - i0) * p->OW * p->dy_step + fblk * fb,      \
             p->dy_step, p->OW * p->dy_step, hi - lo, p->OW,                                   \
             dwb + ((a * nruns + r) * run + t0) * p->dy_step + fblk * fb, p->dy_step);         \
+    }                                                                                         \
+}                                                                                             \
+                                                                                              \
+/* dwb += part, then part = 0, on the numbers of weight-gradient items k0 <= k < k1 (numbered  \
+ * as in cn_weight_rows_): one thread adds its tiles' partial sums of a group of pixels. */    \
+static void CN_CAT(cn_weight_items_add_, SUFFIX)(const cn_plan *p, ptrdiff_t k0, ptrdiff_t k1, \
+                                                 T *part, T *dwb)                             \
+{                                                                                             \
+    const ptrdiff_t fb = (ptrdiff_t)p->nv * cn_lanes(p->isa, sizeof(T));                       \
+    const ptrdiff_t fblocks = (p->F + fb - 1) / fb;                                            \
+    const int dilated = p->dw != 1;                                                            \
+    const ptrdiff_t run = dilated ? p->C : p->KW * p->C;                                       \
+    const int nruns = dilated ? p->KW : 1;                                                     \
+    ptrdiff_t tblocks, base, wider;                                                           \
+    cn_even_blocks(run, p->cw, &tblocks, &base, &wider);                                       \
+    for (ptrdiff_t k = k0; k < k1; k++) {                                                     \
+        const ptrdiff_t fblk = k % fblocks, tblk = k / fblocks % tblocks;                     \
+        const ptrdiff_t r = k / (fblocks * tblocks) % nruns;                                  \
+        const ptrdiff_t a = k / (fblocks * tblocks * nruns);                                  \
+        const ptrdiff_t t0 = tblk * base + (tblk < wider ? tblk : wider);                      \
+        const ptrdiff_t width = base + (tblk < wider);                                        \
+        for (ptrdiff_t t = t0; t < t0 + width; t++) {                                         \
+            const ptrdiff_t at = ((a * nruns + r) * run + t) * p->dy_step + fblk * fb;        \
+            CN_CAT(cn_add_, SUFFIX)(p->isa, dwb + at, part + at, fb, 1);                       \
+        }                                                                                     \
     }                                                                                         \
 }
 

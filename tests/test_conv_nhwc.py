@@ -34,6 +34,7 @@ def restore_settings():
     yield
     kernels.set_isa(None)
     kernels.set_tile(None)
+    kernels.set_weight_split(None)
     kernels.set_algorithm("auto")
 
 
@@ -174,6 +175,87 @@ def test_thread_counts_give_the_same_bits(dtype, case):
         assert_same_bits(run(kernels, case, x, weight, bias, dy, threads=threads), reference)
 
 
+# Weight gradients whose pixels make several groups (kernels.weight_gradient_groups): group
+# counts that 2, 3 and 4 threads do not divide, batch 1, rows fewer than the groups would be.
+# Groups of 256 pixels (small_groups) give small shapes many groups; the last case has 3 at
+# the shipped size. (N, C, H, W, F, KH, KW, stride, (top, bottom, left, right), dilation)
+GROUPED_CASES = [
+    (3, 3, 20, 30, 32, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1)),      # conv1-like: dy read in place
+    (5, 4, 16, 16, 9, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1)),       # channels past whole vectors
+    (7, 5, 12, 12, 20, 3, 2, (1, 1), (1, 0, 0, 1), (1, 1)),      # 3 groups, odd kernel
+    (4, 6, 31, 27, 16, 3, 3, (2, 1), (2, 1, 3, 3), (2, 3)),      # strided and dilated
+    (1, 2, 40, 40, 8, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1)),       # batch 1
+    (1, 3, 3, 400, 24, 1, 3, (1, 1), (0, 0, 1, 1), (1, 1)),      # 3 rows: 3 groups
+    (6, 3, 48, 48, 32, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1)),      # shipped group size
+]
+SHIPPED_GROUPS = GROUPED_CASES[-1:]
+
+
+@pytest.fixture
+def small_groups(request, monkeypatch):
+    """Groups of 256 pixels in the kernels and the twins alike, but for SHIPPED_GROUPS."""
+    if request.node.callspec.params["case"] not in SHIPPED_GROUPS:
+        for module in (kernels, twins):
+            monkeypatch.setattr(module, "WEIGHT_GROUP_PIXELS", 256)
+
+
+def weight_gradient(module, case, x, dy, threads=None, layout="channels_last"):
+    """(grad_w, grad_b) of the kernels (their split as set) or (threads None) the twins."""
+    n, c, h, w, f, kh, kw, stride, (top, bottom, left, right), dil = case
+    args = (stride[0], stride[1], top, left, dil[0], dil[1], 1)
+    if layout == "channels_last":
+        x, dy = channels_last(x), channels_last(dy)
+    grad_w, grad_b = hwio(np.full((f, c, kh, kw), np.nan, x.dtype)), np.full(f, np.nan, x.dtype)
+    if threads is None:
+        module.conv2d_backward_weight(x, dy, grad_w, *args)
+        module.conv2d_backward_bias(dy, grad_b)
+    else:
+        module.conv2d_backward_weight(x, dy, grad_w, *args, threads, grad_bias=grad_b)
+    return grad_w, grad_b
+
+
+@pytest.mark.parametrize("case", GROUPED_CASES)
+def test_weight_gradient_groups_are_the_twins(case, small_groups):
+    n, _, _, _, _, _, _, _, _, _ = case
+    oh, ow = arrays(case, np.float32)[3].shape[2:]
+    groups = kernels.weight_gradient_groups(n, oh, ow)
+    assert groups == twins.weight_gradient_groups(n, oh, ow) > 1
+    for args in ((1, 1, 1), (2, 8, 8), (64, 32, 32), (1, 1, 100000), (1000, 1000, 1000)):
+        assert kernels.weight_gradient_groups(*args) == twins.weight_gradient_groups(*args)
+
+
+def test_grouped_cases_have_group_counts_the_threads_do_not_divide(monkeypatch):
+    counts = set()
+    for case in GROUPED_CASES:
+        if case not in SHIPPED_GROUPS:
+            monkeypatch.setattr(kernels, "WEIGHT_GROUP_PIXELS", 256)
+        oh, ow = arrays(case, np.float32)[3].shape[2:]
+        counts.add(kernels.weight_gradient_groups(case[0], oh, ow))
+        monkeypatch.undo()
+    assert {3, 5, 7} <= counts and min(counts) > 1
+
+
+@pytest.mark.parametrize("isa", SUPPORTED)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", GROUPED_CASES)
+def test_weight_splits_and_thread_counts_give_the_same_bits(isa, dtype, case, small_groups):
+    """Threads sharing the tiles of dw or the groups of pixels, 1 to 4 of them: one result,
+    the twin's to rounding (channels-last inputs, and NCHW ones read through copies)."""
+    x, _, _, dy = arrays(case, dtype)
+    expected = weight_gradient(twins, case, x, dy)
+    kernels.set_isa(isa)
+    kernels.set_weight_split("tiles")
+    reference = weight_gradient(kernels, case, x, dy, threads=1)
+    assert_matches_twin(reference, expected, dtype)
+    for split in ("tiles", "pixels"):
+        kernels.set_weight_split(split)
+        for threads in (1, 2, 3, 4):
+            assert_same_bits(weight_gradient(kernels, case, x, dy, threads), reference)
+        assert_same_bits(weight_gradient(kernels, case, x, dy, 2, layout="nchw"), reference)
+    kernels.set_weight_split(None)      # chosen by timing: the same bits again
+    assert_same_bits(weight_gradient(kernels, case, x, dy, 3), reference)
+
+
 def test_tuning_is_recorded_and_can_be_forced():
     kernels.set_algorithm("auto")
     case = CASES[0]
@@ -183,8 +265,10 @@ def test_tuning_is_recorded_and_can_be_forced():
     assert {"forward", "backward_input", "backward_weight"} <= passes
     kernels.set_tile((1, 3))
     kernels.set_isa("base")
+    kernels.set_weight_split("pixels")
     run(kernels, case, x, weight, bias, dy)
     assert {(p["isa"], p["tile"]) for p in kernels.plans()} == {("base", (1, 3))}
+    assert {p["split"] for p in kernels.plans()} == {None, "pixels"}
 
 
 def test_bad_settings_raise():
@@ -194,6 +278,8 @@ def test_bad_settings_raise():
         kernels.set_tile((5, 2))
     with pytest.raises(ValueError, match="algorithm"):
         kernels.set_algorithm("winograd")
+    with pytest.raises(ValueError, match="split"):
+        kernels.set_weight_split("channels")
     for isa in ALL_ISAS:
         if isa not in SUPPORTED:
             with pytest.raises(RuntimeError, match="does not support"):

@@ -82,9 +82,10 @@ def test_set_num_threads_rejects_bad_values(restore_threads, value, error):
 # ----------------------------------------------------------------------------- same results
 #
 # Every kernel shares out independent outputs between its threads and sums in an order set by
-# the shapes alone (the GEMM never cuts K by thread; the convolutions' weight gradient has each
-# thread own a fixed part of dw and walk the pixels in order): training gives bit-identical
-# results at any thread count.
+# the shapes alone (the GEMM never cuts K by thread; the convolutions' weight gradient sums
+# groups of pixels fixed by the shapes apart and adds them in group order, whether its threads
+# share the tiles of dw or the groups): training gives bit-identical results at any thread
+# count.
 
 
 def _seed_like_model():

@@ -16,6 +16,7 @@ __all__ = [
     "conv2d_backward_input",
     "conv2d_backward_weight",
     "conv2d_backward_bias",
+    "weight_gradient_groups",
 ]
 
 
@@ -78,21 +79,42 @@ def conv2d_backward_input(grad_out, weight, grad_input, stride_h, stride_w, pad_
     grad_input[...] = dxp[:, :, pad_top:pad_top + h, pad_left:pad_left + w_in]
 
 
+# The kernels' weight gradient sums its pixels in groups of consecutive output rows, each
+# group's partial sum apart, then the partials in group order: at most WEIGHT_GROUPS groups of
+# at least WEIGHT_GROUP_PIXELS pixels (kernels/conv.pyx has the same numbers).
+WEIGHT_GROUPS = 16
+WEIGHT_GROUP_PIXELS = 4096
+
+
+def weight_gradient_groups(n, oh, ow):
+    """How many groups of consecutive output rows (n * OH + i) the weight gradient sums apart:
+    group g holds rows [n*OH*g // G, n*OH*(g+1) // G)."""
+    return max(1, min(WEIGHT_GROUPS, n * oh, n * oh * ow // WEIGHT_GROUP_PIXELS))
+
+
 def conv2d_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top, pad_left,
                            dilation_h, dilation_w, groups):
     """grad_weight[f, c, a, b] = sum over n, i, j of grad_out[n, f, i, j] * window_ab[n, c, i, j]
-    (c within the group of f)."""
+    (c within the group of f), summed as the kernels do: a partial sum per group of output
+    rows (weight_gradient_groups), the partials added in group order."""
     n = x.shape[0]
     f, cg, kh, kw = grad_weight.shape
     oh, ow = grad_out.shape[2:]
     xp = _pad(x, oh, ow, kh, kw, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w)
-    dy = grad_out.reshape(n, groups, f // groups, oh, ow)
+    # output rows (n, i) as one axis, so that a group of rows is a slice of it
+    dy = grad_out.reshape(n, groups, f // groups, oh, ow).transpose(1, 2, 0, 3, 4)
+    dy = dy.reshape(groups, f // groups, n * oh, ow)
+    row_groups = weight_gradient_groups(n, oh, ow)
+    bounds = [n * oh * g // row_groups for g in range(row_groups + 1)]
     gw = np.zeros((groups, f // groups, cg, kh, kw), dtype=x.dtype)
     for a in range(kh):
         for b in range(kw):
             window = _tap(xp, a, b, oh, ow, stride_h, stride_w, dilation_h, dilation_w)
-            window = window.reshape(n, groups, cg, oh, ow)
-            gw[:, :, :, a, b] = np.einsum("ngcij,ngfij->gfc", window, dy)
+            window = window.reshape(n, groups, cg, oh, ow).transpose(1, 2, 0, 3, 4)
+            window = window.reshape(groups, cg, n * oh, ow)
+            for r0, r1 in zip(bounds, bounds[1:]):
+                gw[:, :, :, a, b] += np.einsum("gcrj,gfrj->gfc", window[:, :, r0:r1],
+                                               dy[:, :, r0:r1])
     grad_weight[...] = gw.reshape(f, cg, kh, kw)
 
 
