@@ -196,8 +196,8 @@ def weight_gradient_groups(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW):
 
 
 def set_verbose(enabled):
-    """Print each decision (pass, shape, algorithm, layout, ISA, tile) to stderr when it is
-    taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
+    """Print each decision (pass, shape, algorithm, layout, ISA, tile, split) to stderr when
+    it is taken (also set by the environment variable MINIGRAD_VERBOSE=1)."""
     global _verbose
     _verbose = bool(enabled)
 
@@ -845,7 +845,9 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
             p.isa, p.nv, p.cw, split = option
             result["dwb"] = run_weight(&p, x, grad_out, db, split, num_threads, grad_weight)
 
-        splits = weight_splits(N, OH, OW, KH * KW * C * F * x.itemsize, num_threads)
+        # a partial dw has up to 64 numbers a pixel for each started 64 of F (dy_step)
+        splits = weight_splits(N, OH, OW, KH * KW * C * ceil_div(F, 64) * 64 * x.itemsize,
+                               num_threads)
         choose("backward_weight", shape, x.dtype, num_threads, run,
                [tile + (split,) for split in splits for tile in candidates(F, x.itemsize)])
         dwb = result["dwb"]
@@ -926,7 +928,8 @@ cdef tuple weight_key(x, weight, tuple args):
 cdef list weight_splits(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t weight_bytes,
                         int num_threads):
     """The splits of the weight gradient's work to try: by tiles of dw, and by groups of
-    pixels where there are threads and groups to share and their partial sums are small."""
+    pixels where there are threads and groups to share and their partial sums (weight_bytes
+    each) are small."""
     if _forced_split is not None:
         return [_forced_split]
     groups = weight_gradient_groups(N, OH, OW)

@@ -87,6 +87,8 @@ typedef float cn_v8f __attribute__((vector_size(32), aligned(4), may_alias));
 typedef double cn_v4d __attribute__((vector_size(32), aligned(8), may_alias));
 typedef float cn_v4f __attribute__((vector_size(16), aligned(4), may_alias));
 typedef double cn_v2d __attribute__((vector_size(16), aligned(8), may_alias));
+/* Eight doubles, whatever the ISA (the bias gradient's sums; GCC splits them as it must). */
+typedef double cn_d8 __attribute__((vector_size(64), aligned(8), may_alias));
 
 /* The baseline: 128-bit vectors (SSE2 on x86-64, NEON on aarch64), 16 registers. */
 #define CN_NAME(x) CN_CAT(cn_base_f32_, x)
@@ -133,6 +135,7 @@ typedef double cn_v2d __attribute__((vector_size(16), aligned(8), may_alias));
 #define CN_TARGET MG_TARGET_AVX512
 #define CN_TILES CN_TILES_32
 #define CN_FMA(s, v, acc) ((cn_v16f)_mm512_fmadd_ps(_mm512_set1_ps(s), (__m512)(v), (__m512)(acc)))
+#define CN_TO_D8(p) ((cn_d8)_mm512_cvtps_pd(_mm256_loadu_ps(p)))
 #include "conv_nhwc_tiles.h"
 
 #define CN_NAME(x) CN_CAT(cn_avx512_f64_, x)

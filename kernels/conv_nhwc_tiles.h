@@ -9,6 +9,8 @@
  *   CN_TILES(X)         X(CW, NV) for every tile shape compiled for this ISA
  *   CN_FMA(s, v, acc)   acc + s * v for a scalar s and vectors v, acc (one rounding where the
  *                       ISA has fused multiply-adds)
+ *   CN_TO_D8(p)         the eight numbers at p as a cn_d8 of doubles (optional: by default
+ *                       GCC's conversion, which it may split into narrower vectors)
  * conv_nhwc.h describes the layouts; L below is the number of lanes of CN_VEC.
  *
  * Each kernel keeps its sums in a fixed-size array of vectors indexed by compile-time constants
@@ -18,6 +20,11 @@
  */
 
 #define CN_L ((int)(sizeof(CN_VEC) / sizeof(CN_T)))
+#ifndef CN_TO_D8
+typedef CN_T CN_NAME(eight) __attribute__((vector_size(8 * sizeof(CN_T)), aligned(sizeof(CN_T)),
+                                           may_alias));
+#define CN_TO_D8(p) __builtin_convertvector(*(const CN_NAME(eight) *)(p), cn_d8)
+#endif
 
 /* One step of the forward tile: NV vectors of weights w[0 : NV*L], one broadcast input number
  * per pixel x[p * px_step]: acc[p, v] += x[p * px_step] * w[v*L : (v+1)*L]. */
@@ -153,18 +160,45 @@ CN_NAME(weight_tile)(const int CB, const int NV, const CN_T *restrict x, ptrdiff
             *(CN_VEC *)(dw + c * dw_step + v * CN_L) = acc[c * NV + v];
 }
 
+/* sums[f] += dy[q * step + f] for q < npix, f < NC (a multiple of 8, at most 64): each sum
+ * runs over the pixels in order, in double; the NC sums advance together, so that their
+ * additions (one dependent chain per vector of sums) overlap. Eight numbers at a time are
+ * converted straight from memory (cheaper than splitting a wider load). */
+static inline __attribute__((always_inline)) CN_TARGET void
+CN_NAME(sum_pixels_block)(const int NC, const CN_T *restrict dy, ptrdiff_t npix, ptrdiff_t step,
+                          double *restrict sums)
+{
+    cn_d8 acc[8];
+#pragma GCC unroll 8
+    for (int g = 0; g < NC / 8; g++) acc[g] = *(const cn_d8 *)(sums + 8 * g);
+    for (ptrdiff_t q = 0; q < npix; q++)
+#pragma GCC unroll 8
+        for (int g = 0; g < NC / 8; g++)
+            acc[g] += CN_TO_D8(dy + q * step + 8 * g);
+#pragma GCC unroll 8
+    for (int g = 0; g < NC / 8; g++) *(cn_d8 *)(sums + 8 * g) = acc[g];
+}
+
 /* sums[f] += dy[q * step + f] for q < npix, f < F rounded up to a multiple of 8 (dy has zeros
  * there and sums room): the bias gradient of a block of pixels, each sum running over the
- * pixels in order, in double, eight channels at a time down the pixels. */
+ * pixels in order, in double. Blocks of up to 8 vectors of doubles (64 channels with AVX-512,
+ * 32 with AVX2, 16 with the baseline's 128 bits) walk down the pixels together. */
 static CN_TARGET void CN_NAME(sum_pixels)(const CN_T *restrict dy, ptrdiff_t npix,
                                           ptrdiff_t step, ptrdiff_t F, double *restrict sums)
 {
-    for (ptrdiff_t f0 = 0; f0 < F; f0 += 8) {
-        double acc[8];
-        for (int l = 0; l < 8; l++) acc[l] = sums[f0 + l];
-        for (ptrdiff_t q = 0; q < npix; q++)
-            for (int l = 0; l < 8; l++) acc[l] += (double)dy[q * step + f0 + l];
-        for (int l = 0; l < 8; l++) sums[f0 + l] = acc[l];
+    const ptrdiff_t most = 8 * (ptrdiff_t)(sizeof(CN_VEC) / sizeof(double));
+    for (ptrdiff_t f0 = 0; f0 < F; f0 += most) {
+        const ptrdiff_t left = (F - f0 + 7) / 8 * 8;
+        switch (left < most ? left : most) {
+        case 8: CN_NAME(sum_pixels_block)(8, dy + f0, npix, step, sums + f0); break;
+        case 16: CN_NAME(sum_pixels_block)(16, dy + f0, npix, step, sums + f0); break;
+        case 24: CN_NAME(sum_pixels_block)(24, dy + f0, npix, step, sums + f0); break;
+        case 32: CN_NAME(sum_pixels_block)(32, dy + f0, npix, step, sums + f0); break;
+        case 40: CN_NAME(sum_pixels_block)(40, dy + f0, npix, step, sums + f0); break;
+        case 48: CN_NAME(sum_pixels_block)(48, dy + f0, npix, step, sums + f0); break;
+        case 56: CN_NAME(sum_pixels_block)(56, dy + f0, npix, step, sums + f0); break;
+        default: CN_NAME(sum_pixels_block)(64, dy + f0, npix, step, sums + f0); break;
+        }
     }
 }
 
@@ -218,3 +252,4 @@ static const CN_CAT(cn_weight_fn_, CN_SUFFIX) CN_NAME(weight_table)[CN_MAX_NV][C
 #undef CN_TARGET
 #undef CN_TILES
 #undef CN_FMA
+#undef CN_TO_D8

@@ -71,3 +71,15 @@ def test_scratch_reuses_memory_per_name_and_dtype():
     assert other.ctypes.data != first.ctypes.data and other.dtype == np.float64
     bigger = scratch("test_buffers", np.float32, 10_000)
     assert bigger.shape == (10_000,) and bigger.ctypes.data % 64 == 0
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32, np.int64])
+def test_tensors_made_from_numpy_data_are_aligned_copies(dtype):
+    import minigrad
+    data = np.arange(15, dtype=np.float64).reshape(3, 5)[:, ::2]  # strided, float64
+    t = minigrad.tensor(data, dtype=dtype)
+    assert t.numpy().ctypes.data % 64 == 0 and t.numpy().flags.c_contiguous
+    assert t.numpy().dtype == (data.dtype if dtype is None else dtype)
+    assert np.array_equal(t.numpy(), data.astype(t.numpy().dtype))
+    data[0, 0] = 99.0
+    assert t.numpy()[0, 0] == 0  # a copy

@@ -78,7 +78,9 @@ def set_isa(name, family=None) -> None:
 
 def conv_plans() -> list:
     """How each convolution pass ran, per shape, dtype and thread count: a dict with 'pass',
-    'shape', 'algorithm', 'layout', 'isa', 'tile' and the seconds each measured candidate took."""
+    'shape', 'algorithm', 'layout', 'isa', 'tile', 'split' (how the threads of a direct weight
+    gradient share its work: 'tiles' or 'pixels'; None for other passes) and the seconds each
+    measured candidate took."""
     return conv.plans()
 
 
