@@ -50,6 +50,14 @@ from minigrad._kernels.gemm import get_isa as gemm_get_isa
 from minigrad._kernels.cpu import ISA_NAMES, isa_code, supported_isas  # noqa: F401
 from minigrad._kernels.buffers import channels_last_empty, scratch
 
+cdef extern from "conv_pack.h" nogil:
+    void cn_pack_weights_f32(const float *src, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t s2,
+                             Py_ssize_t s3, Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t C,
+                             Py_ssize_t F, Py_ssize_t w_step, float *w)
+    void cn_pack_weights_f64(const double *src, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t s2,
+                             Py_ssize_t s3, Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t C,
+                             Py_ssize_t F, Py_ssize_t w_step, double *w)
+
 cdef extern from "conv_nhwc.h" nogil:
     int MG_ISA_AVX2, MG_ISA_AVX512
     int mg_isa_best()
@@ -309,6 +317,10 @@ cdef struct weight_work:
     Py_ssize_t slab_size
     void *dybs                  # dyb_size numbers a thread
     Py_ssize_t dyb_size
+    void *dwb                   # the gradient being summed (KH, KW, C, dy_step numbers)
+    int threads                 # how many threads the work pays for
+    Py_ssize_t zeroed_parts     # partial sums to zero before the work (the split by tiles)
+    Py_ssize_t db_size          # doubles of db (whole groups of 8)
 
 
 cdef inline Py_ssize_t group_start(const weight_work *w, Py_ssize_t g) noexcept nogil:
@@ -528,12 +540,13 @@ cdef record(pass_name, shape, dtype, threads, algorithm, layout, isa, tile, choi
     """Remember (and with verbose on, print) how one pass at one shape runs. A weight
     gradient's choice (ISA, NV, width, split) also names how its threads split the work."""
     split = SPLIT_NAMES[choice[3]] if choice is not None and len(choice) > 3 else None
+    # keyed by the dtype itself (its .name costs ~1.7 us a call), shown by name
     _plans[(pass_name, shape, dtype, threads)] = {
-        "pass": pass_name, "shape": shape, "dtype": dtype, "threads": threads,
+        "pass": pass_name, "shape": shape, "dtype": dtype.name, "threads": threads,
         "algorithm": algorithm, "layout": layout, "isa": isa, "tile": tile, "split": split,
         "choice": choice, "seconds": timings}
     if _verbose:
-        print(f"minigrad conv2d: {pass_name} {shape} {dtype} on {threads} thread(s): "
+        print(f"minigrad conv2d: {pass_name} {shape} {dtype.name} on {threads} thread(s): "
               f"{algorithm}, {layout}, {isa}" + (f", tile {tile}" if tile else "")
               + (f", split by {split}" if split else ""), file=sys.stderr)
 
@@ -555,44 +568,99 @@ cdef Py_ssize_t forward_rows_per_item(Py_ssize_t N, Py_ssize_t OH, int num_threa
     return ceil_div(OH, min(OH, ceil_div(wanted, N)))
 
 
-cdef run_forward(cn_plan *p, cnp.ndarray x, cnp.ndarray weight, bias, cnp.ndarray y,
-                 int num_threads):
-    """y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled in; y dense
-    NHWC, x any strides, the weight read in place when it is HWIO (else packed)."""
-    cdef Py_ssize_t rows = forward_rows_per_item(x.shape[0], p.OH, num_threads)
-    cdef Py_ssize_t slab_size = ((rows - 1) * p.sh + (p.KH - 1) * p.dh + 1) * p.Wp * p.C
-    cdef Py_ssize_t xs_[4]
+cdef struct forward_work:
+    # One direct forward pass (or input gradient) ready to run without the GIL: the plan; x
+    # (untyped, the fused type of the functions says which float) with its element strides;
+    # the HWIO weights (KH, KW, C, w_step) to read, and when they must be packed first, the
+    # (F, C, KH, KW) weights to pack them from, with their element strides; bias (or NULL), y
+    # (dense NHWC) and the threads' slabs.
+    const cn_plan *p
+    const void *x
+    Py_ssize_t xs[4]
+    Py_ssize_t N, rows
+    void *w
+    const void *w_source
+    Py_ssize_t ws[4]
+    const void *bias
+    void *y
+    void *slabs
+    Py_ssize_t slab_size
+
+
+cdef list prepare_forward(forward_work *fw, cn_plan *p, cnp.ndarray x, cnp.ndarray weight,
+                          bias, cnp.ndarray y, int num_threads, str tag):
+    """Fill fw for y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled
+    in: y dense NHWC, x any strides, the weight read in place when it is HWIO, else packed (by
+    forward_execute). Returns the arrays fw points into (keep them alive while it runs). `tag`
+    names its scratch buffers (two passes that run at once need their own)."""
     cdef Py_ssize_t fb = p.nv * cn_lanes(p.isa, x.itemsize)
-    cdef void *bias_ptr = NULL
     cdef cnp.ndarray w = weight
-    cdef cnp.ndarray slabs
-    element_strides(x, xs_)
-    slab_size = ceil_div(slab_size, 16) * 16
-    slabs = scratch("conv_slabs", x.dtype, slab_size * num_threads)
+    fw.p = p
+    fw.rows = forward_rows_per_item(x.shape[0], p.OH, num_threads)
+    fw.N = x.shape[0]
+    fw.slab_size = ceil_div(((fw.rows - 1) * p.sh + (p.KH - 1) * p.dh + 1) * p.Wp * p.C, 16) * 16
+    slabs = scratch(tag + "_slabs", x.dtype, fw.slab_size * num_threads)
+    fw.w_source = NULL
     if is_hwio(weight) and p.F % fb == 0 and aligned(weight):
         p.w_step = p.F
     else:
         p.w_step = ceil_div(p.F, fb) * fb
-        w = scratch("conv_weights", x.dtype, weight.shape[2] * weight.shape[3] * p.C
-                    * p.w_step).reshape(weight.shape[2], weight.shape[3], p.C, p.w_step)
-        w[..., :p.F] = weight.transpose(2, 3, 1, 0)
-        w[..., p.F:] = 0
+        w = scratch(tag + "_weights", x.dtype,
+                    weight.shape[2] * weight.shape[3] * p.C * p.w_step)
+        fw.w_source = cnp.PyArray_DATA(weight)
+        element_strides(weight, fw.ws)
+    fw.bias = NULL
     if bias is not None:
         if not bias.flags.c_contiguous:
             bias = np.ascontiguousarray(bias)
         if bias.shape[0] > 0:
-            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+            fw.bias = cnp.PyArray_DATA(<cnp.ndarray>bias)
+    fw.x = cnp.PyArray_DATA(x)
+    element_strides(x, fw.xs)
+    fw.w = cnp.PyArray_DATA(w)
+    fw.y = cnp.PyArray_DATA(y)
+    fw.slabs = cnp.PyArray_DATA(<cnp.ndarray>slabs)
+    return [x, weight, w, bias, y, slabs]
+
+
+cdef void pack_weights(const forward_work *fw, const floating *source,
+                       floating *w) noexcept nogil:
+    """w[a, b, c, f] = source[f, c, a, b] (any strides) for f < F, 0 up to w_step."""
+    cdef const cn_plan *p = fw.p
+    if floating is float:
+        cn_pack_weights_f32(source, fw.ws[0], fw.ws[1], fw.ws[2], fw.ws[3], p.KH, p.KW, p.C,
+                            p.F, p.w_step, w)
+    else:
+        cn_pack_weights_f64(source, fw.ws[0], fw.ws[1], fw.ws[2], fw.ws[3], p.KH, p.KW, p.C,
+                            p.F, p.w_step, w)
+
+
+cdef void forward_execute(const forward_work *fw, bint single,
+                          int num_threads) noexcept nogil:
+    """Run a prepared pass (packing its weights first if need be) on num_threads threads."""
+    if single:
+        if fw.w_source != NULL:
+            pack_weights(fw, <const float *>fw.w_source, <float *>fw.w)
+        forward_loop(fw.p, <const float *>fw.x, fw.xs, fw.N, fw.rows, <const float *>fw.w,
+                     <const float *>fw.bias, <float *>fw.y, <float *>fw.slabs, fw.slab_size,
+                     num_threads)
+    else:
+        if fw.w_source != NULL:
+            pack_weights(fw, <const double *>fw.w_source, <double *>fw.w)
+        forward_loop(fw.p, <const double *>fw.x, fw.xs, fw.N, fw.rows, <const double *>fw.w,
+                     <const double *>fw.bias, <double *>fw.y, <double *>fw.slabs,
+                     fw.slab_size, num_threads)
+
+
+cdef run_forward(cn_plan *p, cnp.ndarray x, cnp.ndarray weight, bias, cnp.ndarray y,
+                 int num_threads):
+    """y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled in; y dense
+    NHWC, x any strides, the weight read in place when it is HWIO (else packed)."""
+    cdef forward_work fw
+    cdef bint single = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
+    keep = prepare_forward(&fw, p, x, weight, bias, y, num_threads, "conv")
     with nogil:
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            forward_loop(p, <const float *>cnp.PyArray_DATA(x), xs_, x.shape[0], rows,
-                         <const float *>cnp.PyArray_DATA(w), <const float *>bias_ptr,
-                         <float *>cnp.PyArray_DATA(y), <float *>cnp.PyArray_DATA(slabs),
-                         slab_size, num_threads)
-        else:
-            forward_loop(p, <const double *>cnp.PyArray_DATA(x), xs_, x.shape[0], rows,
-                         <const double *>cnp.PyArray_DATA(w), <const double *>bias_ptr,
-                         <double *>cnp.PyArray_DATA(y), <double *>cnp.PyArray_DATA(slabs),
-                         slab_size, num_threads)
+        forward_execute(&fw, single, num_threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,6 +675,12 @@ cdef run_forward(cn_plan *p, cnp.ndarray x, cnp.ndarray weight, bias, cnp.ndarra
 #     256 -> 256,   8x8, 2304 KB:   5.49 / 6.56 / 9.23  |  4.46 / 4.22 / 4.48
 #     512 -> 512,   4x4, 9216 KB:  14.56 / 14.4 / 13.5  |  4.54 / 4.68 / 4.32
 GEMM_MIN_WEIGHT_BYTES = 1 << 20
+# Up to this many multiply-adds a pass, a convolution's input and weight gradients run side
+# by side on two threads, one each (conv2d_backward), instead of one after the other with the
+# whole team on each: a small pass gains little from a team (waking it, moving the weights
+# and gradients between the cores' caches), two passes at once keep both cores busy without
+# sharing data. Seed model, batch 1, 2 threads, training step: ... (see BENCHMARKS.md).
+SIDE_BY_SIDE_MAX_MACS = 16 << 20
 # The direct input gradient vectorises over the input's channels; with fewer than this many
 # (an image's 3) most lanes would be idle: 3 -> 32, 5x5, 32x32, batch 8: 1.09 ms direct, 0.93
 # GEMM; 3 -> 64, 3x3: 0.87 against 0.58.
@@ -657,7 +731,7 @@ def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top
               weight.shape[3], stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w)
     shape = (x.shape, weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
              dilation_w)
-    plan = _plans.get(("forward", shape, x.dtype.name, num_threads))
+    plan = _plans.get(("forward", shape, x.dtype, num_threads))
     if plan is not None:            # the common case: no closure, no candidates
         p.isa, p.nv, p.cw = plan["choice"]
         run_forward(&p, x, weight, bias, y, num_threads)
@@ -666,7 +740,7 @@ def conv2d_forward(x, weight, bias, out, int stride_h, int stride_w, int pad_top
             p.isa, p.nv, p.cw = option
             run_forward(&p, x, weight, bias, y, num_threads)
 
-        choose("forward", shape, x.dtype.name, num_threads, run, candidates(F, x.itemsize))
+        choose("forward", shape, x.dtype, num_threads, run, candidates(F, x.itemsize))
     if y is not out:
         out[...] = y
     return out
@@ -695,13 +769,9 @@ def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride
         return grad_input
     dx = grad_input if is_channels_last(grad_input) else channels_last_empty(N, C, H, W,
                                                                               grad_out.dtype)
-    fill_plan(&p, weight.shape[0], grad_out.shape[2], grad_out.shape[3], C, H, W, KH, KW, 1, 1,
-              dilation_h * (KH - 1) - pad_top, dilation_w * (KW - 1) - pad_left, dilation_h,
-              dilation_w)
-    # wt (F, C, KH, KW) presented as the weights of the flipped convolution: (C, F, KH, KW)
-    flipped = np.flip(weight, (2, 3)).transpose(1, 0, 2, 3)
-    shape = (grad_input.shape, weight.shape, 1, 1, pad_top, pad_left, dilation_h, dilation_w)
-    plan = _plans.get(("backward_input", shape, grad_out.dtype.name, num_threads))
+    flipped, shape = input_gradient_plan(&p, grad_out, weight, grad_input, pad_top, pad_left,
+                                         dilation_h, dilation_w)
+    plan = _plans.get(("backward_input", shape, grad_out.dtype, num_threads))
     if plan is not None:
         p.isa, p.nv, p.cw = plan["choice"]
         run_forward(&p, grad_out, flipped, None, dx, num_threads)
@@ -710,11 +780,26 @@ def conv2d_backward_input(grad_out, weight, grad_input, int stride_h, int stride
             p.isa, p.nv, p.cw = option
             run_forward(&p, grad_out, flipped, None, dx, num_threads)
 
-        choose("backward_input", shape, grad_out.dtype.name, num_threads, run,
+        choose("backward_input", shape, grad_out.dtype, num_threads, run,
                candidates(C, grad_out.itemsize))
     if dx is not grad_input:
         grad_input[...] = dx
     return grad_input
+
+
+cdef tuple input_gradient_plan(cn_plan *p, grad_out, weight, grad_input, int pad_top,
+                               int pad_left, int dilation_h, int dilation_w):
+    """Fill p for the input gradient at stride 1 as a direct convolution of grad_out; returns
+    (the weights of that convolution, the pass's shape key)."""
+    cdef int KH = weight.shape[2], KW = weight.shape[3]
+    fill_plan(p, weight.shape[0], grad_out.shape[2], grad_out.shape[3], grad_input.shape[1],
+              grad_input.shape[2], grad_input.shape[3], KH, KW, 1, 1,
+              dilation_h * (KH - 1) - pad_top, dilation_w * (KW - 1) - pad_left, dilation_h,
+              dilation_w)
+    # wt (F, C, KH, KW) presented as the weights of the flipped convolution: (C, F, KH, KW)
+    flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    return flipped, (grad_input.shape, weight.shape, 1, 1, pad_top, pad_left, dilation_h,
+                     dilation_w)
 
 
 def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w, int pad_top,
@@ -745,31 +830,99 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
         return grad_weight
     fill_plan(&p, C, x.shape[2], x.shape[3], F, OH, OW, KH, KW, stride_h, stride_w, pad_top,
               pad_left, dilation_h, dilation_w)
-    shape = (x.shape, grad_weight.shape, stride_h, stride_w, pad_top, pad_left, dilation_h,
-             dilation_w)
+    shape = weight_key(x, grad_weight, (stride_h, stride_w, pad_top, pad_left, dilation_h,
+                                         dilation_w))
     # room for whole groups of 8 channels (cn_sum_pixels_ adds them eight at a time)
     db = np.zeros(F + 7, dtype=np.float64) if grad_bias is not None else None
-    plan = _plans.get(("backward_weight", shape, x.dtype.name, num_threads))
+    plan = _plans.get(("backward_weight", shape, x.dtype, num_threads))
     if plan is not None:
         p.isa, p.nv, p.cw, split = plan["choice"]
-        dwb = run_weight(&p, x, grad_out, db, split, num_threads)
+        dwb = run_weight(&p, x, grad_out, db, split, num_threads, grad_weight)
     else:
         result = {}
 
         def run(option):
             p.isa, p.nv, p.cw, split = option
-            result["dwb"] = run_weight(&p, x, grad_out, db, split, num_threads)
+            result["dwb"] = run_weight(&p, x, grad_out, db, split, num_threads, grad_weight)
 
         # a partial dw has up to 64 numbers a pixel for each started 64 of F (dy_step)
         splits = weight_splits(N, OH, OW, KH * KW * C * ceil_div(F, 64) * 64 * x.itemsize,
                                num_threads)
-        choose("backward_weight", shape, x.dtype.name, num_threads, run,
+        choose("backward_weight", shape, x.dtype, num_threads, run,
                [tile + (split,) for split in splits for tile in candidates(F, x.itemsize)])
         dwb = result["dwb"]
-    np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
+    if dwb is not grad_weight:
+        np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
     if grad_bias is not None:
         grad_bias[...] = db[:F]
     return grad_weight
+
+
+def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int stride_h,
+                    int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                    int groups, int num_threads):
+    """grad_input and grad_weight (and grad_bias, when given) of one convolution: the two
+    passes of conv2d_backward_input and conv2d_backward_weight. Small direct passes run side
+    by side, one thread each (see SIDE_BY_SIDE_MAX_MACS); each pass's result does not depend
+    on its thread count, so the bits are those of running them one after the other."""
+    cdef cn_plan pi, pw
+    cdef forward_work fw
+    cdef weight_work w
+    cdef int split, tid, team
+    cdef bint single = x.dtype == np.float32
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], F = weight.shape[0]
+    cdef Py_ssize_t OH = grad_out.shape[2], OW = grad_out.shape[3]
+    args = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
+    plans = None
+    if (num_threads >= 2 and N * C * F * OH * OW * x.shape[2] * x.shape[3] > 0
+            and path_for(weight, groups, True, stride_h, stride_w) == "direct"
+            and path_for(weight, groups, False, stride_h, stride_w) == "direct"):
+        input_plan, input_shape = input_gradient_plan(&pi, grad_out, weight, grad_input,
+                                                      pad_top, pad_left, dilation_h, dilation_w)
+        fill_plan(&pw, C, x.shape[2], x.shape[3], F, OH, OW, weight.shape[2], weight.shape[3],
+                  stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w)
+        if weight_macs(&pw, N) <= SIDE_BY_SIDE_MAX_MACS:
+            plans = (_plans.get(("backward_input", input_shape, x.dtype, 1)),
+                     _plans.get(("backward_weight", weight_key(x, weight, args), x.dtype, 1)))
+            if plans[0] is None or plans[1] is None:
+                num_threads = 1     # the first call: choose each pass's tile on one thread
+                plans = None
+    if plans is None:
+        conv2d_backward_input(grad_out, weight, grad_input, *args, num_threads)
+        conv2d_backward_weight(x, grad_out, grad_weight, *args, num_threads,
+                               grad_bias=grad_bias)
+        return grad_input, grad_weight
+    dx = grad_input if is_channels_last(grad_input) else channels_last_empty(
+        N, C, x.shape[2], x.shape[3], x.dtype)
+    pi.isa, pi.nv, pi.cw = plans[0]["choice"]
+    keep_input = prepare_forward(&fw, &pi, grad_out, input_plan, None, dx, 1,
+                                 "conv_input_gradient")
+    pw.isa, pw.nv, pw.cw, split = plans[1]["choice"]
+    db = np.empty(F + 7, dtype=np.float64) if grad_bias is not None else None
+    keep_weight = prepare_weight(&w, &pw, x, grad_out, db, split, 1, "conv", grad_weight)
+    shape = weight_key(x, weight, args)
+    if ("backward", shape, x.dtype, num_threads) not in _plans:
+        record("backward", shape, x.dtype, num_threads, "input and weight gradients side by side",
+               "channels-last", ISA_NAMES[pi.isa], (), None, {})
+    with nogil, parallel(num_threads=2):
+        tid = omp_get_thread_num()
+        team = omp_get_num_threads()
+        if tid == 0:
+            forward_execute(&fw, single, 1)
+        if tid == team - 1:             # thread 1, or thread 0 again if it is alone
+            weight_execute(&w, single, split, 1)
+    if dx is not grad_input:
+        grad_input[...] = dx
+    if keep_weight[0] is not grad_weight:
+        np.copyto(grad_weight, keep_weight[0][..., :F].transpose(3, 2, 0, 1))
+    if grad_bias is not None:
+        grad_bias[...] = db[:F]
+    return grad_input, grad_weight
+
+
+cdef tuple weight_key(x, weight, tuple args):
+    """The shape key of a weight-gradient pass (args: stride, top-left padding, dilation)."""
+    return (x.shape, weight.shape) + args[:6]
 
 
 cdef list weight_splits(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t weight_bytes,
@@ -786,14 +939,46 @@ cdef list weight_splits(Py_ssize_t N, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t w
 
 
 cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int split,
-                       int num_threads):
-    """The weight gradient as a (KH, KW, C, dy_step) array (zero past F); db (float64, room
-    for whole groups of 8) gets the bias gradient when given. `split`: how threads share the
-    work (SPLIT_TILES or SPLIT_PIXELS)."""
+                       int num_threads, out):
+    """The weight gradient as a (KH, KW, C, dy_step) array (zero past F), or in `out` (see
+    prepare_weight); db (float64, room for whole groups of 8) gets the bias gradient when
+    given. `split`: how threads share the work (SPLIT_TILES or SPLIT_PIXELS)."""
+    cdef weight_work w
+    cdef int threads
+    cdef bint single = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
+    keep = prepare_weight(&w, p, x, dy, db, split, num_threads, "conv", out)
+    threads = w.threads
+    with nogil:
+        weight_execute(&w, single, split, threads)
+    return keep[0]
+
+
+cdef void weight_execute(const weight_work *w, bint single, int split,
+                         int num_threads) noexcept nogil:
+    """Zero the sums (on the thread that runs the work, whose cache then holds them), then run
+    a prepared weight gradient on num_threads threads."""
+    cdef size_t size = sizeof(float) if single else sizeof(double)
+    memset(w.dwb, 0, w.part_size * size)
+    memset(w.parts, 0, w.zeroed_parts * w.part_size * size)
+    memset(w.bias_parts, 0, w.zeroed_parts * w.p.dy_step * sizeof(double))
+    if w.db != NULL:
+        memset(w.db, 0, w.db_size * sizeof(double))
+    if single:
+        weight_loop(w, <float *>w.dwb, split, num_threads)
+    else:
+        weight_loop(w, <double *>w.dwb, split, num_threads)
+
+
+cdef list prepare_weight(weight_work *w, cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db,
+                         int split, int num_threads, str tag, out=None):
+    """Fill w for the weight gradient (and db's, when given) of x and dy, p filled in, on up
+    to num_threads threads (w.threads: fewer where the work is small). Returns [the gradient
+    as a (KH, KW, C, dy_step) array, or `out` itself (an (F, C, KH, KW) array) when it is
+    HWIO memory the sums can go to directly, then the arrays w points into]: keep them alive
+    while it runs. `tag` names its scratch buffers."""
     cdef int lanes = cn_lanes(p.isa, x.itemsize)
     cdef Py_ssize_t fb = p.nv * lanes, width, N = x.shape[0]
     cdef Py_ssize_t run, tblocks, items, rows, slab_rows, dyb_size, slab_size, part_count
-    cdef weight_work w
     cdef int threads = num_threads
     # whole tiles of fb channels, and whole groups of 8 for the bias sums
     p.dy_step = ceil_div(p.F, fb * 8 // gcd(fb, 8)) * (fb * 8 // gcd(fb, 8))
@@ -825,30 +1010,28 @@ cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int split,
     part_count = threads if split == SPLIT_TILES else w.groups - 1
     if w.groups == 1:
         part_count = 0
-    slabs = scratch("conv_slabs", x.dtype, slab_size * threads)
-    dybs = scratch("conv_dy_rows", x.dtype, 0 if w.dy_in_place else dyb_size * threads)
-    dwb = scratch("conv_weight_grad", x.dtype, w.part_size)
-    parts = scratch("conv_weight_partials", x.dtype, max(1, part_count * w.part_size))
-    bias_parts = scratch("conv_bias_partials", np.float64, max(1, part_count * p.dy_step))
-    dwb[...] = 0
-    if split == SPLIT_TILES:
-        parts[...] = 0
-        bias_parts[...] = 0
+    slabs = scratch(tag + "_slabs", x.dtype, slab_size * threads)
+    dybs = scratch(tag + "_dy_rows", x.dtype, 0 if w.dy_in_place else dyb_size * threads)
+    if out is not None and p.dy_step == p.F and is_hwio(out) and aligned(out):
+        dwb = out       # summed where it is wanted: no copy afterwards
+    else:
+        dwb = scratch(tag + "_weight_grad", x.dtype, w.part_size)
+    parts = scratch(tag + "_weight_partials", x.dtype, max(1, part_count * w.part_size))
+    bias_parts = scratch(tag + "_bias_partials", np.float64, max(1, part_count * p.dy_step))
+    w.zeroed_parts = part_count if split == SPLIT_TILES else 0
     w.slabs = cnp.PyArray_DATA(<cnp.ndarray>slabs)
     w.dybs = cnp.PyArray_DATA(<cnp.ndarray>dybs)
     w.parts = cnp.PyArray_DATA(<cnp.ndarray>parts)
     w.bias_parts = <double *>cnp.PyArray_DATA(<cnp.ndarray>bias_parts)
     w.db = NULL
+    w.db_size = 0
     if db is not None:
-        db[...] = 0
         w.db = <double *>cnp.PyArray_DATA(<cnp.ndarray>db)
-    cdef void *dwb_ptr = cnp.PyArray_DATA(<cnp.ndarray>dwb)
-    with nogil:
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            weight_loop(&w, <float *>dwb_ptr, split, threads)
-        else:
-            weight_loop(&w, <double *>dwb_ptr, split, threads)
-    return dwb.reshape(p.KH, p.KW, p.C, p.dy_step)
+        w.db_size = db.shape[0]
+    w.threads = threads
+    w.dwb = cnp.PyArray_DATA(<cnp.ndarray>dwb)
+    result = dwb if dwb is out else dwb.reshape(p.KH, p.KW, p.C, p.dy_step)
+    return [result, x, dy, db, slabs, dybs, parts, bias_parts]
 
 
 cdef inline Py_ssize_t gcd(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
@@ -896,13 +1079,13 @@ cdef note_path(path, pass_name, x_shape, w_shape, args, dtype, int num_threads):
     """Record a call of the GEMM or depthwise paths (once per shape); args: the strides,
     paddings, dilations and groups."""
     shape = (tuple(x_shape), tuple(w_shape)) + tuple(args[:6])
-    if (pass_name, shape, dtype.name, num_threads) in _plans:
+    if (pass_name, shape, dtype, num_threads) in _plans:
         return
     if path == "depthwise":
-        record(pass_name, shape, dtype.name, num_threads, "depthwise loops", "NCHW", "base",
+        record(pass_name, shape, dtype, num_threads, "depthwise loops", "NCHW", "base",
                (), None, {})
     else:
-        record(pass_name, shape, dtype.name, num_threads, "im2col + GEMM", "channels-last",
+        record(pass_name, shape, dtype, num_threads, "im2col + GEMM", "channels-last",
                gemm_get_isa(), (), None, {})
 
 

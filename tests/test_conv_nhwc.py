@@ -284,3 +284,47 @@ def test_bad_settings_raise():
         if isa not in SUPPORTED:
             with pytest.raises(RuntimeError, match="does not support"):
                 kernels.set_isa(isa)
+
+
+def run_backward(case, x, weight, dy, threads, hwio_gradient=True):
+    """(grad_x, grad_w, grad_b) from kernels.conv2d_backward, called twice (the first call of
+    a shape tunes each pass on one thread; the second may run them side by side)."""
+    n, c, h, w, f, kh, kw, stride, (top, bottom, left, right), dil = case
+    args = (stride[0], stride[1], top, left, dil[0], dil[1], 1)
+    x, dy, weight = channels_last(x), channels_last(dy), hwio(weight)
+    for _ in range(2):
+        grad_x = channels_last_empty(*x.shape, x.dtype)
+        grad_w = np.empty_like(weight) if hwio_gradient else np.empty(weight.shape, x.dtype)
+        grad_b = np.empty(f, x.dtype)
+        grad_x[...] = grad_w[...] = grad_b[...] = np.nan
+        kernels.conv2d_backward(x, dy, weight, grad_x, grad_w, grad_b, *args, threads)
+    return grad_x, grad_w, grad_b
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+def test_backward_side_by_side_gives_the_bits_of_one_pass_after_the_other(dtype, case):
+    """conv2d_backward runs small direct passes side by side, one thread each: the same bits
+    as the two passes one after the other on one thread, at any thread count, with the weight
+    gradient summed in place (HWIO) or copied out (OIHW); all held to the twins."""
+    x, weight, bias, dy = arrays(case, dtype)
+    n, c, h, w, f, kh, kw, stride, (top, bottom, left, right), dil = case
+    _, *one_after_other = run(kernels, case, x, weight, bias, dy, threads=1)
+    twin = [np.empty(x.shape, dtype), np.empty(weight.shape, dtype), np.empty(f, dtype)]
+    twins.conv2d_backward(x, dy, weight, *twin, stride[0], stride[1], top, left, dil[0], dil[1],
+                          1)
+    for threads in (1, 2, 3):
+        for hwio_gradient in (True, False):
+            results = run_backward(case, x, weight, dy, threads, hwio_gradient)
+            assert_same_bits(results, one_after_other)
+            assert_matches_twin(results, twin, dtype)
+
+
+def test_backward_of_a_small_layer_runs_side_by_side_and_says_so():
+    case = CASES[0]         # the seed model's conv3
+    x, weight, bias, dy = arrays(case, np.float32)
+    run_backward(case, x, weight, dy, threads=2)
+    ran = [plan for plan in kernels.plans() if plan["pass"] == "backward"
+           and plan["shape"][:2] == (x.shape, weight.shape) and plan["threads"] == 2]
+    assert ran and ran[0]["algorithm"] == "input and weight gradients side by side"
+    assert ran[0]["dtype"] == "float32"

@@ -95,6 +95,19 @@ def _weight_gradient(x, grad_out, weight, args, grad_bias=None):
     return grad_w
 
 
+def _both_gradients(x, grad_out, weight, args, needs_b):
+    """(dx, dw, db or None) of a batched convolution in one kernel call, which may run the two
+    passes side by side (see kernels/conv.pyx conv2d_backward)."""
+    if grad_out.dtype != x.dtype:
+        grad_out = grad_out.astype(x.dtype)
+    grad_x = _empty_activation(*x.shape, x.dtype, args[-1])
+    grad_w = np.empty_like(weight, dtype=x.dtype)
+    grad_b = np.empty(weight.shape[0], dtype=x.dtype) if needs_b else None
+    _kernels.conv2d_backward(x, grad_out, weight, grad_x, grad_w, grad_b, *args,
+                             get_num_threads())
+    return grad_x, grad_w, grad_b
+
+
 def _bias_gradient(grad_out, dtype):
     """db[f] = sum over samples and pixels of grad_out[.., f, .., ..]."""
     grad_b = np.empty(grad_out.shape[-3], dtype=dtype)
@@ -139,6 +152,8 @@ def _convolution_backward(needs, conv, x, weight, grad_out):
             grad_b = grad_out.sum(axis=(0, 2, 3) if grad_out.ndim == 4 else (1, 2))
         return grad_x, grad_w, grad_b
     args = _kernel_args(*conv)
+    if needs_x and needs_w and x.ndim == 4:
+        return _both_gradients(x, grad_out, weight, args, needs_b)
     if needs_x:
         grad_x = _input_gradient(grad_out, weight, x.shape, args)
     if needs_w:

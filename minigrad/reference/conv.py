@@ -118,6 +118,17 @@ def conv2d_backward_weight(x, grad_out, grad_weight, stride_h, stride_w, pad_top
     grad_weight[...] = gw.reshape(f, cg, kh, kw)
 
 
+def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, stride_h,
+                    stride_w, pad_top, pad_left, dilation_h, dilation_w, groups):
+    """The input, weight and (if grad_bias is not None) bias gradients of one convolution."""
+    args = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
+    conv2d_backward_input(grad_out, weight, grad_input, *args)
+    conv2d_backward_weight(x, grad_out, grad_weight, *args)
+    if grad_bias is not None:
+        conv2d_backward_bias(grad_out, grad_bias)
+    return grad_input, grad_weight
+
+
 def conv2d_backward_bias(grad_out, grad_bias):
     """grad_bias[f] = sum over n, i, j of grad_out[n, f, i, j]."""
     grad_bias[...] = grad_out.sum(axis=(0, 2, 3), dtype=np.float64)
