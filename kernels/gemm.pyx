@@ -30,8 +30,10 @@ cnp.import_array()
 cdef extern from "gemm_core.h" nogil:
     int gemm_isa()
     int gemm_set_isa(int isa)
-    void gemm_tile_f32(int *mr, int *nr)
-    void gemm_tile_f64(int *mr, int *nr)
+    void gemm_tile_f32(Py_ssize_t k, Py_ssize_t n, Py_ssize_t csa, Py_ssize_t csb, int *mr,
+                       int *nr)
+    void gemm_tile_f64(Py_ssize_t k, Py_ssize_t n, Py_ssize_t csa, Py_ssize_t csb, int *mr,
+                       int *nr)
     int gemm_serial_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         const float *a, Py_ssize_t rsa, Py_ssize_t csa,
                         const float *b, Py_ssize_t rsb, Py_ssize_t csb,
@@ -150,9 +152,9 @@ cdef int gemm_parallel(Py_ssize_t batch, const Product *pr,
                                  max(<Py_ssize_t> 1, work // MIN_WORK_PER_THREAD))
     cdef Split split
     if floating is float:
-        gemm_tile_f32(&mr, &nr)
+        gemm_tile_f32(pr.k, pr.n, pr.csa, pr.csb, &mr, &nr)
     else:
-        gemm_tile_f64(&mr, &nr)
+        gemm_tile_f64(pr.k, pr.n, pr.csa, pr.csb, &mr, &nr)
     if threads == 1:
         for t in range(batch):
             failed += gemm_block(pr, 0, pr.m, 0, pr.n, 0, pr.k, a + t * batch_stride_a,

@@ -4,7 +4,7 @@
  * Compiled for the baseline ISA; the AVX2 and AVX-512 micro-kernels carry
  * __attribute__((target(...))) and are chosen once, at run time, from what the CPU supports.
  * Entry points: gemm_serial_f32 / gemm_serial_f64 (one thread's share of C = A @ B),
- * gemm_tile_f32 / gemm_tile_f64 (the register tile, for splitting work between threads),
+ * gemm_tile_f32 / gemm_tile_f64 (a product's register tile, for splitting it between threads),
  * gemm_isa / gemm_set_isa (which micro-kernel runs; tests force each in turn).
  */
 #ifndef MINIGRAD_GEMM_CORE_H
@@ -191,6 +191,7 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #define GEMM_VEC_AVX2 gemm_v8f
 #define GEMM_VEC_BASE gemm_v4f
 #define GEMM_AVX512_MR 12
+#define GEMM_AVX512_WIDE_MR 6
 #define GEMM_KC 384
 #include "gemm_dtype.h"
 #undef GEMM_KC
@@ -200,6 +201,7 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #undef GEMM_VEC_AVX2
 #undef GEMM_VEC_BASE
 #undef GEMM_AVX512_MR
+#undef GEMM_AVX512_WIDE_MR
 
 #define GEMM_T double
 #define GEMM_SUFFIX f64
@@ -207,6 +209,7 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #define GEMM_VEC_AVX2 gemm_v4d
 #define GEMM_VEC_BASE gemm_v2d
 #define GEMM_AVX512_MR 12
+#define GEMM_AVX512_WIDE_MR 6
 #define GEMM_KC 192
 #include "gemm_dtype.h"
 #undef GEMM_KC
@@ -216,18 +219,29 @@ typedef double gemm_v2d __attribute__((vector_size(16), aligned(8)));
 #undef GEMM_VEC_AVX2
 #undef GEMM_VEC_BASE
 #undef GEMM_AVX512_MR
+#undef GEMM_AVX512_WIDE_MR
 
-/* The micro-kernel's tile, rows x columns, for splitting C between threads on whole tiles. */
-static void gemm_tile_f32(int *mr, int *nr)
+/* The register tile, rows x columns, that gemm_serial uses for a whole product of k x n B with
+ * these column strides of A and B: threads split C on whole tiles of it, so that each thread
+ * runs the tiles the whole product would. */
+static void gemm_tile_f32(ptrdiff_t k, ptrdiff_t n, ptrdiff_t csa, ptrdiff_t csb, int *mr,
+                          int *nr)
 {
-    *mr = gemm_get_config_f32()->mr;
-    *nr = gemm_get_config_f32()->nr;
+    const gemm_config_f32 *cfg = gemm_get_config_f32();
+    const gemm_direct_tile_f32 *tile = gemm_direct_tile_for_f32(cfg, k);
+    const int direct = gemm_takes_direct_f32(cfg, k, csa, csb, n);
+    *mr = direct ? tile->mr : cfg->mr;
+    *nr = direct ? tile->nr : cfg->nr;
 }
 
-static void gemm_tile_f64(int *mr, int *nr)
+static void gemm_tile_f64(ptrdiff_t k, ptrdiff_t n, ptrdiff_t csa, ptrdiff_t csb, int *mr,
+                          int *nr)
 {
-    *mr = gemm_get_config_f64()->mr;
-    *nr = gemm_get_config_f64()->nr;
+    const gemm_config_f64 *cfg = gemm_get_config_f64();
+    const gemm_direct_tile_f64 *tile = gemm_direct_tile_for_f64(cfg, k);
+    const int direct = gemm_takes_direct_f64(cfg, k, csa, csb, n);
+    *mr = direct ? tile->mr : cfg->mr;
+    *nr = direct ? tile->nr : cfg->nr;
 }
 
 #endif

@@ -18,11 +18,13 @@
 
 /* Each instruction set gets a kernel two vectors wide, a one-vector (narrow) one for the last
  * columns when they fit in half a tile, both again reading A in place, and a dot-product
- * kernel (gemm_isa_kernels.h). */
+ * kernel (gemm_isa_kernels.h). AVX-512 also reads A in place on a wide tile, 6 rows x 4
+ * vectors (gemm_direct_tile_for says when); AVX2 and the base set have too few registers. */
 #if GEMM_X86
 #define ISA_NAME avx512
 #define ISA_VEC GEMM_VEC_AVX512
 #define ISA_MR GEMM_AVX512_MR
+#define ISA_WIDE_MR GEMM_AVX512_WIDE_MR
 #define ISA_DOT_MR 4
 #define ISA_TARGET __attribute__((target("avx512f,fma")))
 #include "gemm_isa_kernels.h"
@@ -49,12 +51,18 @@ typedef void (*GEMM_NAME(gemm_dot_fn))(ptrdiff_t k, ptrdiff_t m, ptrdiff_t n, co
                                        ptrdiff_t lda, const GEMM_T *b, ptrdiff_t ldb, GEMM_T *c,
                                        ptrdiff_t ldc, int load_c);
 
+/* A register tile of gemm_direct: its kernel, the one half as wide, and rows x columns. */
+typedef struct {
+    GEMM_NAME(gemm_microkernel_fn) kernel, narrow;
+    int mr, nr;
+} GEMM_NAME(gemm_direct_tile);
+
 /* The micro-kernel of one instruction set and the block sizes that suit it. */
 typedef struct {
     GEMM_NAME(gemm_microkernel_fn) kernel;
     GEMM_NAME(gemm_microkernel_fn) narrow;  /* half as wide, for a last panel that fits */
-    GEMM_NAME(gemm_microkernel_fn) direct;  /* the two reading A in place (gemm_direct) */
-    GEMM_NAME(gemm_microkernel_fn) direct_narrow;
+    GEMM_NAME(gemm_direct_tile) direct;       /* the kernels reading A in place (gemm_direct) */
+    GEMM_NAME(gemm_direct_tile) direct_wide;  /* the same on a wide tile, or kernel NULL */
     GEMM_NAME(gemm_dot_fn) dot;             /* the few-rows, column-major B case */
     int mr, nr;                  /* register tile */
     ptrdiff_t mc, kc, nc;        /* cache blocks: mc a multiple of mr, nc a multiple of nr */
@@ -65,21 +73,29 @@ typedef struct {
 static GEMM_NAME(gemm_config) GEMM_NAME(gemm_configs)[GEMM_ISA_COUNT] = {
     [GEMM_ISA_BASE] = {GEMM_NAME(gemm_microkernel_base),
                        GEMM_NAME(gemm_microkernel_base_narrow),
-                       GEMM_NAME(gemm_microkernel_base_direct),
-                       GEMM_NAME(gemm_microkernel_base_direct_narrow),
+                       {GEMM_NAME(gemm_microkernel_base_direct),
+                        GEMM_NAME(gemm_microkernel_base_direct_narrow), 4,
+                        2 * GEMM_LANES(GEMM_VEC_BASE)},
+                       {NULL, NULL, 0, 0},
                        GEMM_NAME(gemm_dot_base), 4, 2 * GEMM_LANES(GEMM_VEC_BASE),
                        96, GEMM_KC, 2048, 4},
 #if GEMM_X86
     [GEMM_ISA_AVX2] = {GEMM_NAME(gemm_microkernel_avx2),
                        GEMM_NAME(gemm_microkernel_avx2_narrow),
-                       GEMM_NAME(gemm_microkernel_avx2_direct),
-                       GEMM_NAME(gemm_microkernel_avx2_direct_narrow),
+                       {GEMM_NAME(gemm_microkernel_avx2_direct),
+                        GEMM_NAME(gemm_microkernel_avx2_direct_narrow), 6,
+                        2 * GEMM_LANES(GEMM_VEC_AVX2)},
+                       {NULL, NULL, 0, 0},
                        GEMM_NAME(gemm_dot_avx2), 6, 2 * GEMM_LANES(GEMM_VEC_AVX2),
                        120, GEMM_KC, 2048, 4 * 6},
     [GEMM_ISA_AVX512] = {GEMM_NAME(gemm_microkernel_avx512),
                          GEMM_NAME(gemm_microkernel_avx512_narrow),
-                         GEMM_NAME(gemm_microkernel_avx512_direct),
-                         GEMM_NAME(gemm_microkernel_avx512_direct_narrow),
+                         {GEMM_NAME(gemm_microkernel_avx512_direct),
+                          GEMM_NAME(gemm_microkernel_avx512_direct_narrow), GEMM_AVX512_MR,
+                          2 * GEMM_LANES(GEMM_VEC_AVX512)},
+                         {GEMM_NAME(gemm_microkernel_avx512_direct_wide),
+                          GEMM_NAME(gemm_microkernel_avx512_direct_wide_narrow),
+                          GEMM_AVX512_WIDE_MR, 4 * GEMM_LANES(GEMM_VEC_AVX512)},
                          GEMM_NAME(gemm_dot_avx512), GEMM_AVX512_MR,
                          2 * GEMM_LANES(GEMM_VEC_AVX512), 12 * GEMM_AVX512_MR,
                          GEMM_KC, 2048, 4 * GEMM_AVX512_MR},
@@ -167,6 +183,7 @@ static void GEMM_NAME(gemm_pack_b)(ptrdiff_t kc, ptrdiff_t nc, const GEMM_T *b, 
         case 8: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 8, dst); break;
         case 16: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 16, dst); break;
         case 32: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 32, dst); break;
+        case 64: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, 64, dst); break;
         default: GEMM_NAME(gemm_pack_b_rows)(kc, nc, b, rsb, nr, dst); break;
         }
         return;
@@ -188,12 +205,12 @@ static void GEMM_NAME(gemm_pack_b)(ptrdiff_t kc, ptrdiff_t nc, const GEMM_T *b, 
  * place at a line boundary instead, and copying the columns before it, was slower still below
  * 192^3). Either way the column panels and the kernel of each are the same, so are the bits.
  * Returns 0, or -1 when scratch memory ran out. */
-static int GEMM_NAME(gemm_direct)(const GEMM_NAME(gemm_config) *cfg, ptrdiff_t m, ptrdiff_t n,
-                                  ptrdiff_t k, const GEMM_T *a, ptrdiff_t lda,
+static int GEMM_NAME(gemm_direct)(const GEMM_NAME(gemm_direct_tile) *tile, ptrdiff_t m,
+                                  ptrdiff_t n, ptrdiff_t k, const GEMM_T *a, ptrdiff_t lda,
                                   const GEMM_T *b, ptrdiff_t ldb, GEMM_T *c, ptrdiff_t ldc,
                                   int accumulate)
 {
-    const int mr = cfg->mr, nr = cfg->nr;
+    const int mr = tile->mr, nr = tile->nr;
     const int misaligned = ((uintptr_t)b | (uintptr_t)(ldb * (ptrdiff_t)sizeof(GEMM_T))) % 64;
     const ptrdiff_t n_in_place = misaligned && m >= GEMM_DIRECT_PACK_B_ROWS ? 0 : n / nr * nr;
     GEMM_T *b_packed = NULL;
@@ -207,13 +224,37 @@ static int GEMM_NAME(gemm_direct)(const GEMM_NAME(gemm_config) *cfg, ptrdiff_t m
         for (ptrdiff_t j = 0; j < n; j += nr) {
             const int cols = (int)(n - j < nr ? n - j : nr);
             const GEMM_NAME(gemm_microkernel_fn) kernel =
-                cols <= nr / 2 ? cfg->direct_narrow : cfg->direct;
+                cols <= nr / 2 ? tile->narrow : tile->kernel;
             kernel(k, a + i * lda, lda,
                    j < n_in_place ? b + j : b_packed + (j - n_in_place) * k,
                    j < n_in_place ? ldb : nr, c + i * ldc + j, ldc, rows, cols, accumulate);
         }
     }
     return 0;
+}
+
+/* Whether gemm_serial reads A and B in place (gemm_direct) for a product of K = k and a B of
+ * n_whole columns, with these column strides of A and B (see there why). */
+static inline int GEMM_NAME(gemm_takes_direct)(const GEMM_NAME(gemm_config) *cfg, ptrdiff_t k,
+                                                ptrdiff_t csa, ptrdiff_t csb, ptrdiff_t n_whole)
+{
+    return csa == 1 && csb == 1 && k > 1 && k <= cfg->kc &&
+           k * n_whole * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_DIRECT_MAX_B_BYTES;
+}
+
+/* gemm_direct's tile for a K of k: the wide one (where the instruction set has one) while a
+ * k x nr panel of B, which each tile reads whole, fits in L1 (so up to K = 128): with A in
+ * place it streams half as many rows of A and broadcasts half as often per multiply-add as
+ * the 12 x 2-vector tile. Measured (AVX-512, float32, the kernel alone): 64^3 10% faster,
+ * 128^3 about 2% (1 thread) and 15-20% (2 threads, one 64-column panel each); at 256^3 the
+ * B panel no longer fits in L1 and the wide tile was no faster at 1 thread, 5-8% slower at 2. */
+static inline const GEMM_NAME(gemm_direct_tile) *
+GEMM_NAME(gemm_direct_tile_for)(const GEMM_NAME(gemm_config) *cfg, ptrdiff_t k)
+{
+    if (cfg->direct_wide.kernel != NULL &&
+        k * cfg->direct_wide.nr * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_L1_BYTES)
+        return &cfg->direct_wide;
+    return &cfg->direct;
 }
 
 /* C[0:m, 0:n] (row stride ldc) = or += A[0:m, 0:k] @ B[0:k, 0:n] on the calling thread, one
@@ -270,9 +311,9 @@ static int GEMM_NAME(gemm_serial)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
      * packing faster from 512^3 (B of 1 MB) on. It sums over K in one run, so only up to one
      * K slice: longer sums are split into slices as below, whose rounding is closer to torch's
      * (a fit that amplifies rounding, tests/programs/polynomial_optim.py, tells them apart). */
-    if (csa == 1 && csb == 1 && k <= cfg->kc &&
-        k * n_whole * (ptrdiff_t)sizeof(GEMM_T) <= GEMM_DIRECT_MAX_B_BYTES)
-        return GEMM_NAME(gemm_direct)(cfg, m, n, k, a, rsa, b, rsb, c, ldc, accumulate);
+    if (GEMM_NAME(gemm_takes_direct)(cfg, k, csa, csb, n_whole))
+        return GEMM_NAME(gemm_direct)(GEMM_NAME(gemm_direct_tile_for)(cfg, k), m, n, k, a, rsa,
+                                      b, rsb, c, ldc, accumulate);
     /* With few rows of C each B panel serves few micro-kernel calls, so packing it costs more
      * than it saves when B is already in cache (or serves a single row panel): the kernel then
      * reads row-major B where it lies (all but a partial last panel). So does a B of up to

@@ -84,13 +84,19 @@ def at_offset(x, offset_bytes):
 # float64) are read in place (the GEMM's direct path), others packed: (m, k, n) on both sides
 # of those bounds for each dtype, rows of C on both sides of 128 (where a B whose rows
 # straddle cache lines gets packed), column counts that leave a partial last panel, narrow or
-# wide, for every ISA's tile.
+# wide, for every ISA's tile; K on both sides of 128, up to which AVX-512 reads A in place on
+# its wide tile (6 rows x 4 vectors), with row counts that leave 1 to 5 rows in the last
+# tile.
 DIRECT_EDGE_SHAPES = {
     np.float32: [(7, 384, 341), (7, 384, 342), (13, 384, 128), (13, 385, 128)],
     np.float64: [(7, 192, 341), (7, 192, 342), (13, 192, 128), (13, 193, 128)],
 }
 DIRECT_SHAPES = [(127, 40, 64), (128, 40, 64), (129, 33, 70), (64, 64, 64), (13, 17, 45),
-                 (2, 70, 9), (200, 96, 130)]
+                 (2, 70, 9), (200, 96, 130), (37, 128, 100), (37, 129, 100), (131, 128, 160),
+                 (8, 128, 64), (62, 2, 65), (15, 127, 200)]
+# Products whose thread split would cut through the wide tile's columns if the threads split
+# on the tall tile (12 x 2 vectors): a last tile of 2 rows then sums in another order.
+WIDE_TILE_SPLIT_SHAPES = {np.float32: [(14, 128, 320)], np.float64: [(14, 128, 336)]}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -110,7 +116,7 @@ def test_direct_and_packed_paths(isa, dtype, num_threads):
 def test_direct_path_bits_do_not_depend_on_threads_or_alignment(dtype):
     """The direct path packs a misaligned B or reads it in place: same panels, same bits; and
     threads split C on whole tiles."""
-    for m, k, n in DIRECT_SHAPES + [(256, 256, 256)]:
+    for m, k, n in DIRECT_SHAPES + WIDE_TILE_SPLIT_SHAPES[dtype] + [(256, 256, 256)]:
         a, b = random((m, k), dtype, 1), random((k, n), dtype, 2)
         results = []
         for b_offset in (0, 16):
