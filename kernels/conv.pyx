@@ -679,7 +679,11 @@ GEMM_MIN_WEIGHT_BYTES = 1 << 20
 # by side on two threads, one each (conv2d_backward), instead of one after the other with the
 # whole team on each: a small pass gains little from a team (waking it, moving the weights
 # and gradients between the cores' caches), two passes at once keep both cores busy without
-# sharing data. Seed model, batch 1, 2 threads, training step: ... (see BENCHMARKS.md).
+# sharing data. Measured on an Intel Xeon (two 512-bit FMA units), 2 threads: conv3 / conv2 of
+# the seed model at batch 1 (3.3M / 6.5M multiply-adds a pass), both passes 98 / 119 us one
+# after the other, 61 / 100 us side by side. With every layer side by side, its training step
+# was 3-5% faster at batch 2 and 4, within the noise at batch 8 and 32, 10-15% slower at 64
+# (conv2: 13M, 26M, 52M, 210M, 420M multiply-adds a pass): the bound keeps the clear gains.
 SIDE_BY_SIDE_MAX_MACS = 16 << 20
 # The direct input gradient vectorises over the input's channels; with fewer than this many
 # (an image's 3) most lanes would be idle: 3 -> 32, 5x5, 32x32, batch 8: 1.09 ms direct, 0.93
@@ -877,13 +881,14 @@ def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int
     if (num_threads >= 2 and N * C * F * OH * OW * x.shape[2] * x.shape[3] > 0
             and path_for(weight, groups, True, stride_h, stride_w) == "direct"
             and path_for(weight, groups, False, stride_h, stride_w) == "direct"):
-        input_plan, input_shape = input_gradient_plan(&pi, grad_out, weight, grad_input,
-                                                      pad_top, pad_left, dilation_h, dilation_w)
+        flipped, input_shape = input_gradient_plan(&pi, grad_out, weight, grad_input,
+                                                   pad_top, pad_left, dilation_h, dilation_w)
         fill_plan(&pw, C, x.shape[2], x.shape[3], F, OH, OW, weight.shape[2], weight.shape[3],
                   stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w)
+        shape = weight_key(x, weight, args)
         if weight_macs(&pw, N) <= SIDE_BY_SIDE_MAX_MACS:
             plans = (_plans.get(("backward_input", input_shape, x.dtype, 1)),
-                     _plans.get(("backward_weight", weight_key(x, weight, args), x.dtype, 1)))
+                     _plans.get(("backward_weight", shape, x.dtype, 1)))
             if plans[0] is None or plans[1] is None:
                 num_threads = 1     # the first call: choose each pass's tile on one thread
                 plans = None
@@ -895,15 +900,16 @@ def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int
     dx = grad_input if is_channels_last(grad_input) else channels_last_empty(
         N, C, x.shape[2], x.shape[3], x.dtype)
     pi.isa, pi.nv, pi.cw = plans[0]["choice"]
-    keep_input = prepare_forward(&fw, &pi, grad_out, input_plan, None, dx, 1,
+    # keep_*: the arrays the prepared passes point into, alive until they have run
+    keep_input = prepare_forward(&fw, &pi, grad_out, flipped, None, dx, 1,
                                  "conv_input_gradient")
     pw.isa, pw.nv, pw.cw, split = plans[1]["choice"]
     db = np.empty(F + 7, dtype=np.float64) if grad_bias is not None else None
     keep_weight = prepare_weight(&w, &pw, x, grad_out, db, split, 1, "conv", grad_weight)
-    shape = weight_key(x, weight, args)
     if ("backward", shape, x.dtype, num_threads) not in _plans:
-        record("backward", shape, x.dtype, num_threads, "input and weight gradients side by side",
-               "channels-last", ISA_NAMES[pi.isa], (), None, {})
+        record("backward", shape, x.dtype, num_threads,
+               "input and weight gradients side by side", "channels-last", ISA_NAMES[pi.isa],
+               (), None, {})
     with nogil, parallel(num_threads=2):
         tid = omp_get_thread_num()
         team = omp_get_num_threads()
