@@ -635,10 +635,10 @@ cdef void pack_weights(const forward_work *fw, const floating *source,
                             p.F, p.w_step, w)
 
 
-cdef void forward_execute(const forward_work *fw, bint single,
+cdef void forward_execute(const forward_work *fw, bint is_f32,
                           int num_threads) noexcept nogil:
     """Run a prepared pass (packing its weights first if need be) on num_threads threads."""
-    if single:
+    if is_f32:
         if fw.w_source != NULL:
             pack_weights(fw, <const float *>fw.w_source, <float *>fw.w)
         forward_loop(fw.p, <const float *>fw.x, fw.xs, fw.N, fw.rows, <const float *>fw.w,
@@ -657,10 +657,10 @@ cdef run_forward(cn_plan *p, cnp.ndarray x, cnp.ndarray weight, bias, cnp.ndarra
     """y = the direct convolution of x with weight (F, C, KH, KW) + bias, p filled in; y dense
     NHWC, x any strides, the weight read in place when it is HWIO (else packed)."""
     cdef forward_work fw
-    cdef bint single = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
+    cdef bint is_f32 = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
     keep = prepare_forward(&fw, p, x, weight, bias, y, num_threads, "conv")
     with nogil:
-        forward_execute(&fw, single, num_threads)
+        forward_execute(&fw, is_f32, num_threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -873,7 +873,7 @@ def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int
     cdef forward_work fw
     cdef weight_work w
     cdef int split, tid, team
-    cdef bint single = x.dtype == np.float32
+    cdef bint is_f32 = x.dtype == np.float32
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], F = weight.shape[0]
     cdef Py_ssize_t OH = grad_out.shape[2], OW = grad_out.shape[3]
     args = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
@@ -914,9 +914,9 @@ def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int
         tid = omp_get_thread_num()
         team = omp_get_num_threads()
         if tid == 0:
-            forward_execute(&fw, single, 1)
+            forward_execute(&fw, is_f32, 1)
         if tid == team - 1:             # thread 1, or thread 0 again if it is alone
-            weight_execute(&w, single, split, 1)
+            weight_execute(&w, is_f32, split, 1)
     if dx is not grad_input:
         grad_input[...] = dx
     if keep_weight[0] is not grad_weight:
@@ -951,25 +951,25 @@ cdef object run_weight(cn_plan *p, cnp.ndarray x, cnp.ndarray dy, db, int split,
     given. `split`: how threads share the work (SPLIT_TILES or SPLIT_PIXELS)."""
     cdef weight_work w
     cdef int threads
-    cdef bint single = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
+    cdef bint is_f32 = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
     keep = prepare_weight(&w, p, x, dy, db, split, num_threads, "conv", out)
     threads = w.threads
     with nogil:
-        weight_execute(&w, single, split, threads)
+        weight_execute(&w, is_f32, split, threads)
     return keep[0]
 
 
-cdef void weight_execute(const weight_work *w, bint single, int split,
+cdef void weight_execute(const weight_work *w, bint is_f32, int split,
                          int num_threads) noexcept nogil:
     """Zero the sums (on the thread that runs the work, whose cache then holds them), then run
     a prepared weight gradient on num_threads threads."""
-    cdef size_t size = sizeof(float) if single else sizeof(double)
+    cdef size_t size = sizeof(float) if is_f32 else sizeof(double)
     memset(w.dwb, 0, w.part_size * size)
     memset(w.parts, 0, w.zeroed_parts * w.part_size * size)
     memset(w.bias_parts, 0, w.zeroed_parts * w.p.dy_step * sizeof(double))
     if w.db != NULL:
         memset(w.db, 0, w.db_size * sizeof(double))
-    if single:
+    if is_f32:
         weight_loop(w, <float *>w.dwb, split, num_threads)
     else:
         weight_loop(w, <double *>w.dwb, split, num_threads)
