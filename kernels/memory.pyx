@@ -42,10 +42,11 @@ cdef cnp.ndarray _bytes(Py_ssize_t count):
 
 
 cdef cnp.ndarray _aligned(cnp.dtype descr, int nd, cnp.npy_intp *dims,
-                          cnp.npy_intp *strides, Py_ssize_t count):
-    """A new array of ``nd`` dims/strides (bytes) over ``count`` numbers, 64-byte aligned."""
+                          cnp.npy_intp *strides, object count):
+    """A new array of ``nd`` dims/strides (bytes) over ``count`` numbers (a Python int, which
+    cannot have overflowed as a product of the sizes could), 64-byte aligned."""
     cdef Py_ssize_t itemsize = descr.itemsize
-    if count > (<Py_ssize_t>1 << 62) // max(itemsize, 1):
+    if count > (1 << 62) // max(itemsize, 1):
         raise RuntimeError(f"can't allocate memory: you tried to allocate {count} numbers "
                            f"of {itemsize} bytes")
     cdef cnp.ndarray raw = _bytes(max(count, 1) * itemsize + ALIGNMENT)
@@ -64,7 +65,7 @@ cdef cnp.ndarray _aligned(cnp.dtype descr, int nd, cnp.npy_intp *dims,
 def aligned_empty(Py_ssize_t count, dtype):
     """A new 1-D array of ``count`` numbers of ``dtype`` (uninitialised) starting on a
     64-byte boundary."""
-    cdef cnp.dtype descr = dtype if type(dtype) is cnp.dtype else np.dtype(dtype)
+    cdef cnp.dtype descr = np.dtype(dtype)
     cdef cnp.npy_intp dims[1]
     if count < 0:
         raise ValueError(f"negative dimensions are not allowed: {count}")
@@ -75,7 +76,7 @@ def aligned_empty(Py_ssize_t count, dtype):
 def channels_last_empty(Py_ssize_t n, Py_ssize_t c, Py_ssize_t h, Py_ssize_t w, dtype):
     """A new (N, C, H, W) array stored NHWC (channels innermost), from a 64-byte boundary: the
     layout of the convolution and pooling kernels' activations."""
-    cdef cnp.dtype descr = dtype if type(dtype) is cnp.dtype else np.dtype(dtype)
+    cdef cnp.dtype descr = np.dtype(dtype)
     cdef cnp.npy_intp dims[4]
     cdef cnp.npy_intp strides[4]
     cdef Py_ssize_t itemsize = descr.itemsize
@@ -86,11 +87,7 @@ def channels_last_empty(Py_ssize_t n, Py_ssize_t c, Py_ssize_t h, Py_ssize_t w, 
     strides[3] = c * itemsize
     strides[2] = w * strides[3]
     strides[0] = h * strides[2]
-    count = (<object>n) * c * h * w   # a Python int: it cannot overflow
-    if count > (1 << 62) // itemsize:
-        raise RuntimeError(f"can't allocate memory: you tried to allocate {count} numbers "
-                           f"of {itemsize} bytes")
-    return _aligned(descr, 4, dims, strides, count)
+    return _aligned(descr, 4, dims, strides, (<object>n) * c * h * w)
 
 
 def made_here(array):
