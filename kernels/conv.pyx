@@ -836,8 +836,7 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
               pad_left, dilation_h, dilation_w)
     shape = weight_key(x, grad_weight, (stride_h, stride_w, pad_top, pad_left, dilation_h,
                                          dilation_w))
-    # room for whole groups of 8 channels (cn_sum_pixels_ adds them eight at a time)
-    db = np.zeros(F + 7, dtype=np.float64) if grad_bias is not None else None
+    db = bias_sums(F, grad_bias)
     plan = _plans.get(("backward_weight", shape, x.dtype, num_threads))
     if plan is not None:
         p.isa, p.nv, p.cw, split = plan["choice"]
@@ -855,11 +854,23 @@ def conv2d_backward_weight(x, grad_out, grad_weight, int stride_h, int stride_w,
         choose("backward_weight", shape, x.dtype, num_threads, run,
                [tile + (split,) for split in splits for tile in candidates(F, x.itemsize)])
         dwb = result["dwb"]
-    if dwb is not grad_weight:
-        np.copyto(grad_weight, dwb[..., :F].transpose(3, 2, 0, 1))
-    if grad_bias is not None:
-        grad_bias[...] = db[:F]
+    store_weight_gradient(dwb, grad_weight, db, grad_bias)
     return grad_weight
+
+
+cdef object bias_sums(Py_ssize_t F, grad_bias):
+    """The float64 sums of the bias gradient, with room for whole groups of 8 channels
+    (cn_sum_pixels_ adds them eight at a time; weight_execute zeroes them), or None."""
+    return np.empty(F + 7, dtype=np.float64) if grad_bias is not None else None
+
+
+cdef store_weight_gradient(dwb, grad_weight, db, grad_bias):
+    """grad_weight = the summed weight gradient dwb (KH, KW, C, dy_step), unless it was summed
+    in place; grad_bias = the bias sums db, when asked for."""
+    if dwb is not grad_weight:
+        np.copyto(grad_weight, dwb[..., :grad_weight.shape[0]].transpose(3, 2, 0, 1))
+    if grad_bias is not None:
+        grad_bias[...] = db[:grad_bias.shape[0]]
 
 
 def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int stride_h,
@@ -904,7 +915,7 @@ def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int
     keep_input = prepare_forward(&fw, &pi, grad_out, flipped, None, dx, 1,
                                  "conv_input_gradient")
     pw.isa, pw.nv, pw.cw, split = plans[1]["choice"]
-    db = np.empty(F + 7, dtype=np.float64) if grad_bias is not None else None
+    db = bias_sums(F, grad_bias)
     keep_weight = prepare_weight(&w, &pw, x, grad_out, db, split, 1, "conv", grad_weight)
     if ("backward", shape, x.dtype, num_threads) not in _plans:
         record("backward", shape, x.dtype, num_threads,
@@ -919,10 +930,7 @@ def conv2d_backward(x, grad_out, weight, grad_input, grad_weight, grad_bias, int
             weight_execute(&w, is_f32, split, 1)
     if dx is not grad_input:
         grad_input[...] = dx
-    if keep_weight[0] is not grad_weight:
-        np.copyto(grad_weight, keep_weight[0][..., :F].transpose(3, 2, 0, 1))
-    if grad_bias is not None:
-        grad_bias[...] = db[:F]
+    store_weight_gradient(keep_weight[0], grad_weight, db, grad_bias)
     return grad_input, grad_weight
 
 
